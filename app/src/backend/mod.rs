@@ -1,0 +1,16 @@
+//! The server-side rules and their SQL (feature `ssr` only).
+
+pub mod db;
+pub mod timeline;
+
+pub use db::{Backend, MIGRATOR};
+
+use crate::error::AppError;
+
+/// The backend handle the server provides to every server function and page render.
+pub fn from_context() -> Result<Backend, AppError> {
+    leptos::prelude::use_context::<Backend>().ok_or_else(|| {
+        tracing::error!("the Backend handle is missing from the request context");
+        AppError::Internal
+    })
+}

@@ -1,0 +1,4 @@
+//! Pieces of UI the pages share.
+
+pub mod layout;
+pub mod thought;

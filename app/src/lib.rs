@@ -1,0 +1,81 @@
+//! Thoughtspace's user interface and its server-side rules.
+//!
+//! - `pages/`: one module per route (what a URL shows).
+//! - `components/`: pieces the pages share.
+//! - `api/`: server functions, the only door from the browser to the server.
+//! - `backend/` (feature `ssr` only): the rules (visibility, blocks, validation,
+//!   notifications) and their SQL. Server functions, the client API and the federation
+//!   inbox in `server/` all call these; nothing else writes to the database.
+//! - `model`: the plain data both sides exchange.
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod backend;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// Site name, used in titles and metadata.
+pub const SITE_NAME: &str = "Thoughtspace";
+
+/// The HTML document around the app; rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: the same component tree renders on the server and hydrates in the browser.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    mark_hydrated();
+
+    view! {
+        <Stylesheet id="thoughtspace" href="/pkg/thoughtspace.css"/>
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
+        <Meta name="theme-color" content="#3b5998"/>
+        <Title formatter=|page: String| {
+            if page.is_empty() { SITE_NAME.to_string() } else { format!("{page} · {SITE_NAME}") }
+        }/>
+        <Router>
+            <components::layout::SiteHeader/>
+            <main id="main">
+                <Routes fallback=pages::not_found::NotFound>
+                    <Route path=path!("/") view=pages::home::HomePage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Sets `data-hydrated` on `<html>` once the WASM has taken over, so browser tests (and
+/// styles) can tell a live page from its server-rendered HTML. Effects never run on the server.
+fn mark_hydrated() {
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "");
+        }
+    });
+}

@@ -1,0 +1,69 @@
+//! Plain data exchanged between the server and the browser.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A thought as a timeline shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct ThoughtView {
+    pub id: Uuid,
+    pub content: String,
+    pub created_at: DateTime<Utc>,
+    pub author_username: String,
+    pub author_display_name: Option<String>,
+}
+
+/// One page of a timeline, newest first, and where the next (older) page starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelinePage {
+    pub thoughts: Vec<ThoughtView>,
+    pub next: Option<Cursor>,
+}
+
+/// Keyset position in a timeline: everything strictly older than (created_at, id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub created_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+impl Cursor {
+    /// The position right after `thought`.
+    pub fn after(thought: &ThoughtView) -> Self {
+        Cursor { created_at: thought.created_at, id: thought.id }
+    }
+
+    /// The opaque token used in `?before=` links: microseconds since the epoch and the id.
+    pub fn token(&self) -> String {
+        format!("{}_{}", self.created_at.timestamp_micros(), self.id.simple())
+    }
+
+    pub fn parse(token: &str) -> Option<Self> {
+        let (micros, id) = token.split_once('_')?;
+        let created_at = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+        Some(Cursor { created_at, id: Uuid::try_parse(id).ok()? })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_token_round_trips() {
+        let cursor = Cursor {
+            created_at: DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap(),
+            id: Uuid::new_v4(),
+        };
+        assert_eq!(Cursor::parse(&cursor.token()), Some(cursor));
+    }
+
+    #[test]
+    fn malformed_cursor_tokens_are_refused() {
+        for token in ["", "_", "abc_def", "123", "123_not-a-uuid", "9999999999999999999999_0"] {
+            assert_eq!(Cursor::parse(token), None, "{token:?}");
+        }
+    }
+}

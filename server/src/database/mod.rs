@@ -1,0 +1,95 @@
+//! Where the data lives: an existing PostgreSQL server (DATABASE_URL) or the embedded
+//! default cluster, migrated to the current schema before anything else touches it.
+
+pub mod embedded;
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use anyhow::{anyhow, Context};
+use app::backend::MIGRATOR;
+use sqlx::{
+    postgres::{PgConnectOptions, PgPoolOptions},
+    PgPool,
+};
+
+use crate::config::Config;
+use embedded::{Durability, EmbeddedPostgres, DATABASE_NAME};
+
+/// The connection pool, and the embedded cluster behind it when there is one.
+pub struct Database {
+    pub pool: PgPool,
+    embedded: Option<EmbeddedPostgres>,
+}
+
+impl Database {
+    /// Connects as configured and applies pending migrations.
+    pub async fn open(config: &Config) -> anyhow::Result<Self> {
+        let database = Self::connect(config).await?;
+        if let Err(error) = migrate(&database.pool).await {
+            database.close().await;
+            return Err(error);
+        }
+        Ok(database)
+    }
+
+    /// Connects as configured, without migrating.
+    pub async fn connect(config: &Config) -> anyhow::Result<Self> {
+        match &config.database_url {
+            Some(url) => {
+                let options = PgConnectOptions::from_str(url).map_err(|e| {
+                    anyhow!("DATABASE_URL is not a valid PostgreSQL URL ({e}); expected postgres://user:password@host:5432/database")
+                })?;
+                let pool = pool_options().connect_with(options.clone()).await.map_err(|e| {
+                    anyhow!(
+                        "cannot connect to the database at DATABASE_URL ({}): {e}; check that PostgreSQL \
+                         runs there and accepts these credentials, or unset DATABASE_URL to use the embedded database",
+                        describe(&options)
+                    )
+                })?;
+                Ok(Database { pool, embedded: None })
+            }
+            None => {
+                let root = config.data_dir.join("postgres");
+                let cluster = EmbeddedPostgres::start(&root, Durability::Durable).await?;
+                let pool = pool_options()
+                    .connect_with(cluster.connect_options(DATABASE_NAME))
+                    .await
+                    .with_context(|| format!("cannot connect to the embedded database in {}", root.display()))?;
+                Ok(Database { pool, embedded: Some(cluster) })
+            }
+        }
+    }
+
+    /// The embedded cluster's directory, when the embedded database is in use.
+    pub fn embedded_root(&self) -> Option<&Path> {
+        self.embedded.as_ref().map(EmbeddedPostgres::root)
+    }
+
+    /// Closes the pool, then stops the embedded cluster if there is one.
+    pub async fn close(mut self) {
+        self.pool.close().await;
+        if let Some(cluster) = self.embedded.as_mut() {
+            cluster.stop().await;
+        }
+    }
+}
+
+/// Applies the embedded migrations that are not yet applied.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR.run(pool).await.map_err(|e| anyhow!("applying database migrations failed: {e}"))
+}
+
+fn pool_options() -> PgPoolOptions {
+    PgPoolOptions::new().max_connections(20).acquire_timeout(Duration::from_secs(10))
+}
+
+/// Where a connection goes, without the password.
+fn describe(options: &PgConnectOptions) -> String {
+    format!(
+        "user {} at {}:{}, database {}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("(default)")
+    )
+}

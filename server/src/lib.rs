@@ -1,0 +1,49 @@
+//! The Thoughtspace server: configuration, the database (embedded or not), the HTTP host,
+//! and the operator commands. `main.rs` only parses the command line and reports errors.
+
+pub mod cli;
+pub mod config;
+pub mod database;
+pub mod http;
+pub mod shutdown;
+
+use std::net::SocketAddr;
+
+use anyhow::anyhow;
+use app::backend::Backend;
+use tokio::net::TcpListener;
+
+use config::Config;
+use database::Database;
+
+/// `server serve`: listen, open the database, answer until asked to stop, then finish the
+/// requests in flight and stop the database.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    // Bind first, so a taken port fails fast without touching the database.
+    let listener = TcpListener::bind(config.site_addr).await.map_err(|e| {
+        anyhow!(
+            "cannot listen on {}: {e}; stop whatever uses that address or set LEPTOS_SITE_ADDR",
+            config.site_addr
+        )
+    })?;
+    let database = Database::open(&config).await?;
+    let backend = Backend { pool: database.pool.clone(), public_url: config.public_url.clone() };
+    let router = http::router(backend, http::leptos_options(&config.site_root, config.site_addr));
+
+    tracing::info!(public_url = %config.public_url, "listening on http://{}", config.site_addr);
+    let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown::requested())
+        .await;
+    database.close().await;
+    served.map_err(|e| anyhow!("the HTTP server failed: {e}"))
+}
+
+/// `server migrate`: apply pending migrations and stop.
+pub async fn migrate(config: Config) -> anyhow::Result<()> {
+    let database = Database::connect(&config).await?;
+    let result = database::migrate(&database.pool).await;
+    database.close().await;
+    result?;
+    tracing::info!("database schema is up to date");
+    Ok(())
+}

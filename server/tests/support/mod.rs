@@ -1,0 +1,212 @@
+//! Test harness: real PostgreSQL, a fresh database per test.
+//!
+//! The first test of a test binary starts one throwaway cluster for the whole binary (the
+//! same embedded-cluster code the server uses, tuned for speed, stopped and removed at
+//! exit) unless TEST_DATABASE_URL or DATABASE_URL names a server to use instead. A template
+//! database is migrated once; each test then gets a copy of it in milliseconds, so tests are
+//! isolated and run in parallel.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::{
+    net::SocketAddr,
+    path::PathBuf,
+    str::FromStr,
+    sync::Mutex,
+};
+
+use app::backend::{Backend, MIGRATOR};
+use server::database::embedded::{Durability, EmbeddedPostgres};
+use sqlx::{
+    postgres::{PgConnectOptions, PgPoolOptions},
+    ConnectOptions, Connection, PgConnection, PgPool,
+};
+use tokio::sync::OnceCell;
+
+struct Cluster {
+    admin: PgConnectOptions,
+    template: String,
+}
+
+static CLUSTER: OnceCell<Cluster> = OnceCell::const_new();
+/// The throwaway cluster and its directory, stopped and removed when the process exits.
+static THROWAWAY: Mutex<Option<(EmbeddedPostgres, PathBuf)>> = Mutex::new(None);
+
+extern "C" fn stop_throwaway_cluster() {
+    if let Ok(mut guard) = THROWAWAY.lock() {
+        if let Some((mut cluster, dir)) = guard.take() {
+            cluster.stop_blocking();
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+async fn cluster() -> &'static Cluster {
+    CLUSTER
+        .get_or_init(|| async {
+            let url = std::env::var("TEST_DATABASE_URL").or_else(|_| std::env::var("DATABASE_URL")).ok();
+            let admin = match url.filter(|u| !u.is_empty()) {
+                Some(url) => PgConnectOptions::from_str(&url).expect("TEST_DATABASE_URL/DATABASE_URL is a valid URL"),
+                None => {
+                    let dir = std::env::temp_dir().join(format!("thoughtspace-test-{}", std::process::id()));
+                    let cluster = EmbeddedPostgres::start(&dir, Durability::Throwaway)
+                        .await
+                        .unwrap_or_else(|e| panic!("cannot start the test cluster: {e}"));
+                    let admin = cluster.connect_options("postgres");
+                    *THROWAWAY.lock().unwrap() = Some((cluster, dir));
+                    // SAFETY: registering a plain extern "C" function.
+                    unsafe { libc::atexit(stop_throwaway_cluster) };
+                    admin
+                }
+            };
+            let admin = admin.disable_statement_logging();
+            let template = build_template(&admin).await;
+            Cluster { admin, template }
+        })
+        .await
+}
+
+/// A database with every migration applied, named after the migrations' checksums so a
+/// shared server never hands out a stale one; built once, under a lock.
+async fn build_template(admin: &PgConnectOptions) -> String {
+    let fingerprint = MIGRATOR
+        .iter()
+        .flat_map(|m| m.checksum.iter().copied())
+        .fold(0xcbf29ce484222325u64, |hash, byte| (hash ^ byte as u64).wrapping_mul(0x100000001b3));
+    let template = format!("thoughtspace_template_{fingerprint:016x}");
+    let mut connection = PgConnection::connect_with(&admin.clone().database("postgres"))
+        .await
+        .expect("connect to the test server");
+    sqlx::query("SELECT pg_advisory_lock(7461756768)").execute(&mut connection).await.unwrap();
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&template)
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    if !exists {
+        let building = format!("{template}_building");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {building}")).execute(&mut connection).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {building}")).execute(&mut connection).await.unwrap();
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(admin.clone().database(&building))
+            .await
+            .unwrap();
+        MIGRATOR.run(&pool).await.expect("migrations apply to an empty database");
+        pool.close().await;
+        sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {template}")).execute(&mut connection).await.unwrap();
+    }
+    sqlx::query("SELECT pg_advisory_unlock(7461756768)").execute(&mut connection).await.unwrap();
+    connection.close().await.unwrap();
+    template
+}
+
+/// A fresh, fully migrated database of its own for one test.
+pub struct TestDatabase {
+    pub name: String,
+    pub options: PgConnectOptions,
+    pub pool: PgPool,
+}
+
+impl TestDatabase {
+    pub async fn new() -> Self {
+        let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+        Self::create(&name, true).await
+    }
+
+    /// An empty database (no migrations), for testing the migrations themselves.
+    pub async fn empty() -> Self {
+        let name = format!("test_empty_{}", uuid::Uuid::new_v4().simple());
+        Self::create(&name, false).await
+    }
+
+    async fn create(name: &str, migrated: bool) -> Self {
+        let cluster = cluster().await;
+        let mut admin = PgConnection::connect_with(&cluster.admin.clone().database("postgres")).await.unwrap();
+        let statement = if migrated {
+            format!("CREATE DATABASE {name} TEMPLATE {}", cluster.template)
+        } else {
+            format!("CREATE DATABASE {name}")
+        };
+        sqlx::query(&statement).execute(&mut admin).await.unwrap();
+        admin.close().await.unwrap();
+        let options = cluster.admin.clone().database(name);
+        let pool = PgPoolOptions::new().max_connections(5).connect_with(options.clone()).await.unwrap();
+        TestDatabase { name: name.to_owned(), options, pool }
+    }
+
+    /// A postgres:// URL for this database, for child processes (DATABASE_URL).
+    pub fn url(&self) -> String {
+        let options = &self.options;
+        let mut url = url::Url::parse("postgres://localhost/").unwrap();
+        url.set_username(options.get_username()).unwrap();
+        url.set_path(&self.name);
+        match options.get_socket() {
+            Some(socket) => {
+                url.query_pairs_mut().append_pair("host", &socket.to_string_lossy()).append_pair("port", &options.get_port().to_string());
+            }
+            None => {
+                url.set_host(Some(options.get_host())).unwrap();
+                url.set_port(Some(options.get_port())).unwrap();
+            }
+        }
+        url.to_string()
+    }
+}
+
+/// The server, in process, on a loopback port of its own, over a fresh database.
+pub struct TestApp {
+    pub url: String,
+    pub db: TestDatabase,
+    pub http: reqwest::Client,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let db = TestDatabase::new().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let url = format!("http://{addr}");
+        let backend = Backend { pool: db.pool.clone(), public_url: url.clone() };
+        let site_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site");
+        let router = server::http::router(backend, server::http::leptos_options(&site_root, addr));
+        tokio::spawn(async move {
+            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+        });
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        TestApp { url, db, http }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(format!("{}{path}", self.url)).send().await.unwrap()
+    }
+}
+
+/// Inserts a local user directly (accounts get their own API later) and returns its id.
+pub async fn insert_user(pool: &PgPool, username: &str) -> uuid::Uuid {
+    sqlx::query_scalar("INSERT INTO users (username, email) VALUES ($1, $2) RETURNING id")
+        .bind(username)
+        .bind(format!("{username}@example.test"))
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// Inserts a thought with the given creation time and returns its id.
+pub async fn insert_thought(
+    pool: &PgPool,
+    user_id: uuid::Uuid,
+    content: &str,
+    visibility: &str,
+    created_at: chrono::DateTime<chrono::Utc>,
+) -> uuid::Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO thoughts (user_id, content, visibility, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(content)
+    .bind(visibility)
+    .bind(created_at)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
