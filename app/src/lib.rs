@@ -22,7 +22,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 /// Site name, used in titles and metadata.
@@ -59,11 +59,13 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| {
             if page.is_empty() { SITE_NAME.to_string() } else { format!("{page} · {SITE_NAME}") }
         }/>
+        // Pages render in full before the first byte (SsrMode::Async): crawlers, link previews
+        // and browsers without JavaScript get complete HTML, not streamed fragments.
         <Router>
             <components::layout::SiteHeader/>
             <main id="main">
                 <Routes fallback=pages::not_found::NotFound>
-                    <Route path=path!("/") view=pages::home::HomePage/>
+                    <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

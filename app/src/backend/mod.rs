@@ -14,3 +14,14 @@ pub fn from_context() -> Result<Backend, AppError> {
         AppError::Internal
     })
 }
+
+/// Sets the status of the response being built (a server function's answer, or the page
+/// whose render called it) from the outcome, then passes the outcome on.
+pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(error) = &result {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(error.status());
+        }
+    }
+    result
+}
