@@ -31,9 +31,23 @@ impl Config {
             database_url: var("DATABASE_URL"),
             site_addr,
             public_url,
-            data_dir: var("DATA_DIR").unwrap_or_else(|| "data".into()).into(),
+            data_dir: var("DATA_DIR").map_or_else(default_data_dir, PathBuf::from),
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
         })
+    }
+}
+
+/// `./data`, unless the server runs as root and the `postgres` user that the embedded
+/// database then runs as cannot reach it (a checkout under /root): then the system's place
+/// for a service's state.
+fn default_data_dir() -> PathBuf {
+    const LOCAL: &str = "data";
+    const SYSTEM: &str = "/var/lib/thoughtspace";
+    if crate::database::embedded::reachable(&PathBuf::from(LOCAL).join("postgres")) {
+        LOCAL.into()
+    } else {
+        tracing::info!("./{LOCAL} is closed to the postgres user; keeping data in {SYSTEM} (set DATA_DIR to choose)");
+        SYSTEM.into()
     }
 }
 

@@ -35,7 +35,7 @@ const MAX_SOCKET_PATH: usize = 107;
 pub enum EmbeddedError {
     #[error(
         "PostgreSQL server binaries (initdb, postgres) were not found{searched}; install them \
-         with `apt-get install postgresql-15 postgresql-contrib-15`, set PG_BIN_DIR to their \
+         with `apt-get install postgresql-15 postgresql-contrib`, set PG_BIN_DIR to their \
          directory, or set DATABASE_URL to use an existing server"
     )]
     BinariesNotFound { searched: String },
@@ -338,10 +338,20 @@ fn is_empty_dir(dir: &Path) -> bool {
     fs::read_dir(dir).map(|mut entries| entries.next().is_none()).unwrap_or(false)
 }
 
-/// Every ancestor of `root` must let the cluster's user pass through.
+/// Whether the user the cluster runs as can reach a cluster in `root`: always, unless this
+/// process is root and a parent directory (such as /root) is closed to others.
+pub fn reachable(root: &Path) -> bool {
+    match (cluster_owner(), std::path::absolute(root)) {
+        (Ok(Some(owner)), Ok(root)) => check_reachable(&root, owner.uid).is_ok(),
+        _ => true,
+    }
+}
+
+/// Every existing ancestor of `root` must let the cluster's user pass through (missing ones
+/// will be created open to all).
 fn check_reachable(root: &Path, uid: u32) -> Result<(), EmbeddedError> {
     for dir in root.ancestors().skip(1) {
-        let meta = fs::metadata(dir).map_err(io_err("cannot inspect", dir))?;
+        let Ok(meta) = fs::metadata(dir) else { continue };
         let passable = if meta.uid() == uid { meta.mode() & 0o100 != 0 } else { meta.mode() & 0o001 != 0 };
         if !passable {
             return Err(EmbeddedError::Unreachable { path: dir.to_owned() });

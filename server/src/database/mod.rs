@@ -9,7 +9,7 @@ use anyhow::{anyhow, Context};
 use app::backend::MIGRATOR;
 use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
-    PgPool,
+    Connection, PgConnection, PgPool,
 };
 
 use crate::config::Config;
@@ -36,10 +36,23 @@ impl Database {
     pub async fn connect(config: &Config) -> anyhow::Result<Self> {
         match &config.database_url {
             Some(url) => {
-                let options = PgConnectOptions::from_str(url).map_err(|e| {
-                    anyhow!("DATABASE_URL is not a valid PostgreSQL URL ({e}); expected postgres://user:password@host:5432/database")
-                })?;
-                let pool = pool_options().connect_with(options.clone()).await.map_err(|e| {
+                let invalid = |why: String| {
+                    anyhow!("DATABASE_URL is not a PostgreSQL URL ({why}); expected postgres://user:password@host:5432/database")
+                };
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    return Err(invalid("it must start with postgres://".into()));
+                }
+                let options = PgConnectOptions::from_str(url).map_err(|e| invalid(e.to_string()))?;
+                // One direct connection first: a pool would report only its own timeout, not why.
+                let probe = PgConnection::connect_with(&options).await;
+                let pool = match probe {
+                    Ok(connection) => {
+                        let _ = connection.close().await;
+                        pool_options().connect_with(options.clone()).await
+                    }
+                    Err(error) => Err(error),
+                };
+                let pool = pool.map_err(|e| {
                     anyhow!(
                         "cannot connect to the database at DATABASE_URL ({}): {e}; check that PostgreSQL \
                          runs there and accepts these credentials, or unset DATABASE_URL to use the embedded database",

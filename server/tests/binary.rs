@@ -1,0 +1,249 @@
+//! The `server` binary as an operator runs it: the embedded default database, DATABASE_URL,
+//! the `migrate` command, clean shutdown, and one clear line for each bad setup.
+
+mod support;
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{ExitStatus, Stdio},
+    time::{Duration, Instant},
+};
+
+use sqlx::{postgres::PgConnectOptions, Connection, PgConnection};
+use support::TestDatabase;
+use tokio::process::{Child, Command};
+
+/// A directory removed when dropped (the embedded cluster's files belong to another user
+/// when tests run as root; root may remove them).
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("thoughtspace-bin-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        ScratchDir(dir)
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The server binary with a clean environment: no DATABASE_URL unless given.
+fn server_command(data_dir: &Path, port: u16) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    command
+        .env_remove("DATABASE_URL")
+        .env_remove("PG_BIN_DIR")
+        .env("DATA_DIR", data_dir)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    command
+}
+
+struct RunningServer {
+    child: Child,
+    url: String,
+    stderr: PathBuf,
+}
+
+impl RunningServer {
+    async fn start(mut command: Command, port: u16, scratch: &Path) -> Self {
+        let stderr = scratch.join(format!("server-{port}.log"));
+        command.stdout(Stdio::null()).stderr(std::fs::File::create(&stderr).unwrap());
+        let mut child = command.spawn().expect("the server binary starts");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("the server exited early ({status}): {}", std::fs::read_to_string(&stderr).unwrap_or_default());
+            }
+            if let Ok(response) = reqwest::get(&url).await {
+                assert_eq!(response.status(), 200);
+                break;
+            }
+            assert!(Instant::now() < deadline, "the server did not answer in time");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        RunningServer { child, url, stderr }
+    }
+
+    async fn home_page(&self) -> String {
+        reqwest::get(&self.url).await.unwrap().text().await.unwrap()
+    }
+
+    /// SIGTERM, then the exit status.
+    async fn terminate(mut self) -> ExitStatus {
+        let pid = self.child.id().expect("still running") as libc::pid_t;
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let status = tokio::time::timeout(Duration::from_secs(60), self.child.wait())
+            .await
+            .expect("the server stops within a minute of SIGTERM")
+            .unwrap();
+        let log = std::fs::read_to_string(&self.stderr).unwrap_or_default();
+        assert!(!log.contains("panicked"), "{log}");
+        status
+    }
+}
+
+/// Runs the binary to completion and returns (success, stderr).
+async fn run_to_exit(mut command: Command) -> (bool, String) {
+    let output = tokio::time::timeout(Duration::from_secs(120), command.stdout(Stdio::null()).stderr(Stdio::piped()).output())
+        .await
+        .expect("the command finishes")
+        .unwrap();
+    (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// The last stderr line must be one clear `error:` line, with no panic anywhere.
+fn assert_one_clear_error(success: bool, stderr: &str, expected: &[&str]) {
+    assert!(!success, "the command must fail: {stderr}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("error: "), "last line is not an error line: {stderr}");
+    for word in expected {
+        assert!(last.contains(word), "{word:?} missing from {last:?}");
+    }
+}
+
+async fn embedded_connection(data_dir: &Path) -> PgConnection {
+    let options = PgConnectOptions::new()
+        .socket(data_dir.join("postgres/run"))
+        .port(5432)
+        .username("thoughtspace")
+        .database("thoughtspace");
+    PgConnection::connect_with(&options).await.expect("the embedded database accepts connections")
+}
+
+#[tokio::test]
+async fn without_database_url_the_server_runs_its_own_postgres_and_reuses_the_data() {
+    let scratch = ScratchDir::new();
+    let data_dir = scratch.0.join("data");
+    let port = free_port();
+
+    let server = RunningServer::start(server_command(&data_dir, port), port, &scratch.0).await;
+    assert!(data_dir.join("postgres/pgdata/PG_VERSION").exists(), "the cluster lives in DATA_DIR/postgres");
+    let mut connection = embedded_connection(&data_dir).await;
+    let ana: uuid::Uuid = sqlx::query_scalar("INSERT INTO users (username, email) VALUES ('ana', 'ana@example.test') RETURNING id")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO thoughts (user_id, content) VALUES ($1, 'kept across restarts')")
+        .bind(ana)
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    connection.close().await.unwrap();
+    assert!(server.home_page().await.contains("kept across restarts"));
+
+    assert!(server.terminate().await.success(), "SIGTERM is a clean exit");
+    assert!(
+        !data_dir.join("postgres/pgdata/postmaster.pid").exists(),
+        "the embedded PostgreSQL stopped with the server"
+    );
+
+    let port = free_port();
+    let server = RunningServer::start(server_command(&data_dir, port), port, &scratch.0).await;
+    assert!(server.home_page().await.contains("kept across restarts"), "a second start reuses the data");
+    assert!(server.terminate().await.success());
+    assert!(!data_dir.join("postgres/pgdata/postmaster.pid").exists());
+}
+
+#[tokio::test]
+async fn with_database_url_the_server_uses_that_database() {
+    let db = TestDatabase::new().await;
+    let ana = support::insert_user(&db.pool, "ana").await;
+    support::insert_thought(&db.pool, ana, "from the configured database", "public", chrono::Utc::now()).await;
+    let scratch = ScratchDir::new();
+    let port = free_port();
+    let mut command = server_command(&scratch.0.join("unused"), port);
+    command.env("DATABASE_URL", db.url());
+
+    let server = RunningServer::start(command, port, &scratch.0).await;
+    assert!(server.home_page().await.contains("from the configured database"));
+    assert!(server.terminate().await.success());
+    assert!(!scratch.0.join("unused").exists(), "no embedded cluster was made");
+}
+
+#[tokio::test]
+async fn the_migrate_command_applies_migrations_once() {
+    let db = TestDatabase::empty().await;
+    let scratch = ScratchDir::new();
+    for _ in 0..2 {
+        let mut command = server_command(&scratch.0, free_port());
+        command.arg("migrate").env("DATABASE_URL", db.url());
+        let (success, stderr) = run_to_exit(command).await;
+        assert!(success, "{stderr}");
+        let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(applied as usize, app::backend::MIGRATOR.iter().count());
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_database_url_is_one_clear_line_without_the_password() {
+    let scratch = ScratchDir::new();
+    let mut command = server_command(&scratch.0, free_port());
+    command.env("DATABASE_URL", format!("postgres://ana:hunter2secret@127.0.0.1:{}/thoughtspace", free_port()));
+    let (success, stderr) = run_to_exit(command).await;
+    assert_one_clear_error(success, &stderr, &["DATABASE_URL", "127.0.0.1", "unset DATABASE_URL"]);
+    assert!(!stderr.contains("hunter2secret"), "the password is never shown: {stderr}");
+
+    let mut command = server_command(&scratch.0, free_port());
+    command.env("DATABASE_URL", "mysql://nope");
+    let (success, stderr) = run_to_exit(command).await;
+    assert_one_clear_error(success, &stderr, &["DATABASE_URL", "postgres://"]);
+}
+
+#[tokio::test]
+async fn a_port_in_use_is_one_clear_line() {
+    let scratch = ScratchDir::new();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let (success, stderr) = run_to_exit(server_command(&scratch.0, port)).await;
+    assert_one_clear_error(success, &stderr, &[&format!("127.0.0.1:{port}"), "LEPTOS_SITE_ADDR"]);
+    assert!(!scratch.0.join("postgres").exists(), "nothing is started when the port is taken");
+}
+
+#[tokio::test]
+async fn missing_postgresql_binaries_are_one_clear_line() {
+    let scratch = ScratchDir::new();
+    let mut command = server_command(&scratch.0, free_port());
+    command.env("PG_BIN_DIR", scratch.0.join("no-postgres-here"));
+    let (success, stderr) = run_to_exit(command).await;
+    assert_one_clear_error(success, &stderr, &["PostgreSQL server binaries", "apt-get install postgresql-15 postgresql-contrib", "DATABASE_URL"]);
+}
+
+#[tokio::test]
+async fn a_data_directory_owned_by_someone_else_is_one_clear_line() {
+    let scratch = ScratchDir::new();
+    let cluster_dir = scratch.0.join("postgres");
+    std::fs::create_dir_all(cluster_dir.join("pgdata")).unwrap();
+    std::fs::write(cluster_dir.join("pgdata/PG_VERSION"), "15\n").unwrap();
+    // Someone else: `nobody` when we can hand files over (root), else root's own /.
+    let stranger = if unsafe { libc::geteuid() } == 0 { 65534 } else { 0 };
+    let data_dir = if stranger == 65534 {
+        std::os::unix::fs::chown(&cluster_dir, Some(stranger), Some(stranger)).unwrap();
+        scratch.0.clone()
+    } else {
+        // Not root: a directory of root's stands in for a stranger's.
+        PathBuf::from("/")
+    };
+    let (success, stderr) = run_to_exit(server_command(&data_dir, free_port())).await;
+    if stranger == 65534 {
+        assert_one_clear_error(success, &stderr, &["belongs to uid 65534", "chown", "DATA_DIR"]);
+    } else {
+        assert_one_clear_error(success, &stderr, &["/postgres"]);
+    }
+}
