@@ -7,13 +7,26 @@ use server_fn::{
     error::{FromServerFnError, ServerFnErrorErr},
 };
 
+/// A refused value: which form field, and the rule it broke.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
-    /// User input was refused; `field` names the form field (or query parameter).
-    #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
+    /// User input was refused, one entry per offending field.
+    #[error("{}", describe_fields(.0))]
+    Invalid(Vec<FieldError>),
+    #[error("please log in first")]
+    Unauthorized,
+    #[error("you are not allowed to do that")]
+    Forbidden,
     #[error("not found")]
     NotFound,
+    #[error("too many attempts; try again in {retry_after} seconds")]
+    RateLimited { retry_after: u64 },
     /// Something failed on the server. Its cause was logged there and is never sent.
     #[error("something went wrong on our side; please try again")]
     Internal,
@@ -22,9 +35,60 @@ pub enum AppError {
     Transport(String),
 }
 
+fn describe_fields(errors: &[FieldError]) -> String {
+    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+}
+
 impl AppError {
+    /// One refused field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::Invalid { field: field.into(), message: message.into() }
+        AppError::Invalid(vec![FieldError { field: field.into(), message: message.into() }])
+    }
+
+    /// The message for `field`, if this error refused it.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Invalid(errors) => errors.iter().find(|e| e.field == field).map(|e| e.message.clone()),
+            _ => None,
+        }
+    }
+
+    /// A message for the form as a whole: everything but field errors, which show at their field.
+    pub fn form_message(&self) -> Option<String> {
+        match self {
+            AppError::Invalid(_) => None,
+            other => Some(other.to_string()),
+        }
+    }
+}
+
+/// Collects the errors of several fields so a form reports them all at once.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    /// Keeps the value when it parsed, records the error when it did not.
+    pub fn check<T>(&mut self, result: Result<T, AppError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(AppError::Invalid(errors)) => {
+                self.0.extend(errors);
+                None
+            }
+            Err(other) => {
+                self.0.push(FieldError { field: String::new(), message: other.to_string() });
+                None
+            }
+        }
+    }
+
+    pub fn push(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError { field: field.into(), message: message.into() });
+    }
+
+    /// `Ok(())` when nothing was refused.
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.0.is_empty() { Ok(()) } else { Err(AppError::Invalid(self.0)) }
     }
 }
 
@@ -34,8 +98,11 @@ impl AppError {
     pub fn status(&self) -> http::StatusCode {
         use http::StatusCode;
         match self {
-            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -67,3 +67,80 @@ mod tests {
         }
     }
 }
+
+/// The logged-in person, as the pages need them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub is_admin: bool,
+}
+
+/// A person in a list (Top Friends, choices): enough for an avatar and a link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct PersonCard {
+    pub username: String,
+    pub display_name: Option<String>,
+    pub avatar_url: Option<String>,
+}
+
+impl PersonCard {
+    pub fn name(&self) -> &str {
+        shown_name(&self.display_name, &self.username)
+    }
+}
+
+/// The display name when there is one, else the username.
+pub fn shown_name<'a>(display_name: &'a Option<String>, username: &'a str) -> &'a str {
+    display_name.as_deref().filter(|name| !name.trim().is_empty()).unwrap_or(username)
+}
+
+/// A profile page's data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub username: String,
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_url: Option<String>,
+    pub header_url: Option<String>,
+    pub joined_at: DateTime<Utc>,
+    pub thought_count: i64,
+    pub follower_count: i64,
+    pub following_count: i64,
+    /// In the owner's chosen order (position 1 first).
+    pub top_friends: Vec<PersonCard>,
+    /// Where the profile's own CSS is served, when it has some (versioned for caching).
+    pub stylesheet_url: Option<String>,
+    /// The absolute address of the page, for canonical links and link previews.
+    pub canonical_url: String,
+}
+
+impl Profile {
+    pub fn name(&self) -> &str {
+        shown_name(&self.display_name, &self.username)
+    }
+}
+
+/// What the settings page edits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileSettings {
+    pub username: String,
+    pub display_name: String,
+    pub bio: String,
+    pub avatar_url: String,
+    pub header_url: String,
+    pub custom_css: String,
+    /// Usernames in Top Friends order.
+    pub top_friends: Vec<String>,
+    /// Who can be chosen as a Top Friend.
+    pub friend_choices: Vec<PersonCard>,
+}
+
+/// The sanitized CSS as it will be stored, and what sanitizing removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CssOutcome {
+    pub css: String,
+    pub removed: Vec<String>,
+}

@@ -81,7 +81,7 @@ async fn a_malformed_cursor_is_refused_naming_the_parameter() {
     let response = app.get("/api/timeline/public?before=yesterday").await;
     assert_eq!(response.status(), 422);
     let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["Invalid"]["field"], "before", "{body}");
+    assert_eq!(body["Invalid"][0]["field"], "before", "{body}");
 
     let page = app.get("/?before=garbage").await;
     assert_eq!(page.status(), 422, "the page rendering the refused call carries its status");

@@ -1,4 +1,6 @@
 //! Server functions: typed calls from the browser (or a plain form post) to the server.
-//! Each one parses its input, then delegates to `backend`, which owns the rules.
+//! Each one reads its request context, then delegates to `backend`, which owns the rules.
 
+pub mod accounts;
+pub mod profiles;
 pub mod timeline;

@@ -8,5 +8,13 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 #[derive(Clone, Debug)]
 pub struct Backend {
     pub pool: PgPool,
+    /// Scheme, host and port, without a trailing slash.
     pub public_url: String,
+}
+
+impl Backend {
+    /// Cookies get the `Secure` attribute when the site is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
 }

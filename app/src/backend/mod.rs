@@ -1,6 +1,15 @@
-//! The server-side rules and their SQL (feature `ssr` only).
+//! The server-side rules and their SQL (feature `ssr` only). Server functions, the client
+//! API and the federation inbox all call these; none of them writes SQL of its own.
 
+pub mod accounts;
+pub mod custom_css;
 pub mod db;
+pub mod fields;
+pub mod login_throttle;
+pub mod passwords;
+pub mod profiles;
+pub mod request;
+pub mod sessions;
 pub mod timeline;
 
 pub use db::{Backend, MIGRATOR};
@@ -21,6 +30,11 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(error) = &result {
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(error.status());
+            if let AppError::RateLimited { retry_after } = error {
+                if let Ok(value) = http::HeaderValue::from_str(&retry_after.to_string()) {
+                    response.insert_header(http::header::RETRY_AFTER, value);
+                }
+            }
         }
     }
     result

@@ -1,0 +1,90 @@
+use leptos::prelude::*;
+
+use crate::{
+    error::AppError,
+    model::{CssOutcome, Profile, ProfileSettings},
+};
+
+/// A profile page's data.
+#[server(prefix = "/api", endpoint = "profiles/get", input = server_fn::codec::GetUrl)]
+pub async fn get_profile(username: String) -> Result<Profile, AppError> {
+    use crate::backend::{self, profiles};
+    backend::respond(async {
+        let backend = backend::from_context()?;
+        profiles::by_username(&backend.pool, &backend.public_url, &username).await
+    }
+    .await)
+}
+
+/// The logged-in person's settings.
+#[server(prefix = "/api", endpoint = "profiles/settings", input = server_fn::codec::GetUrl)]
+pub async fn get_profile_settings() -> Result<ProfileSettings, AppError> {
+    use crate::backend::{self, profiles, request};
+    backend::respond(async {
+        let backend = backend::from_context()?;
+        let viewer = request::require_viewer(&backend).await?;
+        profiles::settings(&backend.pool, viewer.id).await
+    }
+    .await)
+}
+
+/// Saves display name, bio, avatar and header.
+#[server(prefix = "/api", endpoint = "profiles/update")]
+pub async fn update_profile(
+    display_name: String,
+    bio: String,
+    avatar_url: String,
+    header_url: String,
+) -> Result<(), AppError> {
+    use crate::backend::{self, profiles, request};
+    backend::respond(async {
+        let backend = backend::from_context()?;
+        let viewer = request::require_viewer(&backend).await?;
+        profiles::update(&backend.pool, viewer.id, profiles::ProfileEdit { display_name, bio, avatar_url, header_url })
+            .await
+    }
+    .await)
+}
+
+/// Sanitizes and saves the profile's CSS; says what was removed.
+#[server(prefix = "/api", endpoint = "profiles/css")]
+pub async fn update_custom_css(custom_css: String) -> Result<CssOutcome, AppError> {
+    use crate::backend::{self, profiles, request};
+    backend::respond(async {
+        let backend = backend::from_context()?;
+        let viewer = request::require_viewer(&backend).await?;
+        profiles::set_custom_css(&backend.pool, viewer.id, &custom_css).await
+    }
+    .await)
+}
+
+/// Sanitizes CSS without saving it, for the editor's live preview.
+#[server(prefix = "/api", endpoint = "profiles/css_preview")]
+pub async fn preview_custom_css(custom_css: String) -> Result<CssOutcome, AppError> {
+    use crate::backend::{self, profiles, request};
+    backend::respond(async {
+        let backend = backend::from_context()?;
+        request::require_viewer(&backend).await?;
+        profiles::sanitize_css(&custom_css)
+    }
+    .await)
+}
+
+/// Sets the Top Friends, in order: `friend_1` is position 1. Blank slots are skipped.
+#[server(prefix = "/api", endpoint = "profiles/top_friends")]
+pub async fn set_top_friends(
+    friend_1: Option<String>,
+    friend_2: Option<String>,
+    friend_3: Option<String>,
+    friend_4: Option<String>,
+    friend_5: Option<String>,
+) -> Result<(), AppError> {
+    use crate::backend::{self, profiles, request};
+    backend::respond(async {
+        let backend = backend::from_context()?;
+        let viewer = request::require_viewer(&backend).await?;
+        let chosen: Vec<String> = [friend_1, friend_2, friend_3, friend_4, friend_5].into_iter().flatten().collect();
+        profiles::set_top_friends(&backend.pool, viewer.id, &chosen).await
+    }
+    .await)
+}

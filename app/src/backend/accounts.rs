@@ -1,0 +1,166 @@
+//! Local accounts: sign-up, log-in, listing and deletion. The web forms, the operator CLI
+//! and (later) the client API all come through here.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{
+    fields::{Email, Password, Username},
+    login_throttle, passwords,
+};
+use crate::error::{AppError, FieldErrors};
+
+/// What a sign-up (or `server user create`) asks for, unparsed.
+#[derive(Debug, Clone, Default)]
+pub struct SignUp {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    pub is_admin: bool,
+}
+
+/// An account as its owner and operators know it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Account {
+    pub id: Uuid,
+    pub username: String,
+    pub email: String,
+    pub is_admin: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The one message for a wrong password and an unknown account alike.
+pub const WRONG_CREDENTIALS: &str = "wrong username, email or password";
+
+/// Creates a local account after checking every field (all errors reported together).
+pub async fn create(pool: &PgPool, input: SignUp) -> Result<Account, AppError> {
+    let mut errors = FieldErrors::default();
+    let username = errors.check(Username::parse(&input.username));
+    let email = errors.check(Email::parse(&input.email));
+    let password = errors.check(Password::parse(&input.password));
+    errors.finish()?;
+    let (Some(username), Some(email), Some(password)) = (username, email, password) else {
+        return Err(AppError::Internal);
+    };
+
+    // Friendly errors for the common case; the UNIQUE indexes settle races below.
+    let taken: (bool, bool) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = lower($1)),
+                EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($2))",
+    )
+    .bind(username.as_str())
+    .bind(email.as_str())
+    .fetch_one(pool)
+    .await?;
+    let mut errors = FieldErrors::default();
+    if taken.0 {
+        errors.push("username", "this username is taken");
+    }
+    if taken.1 {
+        errors.push("email", "an account with this email already exists");
+    }
+    errors.finish()?;
+
+    let password_hash = passwords::hash(password.expose().to_owned()).await?;
+    sqlx::query_as(
+        "INSERT INTO users (username, email, password_hash, is_admin)
+         VALUES ($1, $2, $3, $4)
+         RETURNING id, username, email, is_admin, created_at",
+    )
+    .bind(username.as_str())
+    .bind(email.as_str())
+    .bind(password_hash)
+    .bind(input.is_admin)
+    .fetch_one(pool)
+    .await
+    .map_err(unique_violation_to_field_error)
+}
+
+/// Maps the users table's UNIQUE violations to the field they concern.
+fn unique_violation_to_field_error(error: sqlx::Error) -> AppError {
+    if let Some(db) = error.as_database_error() {
+        match db.constraint() {
+            Some("users_username_key" | "users_username_lower_key") => {
+                return AppError::invalid("username", "this username is taken");
+            }
+            Some("users_email_key" | "users_email_lower_key") => {
+                return AppError::invalid("email", "an account with this email already exists");
+            }
+            _ => {}
+        }
+    }
+    error.into()
+}
+
+/// Checks a username-or-email and password, throttled per account and per client address.
+pub async fn authenticate(
+    pool: &PgPool,
+    login: &str,
+    password: &str,
+    client: Option<IpAddr>,
+) -> Result<Account, AppError> {
+    let login = login.trim();
+    let mut errors = FieldErrors::default();
+    if login.is_empty() {
+        errors.push("login", "enter your username or email");
+    }
+    if password.is_empty() {
+        errors.push("password", "enter your password");
+    }
+    errors.finish()?;
+
+    let found: Option<(Uuid, Option<String>)> = sqlx::query_as(
+        "SELECT id, password_hash FROM users
+          WHERE NOT is_remote AND (lower(username) = lower($1) OR lower(email) = lower($1))",
+    )
+    .bind(login)
+    .fetch_optional(pool)
+    .await?;
+    // Throttle by the account itself when it exists, so username and email share one count.
+    let account_key = found.as_ref().map_or_else(|| login.to_lowercase(), |(id, _)| id.to_string());
+    login_throttle::check(pool, &account_key, client).await?;
+
+    let matches = passwords::verify(password.to_owned(), found.as_ref().and_then(|(_, hash)| hash.clone())).await?;
+    match found {
+        Some((id, _)) if matches => {
+            login_throttle::clear_account(pool, &account_key).await?;
+            Ok(by_id(pool, id).await?)
+        }
+        _ => {
+            login_throttle::record_failure(pool, &account_key, client).await?;
+            Err(AppError::invalid("login", WRONG_CREDENTIALS))
+        }
+    }
+}
+
+pub async fn by_id(pool: &PgPool, id: Uuid) -> Result<Account, AppError> {
+    sqlx::query_as("SELECT id, username, email, is_admin, created_at FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Every local account, oldest first.
+pub async fn list(pool: &PgPool) -> Result<Vec<Account>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, username, email, is_admin, created_at FROM users WHERE NOT is_remote ORDER BY created_at, username",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Deletes a local account and everything that is only theirs (thoughts, sessions, …).
+pub async fn delete(pool: &PgPool, username: &str) -> Result<Account, AppError> {
+    sqlx::query_as(
+        "DELETE FROM users WHERE lower(username) = lower($1) AND NOT is_remote
+         RETURNING id, username, email, is_admin, created_at",
+    )
+    .bind(username.trim().trim_start_matches('@'))
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)
+}

@@ -1,0 +1,423 @@
+//! Profile CSS, safe by construction: parsed with a real CSS parser (lightningcss), reduced
+//! to what cannot reach outside the profile, and re-serialized. Only the output is stored.
+//!
+//! - Every selector is re-rooted under the profile container (`.ts-profile`); a leading
+//!   `html`, `body` or `:root` *becomes* the container, so `body { background: pink }` styles
+//!   the profile page as MySpace users expect. Sibling combinators after it are refused.
+//! - Only style rules and `@media`, `@supports`, `@container`, `@keyframes` survive; every
+//!   other at-rule (`@import`, `@charset`, `@namespace`, `@font-face`, `@property`, …) and
+//!   nested rules are removed.
+//! - `url()` survives only for https images or small raster `data:image/` URLs; unknown
+//!   properties (`behavior`, `-moz-binding`), `expression()` and other URL-taking functions in
+//!   raw values are removed; `position: fixed|sticky` becomes `absolute|relative` and z-index
+//!   is clamped (the container also isolates stacking and paint).
+//! - The output has no `<` at all, so it cannot end a `<style>` element or open a comment,
+//!   wherever it is embedded.
+
+use lightningcss::{
+    declaration::DeclarationBlock,
+    properties::{
+        custom::{CustomPropertyName, Function},
+        position::{Position, ZIndex},
+        Property, PropertyId,
+    },
+    rules::{CssRule, CssRuleList},
+    selector::{Combinator, Component, Selector, SelectorList},
+    stylesheet::{MinifyOptions, ParserOptions, PrinterOptions, StyleSheet},
+    targets::{Browsers, Targets},
+    values::{ident::Ident, image::Image, url::Url},
+    visit_types,
+    visitor::{Visit, VisitTypes, Visitor},
+};
+use serde::{Deserialize, Serialize};
+
+/// The class of the element that holds a profile; all profile CSS is scoped to it.
+pub const PROFILE_SCOPE_CLASS: &str = "ts-profile";
+pub const MAX_CSS_BYTES: usize = 64 * 1024;
+/// Brackets deeper than this are refused before parsing (the parser recurses).
+const MAX_NESTING: usize = 32;
+const MAX_DATA_URL_BYTES: usize = 16 * 1024;
+const MAX_Z_INDEX: i32 = 10;
+/// Functions that fetch or evaluate something when they appear in raw (unparsed) values.
+const FORBIDDEN_FUNCTIONS: &[&str] = &[
+    "expression", "url", "src", "image", "image-set", "-webkit-image-set", "cross-fade",
+    "-webkit-cross-fade", "element", "-moz-element", "paint", "attr",
+];
+/// Standard properties the parser keeps as raw tokens that profiles may still use (their
+/// values are checked like any other). Every other unknown name (`behavior`,
+/// `-moz-binding`, look-alikes) is removed.
+const UNMODELED_SAFE_PROPERTIES: &[&str] = &[
+    "content", "quotes", "counter-reset", "counter-increment", "counter-set", "cursor",
+    "pointer-events", "caret-color", "accent-color", "scrollbar-color", "scrollbar-width",
+    "text-wrap", "white-space-collapse", "hyphens", "tab-size", "image-rendering", "object-fit",
+    "object-position", "aspect-ratio", "touch-action", "resize", "isolation", "mix-blend-mode",
+    "background-blend-mode", "will-change", "text-underline-offset", "text-decoration-thickness",
+    "font-variant-emoji", "orphans", "widows",
+];
+const RASTER_DATA_TYPES: &[&str] = &["image/png", "image/gif", "image/jpeg", "image/webp", "image/avif"];
+
+/// The stored CSS and what was removed from the input on the way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SanitizedCss {
+    pub css: String,
+    pub removed: Vec<String>,
+}
+
+/// Input that cannot be accepted at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CssError {
+    #[error("the CSS is {bytes} bytes; the limit is 64 KiB")]
+    TooLarge { bytes: usize },
+    #[error("line {line}, column {column}: brackets nest deeper than {MAX_NESTING} levels")]
+    TooDeep { line: u32, column: u32 },
+    #[error("line {line}, column {column}: {message}")]
+    Syntax { line: u32, column: u32, message: String },
+}
+
+pub fn sanitize(input: &str) -> Result<SanitizedCss, CssError> {
+    if input.len() > MAX_CSS_BYTES {
+        return Err(CssError::TooLarge { bytes: input.len() });
+    }
+    check_nesting(input)?;
+    let options = ParserOptions { error_recovery: false, ..ParserOptions::default() };
+    let mut sheet = StyleSheet::parse(input, options).map_err(|error| {
+        let (line, column) = error.loc.as_ref().map_or((1, 1), |loc| (loc.line + 1, loc.column));
+        CssError::Syntax { line, column, message: error.kind.to_string() }
+    })?;
+
+    let mut removed = Vec::new();
+    sanitize_rules(&mut sheet.rules, &mut removed);
+
+    // Pretty-printed: the owner edits the stored form in the settings page.
+    let targets = printer_targets();
+    sheet
+        .minify(MinifyOptions { targets, ..MinifyOptions::default() })
+        .map_err(|error| CssError::Syntax { line: 1, column: 1, message: error.kind.to_string() })?;
+    let printed = sheet
+        .to_css(PrinterOptions { targets, ..PrinterOptions::default() })
+        .map_err(|error| CssError::Syntax { line: 1, column: 1, message: error.kind.to_string() })?;
+    // Any `<` left is inside a string or an identifier, where its escape means the same.
+    let css = printed.code.replace('<', "\\3c ");
+    Ok(SanitizedCss { css, removed })
+}
+
+/// Browsers that predate media range syntax, so `(width <= 600px)` prints as
+/// `(max-width: 600px)` and no `<` is needed outside strings.
+fn printer_targets() -> Targets {
+    Targets::from(Browsers {
+        chrome: Some(100 << 16),
+        firefox: Some(100 << 16),
+        safari: Some(15 << 16),
+        ..Browsers::default()
+    })
+}
+
+/// Refuses input whose brackets nest too deeply, without recursing.
+fn check_nesting(input: &str) -> Result<(), CssError> {
+    let (mut depth, mut line, mut column) = (0usize, 1u32, 0u32);
+    let mut chars = input.chars().peekable();
+    let mut in_string: Option<char> = None;
+    while let Some(c) = chars.next() {
+        column += 1;
+        if c == '\n' {
+            line += 1;
+            column = 0;
+        }
+        match (in_string, c) {
+            (_, '\\') => {
+                chars.next();
+                column += 1;
+            }
+            (Some(quote), c) if c == quote || c == '\n' => in_string = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => in_string = Some(c),
+            (None, '/') if chars.peek() == Some(&'*') => {
+                // Skip the comment.
+                let mut previous = ' ';
+                for c in chars.by_ref() {
+                    column += 1;
+                    if c == '\n' {
+                        line += 1;
+                        column = 0;
+                    }
+                    if previous == '*' && c == '/' {
+                        break;
+                    }
+                    previous = c;
+                }
+            }
+            (None, '{' | '(' | '[') => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(CssError::TooDeep { line, column });
+                }
+            }
+            (None, '}' | ')' | ']') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn sanitize_rules(rules: &mut CssRuleList<'_>, removed: &mut Vec<String>) {
+    rules.0.retain_mut(|rule| match rule {
+        CssRule::Style(style) => {
+            if !style.rules.0.is_empty() {
+                removed.push(at(style.loc.line, "nested rules are not supported"));
+                style.rules.0.clear();
+            }
+            let scoped: Vec<Selector<'_>> = style
+                .selectors
+                .0
+                .iter()
+                .filter_map(|selector| {
+                    let result = scope_selector(selector);
+                    if result.is_none() {
+                        removed.push(at(style.loc.line, "a selector that reaches outside the profile"));
+                    }
+                    result
+                })
+                .collect();
+            if scoped.is_empty() {
+                return false;
+            }
+            style.selectors = SelectorList::new(scoped.into());
+            sanitize_declarations(&mut style.declarations, style.loc.line, removed);
+            true
+        }
+        CssRule::Media(media) => {
+            sanitize_rules(&mut media.rules, removed);
+            true
+        }
+        CssRule::Supports(supports) => {
+            sanitize_rules(&mut supports.rules, removed);
+            true
+        }
+        CssRule::Container(container) => {
+            sanitize_rules(&mut container.rules, removed);
+            true
+        }
+        CssRule::Keyframes(keyframes) => {
+            for keyframe in &mut keyframes.keyframes {
+                sanitize_declarations(&mut keyframe.declarations, keyframes.loc.line, removed);
+            }
+            true
+        }
+        CssRule::Ignored => false,
+        other => {
+            removed.push(describe_removed_rule(other));
+            false
+        }
+    });
+}
+
+fn describe_removed_rule(rule: &CssRule<'_>) -> String {
+    let name = match rule {
+        CssRule::Import(_) => "@import",
+        CssRule::Namespace(_) => "@namespace",
+        CssRule::FontFace(_) => "@font-face",
+        CssRule::FontPaletteValues(_) => "@font-palette-values",
+        CssRule::FontFeatureValues(_) => "@font-feature-values",
+        CssRule::Page(_) => "@page",
+        CssRule::CounterStyle(_) => "@counter-style",
+        CssRule::MozDocument(_) => "@-moz-document",
+        CssRule::Nesting(_) | CssRule::NestedDeclarations(_) => "nested rules",
+        CssRule::Viewport(_) => "@viewport",
+        CssRule::CustomMedia(_) => "@custom-media",
+        CssRule::LayerStatement(_) | CssRule::LayerBlock(_) => "@layer",
+        CssRule::Property(_) => "@property",
+        CssRule::Scope(_) => "@scope",
+        CssRule::StartingStyle(_) => "@starting-style",
+        CssRule::ViewTransition(_) => "@view-transition",
+        CssRule::PositionTry(_) => "@position-try",
+        CssRule::Unknown(unknown) => return format!("@{} is not allowed", unknown.name),
+        _ => "this rule",
+    };
+    format!("{name} is not allowed")
+}
+
+fn at(line: u32, what: &str) -> String {
+    format!("line {}: removed {what}", line + 1)
+}
+
+/// `selector` re-rooted under the profile container, or `None` if it could reach outside.
+fn scope_selector<'i>(selector: &Selector<'i>) -> Option<Selector<'i>> {
+    let mut components = parse_order(selector);
+    let forbidden = |c: &Component<'_>| {
+        matches!(c, Component::Nesting | Component::Namespace(..) | Component::DefaultNamespace(_))
+            || matches!(
+                c.as_combinator(),
+                Some(Combinator::Deep | Combinator::DeepDescendant | Combinator::SlotAssignment | Combinator::Part)
+            )
+    };
+    if components.iter().any(forbidden) {
+        return None;
+    }
+    let names_root = |c: &Component<'_>| match c {
+        Component::Root | Component::Scope => true,
+        Component::LocalName(name) => matches!(name.lower_name.0.as_ref(), "html" | "body"),
+        _ => false,
+    };
+    let separates = |c: &Component<'_>| {
+        matches!(
+            c.as_combinator(),
+            Some(Combinator::Descendant | Combinator::Child | Combinator::NextSibling | Combinator::LaterSibling)
+        )
+    };
+
+    let scope = Component::Class(Ident::from(PROFILE_SCOPE_CLASS));
+    // How what follows relates to the container: a descendant, unless `body > …` said child.
+    let mut join = Combinator::Descendant;
+    loop {
+        let compound_end = components.iter().position(separates).unwrap_or(components.len());
+        if !components[..compound_end].iter().any(names_root) {
+            let mut scoped = vec![scope];
+            if !components.is_empty() {
+                scoped.push(Component::Combinator(join));
+            }
+            scoped.extend(components);
+            return Some(Selector::from(scoped));
+        }
+        // This compound (html, body, :root, :scope, maybe with classes or pseudo-classes)
+        // stands for the container itself.
+        let others: Vec<Component<'i>> =
+            components[..compound_end].iter().filter(|c| !names_root(c)).cloned().collect();
+        match components.get(compound_end).and_then(Component::as_combinator) {
+            // Siblings of the container are outside it.
+            Some(Combinator::NextSibling | Combinator::LaterSibling) => return None,
+            // `html body p`, `body > p`: look at what follows.
+            Some(combinator) if others.is_empty() => {
+                join = combinator;
+                components.drain(..=compound_end);
+            }
+            // `body`, `body.theme`, `body:hover p`: the container, then the rest as written.
+            _ => {
+                let mut scoped = vec![scope];
+                scoped.extend(others);
+                scoped.extend(components.drain(compound_end..));
+                return Some(Selector::from(scoped));
+            }
+        }
+    }
+}
+
+/// A selector's components in writing order: compounds left to right, each compound's
+/// simple selectors in their own order (`iter_raw_parse_order_from` reverses those too).
+pub(crate) fn parse_order<'i>(selector: &Selector<'i>) -> Vec<Component<'i>> {
+    let mut iter = selector.iter();
+    let mut compounds = Vec::new();
+    loop {
+        let compound: Vec<Component<'i>> = iter.by_ref().cloned().collect();
+        let combinator_to_the_left = iter.next_sequence();
+        compounds.push((compound, combinator_to_the_left));
+        if combinator_to_the_left.is_none() {
+            break;
+        }
+    }
+    let mut components = Vec::with_capacity(selector.len());
+    for (compound, combinator_to_the_left) in compounds.into_iter().rev() {
+        components.extend(combinator_to_the_left.map(Component::Combinator));
+        components.extend(compound);
+    }
+    components
+}
+
+fn sanitize_declarations(block: &mut DeclarationBlock<'_>, line: u32, removed: &mut Vec<String>) {
+    for list in [&mut block.declarations, &mut block.important_declarations] {
+        list.retain_mut(|property| match sanitize_property(property) {
+            Ok(()) => true,
+            Err(why) => {
+                removed.push(at(line, &why));
+                false
+            }
+        });
+    }
+}
+
+fn sanitize_property(property: &mut Property<'_>) -> Result<(), String> {
+    match property {
+        Property::Position(position) => match position {
+            Position::Fixed => *position = Position::Absolute,
+            Position::Sticky(_) => *position = Position::Relative,
+            _ => {}
+        },
+        Property::ZIndex(ZIndex::Integer(z)) => *z = (*z).clamp(-MAX_Z_INDEX, MAX_Z_INDEX),
+        Property::Custom(custom) => {
+            if let CustomPropertyName::Unknown(name) = &custom.name {
+                let name = name.0.to_ascii_lowercase();
+                if !UNMODELED_SAFE_PROPERTIES.contains(&name.as_str()) {
+                    return Err(format!("the unknown property `{name}`"));
+                }
+            }
+        }
+        // A var() here could resolve to `fixed` or a huge number at run time.
+        Property::Unparsed(unparsed) if matches!(unparsed.property_id, PropertyId::Position | PropertyId::ZIndex) => {
+            return Err(format!("`{}` set through var()", unparsed.property_id.name()));
+        }
+        _ => {}
+    }
+    let mut hazards = Hazards::default();
+    let _ = property.visit(&mut hazards);
+    hazards.problem.map_or(Ok(()), Err)
+}
+
+/// Finds what must not survive inside one declaration: disallowed URLs and functions.
+#[derive(Default)]
+struct Hazards {
+    problem: Option<String>,
+}
+
+impl<'i> Visitor<'i> for Hazards {
+    type Error = std::convert::Infallible;
+
+    fn visit_types(&self) -> VisitTypes {
+        visit_types!(URLS | IMAGES | FUNCTIONS | TOKENS)
+    }
+
+    fn visit_url(&mut self, url: &mut Url<'i>) -> Result<(), Self::Error> {
+        match allowed_url(&url.url) {
+            Some(normalized) => url.url = normalized.into(),
+            None => self.problem = Some("a url() that is not an https image".into()),
+        }
+        Ok(())
+    }
+
+    fn visit_image(&mut self, image: &mut Image<'i>) -> Result<(), Self::Error> {
+        match image {
+            // lightningcss's visitor does not descend into image-set() options by itself.
+            Image::ImageSet(set) => {
+                for option in &mut set.options {
+                    self.visit_image(&mut option.image)?;
+                }
+                Ok(())
+            }
+            other => other.visit_children(self),
+        }
+    }
+
+    fn visit_function(&mut self, function: &mut Function<'i>) -> Result<(), Self::Error> {
+        let name = function.name.0.to_ascii_lowercase();
+        if FORBIDDEN_FUNCTIONS.contains(&name.as_str()) {
+            self.problem = Some(format!("the function {name}()"));
+        }
+        function.visit_children(self)
+    }
+}
+
+/// The URL to keep (normalized), or `None` when it is not allowed.
+fn allowed_url(raw: &str) -> Option<String> {
+    let trimmed = raw.trim();
+    if trimmed.len() >= 5 && trimmed[..5].eq_ignore_ascii_case("data:") {
+        let rest = trimmed[5..].to_ascii_lowercase();
+        let raster = RASTER_DATA_TYPES.iter().any(|kind| {
+            rest.strip_prefix(kind).is_some_and(|after| after.starts_with(';') || after.starts_with(','))
+        });
+        let clean = trimmed.chars().all(|c| c.is_ascii_graphic());
+        return (raster && clean && trimmed.len() <= MAX_DATA_URL_BYTES).then(|| trimmed.to_owned());
+    }
+    let url = url::Url::parse(trimmed).ok()?;
+    (url.scheme() == "https" && url.host_str().is_some()).then(|| url.to_string())
+}
+
+#[cfg(test)]
+mod tests;

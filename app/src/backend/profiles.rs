@@ -1,0 +1,224 @@
+//! Profiles: what a profile page shows, and the owner's edits (fields, custom CSS, Top Friends).
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{
+    custom_css,
+    fields::{Bio, DisplayName, ImageUrl},
+};
+use crate::{
+    error::{AppError, FieldErrors},
+    model::{CssOutcome, PersonCard, Profile, ProfileSettings},
+};
+
+pub const MAX_TOP_FRIENDS: usize = 5;
+
+/// The profile of the local user `username` (any case), or `NotFound`.
+pub async fn by_username(pool: &PgPool, public_url: &str, username: &str) -> Result<Profile, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: Uuid,
+        username: String,
+        display_name: Option<String>,
+        bio: Option<String>,
+        avatar_url: Option<String>,
+        header_url: Option<String>,
+        created_at: chrono::DateTime<chrono::Utc>,
+        has_css: bool,
+        updated_at: chrono::DateTime<chrono::Utc>,
+        thought_count: i64,
+        follower_count: i64,
+        following_count: i64,
+    }
+    let row: Row = sqlx::query_as(
+        "SELECT u.id, u.username, u.display_name, u.bio, u.avatar_url, u.header_url, u.created_at,
+                coalesce(u.custom_css, '') <> '' AS has_css, u.updated_at,
+                (SELECT count(*) FROM thoughts t WHERE t.user_id = u.id) AS thought_count,
+                (SELECT count(*) FROM follows f WHERE f.following_id = u.id AND f.state = 'accepted') AS follower_count,
+                (SELECT count(*) FROM follows f WHERE f.follower_id = u.id AND f.state = 'accepted') AS following_count
+           FROM users u
+          WHERE lower(u.username) = lower($1) AND NOT u.is_remote",
+    )
+    .bind(username)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+
+    let top_friends = top_friends(pool, row.id).await?;
+    Ok(Profile {
+        stylesheet_url: row
+            .has_css
+            .then(|| format!("/@{}/style.css?v={}", row.username, row.updated_at.timestamp_micros())),
+        canonical_url: format!("{public_url}/@{}", row.username),
+        username: row.username,
+        display_name: row.display_name,
+        bio: row.bio,
+        avatar_url: row.avatar_url,
+        header_url: row.header_url,
+        joined_at: row.created_at,
+        thought_count: row.thought_count,
+        follower_count: row.follower_count,
+        following_count: row.following_count,
+        top_friends,
+    })
+}
+
+async fn top_friends(pool: &PgPool, user_id: Uuid) -> Result<Vec<PersonCard>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT u.username, u.display_name, u.avatar_url
+           FROM top_friends tf JOIN users u ON u.id = tf.friend_id
+          WHERE tf.user_id = $1
+          ORDER BY tf.position",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The stored (sanitized) CSS of `username`'s profile, if any.
+pub async fn stylesheet(pool: &PgPool, username: &str) -> Result<Option<String>, AppError> {
+    let css: Option<Option<String>> =
+        sqlx::query_scalar("SELECT custom_css FROM users WHERE lower(username) = lower($1) AND NOT is_remote")
+            .bind(username)
+            .fetch_optional(pool)
+            .await?;
+    Ok(css.flatten().filter(|css| !css.is_empty()))
+}
+
+/// What the settings page shows the owner.
+pub async fn settings(pool: &PgPool, user_id: Uuid) -> Result<ProfileSettings, AppError> {
+    let (username, display_name, bio, avatar_url, header_url, custom_css): (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ) = sqlx::query_as(
+        "SELECT username, display_name, bio, avatar_url, header_url, custom_css FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let top_friends = top_friends(pool, user_id).await?.into_iter().map(|friend| friend.username).collect();
+    Ok(ProfileSettings {
+        username,
+        display_name: display_name.unwrap_or_default(),
+        bio: bio.unwrap_or_default(),
+        avatar_url: avatar_url.unwrap_or_default(),
+        header_url: header_url.unwrap_or_default(),
+        custom_css: custom_css.unwrap_or_default(),
+        top_friends,
+        friend_choices: friend_choices(pool, user_id).await?,
+    })
+}
+
+/// Who `user_id` may pick as a Top Friend: the people they follow, and until they follow
+/// anyone, every local user (the choice is made by name, so a long list stays usable).
+pub async fn friend_choices(pool: &PgPool, user_id: Uuid) -> Result<Vec<PersonCard>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT u.username, u.display_name, u.avatar_url
+           FROM users u
+          WHERE u.id <> $1 AND NOT u.is_remote
+            AND (NOT EXISTS (SELECT 1 FROM follows WHERE follower_id = $1)
+                 OR EXISTS (SELECT 1 FROM follows WHERE follower_id = $1 AND following_id = u.id AND state = 'accepted'))
+          ORDER BY lower(u.username)",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The profile fields as typed in the settings form.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileEdit {
+    pub display_name: String,
+    pub bio: String,
+    pub avatar_url: String,
+    pub header_url: String,
+}
+
+/// Saves the profile fields, all or nothing.
+pub async fn update(pool: &PgPool, user_id: Uuid, edit: ProfileEdit) -> Result<(), AppError> {
+    let mut errors = FieldErrors::default();
+    let display_name = errors.check(DisplayName::parse(&edit.display_name));
+    let bio = errors.check(Bio::parse(&edit.bio));
+    let avatar_url = errors.check(ImageUrl::parse(&edit.avatar_url, "avatar_url"));
+    let header_url = errors.check(ImageUrl::parse(&edit.header_url, "header_url"));
+    errors.finish()?;
+    let (Some(display_name), Some(bio), Some(avatar_url), Some(header_url)) = (display_name, bio, avatar_url, header_url)
+    else {
+        return Err(AppError::Internal);
+    };
+    sqlx::query(
+        "UPDATE users SET display_name = $2, bio = $3, avatar_url = $4, header_url = $5, updated_at = now()
+          WHERE id = $1",
+    )
+    .bind(user_id)
+    .bind(display_name.0)
+    .bind(bio.0)
+    .bind(avatar_url.0)
+    .bind(header_url.0)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Sanitizes profile CSS; the error names the field and says where the problem is.
+pub fn sanitize_css(raw: &str) -> Result<CssOutcome, AppError> {
+    custom_css::sanitize(raw)
+        .map(|clean| CssOutcome { css: clean.css, removed: clean.removed })
+        .map_err(|error| AppError::invalid("custom_css", error.to_string()))
+}
+
+/// Sanitizes and stores the profile CSS; only the sanitized form is ever written.
+pub async fn set_custom_css(pool: &PgPool, user_id: Uuid, raw: &str) -> Result<CssOutcome, AppError> {
+    let outcome = sanitize_css(raw)?;
+    sqlx::query("UPDATE users SET custom_css = $2, updated_at = now() WHERE id = $1")
+        .bind(user_id)
+        .bind((!outcome.css.is_empty()).then_some(&outcome.css))
+        .execute(pool)
+        .await?;
+    Ok(outcome)
+}
+
+/// Replaces the Top Friends with `usernames` in order (blanks skipped), all or nothing.
+pub async fn set_top_friends(pool: &PgPool, user_id: Uuid, usernames: &[String]) -> Result<(), AppError> {
+    let chosen: Vec<&str> =
+        usernames.iter().map(|name| name.trim().trim_start_matches('@')).filter(|name| !name.is_empty()).collect();
+    if chosen.len() > MAX_TOP_FRIENDS {
+        return Err(AppError::invalid("top_friends", "choose at most 5 Top Friends"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = chosen.iter().find(|name| !seen.insert(name.to_lowercase())) {
+        return Err(AppError::invalid("top_friends", format!("@{twice} is chosen twice")));
+    }
+
+    let choices = friend_choices(pool, user_id).await?;
+    let mut friend_ids = Vec::with_capacity(chosen.len());
+    for name in &chosen {
+        if !choices.iter().any(|choice| choice.username.eq_ignore_ascii_case(name)) {
+            return Err(AppError::invalid("top_friends", format!("@{name} is not someone you can choose")));
+        }
+        let id: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = lower($1) AND NOT is_remote")
+            .bind(name)
+            .fetch_one(pool)
+            .await?;
+        friend_ids.push(id);
+    }
+
+    let mut transaction = pool.begin().await?;
+    sqlx::query("DELETE FROM top_friends WHERE user_id = $1").bind(user_id).execute(&mut *transaction).await?;
+    for (index, friend_id) in friend_ids.iter().enumerate() {
+        sqlx::query("INSERT INTO top_friends (user_id, friend_id, position) VALUES ($1, $2, $3)")
+            .bind(user_id)
+            .bind(friend_id)
+            .bind(index as i16 + 1)
+            .execute(&mut *transaction)
+            .await?;
+    }
+    transaction.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! What a server function or page render knows of its HTTP request, from the Leptos context:
+//! the session (who is asking), the client's address, and cookies to set in the answer.
+
+use std::net::{IpAddr, SocketAddr};
+
+use leptos::prelude::use_context;
+
+use super::{sessions, Backend};
+use crate::{error::AppError, model::Viewer};
+
+fn parts() -> Option<http::request::Parts> {
+    use_context::<http::request::Parts>()
+}
+
+/// The session token the request carries, if any.
+pub fn session_token() -> Option<String> {
+    parts().and_then(|parts| sessions::token_from_headers(&parts.headers))
+}
+
+/// The logged-in person, if the request carries an open session.
+pub async fn viewer(backend: &Backend) -> Result<Option<Viewer>, AppError> {
+    match session_token() {
+        Some(token) => sessions::viewer(&backend.pool, &token).await,
+        None => Ok(None),
+    }
+}
+
+/// The logged-in person, or `Unauthorized`.
+pub async fn require_viewer(backend: &Backend) -> Result<Viewer, AppError> {
+    viewer(backend).await?.ok_or(AppError::Unauthorized)
+}
+
+/// The address of the connected client (the socket peer; no proxy headers are trusted).
+pub fn client_address() -> Option<IpAddr> {
+    parts()?.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().map(|info| info.0.ip())
+}
+
+/// Adds a `Set-Cookie` header to the response being built.
+pub fn set_cookie(value: &str) {
+    if let (Some(response), Ok(value)) =
+        (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(value))
+    {
+        response.append_header(http::header::SET_COOKIE, value);
+    }
+}
+
+/// Opens a session for `user_id` and hands its cookie to the browser (a new id at every log-in).
+pub async fn start_session(backend: &Backend, user_id: uuid::Uuid) -> Result<(), AppError> {
+    let token = sessions::start(&backend.pool, user_id).await?;
+    set_cookie(&sessions::cookie(&token, backend.secure_cookies()));
+    Ok(())
+}
+
+/// Ends the request's session, if any, and removes the cookie.
+pub async fn end_session(backend: &Backend) -> Result<(), AppError> {
+    if let Some(token) = session_token() {
+        sessions::end(&backend.pool, &token).await?;
+    }
+    set_cookie(&sessions::removal_cookie(backend.secure_cookies()));
+    Ok(())
+}
