@@ -66,6 +66,11 @@ pub fn App() -> impl IntoView {
             <main id="main">
                 <Routes fallback=pages::not_found::NotFound>
                     <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/signup") view=pages::signup::SignUpPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async/>
+                    // `/@username`; other single segments fall through to NotFound inside.
+                    <Route path=path!("/:handle") view=pages::profile::ProfilePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -15,4 +15,31 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Manage local accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a local account; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        /// Read the password from the first line of standard input (never from the command line).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Make the account an operator.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// List local accounts.
+    List,
+    /// Delete a local account and everything that is only theirs.
+    Delete {
+        /// The username (with or without the leading @).
+        username: String,
+    },
 }

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod database;
 pub mod http;
+pub mod operator;
 pub mod shutdown;
 
 use std::net::SocketAddr;
@@ -14,7 +15,7 @@ use app::backend::Backend;
 use tokio::net::TcpListener;
 
 use config::Config;
-use database::Database;
+use database::{Database, Sharing};
 
 /// `server serve`: listen, open the database, answer until asked to stop, then finish the
 /// requests in flight and stop the database.
@@ -40,7 +41,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
 /// `server migrate`: apply pending migrations and stop.
 pub async fn migrate(config: Config) -> anyhow::Result<()> {
-    let database = Database::connect(&config).await?;
+    let database = Database::connect(&config, Sharing::Attach).await?;
     let result = database::migrate(&database.pool).await;
     database.close().await;
     result?;

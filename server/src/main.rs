@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => server::serve(config).await,
             Command::Migrate => server::migrate(config).await,
+            Command::User(command) => server::operator::user(config, command).await,
         }
     });
     match result {

@@ -1,4 +1,8 @@
 //! Pieces of UI the pages share.
 
+pub mod avatar;
+pub mod form;
 pub mod layout;
+pub mod profile;
 pub mod thought;
+pub mod timeline;

@@ -77,9 +77,14 @@ pub enum EmbeddedError {
 pub struct EmbeddedPostgres {
     root: PathBuf,
     socket_dir: PathBuf,
+    /// The `postgres` process we started; `None` when we use one a running server started.
+    child: Option<Supervised>,
+}
+
+#[derive(Debug)]
+struct Supervised {
     pid: libc::pid_t,
     exited: mpsc::Receiver<()>,
-    stopped: bool,
 }
 
 /// How the cluster is run: tuned for durability by default, for speed in throwaway test clusters.
@@ -142,8 +147,8 @@ impl EmbeddedPostgres {
                 postgres.arg("-c").arg(setting);
             }
         }
-        let (pid, exited) = spawn_supervised(postgres, owner, &log_path)?;
-        let mut cluster = EmbeddedPostgres { root, socket_dir, pid, exited, stopped: false };
+        let child = spawn_supervised(postgres, owner, &log_path)?;
+        let mut cluster = EmbeddedPostgres { root, socket_dir, child: Some(child) };
 
         if let Err(error) = cluster.wait_until_ready(&log_path).await {
             cluster.stop().await;
@@ -159,6 +164,23 @@ impl EmbeddedPostgres {
         }
         tracing::info!(path = %cluster.root.display(), "embedded database started");
         Ok(cluster)
+    }
+
+    /// Uses the cluster under `root` if a running server already serves it (so operator
+    /// commands work beside the server), else starts it.
+    pub async fn attach_or_start(root: &Path, durability: Durability) -> Result<Self, EmbeddedError> {
+        if let Ok(root) = fs::canonicalize(root) {
+            let socket_dir = root.join("run");
+            if socket_dir.join(format!(".s.PGSQL.{PORT}")).exists() {
+                let running = EmbeddedPostgres { root, socket_dir, child: None };
+                if let Ok(connection) = PgConnection::connect_with(&running.connect_options("postgres")).await {
+                    let _ = connection.close().await;
+                    tracing::info!(path = %running.root.display(), "using the embedded database of the running server");
+                    return Ok(running);
+                }
+            }
+        }
+        Self::start(root, durability).await
     }
 
     /// Connection options for `database` in this cluster.
@@ -178,7 +200,7 @@ impl EmbeddedPostgres {
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         let options = self.connect_options("postgres").disable_statement_logging();
         loop {
-            if self.exited.try_recv().is_ok() {
+            if self.child.as_ref().is_some_and(|child| child.exited.try_recv().is_ok()) {
                 return Err(startup_failure(&self.root, log));
             }
             match PgConnection::connect_with(&options).await {
@@ -211,24 +233,19 @@ impl EmbeddedPostgres {
         connection.close().await
     }
 
-    /// Stops the cluster: a fast shutdown (open sessions are ended, everything committed is
-    /// kept), then an immediate one if it does not finish in time.
+    /// Stops the cluster if we started it: a fast shutdown (open sessions are ended,
+    /// everything committed is kept), then an immediate one if it does not finish in time.
     pub async fn stop(&mut self) {
-        if self.stopped {
-            return;
-        }
-        self.stopped = true;
-        // SAFETY: kill(2) with a pid we spawned and still supervise.
-        unsafe { libc::kill(self.pid, libc::SIGINT) };
-        let exited = &self.exited;
+        let Some(child) = self.child.take() else { return };
+        child.signal(libc::SIGINT);
         let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
         loop {
-            match exited.try_recv() {
+            match child.exited.try_recv() {
                 Ok(()) | Err(mpsc::TryRecvError::Disconnected) => break,
                 Err(mpsc::TryRecvError::Empty) if Instant::now() > deadline => {
                     tracing::warn!("the embedded database did not stop in time; stopping it immediately");
-                    unsafe { libc::kill(self.pid, libc::SIGQUIT) };
-                    let _ = exited.recv_timeout(Duration::from_secs(5));
+                    child.signal(libc::SIGQUIT);
+                    let _ = child.exited.recv_timeout(Duration::from_secs(5));
                     break;
                 }
                 Err(mpsc::TryRecvError::Empty) => tokio::time::sleep(Duration::from_millis(20)).await,
@@ -239,15 +256,19 @@ impl EmbeddedPostgres {
 
     /// Blocking variant of [`stop`](Self::stop) for contexts without a runtime (process exit).
     pub fn stop_blocking(&mut self) {
-        if self.stopped {
-            return;
+        let Some(child) = self.child.take() else { return };
+        child.signal(libc::SIGINT);
+        if child.exited.recv_timeout(SHUTDOWN_TIMEOUT).is_err() {
+            child.signal(libc::SIGQUIT);
+            let _ = child.exited.recv_timeout(Duration::from_secs(5));
         }
-        self.stopped = true;
-        unsafe { libc::kill(self.pid, libc::SIGINT) };
-        if self.exited.recv_timeout(SHUTDOWN_TIMEOUT).is_err() {
-            unsafe { libc::kill(self.pid, libc::SIGQUIT) };
-            let _ = self.exited.recv_timeout(Duration::from_secs(5));
-        }
+    }
+}
+
+impl Supervised {
+    fn signal(&self, signal: libc::c_int) {
+        // SAFETY: kill(2) on the pid of a child we spawned and whose exit we have not yet seen.
+        unsafe { libc::kill(self.pid, signal) };
     }
 }
 
@@ -403,7 +424,7 @@ fn spawn_supervised(
     mut command: Command,
     owner: Option<RunAs>,
     log: &Path,
-) -> Result<(libc::pid_t, mpsc::Receiver<()>), EmbeddedError> {
+) -> Result<Supervised, EmbeddedError> {
     configure(&mut command, owner, log)?;
     // SAFETY: prctl is async-signal-safe; it runs in the child after fork, before exec
     // (and after the uid change, which would otherwise clear it).
@@ -436,7 +457,7 @@ fn spawn_supervised(
         .map_err(|e| e.to_string())
         .and_then(|result| result.map_err(|e| e.to_string()))
         .map_err(|detail| EmbeddedError::Failed { step: "starting PostgreSQL", detail, log: log_path })?;
-    Ok((pid, exited_rx))
+    Ok(Supervised { pid, exited: exited_rx })
 }
 
 /// Explains why postgres exited during startup, from the last lines of its log.

@@ -21,10 +21,28 @@ pub struct Database {
     embedded: Option<EmbeddedPostgres>,
 }
 
+/// Whether a command may use the embedded cluster of a server that is already running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharing {
+    /// The server itself: it owns its cluster, and a second server on the same data is an error.
+    Exclusive,
+    /// Operator commands: they work beside a running server.
+    Attach,
+}
+
 impl Database {
-    /// Connects as configured and applies pending migrations.
+    /// For the server: connects as configured and applies pending migrations.
     pub async fn open(config: &Config) -> anyhow::Result<Self> {
-        let database = Self::connect(config).await?;
+        Self::open_with(config, Sharing::Exclusive).await
+    }
+
+    /// For operator commands: like [`open`](Self::open), beside a running server if there is one.
+    pub async fn open_for_command(config: &Config) -> anyhow::Result<Self> {
+        Self::open_with(config, Sharing::Attach).await
+    }
+
+    async fn open_with(config: &Config, sharing: Sharing) -> anyhow::Result<Self> {
+        let database = Self::connect(config, sharing).await?;
         if let Err(error) = migrate(&database.pool).await {
             database.close().await;
             return Err(error);
@@ -33,7 +51,7 @@ impl Database {
     }
 
     /// Connects as configured, without migrating.
-    pub async fn connect(config: &Config) -> anyhow::Result<Self> {
+    pub async fn connect(config: &Config, sharing: Sharing) -> anyhow::Result<Self> {
         match &config.database_url {
             Some(url) => {
                 let invalid = |why: String| {
@@ -63,7 +81,10 @@ impl Database {
             }
             None => {
                 let root = config.data_dir.join("postgres");
-                let cluster = EmbeddedPostgres::start(&root, Durability::Durable).await?;
+                let cluster = match sharing {
+                    Sharing::Exclusive => EmbeddedPostgres::start(&root, Durability::Durable).await?,
+                    Sharing::Attach => EmbeddedPostgres::attach_or_start(&root, Durability::Durable).await?,
+                };
                 let pool = pool_options()
                     .connect_with(cluster.connect_options(DATABASE_NAME))
                     .await

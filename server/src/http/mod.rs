@@ -1,52 +1,78 @@
-//! The HTTP surface: the Leptos app (pages and server functions), the built assets, and
-//! (later) the ActivityPub and client-API routes beside them.
+//! The HTTP surface: the Leptos app (pages and server functions), the built assets, the
+//! profile stylesheets, and (later) the ActivityPub and client-API routes beside them.
+
+mod profiles;
+pub mod security;
 
 use std::path::Path;
 
 use app::{backend::Backend, shell, App};
-use axum::{http::HeaderValue, Router};
+use axum::{http::HeaderValue, middleware, routing::get, Router};
+use http::header;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::{
-    services::ServeDir,
-    set_header::{SetResponseHeaderLayer},
+    services::{ServeDir, ServeFile},
+    set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
 };
-use http::header;
 
 /// Everything a running server answers.
 pub fn router(backend: Backend, options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
-    let pkg_dir = Path::new(&*options.site_root).join(&*options.site_pkg_dir);
+    let site_root = Path::new(&*options.site_root).to_owned();
+    let pkg_dir = site_root.join(&*options.site_pkg_dir);
+
+    // What every page render and server function finds in its context.
+    let context = {
+        let backend = backend.clone();
+        move || {
+            provide_context(backend.clone());
+            security::add_page_policy();
+        }
+    };
 
     // The built bundle keeps its name across releases: browsers must revalidate it.
     let assets = Router::new()
         .fallback_service(ServeDir::new(pkg_dir).precompressed_gzip())
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")));
 
-    Router::new()
-        .leptos_routes_with_context(
-            &options,
-            routes,
-            {
-                let backend = backend.clone();
-                move || provide_context(backend.clone())
-            },
-            {
-                let options = options.clone();
-                move || shell(options.clone())
-            },
-        )
+    let mut router = Router::new()
+        .leptos_routes_with_context(&options, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
         .nest_service("/pkg", assets)
-        .fallback(leptos_axum::file_and_error_handler_with_context(
-            move || provide_context(backend.clone()),
-            shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+        .with_state(options);
+
+    // Files at the site root (favicon, robots.txt, …) win over `/{handle}` profile routes;
+    // usernames cannot contain a dot, so they never collide.
+    for file in root_files(&site_root) {
+        let route = format!("/{}", file.file_name().unwrap_or_default().to_string_lossy());
+        router = router.route_service(&route, ServeFile::new(&file).precompressed_gzip());
+    }
+
+    let public_url = backend.public_url.clone();
+    router
+        .route("/{handle}/style.css", get(profiles::stylesheet).with_state(backend))
+        .layer(middleware::from_fn(move |request, next| {
+            security::refuse_cross_site_writes(public_url.clone(), request, next)
+        }))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(TraceLayer::new_for_http())
-        .with_state(options)
+}
+
+/// The plain files directly in the site root (not the gzip twins, not directories).
+fn root_files(site_root: &Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(site_root) else { return Vec::new() };
+    entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.is_file() && path.extension().is_none_or(|ext| ext != "gz"))
+        .collect()
 }
 
 /// Leptos's settings for this server: where the built assets are and what they are called.

@@ -1,0 +1,90 @@
+//! Form pieces: labelled fields that show their own validation message.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// The error of the last submission of a form, for its fields to pick their message from.
+pub type FormErrors = Signal<Option<AppError>>;
+
+/// The message for the form as a whole (anything that is not about one field).
+#[component]
+pub fn FormError(error: FormErrors) -> impl IntoView {
+    move || error.get().and_then(|e| e.form_message()).map(|message| view! { <p class="form-error" role="alert">{message}</p> })
+}
+
+/// The message for one field, if the last submission refused it.
+#[component]
+pub fn FieldError(error: FormErrors, name: &'static str) -> impl IntoView {
+    move || {
+        error.get().and_then(|e| e.field_message(name)).map(|message| {
+            view! { <p class="field-error" id=format!("{name}-error") role="alert">{message}</p> }
+        })
+    }
+}
+
+/// A labelled `<input>` with its hint and validation message.
+#[component]
+pub fn TextField(
+    label: &'static str,
+    name: &'static str,
+    error: FormErrors,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional, into)] value: String,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] maxlength: Option<usize>,
+    #[prop(optional)] minlength: Option<usize>,
+    #[prop(optional)] hint: Option<&'static str>,
+) -> impl IntoView {
+    let invalid = move || error.get().is_some_and(|e| e.field_message(name).is_some());
+    let described_by = move || {
+        let mut ids = Vec::new();
+        if hint.is_some() {
+            ids.push(format!("{name}-hint"));
+        }
+        if invalid() {
+            ids.push(format!("{name}-error"));
+        }
+        (!ids.is_empty()).then(|| ids.join(" "))
+    };
+    view! {
+        <div class="field">
+            <label for=name>{label}</label>
+            <input id=name name=name type=kind value=value autocomplete=autocomplete required=required
+                   maxlength=maxlength minlength=minlength
+                   aria-invalid=move || invalid().then_some("true") aria-describedby=described_by/>
+            {hint.map(|hint| view! { <p class="hint" id=format!("{name}-hint")>{hint}</p> })}
+            <FieldError error name/>
+        </div>
+    }
+}
+
+/// A labelled `<textarea>` with its hint and validation message.
+#[component]
+pub fn TextArea(
+    label: &'static str,
+    name: &'static str,
+    error: FormErrors,
+    #[prop(optional, into)] value: String,
+    #[prop(default = 3)] rows: u32,
+    #[prop(optional)] maxlength: Option<usize>,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional, into)] on_input: Option<Callback<String>>,
+    #[prop(optional)] monospace: bool,
+) -> impl IntoView {
+    let invalid = move || error.get().is_some_and(|e| e.field_message(name).is_some());
+    view! {
+        <div class="field">
+            <label for=name>{label}</label>
+            <textarea id=name name=name rows=rows maxlength=maxlength class:monospace=monospace spellcheck=(!monospace).to_string()
+                      aria-invalid=move || invalid().then_some("true")
+                      aria-describedby=hint.map(|_| format!("{name}-hint"))
+                      on:input=move |ev| if let Some(on_input) = on_input { on_input.run(event_target_value(&ev)) }>
+                {value}
+            </textarea>
+            {hint.map(|hint| view! { <p class="hint" id=format!("{name}-hint")>{hint}</p> })}
+            <FieldError error name/>
+        </div>
+    }
+}

@@ -1,0 +1,62 @@
+use leptos::prelude::*;
+
+use crate::{components::avatar::Avatar, model::Profile};
+
+/// A profile as everyone sees it, inside the `.ts-profile` container that the owner's CSS
+/// is scoped to. `children` (the thoughts) go below the card and the Top Friends.
+#[component]
+pub fn ProfileView(profile: Profile, #[prop(optional)] preview: bool, children: Children) -> impl IntoView {
+    let name = profile.name().to_owned();
+    let joined = profile.joined_at.format("%B %Y").to_string();
+    let friends_heading = format!("{name}’s Top Friends");
+    let heading_id = if preview { "preview-top-friends-heading" } else { "top-friends-heading" };
+    view! {
+        <div class="ts-profile" class:ts-profile-preview=preview>
+            {profile.header_url.clone().map(|url| view! {
+                <img class="profile-header-image" src=url alt="" referrerpolicy="no-referrer"/>
+            })}
+            <div class="profile-layout">
+                <section class="profile-card">
+                    <Avatar url=profile.avatar_url.clone() name=name.clone() class="profile-avatar"/>
+                    {if preview {
+                        view! { <p class="profile-name">{name.clone()}</p> }.into_any()
+                    } else {
+                        view! { <h1 class="profile-name">{name.clone()}</h1> }.into_any()
+                    }}
+                    <p class="profile-handle">"@"{profile.username.clone()}</p>
+                    {profile.bio.clone().map(|bio| view! { <p class="profile-bio">{bio}</p> })}
+                    <p class="profile-joined">"Joined "{joined}</p>
+                    <dl class="profile-counts">
+                        <div><dt>"Thoughts"</dt><dd>{profile.thought_count}</dd></div>
+                        <div><dt>"Followers"</dt><dd>{profile.follower_count}</dd></div>
+                        <div><dt>"Following"</dt><dd>{profile.following_count}</dd></div>
+                    </dl>
+                </section>
+                <section class="top-friends" aria-labelledby=heading_id>
+                    <h2 id=heading_id>{friends_heading}</h2>
+                    {if profile.top_friends.is_empty() {
+                        view! { <p class="empty">"No Top Friends yet."</p> }.into_any()
+                    } else {
+                        view! {
+                            <ol class="top-friends-list">
+                                {profile.top_friends.into_iter().map(|friend| {
+                                    let href = format!("/@{}", friend.username);
+                                    let friend_name = friend.name().to_owned();
+                                    view! {
+                                        <li class="top-friend">
+                                            <a href=href>
+                                                <Avatar url=friend.avatar_url name=friend_name.clone() class="friend-avatar"/>
+                                                <span class="friend-name">{friend_name}</span>
+                                            </a>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ol>
+                        }.into_any()
+                    }}
+                </section>
+                <div class="profile-main">{children()}</div>
+            </div>
+        </div>
+    }
+}

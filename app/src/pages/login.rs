@@ -1,0 +1,33 @@
+use leptos::{form::ActionForm, prelude::*};
+use leptos_meta::{Meta, Title};
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::accounts::LogIn,
+    components::form::{FormError, TextField},
+};
+
+/// `/login`: by username or email.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = ServerAction::<LogIn>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+
+    view! {
+        <Title text="Log in"/>
+        <Meta name="robots" content="noindex"/>
+        <section class="card narrow" aria-labelledby="login-heading">
+            <h1 id="login-heading">"Log in"</h1>
+            <ActionForm action>
+                <FormError error/>
+                <TextField label="Username or email" name="login" autocomplete="username" required=true error/>
+                <TextField label="Password" name="password" kind="password" autocomplete="current-password" required=true error/>
+                <input type="hidden" name="next" value=next/>
+                <button type="submit" class="button" disabled=move || action.pending().get()>"Log in"</button>
+            </ActionForm>
+            <p>"New here? "<a href="/signup">"Create an account"</a></p>
+        </section>
+    }
+}

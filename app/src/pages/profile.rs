@@ -1,0 +1,97 @@
+use leptos::prelude::*;
+use leptos_meta::{Link, Meta, Stylesheet, Title};
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::{
+    api::{profiles::get_profile, timeline::profile_timeline},
+    components::{
+        profile::ProfileView,
+        timeline::{Timeline, TimelineSource},
+    },
+    error::AppError,
+    model::Profile,
+    pages::not_found::NotFound,
+};
+
+/// `/@username`: the profile, dressed in its owner's CSS, with their thoughts.
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let username = Memo::new(move |_| {
+        params.read().get("handle").and_then(|handle| handle.strip_prefix('@').map(str::to_owned))
+    });
+    let before = Memo::new(move |_| query.read().get("before"));
+    let profile = Resource::new(move || username.get(), |username| async move {
+        match username {
+            Some(username) => get_profile(username).await,
+            None => Err(AppError::NotFound),
+        }
+    });
+    let thoughts = Resource::new(
+        move || (username.get(), before.get()),
+        |(username, before)| async move {
+            match username {
+                Some(username) => profile_timeline(username, before).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
+
+    view! {
+        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match profile.await {
+                    Ok(profile) => {
+                        let first_page = thoughts.await;
+                        let source = TimelineSource::Profile { username: profile.username.clone() };
+                        view! {
+                            <ProfileMeta profile=profile.clone()/>
+                            <ProfileView profile>
+                                <section class="profile-thoughts" aria-labelledby="thoughts-heading">
+                                    <h2 id="thoughts-heading">"Thoughts"</h2>
+                                    {match first_page {
+                                        Ok(page) => view! { <Timeline page source/> }.into_any(),
+                                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                                    }}
+                                </section>
+                            </ProfileView>
+                        }.into_any()
+                    }
+                    Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
+                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Title, description, canonical link, OpenGraph and Twitter card tags, and the owner's CSS.
+#[component]
+fn ProfileMeta(profile: Profile) -> impl IntoView {
+    let name = profile.name().to_owned();
+    let title = format!("{name} (@{})", profile.username);
+    let description = profile
+        .bio
+        .clone()
+        .unwrap_or_else(|| format!("{name}’s space on Thoughtspace: thoughts, Top Friends and more."));
+    let image = profile.avatar_url.clone();
+    view! {
+        <Title text=title.clone()/>
+        <Meta name="description" content=description.clone()/>
+        <Link rel="canonical" href=profile.canonical_url.clone()/>
+        <Meta property="og:type" content="profile"/>
+        <Meta property="og:title" content=title.clone()/>
+        <Meta property="og:description" content=description.clone()/>
+        <Meta property="og:url" content=profile.canonical_url.clone()/>
+        <Meta property="profile:username" content=profile.username.clone()/>
+        <Meta name="twitter:card" content="summary"/>
+        <Meta name="twitter:title" content=title/>
+        <Meta name="twitter:description" content=description/>
+        {image.map(|image| view! {
+            <Meta property="og:image" content=image.clone()/>
+            <Meta name="twitter:image" content=image/>
+        })}
+        {profile.stylesheet_url.map(|href| view! { <Stylesheet id="profile-css" href/> })}
+    }
+}

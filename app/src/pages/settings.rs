@@ -1,0 +1,228 @@
+use leptos::{form::ActionForm, prelude::*};
+use leptos_meta::{Meta, Title};
+use leptos_router::components::Redirect;
+
+use crate::{
+    api::{
+        accounts::LogOutEverywhere,
+        profiles::{get_profile, get_profile_settings, preview_custom_css, SetTopFriends, UpdateCustomCss, UpdateProfile},
+    },
+    components::{
+        form::{FieldError, FormError, TextArea, TextField},
+        profile::ProfileView,
+    },
+    error::AppError,
+    model::ProfileSettings,
+};
+
+/// `/settings`: the profile fields, the profile's CSS with a live preview, Top Friends and
+/// sessions. Each part is its own form, so saving one never touches the others.
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let settings = Resource::new(|| (), |_| get_profile_settings());
+    view! {
+        <Title text="Settings"/>
+        <Meta name="robots" content="noindex"/>
+        <h1>"Settings"</h1>
+        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match settings.await {
+                    Ok(settings) => view! { <SettingsForms settings/> }.into_any(),
+                    Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=/settings"/> }.into_any(),
+                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SettingsForms(settings: ProfileSettings) -> impl IntoView {
+    view! {
+        <div class="settings">
+            <ProfileForm settings=settings.clone()/>
+            <CssForm settings=settings.clone()/>
+            <TopFriendsForm settings/>
+            <SessionsForm/>
+        </div>
+    }
+}
+
+/// "Saved." once the last submission succeeded.
+fn saved_note(succeeded: impl Fn() -> bool + Send + Sync + 'static) -> impl IntoView {
+    move || succeeded().then(|| view! { <p class="saved" role="status">"Saved."</p> })
+}
+
+#[component]
+fn ProfileForm(settings: ProfileSettings) -> impl IntoView {
+    let action = ServerAction::<UpdateProfile>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    view! {
+        <section class="card" aria-labelledby="profile-settings-heading">
+            <h2 id="profile-settings-heading">"Profile"</h2>
+            <ActionForm action>
+                <FormError error/>
+                <TextField label="Display name" name="display_name" value=settings.display_name maxlength=50 error/>
+                <TextArea label="Bio" name="bio" value=settings.bio maxlength=160 error hint="Up to 160 characters."/>
+                <TextField label="Avatar image address" name="avatar_url" kind="url" value=settings.avatar_url
+                           hint="An http:// or https:// link to an image." error/>
+                <TextField label="Header image address" name="header_url" kind="url" value=settings.header_url error/>
+                <button type="submit" class="button" disabled=move || action.pending().get()>"Save profile"</button>
+                {saved_note(move || matches!(action.value().get(), Some(Ok(_))))}
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn CssForm(settings: ProfileSettings) -> impl IntoView {
+    let action = ServerAction::<UpdateCustomCss>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let typed = RwSignal::new(settings.custom_css.clone());
+    let profile = Resource::new(move || settings.username.clone(), get_profile);
+    let removed = move || {
+        action.value().get().and_then(Result::ok).filter(|outcome| !outcome.removed.is_empty()).map(|outcome| {
+            view! {
+                <div class="notice" role="status">
+                    <p>"Saved, without what is not allowed:"</p>
+                    <ul>{outcome.removed.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
+                </div>
+            }
+        })
+    };
+    view! {
+        <section class="card" aria-labelledby="css-settings-heading">
+            <h2 id="css-settings-heading">"Profile style"</h2>
+            <ActionForm action>
+                <FormError error/>
+                <TextArea label="Your CSS" name="custom_css" value=settings.custom_css rows=14 monospace=true error
+                          on_input=Callback::new(move |css: String| typed.set(css))
+                          hint="It styles your profile page only: html, body and :root mean your whole profile; url() takes https images. Up to 64 KiB."/>
+                <button type="submit" class="button" disabled=move || action.pending().get()>"Save style"</button>
+                {saved_note(move || matches!(action.value().get(), Some(Ok(_))))}
+                {removed}
+            </ActionForm>
+            <h3>"Preview"</h3>
+            <CssPreview typed/>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    profile.await.ok().map(|profile| view! {
+                        <ProfileView profile preview=true>
+                            <p class="preview-note">"Your thoughts appear here."</p>
+                        </ProfileView>
+                    })
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// Applies what is typed, sanitized by the server exactly as saving would, to the preview
+/// (after hydration; a short pause after typing first).
+#[component]
+fn CssPreview(typed: RwSignal<String>) -> impl IntoView {
+    let problem = RwSignal::new(None::<String>);
+    Effect::new(move |pending: Option<Option<TimeoutHandle>>| {
+        let css = typed.get();
+        if let Some(Some(handle)) = pending {
+            handle.clear();
+        }
+        set_timeout_with_handle(
+            move || {
+                leptos::task::spawn_local(async move {
+                    match preview_custom_css(css).await {
+                        Ok(outcome) => {
+                            preview::apply(&outcome.css);
+                            problem.set(None);
+                        }
+                        Err(error) => problem.set(Some(error.to_string())),
+                    }
+                })
+            },
+            std::time::Duration::from_millis(300),
+        )
+        .ok()
+    });
+    on_cleanup(preview::clear);
+    move || problem.get().map(|message| view! { <p class="field-error" role="status">{message}</p> })
+}
+
+/// The preview's style sheet, adopted by the document through the CSSOM (which the
+/// Content-Security-Policy allows, unlike an inline `<style>`).
+mod preview {
+    #[cfg(feature = "hydrate")]
+    pub fn apply(css: &str) {
+        let Ok(sheet) = web_sys::CssStyleSheet::new() else { return };
+        if sheet.replace_sync(css).is_ok() {
+            leptos::prelude::document().set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
+        }
+    }
+
+    #[cfg(feature = "hydrate")]
+    pub fn clear() {
+        leptos::prelude::document().set_adopted_style_sheets(&js_sys::Array::new());
+    }
+
+    #[cfg(not(feature = "hydrate"))]
+    pub fn apply(_css: &str) {}
+
+    #[cfg(not(feature = "hydrate"))]
+    pub fn clear() {}
+}
+
+#[component]
+fn TopFriendsForm(settings: ProfileSettings) -> impl IntoView {
+    let action = ServerAction::<SetTopFriends>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let choices = settings.friend_choices;
+    let slots = (1..=5usize)
+        .map(|position| {
+            let current = settings.top_friends.get(position - 1).cloned().unwrap_or_default();
+            let id = format!("friend_{position}");
+            let options = choices
+                .iter()
+                .map(|choice| {
+                    let selected = choice.username.eq_ignore_ascii_case(&current);
+                    let label = format!("{} (@{})", choice.name(), choice.username);
+                    view! { <option value=choice.username.clone() selected=selected>{label}</option> }
+                })
+                .collect_view();
+            view! {
+                <li>
+                    <label for=id.clone()>{format!("Top Friend #{position}")}</label>
+                    <select id=id.clone() name=id>
+                        <option value="" selected=current.is_empty()>"— nobody —"</option>
+                        {options}
+                    </select>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" aria-labelledby="friends-settings-heading">
+            <h2 id="friends-settings-heading">"Top Friends"</h2>
+            <p class="hint">"Up to five, in the order your profile shows them."</p>
+            <ActionForm action>
+                <FormError error/>
+                <ol class="friend-slots">{slots}</ol>
+                <FieldError error name="top_friends"/>
+                <button type="submit" class="button" disabled=move || action.pending().get()>"Save Top Friends"</button>
+                {saved_note(move || matches!(action.value().get(), Some(Ok(_))))}
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn SessionsForm() -> impl IntoView {
+    let action = ServerAction::<LogOutEverywhere>::new();
+    view! {
+        <section class="card" aria-labelledby="sessions-heading">
+            <h2 id="sessions-heading">"Sessions"</h2>
+            <p>"Logged in somewhere you no longer use? End every session, this one included."</p>
+            <ActionForm action>
+                <button type="submit" class="button danger">"Log out everywhere"</button>
+            </ActionForm>
+        </section>
+    }
+}

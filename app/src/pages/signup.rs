@@ -1,0 +1,32 @@
+use leptos::{form::ActionForm, prelude::*};
+use leptos_meta::{Meta, Title};
+
+use crate::{
+    api::accounts::SignUp,
+    components::form::{FormError, TextField},
+};
+
+/// `/signup`: username, email, password; then straight to the new profile.
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    let action = ServerAction::<SignUp>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+
+    view! {
+        <Title text="Sign up"/>
+        <Meta name="description" content="Join Thoughtspace: short thoughts, Top Friends and a profile styled your way."/>
+        <section class="card narrow" aria-labelledby="signup-heading">
+            <h1 id="signup-heading">"Create your space"</h1>
+            <ActionForm action>
+                <FormError error/>
+                <TextField label="Username" name="username" autocomplete="username" required=true maxlength=32
+                           hint="1–32 letters, digits or _; your address will be /@username" error/>
+                <TextField label="Email" name="email" kind="email" autocomplete="email" required=true error/>
+                <TextField label="Password" name="password" kind="password" autocomplete="new-password" required=true
+                           minlength=8 hint="At least 8 characters" error/>
+                <button type="submit" class="button" disabled=move || action.pending().get()>"Sign up"</button>
+            </ActionForm>
+            <p>"Already a member? "<a href="/login">"Log in"</a></p>
+        </section>
+    }
+}

@@ -1,0 +1,23 @@
+//! Profile assets served outside the app: the owner's sanitized CSS as a stylesheet.
+
+use app::backend::{profiles, Backend};
+use axum::{
+    extract::{Path, State},
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+};
+
+/// `GET /@username/style.css`: the profile's CSS (stored only after sanitizing) as its own
+/// `text/css` response, so no HTML parser ever sees it.
+pub async fn stylesheet(State(backend): State<Backend>, Path(handle): Path<String>) -> Response {
+    let Some(username) = handle.strip_prefix('@') else { return StatusCode::NOT_FOUND.into_response() };
+    match profiles::stylesheet(&backend.pool, username).await {
+        Ok(Some(css)) => (
+            [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")],
+            css,
+        )
+            .into_response(),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}

@@ -1,0 +1,90 @@
+//! Operator commands (`server user …`), as Mastodon's tootctl and GoToSocial's admin
+//! commands offer. They go through the same backend rules as the web forms.
+
+use std::io::BufRead;
+
+use anyhow::{anyhow, bail};
+use app::{
+    backend::accounts::{self, SignUp},
+    error::AppError,
+};
+
+use crate::{cli::UserCommand, config::Config, database::Database};
+
+pub async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
+    // Checked before touching the database.
+    if let UserCommand::Create { password_stdin: false, .. } = command {
+        bail!("pass --password-stdin and type the password on standard input (it is never taken from the command line)");
+    }
+    let database = Database::open_for_command(&config).await?;
+    let result = run(&database, command).await;
+    database.close().await;
+    result
+}
+
+async fn run(database: &Database, command: UserCommand) -> anyhow::Result<()> {
+    let pool = &database.pool;
+    match command {
+        UserCommand::Create { username, email, admin, .. } => {
+            let password = read_password()?;
+            let account = accounts::create(pool, SignUp { username, email, password, is_admin: admin })
+                .await
+                .map_err(explain)?;
+            println!(
+                "created @{} <{}>{}",
+                account.username,
+                account.email,
+                if account.is_admin { " (admin)" } else { "" }
+            );
+        }
+        UserCommand::List => {
+            let accounts = accounts::list(pool).await.map_err(explain)?;
+            println!("{:<32}  {:<40}  {:<5}  created", "username", "email", "admin");
+            for account in accounts {
+                println!(
+                    "{:<32}  {:<40}  {:<5}  {}",
+                    account.username,
+                    account.email,
+                    if account.is_admin { "yes" } else { "no" },
+                    account.created_at.format("%Y-%m-%d %H:%M UTC")
+                );
+            }
+        }
+        UserCommand::Delete { username } => {
+            let account = accounts::delete(pool, &username).await.map_err(|error| match error {
+                AppError::NotFound => anyhow!("there is no local user @{}", username.trim_start_matches('@')),
+                other => explain(other),
+            })?;
+            println!("deleted @{}", account.username);
+        }
+    }
+    Ok(())
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| anyhow!("cannot read the password from standard input: {e}"))?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+/// Names the command-line option behind each refused field.
+fn explain(error: AppError) -> anyhow::Error {
+    match error {
+        AppError::Invalid(errors) => anyhow!(
+            "{}",
+            errors
+                .iter()
+                .map(|e| {
+                    let option = match e.field.as_str() {
+                        "password" => "--password-stdin".to_owned(),
+                        field => format!("--{field}"),
+                    };
+                    format!("{option}: {}", e.message)
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow!("{other}"),
+    }
+}
