@@ -25,9 +25,14 @@ pub fn from_context() -> Result<Backend, AppError> {
 }
 
 /// Sets the status of the response being built (a server function's answer, or the page
-/// whose render called it) from the outcome, then passes the outcome on.
+/// whose render called it) from the outcome, then passes the outcome on. A plain HTML form
+/// post (no JavaScript) is left alone: it is answered with a redirect back to the form,
+/// which carries the error to show.
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(error) = &result {
+        if request::is_plain_form_post() {
+            return result;
+        }
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(error.status());
             if let AppError::RateLimited { retry_after } = error {

@@ -12,6 +12,19 @@ fn parts() -> Option<http::request::Parts> {
     use_context::<http::request::Parts>()
 }
 
+/// Whether this is a browser's own form submission (JavaScript did not take it over): a
+/// POST that accepts HTML.
+pub fn is_plain_form_post() -> bool {
+    parts().is_some_and(|parts| {
+        parts.method == http::Method::POST
+            && parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|accept| accept.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
+    })
+}
+
 /// The session token the request carries, if any.
 pub fn session_token() -> Option<String> {
     parts().and_then(|parts| sessions::token_from_headers(&parts.headers))

@@ -101,6 +101,7 @@ async fn build_template(admin: &PgConnectOptions) -> String {
 }
 
 /// A fresh, fully migrated database of its own for one test.
+#[derive(Clone)]
 pub struct TestDatabase {
     pub name: String,
     pub options: PgConnectOptions,
@@ -162,11 +163,17 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> Self {
-        let db = TestDatabase::new().await;
+        Self::spawn_on(TestDatabase::new().await, None).await
+    }
+
+    /// The app over an existing database (several servers can share one), optionally with a
+    /// PUBLIC_URL other than its own address.
+    pub async fn spawn_on(db: TestDatabase, public_url: Option<&str>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let url = format!("http://{addr}");
-        let backend = Backend { pool: db.pool.clone(), public_url: url.clone() };
+        let public_url = public_url.map_or_else(|| url.clone(), str::to_owned);
+        let backend = Backend { pool: db.pool.clone(), public_url };
         let site_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site");
         let router = server::http::router(backend, server::http::leptos_options(&site_root, addr));
         tokio::spawn(async move {
@@ -179,6 +186,67 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(format!("{}{path}", self.url)).send().await.unwrap()
     }
+
+    /// GET with a session cookie.
+    pub async fn get_as(&self, session: &str, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .header("cookie", format!("ts_session={session}"))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A same-site form post (as the browser sends it), optionally with a session.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)], session: Option<&str>) -> reqwest::Response {
+        let mut request = self.http.post(format!("{}{path}", self.url)).header("origin", &self.url).form(form);
+        if let Some(session) = session {
+            request = request.header("cookie", format!("ts_session={session}"));
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Signs up through the server function and returns the new session token.
+    pub async fn sign_up(&self, username: &str) -> String {
+        let email = format!("{username}@example.test");
+        let response = self
+            .post_form("/api/accounts/sign_up", &[("username", username), ("email", &email), ("password", "correct horse")], None)
+            .await;
+        assert!(response.status().is_success() || response.status().is_redirection(), "sign-up failed: {}", response.status());
+        session_cookie(&response).expect("sign-up sets the session cookie")
+    }
+
+    /// Logs in and returns the session token, or the failed response.
+    pub async fn log_in(&self, login: &str, password: &str) -> Result<String, reqwest::Response> {
+        let response = self.post_form("/api/accounts/log_in", &[("login", login), ("password", password)], None).await;
+        match session_cookie(&response) {
+            Some(token) if response.status().is_success() || response.status().is_redirection() => Ok(token),
+            _ => Err(response),
+        }
+    }
+}
+
+/// The session token a response sets, if any (not the removal cookie).
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter_map(|value| value.split(';').next()?.strip_prefix("ts_session="))
+        .find(|token| !token.is_empty())
+        .map(str::to_owned)
+}
+
+/// The `Set-Cookie` header for the session, whole (to check its attributes).
+pub fn session_set_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("ts_session=") && !value.starts_with("ts_session=;"))
+        .map(str::to_owned)
 }
 
 /// Inserts a local user directly (accounts get their own API later) and returns its id.
