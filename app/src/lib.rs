@@ -56,9 +56,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="thoughtspace" href="/pkg/thoughtspace.css"/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
         <Meta name="theme-color" content="#3b5998"/>
-        <Title formatter=|page: String| {
-            if page.is_empty() { SITE_NAME.to_string() } else { format!("{page} · {SITE_NAME}") }
-        }/>
+        <Title formatter=page_title/>
         // Pages render in full before the first byte (SsrMode::Async): crawlers, link previews
         // and browsers without JavaScript get complete HTML, not streamed fragments.
         <Router>
@@ -75,6 +73,14 @@ pub fn App() -> impl IntoView {
             </main>
         </Router>
     }
+}
+
+/// The document title for a page. leptos_meta writes `<title>` text unescaped during SSR,
+/// and user text (display names) goes into titles: `<` becomes `‹`, so no title can close
+/// the element early.
+fn page_title(page: String) -> String {
+    let title = if page.is_empty() { SITE_NAME.to_string() } else { format!("{page} · {SITE_NAME}") };
+    title.replace('<', "‹")
 }
 
 /// Sets `data-hydrated` on `<html>` once the WASM has taken over, so browser tests (and

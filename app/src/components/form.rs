@@ -74,6 +74,9 @@ pub fn TextArea(
     #[prop(optional)] monospace: bool,
 ) -> impl IntoView {
     let invalid = move || error.get().is_some_and(|e| e.field_message(name).is_some());
+    // Leptos writes a textarea's text unescaped during SSR, so the server escapes it itself
+    // (the browser decodes the entities back); in the browser the text is set as text.
+    let value = if cfg!(feature = "ssr") { escape_text(&value) } else { value };
     view! {
         <div class="field">
             <label for=name>{label}</label>
@@ -87,4 +90,9 @@ pub fn TextArea(
             <FieldError error name/>
         </div>
     }
+}
+
+/// Text escaped for HTML, for the raw-text places Leptos leaves alone.
+fn escape_text(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
