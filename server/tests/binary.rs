@@ -247,3 +247,91 @@ async fn a_data_directory_owned_by_someone_else_is_one_clear_line() {
         assert_one_clear_error(success, &stderr, &["/postgres"]);
     }
 }
+
+/// Runs the binary with `input` on standard input; returns (success, stdout, stderr).
+async fn run_with_input(mut command: Command, input: &str) -> (bool, String, String) {
+    use tokio::io::AsyncWriteExt;
+    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).await.unwrap();
+    drop(stdin);
+    let output = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output()).await.unwrap().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn operators_create_list_and_delete_users_from_the_command_line() {
+    let db = TestDatabase::new().await;
+    let scratch = ScratchDir::new();
+    let user = |args: &[&str]| {
+        let mut command = server_command(&scratch.0, free_port());
+        command.env("DATABASE_URL", db.url()).arg("user").args(args);
+        command
+    };
+
+    let (ok, stdout, stderr) =
+        run_with_input(user(&["create", "--username", "ana", "--email", "ana@example.test", "--password-stdin"]), "correct horse\n").await;
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.trim(), "created @ana <ana@example.test>");
+    let (ok, stdout, _) = run_with_input(
+        user(&["create", "--username", "root_op", "--email", "op@example.test", "--password-stdin", "--admin"]),
+        "another password",
+    )
+    .await;
+    assert!(ok);
+    assert!(stdout.contains("(admin)"));
+
+    // The password works on the web, and was never on the command line.
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'ana'").fetch_one(&db.pool).await.unwrap();
+    assert!(hash.starts_with("$argon2id$"));
+    let account = app::backend::accounts::authenticate(&db.pool, "ana", "correct horse", None).await.expect("logs in");
+    assert!(!account.is_admin);
+
+    let (ok, stdout, _) = run_with_input(user(&["list"]), "").await;
+    assert!(ok);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(lines[1].starts_with("ana ") && lines[1].contains("ana@example.test") && lines[1].contains(" no "));
+    assert!(lines[2].starts_with("root_op ") && lines[2].contains(" yes "));
+
+    for (args, input, expected) in [
+        (vec!["create", "--username", "ANA", "--email", "x@example.test", "--password-stdin"], "correct horse\n", "--username: this username is taken"),
+        (vec!["create", "--username", "bo", "--email", "nope", "--password-stdin"], "correct horse\n", "--email: "),
+        (vec!["create", "--username", "bo", "--email", "bo@example.test", "--password-stdin"], "short\n", "--password-stdin: use at least 8 characters"),
+        (vec!["create", "--username", "admin", "--email", "bo@example.test", "--password-stdin"], "correct horse\n", "--username: this name is reserved"),
+        (vec!["create", "--username", "bo", "--email", "bo@example.test"], "", "pass --password-stdin"),
+        (vec!["delete", "nobody"], "", "there is no local user @nobody"),
+    ] {
+        let (ok, _, stderr) = run_with_input(user(&args), input).await;
+        assert_one_clear_error(ok, &stderr, &[expected]);
+    }
+
+    let (ok, stdout, _) = run_with_input(user(&["delete", "@ANA"]), "").await;
+    assert!(ok);
+    assert_eq!(stdout.trim(), "deleted @ana");
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(left, 1);
+}
+
+#[tokio::test]
+async fn operator_commands_work_beside_a_running_server() {
+    let scratch = ScratchDir::new();
+    let data_dir = scratch.0.join("data");
+    let port = free_port();
+    let server = RunningServer::start(server_command(&data_dir, port), port, &scratch.0).await;
+
+    let mut command = server_command(&data_dir, free_port());
+    command.args(["user", "create", "--username", "ana", "--email", "ana@example.test", "--password-stdin"]);
+    let (ok, stdout, stderr) = run_with_input(command, "correct horse\n").await;
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("created @ana"));
+
+    let profile = reqwest::get(format!("{}/@ana", server.url)).await.unwrap();
+    assert_eq!(profile.status(), 200, "the running server sees the new account");
+    assert!(server.terminate().await.success());
+}
