@@ -260,35 +260,29 @@ async fn cross_site_requests_cannot_change_anything() {
     assert_eq!(name, None);
 }
 
-#[tokio::test]
-async fn pages_and_forms_work_without_javascript() {
-    let app = TestApp::spawn().await;
-    // A plain HTML form post: the browser accepts text/html and sends its Referer.
-    let response = app
-        .http
+/// The sign-up form posted by a browser without JavaScript: it accepts HTML and sends its Referer.
+async fn plain_sign_up(app: &TestApp, email: &str) -> reqwest::Response {
+    app.http
         .post(format!("{}/api/accounts/sign_up", app.url))
         .header("origin", &app.url)
         .header("accept", "text/html")
         .header("referer", format!("{}/signup", app.url))
-        .form(&[("username", "ana"), ("email", "ana@example.test"), ("password", "correct horse")])
+        .form(&[("username", "ana"), ("email", email), ("password", "correct horse")])
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn pages_and_forms_work_without_javascript() {
+    let app = TestApp::spawn().await;
+    let response = plain_sign_up(&app, "ana@example.test").await;
     assert!(response.status().is_redirection(), "{}", response.status());
     assert_eq!(response.headers()["location"], "/@ana");
     assert!(session_cookie(&response).is_some());
 
     // A refused form post returns to the form with the error in the address, shown by the page.
-    let response = app
-        .http
-        .post(format!("{}/api/accounts/sign_up", app.url))
-        .header("origin", &app.url)
-        .header("accept", "text/html")
-        .header("referer", format!("{}/signup", app.url))
-        .form(&[("username", "ana"), ("email", "other@example.test"), ("password", "correct horse")])
-        .send()
-        .await
-        .unwrap();
+    let response = plain_sign_up(&app, "other@example.test").await;
     assert!(response.status().is_redirection());
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with("/signup?") || location.contains("/signup?"), "{location}");

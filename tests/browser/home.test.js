@@ -2,7 +2,7 @@
 // "Load more" then appends the next page in place through a server function.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, watchConsole } from './support.js';
+import { startServer, launchBrowser, watchConsole, hydrated } from './support.js';
 
 let server;
 let browser;
@@ -30,7 +30,7 @@ test('home page hydrates and loads more thoughts in place', async () => {
   const problems = watchConsole(page);
   await page.goto(server.url);
 
-  await page.waitForSelector('html[data-hydrated]', { timeout: 30_000 });
+  await hydrated(page);
   assert.equal(await page.locator('.thought').count(), 20);
   assert.equal(await page.locator('.thought').first().locator('.thought-content').textContent(), 'thought number 25');
 

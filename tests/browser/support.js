@@ -82,3 +82,19 @@ export function watchConsole(page) {
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
   return problems;
 }
+
+/** Waits until the WASM has taken over the page. */
+export async function hydrated(page) {
+  await page.waitForSelector('html[data-hydrated]', { timeout: 30_000 });
+}
+
+/** Signs up through the form (hydrated) and waits for the new profile. */
+export async function signUp(page, baseUrl, username) {
+  await page.goto(`${baseUrl}/signup`);
+  await hydrated(page);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Email').fill(`${username}@example.test`);
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.waitForURL(`${baseUrl}/@${username}`);
+}
