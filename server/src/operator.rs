@@ -27,7 +27,8 @@ async fn run(database: &Database, command: UserCommand) -> anyhow::Result<()> {
     match command {
         UserCommand::Create { username, email, admin, .. } => {
             let password = read_password()?;
-            let account = accounts::create(pool, SignUp { username, email, password, is_admin: admin })
+            let mut connection = pool.acquire().await?;
+            let account = accounts::create(&mut connection, SignUp { username, email, password, is_admin: admin })
                 .await
                 .map_err(explain)?;
             println!(

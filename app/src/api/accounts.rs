@@ -19,9 +19,12 @@ pub async fn sign_up(username: String, email: String, password: String) -> Resul
     use crate::backend::{self, accounts};
     backend::respond(async {
         let backend = backend::from_context()?;
+        // The account and its first session, together or not at all.
+        let mut transaction = backend.pool.begin().await?;
         let account =
-            accounts::create(&backend.pool, accounts::SignUp { username, email, password, is_admin: false }).await?;
-        backend::request::start_session(&backend, account.id).await?;
+            accounts::create(&mut transaction, accounts::SignUp { username, email, password, is_admin: false }).await?;
+        backend::request::start_session(&backend, &mut transaction, account.id).await?;
+        transaction.commit().await?;
         leptos_axum::redirect(&format!("/@{}", account.username));
         Ok(())
     }
@@ -36,7 +39,7 @@ pub async fn log_in(login: String, password: String, next: Option<String>) -> Re
         let backend = backend::from_context()?;
         let account = accounts::authenticate(&backend.pool, &login, &password, request::client_address()).await?;
         request::end_session(&backend).await?;
-        request::start_session(&backend, account.id).await?;
+        request::start_session(&backend, &mut *backend.pool.acquire().await?, account.id).await?;
         leptos_axum::redirect(&local_path(next.as_deref()));
         Ok(())
     }

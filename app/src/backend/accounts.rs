@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::{
@@ -36,7 +36,9 @@ pub struct Account {
 pub const WRONG_CREDENTIALS: &str = "wrong username, email or password";
 
 /// Creates a local account after checking every field (all errors reported together).
-pub async fn create(pool: &PgPool, input: SignUp) -> Result<Account, AppError> {
+/// Takes a connection so a caller can make more of the same transaction (sign-up also opens
+/// the first session: both happen, or neither).
+pub async fn create(db: &mut PgConnection, input: SignUp) -> Result<Account, AppError> {
     let mut errors = FieldErrors::default();
     let username = errors.check(Username::parse(&input.username));
     let email = errors.check(Email::parse(&input.email));
@@ -53,7 +55,7 @@ pub async fn create(pool: &PgPool, input: SignUp) -> Result<Account, AppError> {
     )
     .bind(username.as_str())
     .bind(email.as_str())
-    .fetch_one(pool)
+    .fetch_one(&mut *db)
     .await?;
     let mut errors = FieldErrors::default();
     if taken.0 {
@@ -74,7 +76,7 @@ pub async fn create(pool: &PgPool, input: SignUp) -> Result<Account, AppError> {
     .bind(email.as_str())
     .bind(password_hash)
     .bind(input.is_admin)
-    .fetch_one(pool)
+    .fetch_one(&mut *db)
     .await
     .map_err(unique_violation_to_field_error)
 }

@@ -57,9 +57,10 @@ pub fn set_cookie(value: &str) {
     }
 }
 
-/// Opens a session for `user_id` and hands its cookie to the browser (a new id at every log-in).
-pub async fn start_session(backend: &Backend, user_id: uuid::Uuid) -> Result<(), AppError> {
-    let token = sessions::start(&backend.pool, user_id).await?;
+/// Opens a session for `user_id` (on `db`, possibly inside the caller's transaction) and
+/// hands its cookie to the browser: a new id at every log-in.
+pub async fn start_session(backend: &Backend, db: &mut sqlx::PgConnection, user_id: uuid::Uuid) -> Result<(), AppError> {
+    let token = sessions::start(db, user_id).await?;
     set_cookie(&sessions::cookie(&token, backend.secure_cookies()));
     Ok(())
 }

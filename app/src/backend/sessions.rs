@@ -5,7 +5,7 @@
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{Duration, Utc};
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::{error::AppError, model::Viewer};
@@ -30,14 +30,19 @@ fn token_hash(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Opens a session for `user_id` and returns its token (for the cookie).
-pub async fn start(pool: &PgPool, user_id: Uuid) -> Result<String, AppError> {
+/// Opens a session for `user_id` and returns its token (for the cookie); the user's
+/// expired sessions are cleared on the way.
+pub async fn start(db: &mut PgConnection, user_id: Uuid) -> Result<String, AppError> {
     let token = new_token()?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= now()")
+        .bind(user_id)
+        .execute(&mut *db)
+        .await?;
     sqlx::query("INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
         .bind(token_hash(&token))
         .bind(user_id)
         .bind(Utc::now() + LIFETIME)
-        .execute(pool)
+        .execute(&mut *db)
         .await?;
     Ok(token)
 }
