@@ -25,6 +25,9 @@ pub enum AppError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// It existed and was deleted.
+    #[error("this was deleted")]
+    Gone,
     #[error("too many attempts; try again in {retry_after} seconds")]
     RateLimited { retry_after: u64 },
     /// Something failed on the server. Its cause was logged there and is never sent.
@@ -102,6 +105,7 @@ impl AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Gone => StatusCode::GONE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

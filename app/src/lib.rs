@@ -14,6 +14,7 @@ pub mod components;
 pub mod error;
 pub mod model;
 pub mod pages;
+pub mod text;
 
 #[cfg(feature = "ssr")]
 pub mod backend;
@@ -67,6 +68,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/signup") view=pages::signup::SignUpPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/public") view=pages::home::PublicPage ssr=SsrMode::Async/>
+                    <Route path=path!("/tags/:tag") view=pages::tag::TagPage ssr=SsrMode::Async/>
+                    <Route path=path!("/:handle/:id") view=pages::thread::ThreadPage ssr=SsrMode::Async/>
                     // `/@username`; other single segments fall through to NotFound inside.
                     <Route path=path!("/:handle") view=pages::profile::ProfilePage ssr=SsrMode::Async/>
                 </Routes>

@@ -4,15 +4,43 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// A thought as a timeline shows it.
+/// A thought as a timeline or thread shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ThoughtView {
     pub id: Uuid,
+    /// Empty for a deleted or unavailable thought.
     pub content: String,
     pub created_at: DateTime<Utc>,
     pub author_username: String,
     pub author_display_name: Option<String>,
+    pub author_avatar_url: Option<String>,
+    /// `public`, `followers` or `private`.
+    pub visibility: String,
+    pub reply_to: Option<Uuid>,
+    pub reply_count: i64,
+    /// A tombstone: the thought was deleted (its place in a thread is kept).
+    pub deleted: bool,
+    /// Written by the person looking (who may delete it).
+    pub by_viewer: bool,
+}
+
+impl ThoughtView {
+    /// The thought's own page.
+    pub fn href(&self) -> String {
+        format!("/@{}/{}", self.author_username, self.id)
+    }
+}
+
+/// A thought with the thread around it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thread {
+    /// Oldest first; deleted ones as tombstones, ones the viewer may not see as placeholders.
+    pub ancestors: Vec<ThoughtView>,
+    pub thought: ThoughtView,
+    /// Direct replies the viewer may see, oldest first.
+    pub replies: Vec<ThoughtView>,
+    pub canonical_url: String,
 }
 
 /// One page of a timeline, newest first, and where the next (older) page starts.
@@ -115,6 +143,16 @@ pub struct Profile {
     pub stylesheet_url: Option<String>,
     /// The absolute address of the page, for canonical links and link previews.
     pub canonical_url: String,
+    /// How the person looking relates to this profile (`None` for visitors).
+    pub relationship: Option<Relationship>,
+}
+
+/// The viewer's relation to a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Relationship {
+    pub is_self: bool,
+    pub following: bool,
+    pub followed_by: bool,
 }
 
 impl Profile {

@@ -8,10 +8,11 @@ use crate::{
 /// A profile page's data.
 #[server(prefix = "/api", endpoint = "profiles/get", input = server_fn::codec::GetUrl)]
 pub async fn get_profile(username: String) -> Result<Profile, AppError> {
-    use crate::backend::{self, profiles};
+    use crate::backend::{self, profiles, request};
     backend::respond(async {
         let backend = backend::from_context()?;
-        profiles::by_username(&backend.pool, &backend.public_url, &username).await
+        let viewer = request::viewer(&backend).await?.map(|viewer| viewer.id);
+        profiles::by_username(&backend.pool, &backend.public_url, viewer, &username).await
     }
     .await)
 }
@@ -85,6 +86,30 @@ pub async fn set_top_friends(
         let viewer = request::require_viewer(&backend).await?;
         let chosen: Vec<String> = [friend_1, friend_2, friend_3, friend_4, friend_5].into_iter().flatten().collect();
         profiles::set_top_friends(&backend.pool, viewer.id, &chosen).await
+    }
+    .await)
+}
+
+/// The logged-in person follows `username`.
+#[server(prefix = "/api", endpoint = "profiles/follow")]
+pub async fn follow(username: String) -> Result<(), AppError> {
+    use crate::backend::{self, follows, request};
+    backend::respond(async {
+        let backend = backend::from_context()?;
+        let viewer = request::require_viewer(&backend).await?;
+        follows::follow(&backend.pool, viewer.id, &username).await
+    }
+    .await)
+}
+
+/// The logged-in person stops following `username`.
+#[server(prefix = "/api", endpoint = "profiles/unfollow")]
+pub async fn unfollow(username: String) -> Result<(), AppError> {
+    use crate::backend::{self, follows, request};
+    backend::respond(async {
+        let backend = backend::from_context()?;
+        let viewer = request::require_viewer(&backend).await?;
+        follows::unfollow(&backend.pool, viewer.id, &username).await
     }
     .await)
 }

@@ -1,27 +1,85 @@
 use leptos::prelude::*;
 
-use crate::{error::AppError, model::TimelinePage};
+use crate::{
+    error::AppError,
+    model::{Thread, TimelinePage},
+};
 
-/// A page of the public timeline, older than the `before` cursor token when given.
-#[server(prefix = "/api", endpoint = "timeline/public", input = server_fn::codec::GetUrl)]
-pub async fn public_timeline(before: Option<String>) -> Result<TimelinePage, AppError> {
-    use crate::backend::{self, timeline};
+/// The timeline behind every timeline server function: the viewer from the session, the
+/// cursor from `before`, and the rules in `backend::timeline`.
+#[cfg(feature = "ssr")]
+async fn page_for_viewer(
+    feed: crate::backend::timeline::Feed<'_>,
+    before: Option<String>,
+) -> Result<TimelinePage, AppError> {
+    use crate::backend::{self, request, timeline};
     backend::respond(async {
         let before = timeline::parse_before(before.as_deref())?;
         let backend = backend::from_context()?;
-        timeline::public(&backend.pool, before, timeline::PAGE_SIZE).await
+        let viewer = request::viewer(&backend).await?.map(|viewer| viewer.id);
+        timeline::page(&backend.pool, viewer, feed, before, timeline::PAGE_SIZE).await
     }
     .await)
 }
 
-/// A page of `username`'s public thoughts, older than the `before` cursor token when given.
+/// A page of the public timeline, older than the `before` cursor token when given.
+#[server(prefix = "/api", endpoint = "timeline/public", input = server_fn::codec::GetUrl)]
+pub async fn public_timeline(before: Option<String>) -> Result<TimelinePage, AppError> {
+    page_for_viewer(crate::backend::timeline::Feed::Public, before).await
+}
+
+/// A page of the logged-in person's home timeline: theirs and the people they follow.
+#[server(prefix = "/api", endpoint = "timeline/home", input = server_fn::codec::GetUrl)]
+pub async fn home_timeline(before: Option<String>) -> Result<TimelinePage, AppError> {
+    page_for_viewer(crate::backend::timeline::Feed::Home, before).await
+}
+
+/// A page of `username`'s thoughts that the viewer may see.
 #[server(prefix = "/api", endpoint = "timeline/profile", input = server_fn::codec::GetUrl)]
 pub async fn profile_timeline(username: String, before: Option<String>) -> Result<TimelinePage, AppError> {
-    use crate::backend::{self, timeline};
+    page_for_viewer(crate::backend::timeline::Feed::Author(&username), before).await
+}
+
+/// A page of public thoughts tagged `tag`.
+#[server(prefix = "/api", endpoint = "timeline/tag", input = server_fn::codec::GetUrl)]
+pub async fn tag_timeline(tag: String, before: Option<String>) -> Result<TimelinePage, AppError> {
+    page_for_viewer(crate::backend::timeline::Feed::Tag(&tag), before).await
+}
+
+/// A thought with its ancestors and replies.
+#[server(prefix = "/api", endpoint = "thoughts/thread", input = server_fn::codec::GetUrl)]
+pub async fn get_thread(username: String, id: String) -> Result<Thread, AppError> {
+    use crate::backend::{self, request, timeline};
     backend::respond(async {
-        let before = timeline::parse_before(before.as_deref())?;
+        let id = uuid::Uuid::try_parse(&id).map_err(|_| AppError::NotFound)?;
         let backend = backend::from_context()?;
-        timeline::by_author(&backend.pool, &username, before, timeline::PAGE_SIZE).await
+        let viewer = request::viewer(&backend).await?.map(|viewer| viewer.id);
+        timeline::thread(&backend.pool, &backend.public_url, viewer, &username, id).await
+    }
+    .await)
+}
+
+/// Posts a thought (optionally as a reply) as the logged-in person.
+#[server(prefix = "/api", endpoint = "thoughts/post")]
+pub async fn post_thought(content: String, visibility: String, reply_to: Option<String>) -> Result<uuid::Uuid, AppError> {
+    use crate::backend::{self, request, thoughts};
+    backend::respond(async {
+        let backend = backend::from_context()?;
+        let viewer = request::require_viewer(&backend).await?;
+        thoughts::post(&backend.pool, viewer.id, thoughts::NewThought { content, visibility, reply_to }).await
+    }
+    .await)
+}
+
+/// Deletes one of the logged-in person's thoughts.
+#[server(prefix = "/api", endpoint = "thoughts/delete")]
+pub async fn delete_thought(id: String) -> Result<(), AppError> {
+    use crate::backend::{self, request, thoughts};
+    backend::respond(async {
+        let id = uuid::Uuid::try_parse(&id).map_err(|_| AppError::NotFound)?;
+        let backend = backend::from_context()?;
+        let viewer = request::require_viewer(&backend).await?;
+        thoughts::delete(&backend.pool, viewer.id, id).await
     }
     .await)
 }

@@ -5,12 +5,16 @@ pub mod accounts;
 pub mod custom_css;
 pub mod db;
 pub mod fields;
+pub mod follows;
 pub mod login_throttle;
+pub mod notifications;
 pub mod passwords;
 pub mod profiles;
 pub mod request;
 pub mod sessions;
+pub mod thoughts;
 pub mod timeline;
+pub mod visibility;
 
 pub use db::{Backend, MIGRATOR};
 

@@ -14,8 +14,13 @@ use crate::{
 
 pub const MAX_TOP_FRIENDS: usize = 5;
 
-/// The profile of the local user `username` (any case), or `NotFound`.
-pub async fn by_username(pool: &PgPool, public_url: &str, username: &str) -> Result<Profile, AppError> {
+/// The profile of the local user `username` (any case) as `viewer` sees it, or `NotFound`.
+pub async fn by_username(
+    pool: &PgPool,
+    public_url: &str,
+    viewer: Option<Uuid>,
+    username: &str,
+) -> Result<Profile, AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         id: Uuid,
@@ -34,7 +39,7 @@ pub async fn by_username(pool: &PgPool, public_url: &str, username: &str) -> Res
     let row: Row = sqlx::query_as(
         "SELECT u.id, u.username, u.display_name, u.bio, u.avatar_url, u.header_url, u.created_at,
                 coalesce(u.custom_css, '') <> '' AS has_css, u.updated_at,
-                (SELECT count(*) FROM thoughts t WHERE t.user_id = u.id) AS thought_count,
+                (SELECT count(*) FROM thoughts t WHERE t.user_id = u.id AND t.deleted_at IS NULL) AS thought_count,
                 (SELECT count(*) FROM follows f WHERE f.following_id = u.id AND f.state = 'accepted') AS follower_count,
                 (SELECT count(*) FROM follows f WHERE f.follower_id = u.id AND f.state = 'accepted') AS following_count
            FROM users u
@@ -46,7 +51,12 @@ pub async fn by_username(pool: &PgPool, public_url: &str, username: &str) -> Res
     .ok_or(AppError::NotFound)?;
 
     let top_friends = top_friends(pool, row.id).await?;
+    let relationship = match viewer {
+        Some(viewer) => Some(super::follows::relationship(pool, viewer, row.id).await?),
+        None => None,
+    };
     Ok(Profile {
+        relationship,
         stylesheet_url: row
             .has_css
             .then(|| format!("/@{}/style.css?v={}", row.username, row.updated_at.timestamp_micros())),

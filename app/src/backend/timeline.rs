@@ -1,14 +1,38 @@
-//! Timelines, newest first, paged by keyset on (created_at, id): never OFFSET, so a page
-//! costs the same however deep it is and nothing is skipped or repeated when thoughts arrive.
+//! Timelines and threads. Timelines are newest first and paged by keyset on
+//! (created_at, id): never OFFSET, so a page costs the same however deep it is and nothing
+//! is skipped or repeated when thoughts arrive. Visibility and blocks are part of each query.
 
 use sqlx::PgPool;
+use uuid::Uuid;
 
+use super::visibility::visible_to;
 use crate::{
     error::AppError,
-    model::{Cursor, ThoughtView, TimelinePage},
+    model::{Cursor, ThoughtView, Thread, TimelinePage},
 };
 
 pub const PAGE_SIZE: i64 = 20;
+
+/// The columns of a [`ThoughtView`] for the thought row `t` joined to its author `u`;
+/// `$1` is the viewer.
+const THOUGHT_COLUMNS: &str = "t.id, t.content, t.created_at, t.visibility, t.reply_to,
+       (t.deleted_at IS NOT NULL) AS deleted,
+       u.username AS author_username, u.display_name AS author_display_name, u.avatar_url AS author_avatar_url,
+       (SELECT count(*) FROM thoughts r WHERE r.reply_to = t.id AND r.deleted_at IS NULL) AS reply_count,
+       (t.user_id = $1::uuid) IS TRUE AS by_viewer";
+
+/// Which thoughts a timeline shows.
+#[derive(Debug, Clone, Copy)]
+pub enum Feed<'a> {
+    /// Everyone's public thoughts.
+    Public,
+    /// The viewer's own thoughts and those of the people they follow.
+    Home,
+    /// One local author's thoughts (those the viewer may see).
+    Author(&'a str),
+    /// Public thoughts with a tag.
+    Tag(&'a str),
+}
 
 /// The `before` parameter of a timeline request: empty means the newest page.
 pub fn parse_before(before: Option<&str>) -> Result<Option<Cursor>, AppError> {
@@ -20,45 +44,49 @@ pub fn parse_before(before: Option<&str>) -> Result<Option<Cursor>, AppError> {
     }
 }
 
-/// Public thoughts by everyone.
-pub async fn public(pool: &PgPool, before: Option<Cursor>, limit: i64) -> Result<TimelinePage, AppError> {
-    page(pool, None, before, limit).await
-}
-
-/// Public thoughts by the local user `username`.
-pub async fn by_author(
+/// One page of `feed` as `viewer` (None: a visitor) may see it.
+pub async fn page(
     pool: &PgPool,
-    username: &str,
+    viewer: Option<Uuid>,
+    feed: Feed<'_>,
     before: Option<Cursor>,
     limit: i64,
 ) -> Result<TimelinePage, AppError> {
-    page(pool, Some(username), before, limit).await
-}
-
-async fn page(
-    pool: &PgPool,
-    author: Option<&str>,
-    before: Option<Cursor>,
-    limit: i64,
-) -> Result<TimelinePage, AppError> {
+    let (condition, argument) = match feed {
+        Feed::Public => ("t.visibility = 'public'", None),
+        Feed::Home => (
+            "(t.user_id = $1::uuid OR EXISTS (SELECT 1 FROM follows hf WHERE hf.follower_id = $1::uuid
+                                             AND hf.following_id = t.user_id AND hf.state = 'accepted'))",
+            None,
+        ),
+        Feed::Author(username) => ("lower(u.username) = lower($5) AND NOT u.is_remote", Some(username)),
+        Feed::Tag(tag) => (
+            "t.visibility = 'public' AND EXISTS (SELECT 1 FROM thought_tags tt JOIN tags g ON g.id = tt.tag_id
+                                                 WHERE tt.thought_id = t.id AND g.name = lower($5))",
+            Some(tag),
+        ),
+    };
+    if matches!(feed, Feed::Home) && viewer.is_none() {
+        return Err(AppError::Unauthorized);
+    }
     // One row more than asked tells whether another page exists.
-    let mut thoughts: Vec<ThoughtView> = sqlx::query_as(
-        "SELECT t.id, t.content, t.created_at,
-                u.username AS author_username, u.display_name AS author_display_name
-           FROM thoughts t
-           JOIN users u ON u.id = t.user_id
-          WHERE t.visibility = 'public'
-            AND ($1::text IS NULL OR lower(u.username) = lower($1))
+    let query = format!(
+        "SELECT {THOUGHT_COLUMNS}
+           FROM thoughts t JOIN users u ON u.id = t.user_id
+          WHERE {visible} AND {condition}
             AND ($2::timestamptz IS NULL OR (t.created_at, t.id) < ($2, $3))
           ORDER BY t.created_at DESC, t.id DESC
           LIMIT $4",
-    )
-    .bind(author)
-    .bind(before.map(|c| c.created_at))
-    .bind(before.map(|c| c.id))
-    .bind(limit + 1)
-    .fetch_all(pool)
-    .await?;
+        visible = visible_to("t", "$1::uuid"),
+    );
+    let mut thoughts: Vec<ThoughtView> = sqlx::query_as(&query)
+        .bind(viewer)
+        .bind(before.map(|c| c.created_at))
+        .bind(before.map(|c| c.id))
+        .bind(limit + 1)
+        .bind(argument)
+        .fetch_all(pool)
+        .await?;
 
     let next = if thoughts.len() as i64 > limit {
         thoughts.truncate(limit as usize);
@@ -67,4 +95,79 @@ async fn page(
         None
     };
     Ok(TimelinePage { thoughts, next })
+}
+
+/// The thought `id` by `author` with its ancestors and replies, as `viewer` may see them.
+/// `NotFound` when it does not exist or may not be seen; `Gone` when it was deleted.
+pub async fn thread(
+    pool: &PgPool,
+    public_url: &str,
+    viewer: Option<Uuid>,
+    author: &str,
+    id: Uuid,
+) -> Result<Thread, AppError> {
+    let visible_condition = visible_to("t", "$1::uuid");
+    // The thought and its ancestors, nearest first, each marked visible or not.
+    let chain: Vec<(ThoughtView, bool, i32)> = sqlx::query_as::<_, ChainRow>(&format!(
+        "WITH RECURSIVE chain(id, depth) AS (
+             SELECT id, 0 FROM thoughts WHERE id = $2
+             UNION ALL
+             SELECT p.reply_to, c.depth + 1 FROM chain c JOIN thoughts p ON p.id = c.id
+              WHERE p.reply_to IS NOT NULL AND c.depth < 100)
+         SELECT {THOUGHT_COLUMNS}, {visible_condition} AS visible, c.depth
+           FROM chain c JOIN thoughts t ON t.id = c.id JOIN users u ON u.id = t.user_id
+          ORDER BY c.depth"
+    ))
+    .bind(viewer)
+    .bind(id)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|row| (row.thought, row.visible, row.depth))
+    .collect();
+
+    let Some((thought, visible, _)) = chain.first().cloned() else { return Err(AppError::NotFound) };
+    if !thought.author_username.eq_ignore_ascii_case(author) {
+        return Err(AppError::NotFound);
+    }
+    if thought.deleted {
+        return Err(AppError::Gone);
+    }
+    if !visible {
+        return Err(AppError::NotFound);
+    }
+    let ancestors = chain.into_iter().skip(1).rev().map(|(t, visible, _)| placeholder_unless(t, visible)).collect();
+
+    let replies: Vec<ThoughtView> = sqlx::query_as(&format!(
+        "SELECT {THOUGHT_COLUMNS} FROM thoughts t JOIN users u ON u.id = t.user_id
+          WHERE t.reply_to = $2 AND {visible_condition}
+          ORDER BY t.created_at, t.id"
+    ))
+    .bind(viewer)
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+
+    Ok(Thread { canonical_url: format!("{public_url}{}", thought.href()), ancestors, thought, replies })
+}
+
+#[derive(sqlx::FromRow)]
+struct ChainRow {
+    #[sqlx(flatten)]
+    thought: ThoughtView,
+    visible: bool,
+    depth: i32,
+}
+
+/// A thought the viewer may not see keeps its place in a thread, without its content or author.
+fn placeholder_unless(mut thought: ThoughtView, visible: bool) -> ThoughtView {
+    if !visible || thought.deleted {
+        thought.content.clear();
+        if !visible && !thought.deleted {
+            thought.author_username.clear();
+            thought.author_display_name = None;
+            thought.author_avatar_url = None;
+        }
+    }
+    thought
 }

@@ -20,6 +20,7 @@ pub fn SiteHeader() -> impl IntoView {
             <a class="site-name" href="/">{SITE_NAME}</a>
             <nav aria-label="Main">
                 <a href="/">"Home"</a>
+                <a href="/public">"Public"</a>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match viewer.await {

@@ -1,6 +1,7 @@
 //! Pieces of UI the pages share.
 
 pub mod avatar;
+pub mod composer;
 pub mod form;
 pub mod layout;
 pub mod profile;

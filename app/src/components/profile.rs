@@ -5,7 +5,14 @@ use crate::{components::avatar::Avatar, model::Profile};
 /// A profile as everyone sees it, inside the `.ts-profile` container that the owner's CSS
 /// is scoped to. `children` (the thoughts) go below the card and the Top Friends.
 #[component]
-pub fn ProfileView(profile: Profile, #[prop(optional)] preview: bool, children: Children) -> impl IntoView {
+pub fn ProfileView(
+    profile: Profile,
+    #[prop(optional)] preview: bool,
+    /// Buttons for the viewer (follow), shown in the profile card.
+    #[prop(default = None)]
+    controls: Option<AnyView>,
+    children: Children,
+) -> impl IntoView {
     let name = profile.name().to_owned();
     let joined = profile.joined_at.format("%B %Y").to_string();
     let friends_heading = format!("{name}’s Top Friends");
@@ -26,6 +33,7 @@ pub fn ProfileView(profile: Profile, #[prop(optional)] preview: bool, children: 
                     <p class="profile-handle">"@"{profile.username.clone()}</p>
                     {profile.bio.clone().map(|bio| view! { <p class="profile-bio">{bio}</p> })}
                     <p class="profile-joined">"Joined "{joined}</p>
+                    {controls}
                     <dl class="profile-counts">
                         <div><dt>"Thoughts"</dt><dd>{profile.thought_count}</dd></div>
                         <div><dt>"Followers"</dt><dd>{profile.follower_count}</dd></div>

@@ -1,24 +1,79 @@
-use leptos::prelude::*;
+use leptos::{form::ActionForm, prelude::*};
 
-use crate::model::{shown_name, ThoughtView};
+use crate::{
+    api::timeline::DeleteThought,
+    model::{shown_name, ThoughtView},
+    text::{segments, Segment},
+};
 
-/// One thought in a list. Text is rendered as text (escaped), never as HTML.
+/// A thought's text with its #tags, @mentions and links made links. Everything else is
+/// text (escaped), never HTML.
 #[component]
-pub fn ThoughtCard(thought: ThoughtView) -> impl IntoView {
+pub fn ThoughtText(content: String) -> impl IntoView {
+    let parts = segments(&content)
+        .into_iter()
+        .map(|segment| match segment {
+            Segment::Text(text) => text.to_owned().into_any(),
+            Segment::Tag(tag) => {
+                view! { <a class="tag" href=format!("/tags/{}", tag.to_lowercase())>"#"{tag.to_owned()}</a> }.into_any()
+            }
+            Segment::Mention(name) => {
+                view! { <a class="mention" href=format!("/@{name}")>"@"{name.to_owned()}</a> }.into_any()
+            }
+            Segment::Link(url) => {
+                view! { <a href=url.to_owned() rel="nofollow noopener noreferrer ugc" target="_blank">{url.to_owned()}</a> }
+                    .into_any()
+            }
+        })
+        .collect_view();
+    view! { <p class="thought-content">{parts}</p> }
+}
+
+/// One thought in a list or thread.
+#[component]
+pub fn ThoughtCard(thought: ThoughtView, #[prop(optional)] focused: bool) -> impl IntoView {
+    if thought.deleted || thought.author_username.is_empty() {
+        let note = if thought.deleted { "This thought was deleted." } else { "This thought is not available." };
+        return view! { <article class="thought placeholder"><p>{note}</p></article> }.into_any();
+    }
     let name = shown_name(&thought.author_display_name, &thought.author_username).to_owned();
     // Absolute UTC time: the server and the browser must render the same text to hydrate.
     let when = thought.created_at.format("%Y-%m-%d %H:%M UTC").to_string();
     let profile = format!("/@{}", thought.author_username);
+    let href = thought.href();
+    let visibility = match thought.visibility.as_str() {
+        "followers" => Some("Followers only"),
+        "private" => Some("Private"),
+        _ => None,
+    };
+    let delete = ServerAction::<DeleteThought>::new();
+    let removed = move || matches!(delete.value().get(), Some(Ok(())));
+    let replies = match thought.reply_count {
+        0 => "Reply".to_owned(),
+        1 => "1 reply".to_owned(),
+        n => format!("{n} replies"),
+    };
     view! {
-        <article class="thought">
+        <article class="thought" class:focused=focused class:removed=removed>
             <header class="thought-meta">
                 <a class="author-name" href=profile.clone()>{name}</a>
                 " "
-                <a class="author-handle" href=profile>"@"{thought.author_username}</a>
+                <a class="author-handle" href=profile>"@"{thought.author_username.clone()}</a>
                 " · "
-                <time datetime=thought.created_at.to_rfc3339()>{when}</time>
+                <a class="thought-time" href=href.clone()><time datetime=thought.created_at.to_rfc3339()>{when}</time></a>
+                {visibility.map(|label| view! { " · " <span class="visibility">{label}</span> })}
             </header>
-            <p class="thought-content">{thought.content}</p>
+            <ThoughtText content=thought.content.clone()/>
+            <footer class="thought-actions">
+                <a href=href>{replies}</a>
+                {thought.by_viewer.then(|| view! {
+                    <ActionForm action=delete attr:class="inline-form">
+                        <input type="hidden" name="id" value=thought.id.to_string()/>
+                        <button type="submit" class="link-button danger">"Delete"</button>
+                    </ActionForm>
+                })}
+            </footer>
         </article>
     }
+    .into_any()
 }

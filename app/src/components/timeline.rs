@@ -1,32 +1,39 @@
 use leptos::prelude::*;
 
 use crate::{
-    api::timeline::{profile_timeline, public_timeline},
+    api::timeline::{home_timeline, profile_timeline, public_timeline, tag_timeline},
     components::thought::ThoughtCard,
     error::AppError,
     model::{Cursor, TimelinePage},
 };
 
 /// Which timeline a list shows, so "Load more" fetches the next page of the same one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TimelineSource {
     Public,
+    Home,
     Profile { username: String },
+    Tag { tag: String },
 }
 
 impl TimelineSource {
     /// The page of this timeline older than `cursor`, as a link (works without JavaScript).
     fn next_href(&self, cursor: &Cursor) -> String {
+        let token = cursor.token();
         match self {
-            TimelineSource::Public => format!("/?before={}", cursor.token()),
-            TimelineSource::Profile { username } => format!("/@{username}?before={}", cursor.token()),
+            TimelineSource::Public => format!("/public?before={token}"),
+            TimelineSource::Home => format!("/?before={token}"),
+            TimelineSource::Profile { username } => format!("/@{username}?before={token}"),
+            TimelineSource::Tag { tag } => format!("/tags/{tag}?before={token}"),
         }
     }
 
     async fn fetch(self, before: Option<String>) -> Result<TimelinePage, AppError> {
         match self {
             TimelineSource::Public => public_timeline(before).await,
+            TimelineSource::Home => home_timeline(before).await,
             TimelineSource::Profile { username } => profile_timeline(username, before).await,
+            TimelineSource::Tag { tag } => tag_timeline(tag, before).await,
         }
     }
 }

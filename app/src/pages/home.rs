@@ -3,25 +3,74 @@ use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::timeline::public_timeline,
-    components::timeline::{Timeline, TimelineSource},
+    api::{
+        accounts::current_viewer,
+        timeline::{home_timeline, public_timeline, PostThought},
+    },
+    components::{
+        composer::Composer,
+        timeline::{Timeline, TimelineSource},
+    },
 };
 
-/// `/`: the newest public thoughts.
+/// `/`: for members, the composer and their home timeline; for visitors, the newest public
+/// thoughts.
 #[component]
 pub fn HomePage() -> impl IntoView {
     let query = use_query_map();
     let before = Memo::new(move |_| query.read().get("before"));
-    let first_page = Resource::new(move || before.get(), public_timeline);
+    let post = ServerAction::<PostThought>::new();
+    let feed = Resource::new(
+        move || (before.get(), post.version().get()),
+        |(before, _)| async move {
+            match current_viewer().await? {
+                Some(_) => home_timeline(before).await.map(|page| (TimelineSource::Home, page)),
+                None => public_timeline(before).await.map(|page| (TimelineSource::Public, page)),
+            }
+        },
+    );
 
     view! {
         <Title text=""/>
         <Meta name="description" content="Thoughtspace: short thoughts, Top Friends and your own profile style, on the fediverse."/>
+        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match feed.await {
+                    Ok((TimelineSource::Home, page)) => view! {
+                        <Composer action=post/>
+                        <section class="timeline" aria-labelledby="timeline-heading">
+                            <h1 id="timeline-heading">"Home"</h1>
+                            <Timeline page source=TimelineSource::Home
+                                      empty="Nothing here yet: post a thought, or follow people to see theirs."/>
+                        </section>
+                    }.into_any(),
+                    Ok((source, page)) => view! {
+                        <section class="timeline" aria-labelledby="timeline-heading">
+                            <h1 id="timeline-heading">"Latest thoughts"</h1>
+                            <Timeline page source/>
+                        </section>
+                    }.into_any(),
+                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/public`: everyone's public thoughts.
+#[component]
+pub fn PublicPage() -> impl IntoView {
+    let query = use_query_map();
+    let before = Memo::new(move |_| query.read().get("before"));
+    let page = Resource::new(move || before.get(), public_timeline);
+    view! {
+        <Title text="Public"/>
+        <Meta name="description" content="The newest public thoughts on Thoughtspace."/>
         <section class="timeline" aria-labelledby="timeline-heading">
-            <h1 id="timeline-heading">"Latest thoughts"</h1>
+            <h1 id="timeline-heading">"Public thoughts"</h1>
             <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match first_page.await {
+                    match page.await {
                         Ok(page) => view! { <Timeline page source=TimelineSource::Public/> }.into_any(),
                         Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                     }

@@ -6,3 +6,5 @@ pub mod not_found;
 pub mod profile;
 pub mod settings;
 pub mod signup;
+pub mod tag;
+pub mod thread;

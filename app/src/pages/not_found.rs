@@ -17,3 +17,16 @@ pub fn NotFound() -> impl IntoView {
         </section>
     }
 }
+
+/// A thought that was deleted: sent with status 410 (the server function that found it set it).
+#[component]
+pub fn Gone() -> impl IntoView {
+    view! {
+        <Title text="Deleted"/>
+        <Meta name="robots" content="noindex"/>
+        <section class="not-found">
+            <h1>"This thought was deleted"</h1>
+            <p>"Its author removed it. "<a href="/">"Back home"</a></p>
+        </section>
+    }
+}

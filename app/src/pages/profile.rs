@@ -1,15 +1,18 @@
-use leptos::prelude::*;
+use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::{Link, Meta, Stylesheet, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
-    api::{profiles::get_profile, timeline::profile_timeline},
+    api::{
+        profiles::{get_profile, Follow, Unfollow},
+        timeline::profile_timeline,
+    },
     components::{
         profile::ProfileView,
         timeline::{Timeline, TimelineSource},
     },
     error::AppError,
-    model::Profile,
+    model::{Profile, Relationship},
     pages::not_found::NotFound,
 };
 
@@ -22,7 +25,9 @@ pub fn ProfilePage() -> impl IntoView {
         params.read().get("handle").and_then(|handle| handle.strip_prefix('@').map(str::to_owned))
     });
     let before = Memo::new(move |_| query.read().get("before"));
-    let profile = Resource::new(move || username.get(), |username| async move {
+    let follow = ServerAction::<Follow>::new();
+    let unfollow = ServerAction::<Unfollow>::new();
+    let profile = Resource::new(move || (username.get(), follow.version().get(), unfollow.version().get()), |(username, _, _)| async move {
         match username {
             Some(username) => get_profile(username).await,
             None => Err(AppError::NotFound),
@@ -45,9 +50,13 @@ pub fn ProfilePage() -> impl IntoView {
                     Ok(profile) => {
                         let first_page = thoughts.await;
                         let source = TimelineSource::Profile { username: profile.username.clone() };
+                        let controls = profile
+                            .relationship
+                            .filter(|relationship| !relationship.is_self)
+                            .map(|relationship| follow_button(&profile.username, relationship, follow, unfollow));
                         view! {
                             <ProfileMeta profile=profile.clone()/>
-                            <ProfileView profile>
+                            <ProfileView profile controls>
                                 <section class="profile-thoughts" aria-labelledby="thoughts-heading">
                                     <h2 id="thoughts-heading">"Thoughts"</h2>
                                     {match first_page {
@@ -94,4 +103,33 @@ fn ProfileMeta(profile: Profile) -> impl IntoView {
         })}
         {profile.stylesheet_url.map(|href| view! { <Stylesheet id="profile-css" href/> })}
     }
+}
+
+/// Follow or unfollow, as a form (works without JavaScript).
+fn follow_button(
+    username: &str,
+    relationship: Relationship,
+    follow: ServerAction<Follow>,
+    unfollow: ServerAction<Unfollow>,
+) -> AnyView {
+    let username = username.to_owned();
+    let follows_you = relationship.followed_by.then(|| view! { <span class="badge">"Follows you"</span> });
+    let form = if relationship.following {
+        view! {
+            <ActionForm action=unfollow attr:class="follow-form">
+                <input type="hidden" name="username" value=username/>
+                <button type="submit" class="button secondary">"Unfollow"</button>
+            </ActionForm>
+        }
+        .into_any()
+    } else {
+        view! {
+            <ActionForm action=follow attr:class="follow-form">
+                <input type="hidden" name="username" value=username/>
+                <button type="submit" class="button">"Follow"</button>
+            </ActionForm>
+        }
+        .into_any()
+    };
+    view! { <div class="profile-controls">{form}{follows_you}</div> }.into_any()
 }

@@ -1,0 +1,100 @@
+//! Following. Local follows are accepted at once; `pending` is for the federation handshake.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{
+    notifications::{self, Kind},
+    visibility::blocked_between,
+};
+use crate::{
+    error::AppError,
+    model::{PersonCard, Relationship},
+};
+
+/// The local user `username` (any case): id.
+async fn local_user(pool: &PgPool, username: &str) -> Result<Uuid, AppError> {
+    sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = lower($1) AND NOT is_remote")
+        .bind(username.trim().trim_start_matches('@'))
+        .fetch_optional(pool)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// `follower` follows `username`. Following twice changes nothing.
+pub async fn follow(pool: &PgPool, follower: Uuid, username: &str) -> Result<(), AppError> {
+    let target = local_user(pool, username).await?;
+    if target == follower {
+        return Err(AppError::invalid("username", "you cannot follow yourself"));
+    }
+    let mut transaction = pool.begin().await?;
+    let blocked: bool = sqlx::query_scalar(&format!("SELECT {}", blocked_between("$1::uuid", "$2::uuid")))
+        .bind(follower)
+        .bind(target)
+        .fetch_one(&mut *transaction)
+        .await?;
+    if blocked {
+        return Err(AppError::Forbidden);
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO follows (follower_id, following_id, state) VALUES ($1, $2, 'accepted') ON CONFLICT DO NOTHING",
+    )
+    .bind(follower)
+    .bind(target)
+    .execute(&mut *transaction)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        notifications::notify(&mut transaction, target, Kind::Follow, follower, None).await?;
+    }
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// `follower` stops following `username` (nothing happens if they did not).
+pub async fn unfollow(pool: &PgPool, follower: Uuid, username: &str) -> Result<(), AppError> {
+    let target = local_user(pool, username).await?;
+    sqlx::query("DELETE FROM follows WHERE follower_id = $1 AND following_id = $2")
+        .bind(follower)
+        .bind(target)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// How `viewer` relates to the user `target`.
+pub async fn relationship(pool: &PgPool, viewer: Uuid, target: Uuid) -> Result<Relationship, AppError> {
+    let (following, followed_by): (bool, bool) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM follows WHERE follower_id = $1 AND following_id = $2 AND state = 'accepted'),
+                EXISTS (SELECT 1 FROM follows WHERE follower_id = $2 AND following_id = $1 AND state = 'accepted')",
+    )
+    .bind(viewer)
+    .bind(target)
+    .fetch_one(pool)
+    .await?;
+    Ok(Relationship { is_self: viewer == target, following, followed_by })
+}
+
+/// Who follows `username` (`Followers`) or whom they follow (`Following`), newest first.
+pub async fn list(pool: &PgPool, username: &str, direction: Direction) -> Result<Vec<PersonCard>, AppError> {
+    let user = local_user(pool, username).await?;
+    let (mine, theirs) = match direction {
+        Direction::Followers => ("following_id", "follower_id"),
+        Direction::Following => ("follower_id", "following_id"),
+    };
+    Ok(sqlx::query_as(&format!(
+        "SELECT u.username, u.display_name, u.avatar_url
+           FROM follows f JOIN users u ON u.id = f.{theirs}
+          WHERE f.{mine} = $1 AND f.state = 'accepted'
+          ORDER BY f.created_at DESC, u.username
+          LIMIT 500"
+    ))
+    .bind(user)
+    .fetch_all(pool)
+    .await?)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Followers,
+    Following,
+}

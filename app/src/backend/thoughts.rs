@@ -1,0 +1,206 @@
+//! Posting and deleting thoughts: the length rule, visibility, replies, #tags and @mentions.
+
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::{
+    notifications::{self, Kind},
+    visibility::{blocked_between, visible_to},
+};
+use crate::{
+    error::{AppError, FieldErrors},
+    text::{self, MAX_THOUGHT_CHARS},
+};
+
+/// A thought's text: not blank, at most [`MAX_THOUGHT_CHARS`] user-perceived characters.
+/// Stored as typed (trimmed); escaped on output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThoughtText(String);
+
+impl ThoughtText {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let text = raw.trim();
+        if text.is_empty() {
+            return Err(AppError::invalid("content", "write something first"));
+        }
+        let count = text::char_count(text);
+        if count > MAX_THOUGHT_CHARS {
+            return Err(AppError::invalid(
+                "content",
+                format!("use at most {MAX_THOUGHT_CHARS} characters (this has {count})"),
+            ));
+        }
+        Ok(ThoughtText(text.replace("\r\n", "\n")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Who may see a thought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    Public,
+    Followers,
+    /// The author and the people it mentions.
+    Private,
+}
+
+impl Visibility {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        match raw.trim() {
+            "" | "public" => Ok(Visibility::Public),
+            "followers" => Ok(Visibility::Followers),
+            "private" => Ok(Visibility::Private),
+            _ => Err(AppError::invalid("visibility", "choose public, followers or private")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Followers => "followers",
+            Visibility::Private => "private",
+        }
+    }
+}
+
+/// A thought as submitted, unparsed.
+#[derive(Debug, Clone, Default)]
+pub struct NewThought {
+    pub content: String,
+    pub visibility: String,
+    /// The id of the thought this replies to, if any (as typed in a form).
+    pub reply_to: Option<String>,
+}
+
+/// Posts a thought by `author`: the thought, its tags, its mentions and the notifications
+/// they cause are written together or not at all. Returns its id.
+pub async fn post(pool: &PgPool, author: Uuid, input: NewThought) -> Result<Uuid, AppError> {
+    let mut errors = FieldErrors::default();
+    let text = errors.check(ThoughtText::parse(&input.content));
+    let visibility = errors.check(Visibility::parse(&input.visibility));
+    let reply_to = match input.reply_to.as_deref().map(str::trim).filter(|id| !id.is_empty()) {
+        None => Some(None),
+        Some(raw) => errors.check(
+            Uuid::try_parse(raw).map(Some).map_err(|_| AppError::invalid("reply_to", "is not a thought")),
+        ),
+    };
+    errors.finish()?;
+    let (Some(text), Some(visibility), Some(reply_to)) = (text, visibility, reply_to) else {
+        return Err(AppError::Internal);
+    };
+
+    let mut transaction = pool.begin().await?;
+    let parent_author = match reply_to {
+        Some(parent) => Some(replyable_author(&mut transaction, author, parent).await?),
+        None => None,
+    };
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO thoughts (user_id, content, visibility, reply_to) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(author)
+    .bind(text.as_str())
+    .bind(visibility.as_str())
+    .bind(reply_to)
+    .fetch_one(&mut *transaction)
+    .await?;
+
+    for tag in text::tags(text.as_str()) {
+        sqlx::query(
+            "WITH tag AS (INSERT INTO tags (name) VALUES ($2)
+                          ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id)
+             INSERT INTO thought_tags (thought_id, tag_id) SELECT $1, id FROM tag ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(&tag)
+        .execute(&mut *transaction)
+        .await?;
+    }
+
+    // Mentions of local people who exist and are not separated from the author by a block.
+    let mentioned: Vec<Uuid> = sqlx::query_scalar(&format!(
+        "INSERT INTO thought_mentions (thought_id, user_id)
+         SELECT $1, u.id FROM users u
+          WHERE lower(u.username) = ANY($2) AND NOT u.is_remote AND u.id <> $3
+            AND NOT {}
+         ON CONFLICT DO NOTHING
+         RETURNING user_id",
+        blocked_between("u.id", "$3::uuid")
+    ))
+    .bind(id)
+    .bind(text::mentions(text.as_str()).iter().map(|name| name.to_lowercase()).collect::<Vec<_>>())
+    .bind(author)
+    .fetch_all(&mut *transaction)
+    .await?;
+
+    if let Some(parent_author) = parent_author {
+        notifications::notify(&mut transaction, parent_author, Kind::Reply, author, Some(id)).await?;
+    }
+    for user in mentioned.into_iter().filter(|user| Some(*user) != parent_author) {
+        notifications::notify(&mut transaction, user, Kind::Mention, author, Some(id)).await?;
+    }
+    transaction.commit().await?;
+    Ok(id)
+}
+
+/// The author of `parent`, if `author` may reply to it: it exists, is not deleted, is
+/// visible to them, and no block stands between them.
+async fn replyable_author(db: &mut PgConnection, author: Uuid, parent: Uuid) -> Result<Uuid, AppError> {
+    let found: Option<(Uuid, bool, bool)> = sqlx::query_as(&format!(
+        "SELECT t.user_id, t.deleted_at IS NOT NULL, {} FROM thoughts t WHERE t.id = $2",
+        visible_to("t", "$1::uuid")
+    ))
+    .bind(author)
+    .bind(parent)
+    .fetch_optional(&mut *db)
+    .await?;
+    match found {
+        Some((parent_author, false, true)) => Ok(parent_author),
+        Some((_, true, _)) => Err(AppError::invalid("reply_to", "that thought was deleted")),
+        _ => Err(AppError::invalid("reply_to", "that thought does not exist or cannot be replied to")),
+    }
+}
+
+/// Deletes `author`'s thought `id`: it becomes a tombstone (replies keep their place), and
+/// its text, tags and mentions are gone.
+pub async fn delete(pool: &PgPool, author: Uuid, id: Uuid) -> Result<(), AppError> {
+    let mut transaction = pool.begin().await?;
+    let deleted = sqlx::query(
+        "UPDATE thoughts SET deleted_at = now(), content = '' WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(author)
+    .execute(&mut *transaction)
+    .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    for table in ["thought_tags", "thought_mentions", "notifications"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE thought_id = $1")).bind(id).execute(&mut *transaction).await?;
+    }
+    transaction.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thought_text_counts_graphemes_and_refuses_blank() {
+        assert!(ThoughtText::parse(&"👍🏽".repeat(128)).is_ok(), "128 toned thumbs are 128 characters");
+        let error = ThoughtText::parse(&"a".repeat(129)).unwrap_err();
+        assert_eq!(error.field_message("content").unwrap(), "use at most 128 characters (this has 129)");
+        assert!(ThoughtText::parse("  \n ").unwrap_err().field_message("content").is_some());
+        assert_eq!(ThoughtText::parse("  hi <b>  ").unwrap().as_str(), "hi <b>", "stored as typed");
+    }
+
+    #[test]
+    fn visibility_values() {
+        assert_eq!(Visibility::parse("").unwrap(), Visibility::Public);
+        assert_eq!(Visibility::parse("private").unwrap().as_str(), "private");
+        assert!(Visibility::parse("everyone").unwrap_err().field_message("visibility").is_some());
+    }
+}

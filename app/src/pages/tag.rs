@@ -1,0 +1,33 @@
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::{
+    api::timeline::tag_timeline,
+    components::timeline::{Timeline, TimelineSource},
+};
+
+/// `/tags/{name}`: public thoughts with a tag.
+#[component]
+pub fn TagPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let tag = Memo::new(move |_| params.read().get("tag").unwrap_or_default().to_lowercase());
+    let before = Memo::new(move |_| query.read().get("before"));
+    let page = Resource::new(move || (tag.get(), before.get()), |(tag, before)| tag_timeline(tag, before));
+    view! {
+        <Title text=move || format!("#{}", tag.get())/>
+        <Meta name="description" content=move || format!("Public thoughts tagged #{} on Thoughtspace.", tag.get())/>
+        <section class="timeline" aria-labelledby="timeline-heading">
+            <h1 id="timeline-heading">"#"{tag}</h1>
+            <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(page) => view! { <Timeline page source=TimelineSource::Tag { tag: tag.get_untracked() }/> }.into_any(),
+                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
