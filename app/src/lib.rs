@@ -69,6 +69,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signup") view=pages::signup::SignUpPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/public") view=pages::home::PublicPage ssr=SsrMode::Async/>
+                    <Route path=path!("/notifications") view=pages::notifications::NotificationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/search") view=pages::search::SearchPage ssr=SsrMode::Async/>
                     <Route path=path!("/tags/:tag") view=pages::tag::TagPage ssr=SsrMode::Async/>
                     <Route path=path!("/:handle/:id") view=pages::thread::ThreadPage ssr=SsrMode::Async/>
                     // `/@username`; other single segments fall through to NotFound inside.

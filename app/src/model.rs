@@ -23,6 +23,15 @@ pub struct ThoughtView {
     pub deleted: bool,
     /// Written by the person looking (who may delete it).
     pub by_viewer: bool,
+    pub like_count: i64,
+    pub boost_count: i64,
+    /// The person looking likes / boosted it.
+    pub liked: bool,
+    pub boosted: bool,
+    /// When it entered this timeline: its creation, or the boost that brought it.
+    pub listed_at: DateTime<Utc>,
+    /// Who boosted it into this timeline, if that is how it came.
+    pub boosted_by: Option<String>,
 }
 
 impl ThoughtView {
@@ -50,7 +59,8 @@ pub struct TimelinePage {
     pub next: Option<Cursor>,
 }
 
-/// Keyset position in a timeline: everything strictly older than (created_at, id).
+/// Keyset position in a timeline: everything listed strictly before (created_at, id), where
+/// `created_at` is when the entry was listed (a thought's creation, or its boost).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
     pub created_at: DateTime<Utc>,
@@ -58,9 +68,9 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    /// The position right after `thought`.
+    /// The position right after `thought` in its timeline.
     pub fn after(thought: &ThoughtView) -> Self {
-        Cursor { created_at: thought.created_at, id: thought.id }
+        Cursor { created_at: thought.listed_at, id: thought.id }
     }
 
     /// The opaque token used in `?before=` links: microseconds since the epoch and the id.
@@ -103,6 +113,8 @@ pub struct Viewer {
     pub username: String,
     pub display_name: Option<String>,
     pub is_admin: bool,
+    /// Notifications not yet marked read.
+    pub unread: i64,
 }
 
 /// A person in a list (Top Friends, choices): enough for an avatar and a link.
@@ -153,6 +165,31 @@ pub struct Relationship {
     pub is_self: bool,
     pub following: bool,
     pub followed_by: bool,
+    /// The viewer blocks them.
+    pub blocking: bool,
+}
+
+/// Notifications of one kind about one thing, from one or more people, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationGroup {
+    /// `like`, `boost`, `follow`, `reply` or `mention`.
+    pub kind: String,
+    /// The people who did it, newest first (at most a few are named).
+    pub actors: Vec<PersonCard>,
+    /// How many people in all.
+    pub actor_count: i64,
+    pub thought: Option<ThoughtView>,
+    pub latest_at: DateTime<Utc>,
+    pub unread: bool,
+    pub ids: Vec<Uuid>,
+}
+
+/// What a search finds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SearchResults {
+    pub people: Vec<PersonCard>,
+    pub tags: Vec<String>,
+    pub thoughts: Vec<ThoughtView>,
 }
 
 impl Profile {

@@ -198,3 +198,160 @@ async fn the_thread_page_is_rendered_for_crawlers() {
     assert!(html.contains(&format!("<link href=\"{}/@ana/{id}\" rel=\"canonical\"", app.url)));
     assert_eq!(app.get(&format!("/@bo/{id}")).await.status(), 404);
 }
+
+async fn react(app: &TestApp, session: &str, id: &str, reaction: &str, on: bool) -> reqwest::Response {
+    app.post_form("/api/thoughts/react", &[("id", id), ("reaction", reaction), ("on", if on { "true" } else { "false" })], Some(session)).await
+}
+
+#[tokio::test]
+async fn likes_and_boosts_count_notify_and_refuse_doing_it_twice() {
+    let app = TestApp::spawn().await;
+    let ana = app.sign_up("ana").await;
+    let bo = app.sign_up("bo").await;
+    let cy = app.sign_up("cy").await;
+    let id = post(&app, &ana, "like me", "public", None).await.unwrap();
+    let quiet = post(&app, &ana, "followers only", "followers", None).await.unwrap();
+
+    assert!(react(&app, &bo, &id, "like", true).await.status().is_success());
+    let twice = react(&app, &bo, &id, "like", true).await;
+    assert_eq!(twice.status(), 422);
+    assert!(field(&twice.json().await.unwrap(), "id").contains("already like"));
+    assert!(react(&app, &cy, &id, "like", true).await.status().is_success());
+    assert!(react(&app, &bo, &id, "boost", true).await.status().is_success());
+    assert_eq!(react(&app, &bo, &id, "boost", true).await.status(), 422);
+    let refused = react(&app, &ana, &quiet, "boost", true).await;
+    assert_eq!(refused.status(), 422, "only public thoughts are boosted");
+    assert_eq!(react(&app, &cy, &quiet, "like", true).await.status(), 404, "cy cannot see it");
+    assert_eq!(react(&app, &bo, "nope", "like", true).await.status(), 404);
+    assert_eq!(react(&app, &bo, &id, "hug", true).await.status(), 422);
+
+    let page: serde_json::Value = app.get_as(&bo, "/api/timeline/profile?username=ana").await.json().await.unwrap();
+    let thought = page["thoughts"].as_array().unwrap().iter().find(|t| t["id"] == id.as_str()).unwrap().clone();
+    assert_eq!((thought["like_count"].as_i64(), thought["boost_count"].as_i64()), (Some(2), Some(1)));
+    assert_eq!((thought["liked"].as_bool(), thought["boosted"].as_bool()), (Some(true), Some(true)));
+
+    let kinds: Vec<String> = notifications(&app, "ana").await.into_iter().map(|(kind, _)| kind).collect();
+    assert_eq!(kinds, ["like", "like", "boost"]);
+    assert!(react(&app, &cy, &id, "like", false).await.status().is_success());
+    assert!(react(&app, &cy, &id, "like", false).await.status().is_success(), "taking back twice is harmless");
+    assert_eq!(notifications(&app, "ana").await.len(), 2, "the un-like took its notification along");
+
+    // Grouped: "bo and 1 other liked", as one entry.
+    assert!(react(&app, &cy, &id, "like", true).await.status().is_success());
+    let groups: serde_json::Value = app.get_as(&ana, "/api/notifications/list").await.json().await.unwrap();
+    let likes: Vec<&serde_json::Value> = groups.as_array().unwrap().iter().filter(|g| g["kind"] == "like").collect();
+    assert_eq!(likes.len(), 1);
+    assert_eq!(likes[0]["actor_count"], 2);
+    assert!(app.post_form("/api/notifications/read", &[("ids", "")], Some(&ana)).await.status().is_success());
+    let unread: i64 = sqlx::query_scalar("SELECT count(*) FROM notifications WHERE NOT read").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(unread, 0);
+}
+
+#[tokio::test]
+async fn boosts_bring_thoughts_to_followers_home_timelines() {
+    let app = TestApp::spawn().await;
+    let ana = app.sign_up("ana").await;
+    let bo = app.sign_up("bo").await;
+    let cy = app.sign_up("cy").await;
+    assert!(follow(&app, &cy, "bo").await.status().is_success());
+    let id = post(&app, &ana, "worth spreading", "public", None).await.unwrap();
+    assert!(contents(&app, Some(&cy), "/api/timeline/home").await.is_empty());
+    assert!(react(&app, &bo, &id, "boost", true).await.status().is_success());
+
+    let page: serde_json::Value = app.get_as(&cy, "/api/timeline/home").await.json().await.unwrap();
+    let thoughts = page["thoughts"].as_array().unwrap();
+    assert_eq!(thoughts.len(), 1);
+    assert_eq!(thoughts[0]["content"], "worth spreading");
+    assert_eq!(thoughts[0]["boosted_by"], "bo");
+
+    assert!(react(&app, &bo, &id, "boost", false).await.status().is_success());
+    assert!(contents(&app, Some(&cy), "/api/timeline/home").await.is_empty(), "un-boosted, gone again");
+}
+
+#[tokio::test]
+async fn blocking_ends_follows_and_unblocking_restores_nothing() {
+    let app = TestApp::spawn().await;
+    let ana = app.sign_up("ana").await;
+    let bo = app.sign_up("bo").await;
+    assert!(follow(&app, &ana, "bo").await.status().is_success());
+    assert!(follow(&app, &bo, "ana").await.status().is_success());
+    let id = post(&app, &bo, "bo's thought", "public", None).await.unwrap();
+    let block = |session: String, on: &'static str| {
+        let app = &app;
+        async move { app.post_form("/api/profiles/block", &[("username", "bo"), ("on", on)], Some(&session)).await }
+    };
+    assert!(block(ana.clone(), "true").await.status().is_success());
+    let follows: i64 = sqlx::query_scalar("SELECT count(*) FROM follows").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(follows, 0, "follows end both ways");
+    assert_eq!(react(&app, &ana, &id, "like", true).await.status(), 404, "the blocker no longer sees bo's thoughts");
+    let profile: serde_json::Value = app.get_as(&ana, "/api/profiles/get?username=bo").await.json().await.unwrap();
+    assert_eq!(profile["relationship"]["blocking"], true);
+
+    assert!(block(ana.clone(), "false").await.status().is_success());
+    let follows: i64 = sqlx::query_scalar("SELECT count(*) FROM follows").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(follows, 0, "unblocking restores nothing");
+    assert!(react(&app, &ana, &id, "like", true).await.status().is_success());
+    let self_block = app.post_form("/api/profiles/block", &[("username", "ana"), ("on", "true")], Some(&ana)).await;
+    assert_eq!(self_block.status(), 422);
+}
+
+#[tokio::test]
+async fn search_finds_people_tags_and_thoughts_it_may_show() {
+    let app = TestApp::spawn().await;
+    let ana = app.sign_up("anastasia").await;
+    let bo = app.sign_up("bo").await;
+    post(&app, &ana, "gardening with #tomatoes today", "public", None).await.unwrap();
+    post(&app, &ana, "secret tomatoes plan", "private", None).await.unwrap();
+    post(&app, &bo, "100% pure_tomatoes", "public", None).await.unwrap();
+
+    let found: serde_json::Value = app.get("/api/search?q=tomatoes").await.json().await.unwrap();
+    let thoughts: Vec<&str> = found["thoughts"].as_array().unwrap().iter().map(|t| t["content"].as_str().unwrap()).collect();
+    assert_eq!(thoughts.len(), 2, "{thoughts:?}");
+    assert!(!thoughts.contains(&"secret tomatoes plan"), "private thoughts stay private");
+    assert_eq!(found["tags"][0], "tomatoes");
+
+    let found: serde_json::Value = app.get("/api/search?q=anast").await.json().await.unwrap();
+    assert_eq!(found["people"][0]["username"], "anastasia");
+    let found: serde_json::Value = app.get("/api/search?q=an").await.json().await.unwrap();
+    assert_eq!(found["people"][0]["username"], "anastasia", "two characters match by prefix");
+    assert!(found["thoughts"].as_array().unwrap().is_empty());
+    let found: serde_json::Value = app.get("/api/search?q=%25").await.json().await.unwrap();
+    assert!(found["thoughts"].as_array().unwrap().is_empty(), "% is searched literally, not as a wildcard");
+    let found: serde_json::Value = app.get("/api/search?q=100%25").await.json().await.unwrap();
+    assert_eq!(found["thoughts"][0]["content"], "100% pure_tomatoes");
+    let too_long = app.get(&format!("/api/search?q={}", "x".repeat(101))).await;
+    assert_eq!(too_long.status(), 422);
+
+    let html = app.get("/search?q=tomatoes").await.text().await.unwrap();
+    assert!(html.contains("gardening with"));
+}
+
+#[tokio::test]
+async fn home_pagination_is_exact_with_equal_timestamps() {
+    let app = TestApp::spawn().await;
+    let ana = app.sign_up("ana").await;
+    let ana_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users").fetch_one(&app.db.pool).await.unwrap();
+    let instant = chrono::Utc::now();
+    for i in 0..45 {
+        support::insert_thought(&app.db.pool, ana_id, &format!("t{i}"), "public", instant).await;
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut before = String::new();
+    loop {
+        let page: serde_json::Value = app.get_as(&ana, &format!("/api/timeline/home?before={before}")).await.json().await.unwrap();
+        for thought in page["thoughts"].as_array().unwrap() {
+            assert!(seen.insert(thought["id"].as_str().unwrap().to_owned()), "a thought came twice");
+        }
+        match page["next"].as_object() {
+            Some(next) => {
+                let cursor = app::model::Cursor {
+                    created_at: next["created_at"].as_str().unwrap().parse().unwrap(),
+                    id: next["id"].as_str().unwrap().parse().unwrap(),
+                };
+                before = cursor.token();
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 45);
+}

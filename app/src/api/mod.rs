@@ -2,5 +2,6 @@
 //! Each one reads its request context, then delegates to `backend`, which owns the rules.
 
 pub mod accounts;
+pub mod notifications;
 pub mod profiles;
 pub mod timeline;

@@ -113,3 +113,19 @@ pub async fn unfollow(username: String) -> Result<(), AppError> {
     }
     .await)
 }
+
+/// The logged-in person blocks (`on`) or unblocks `username`.
+#[server(prefix = "/api", endpoint = "profiles/block")]
+pub async fn set_block(username: String, on: bool) -> Result<(), AppError> {
+    use crate::backend::{self, blocks, request};
+    backend::respond(async {
+        let backend = backend::from_context()?;
+        let viewer = request::require_viewer(&backend).await?;
+        if on {
+            blocks::block(&backend.pool, viewer.id, &username).await
+        } else {
+            blocks::unblock(&backend.pool, viewer.id, &username).await
+        }
+    }
+    .await)
+}

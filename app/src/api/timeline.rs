@@ -83,3 +83,21 @@ pub async fn delete_thought(id: String) -> Result<(), AppError> {
     }
     .await)
 }
+
+/// Likes or boosts (`reaction`: `like` or `boost`) thought `id` when `on`, takes it back otherwise.
+#[server(prefix = "/api", endpoint = "thoughts/react")]
+pub async fn set_reaction(id: String, reaction: String, on: bool) -> Result<(), AppError> {
+    use crate::backend::{self, reactions, request};
+    backend::respond(async {
+        let reaction = match reaction.as_str() {
+            "like" => reactions::Reaction::Like,
+            "boost" => reactions::Reaction::Boost,
+            _ => return Err(AppError::invalid("reaction", "choose like or boost")),
+        };
+        let id = uuid::Uuid::try_parse(&id).map_err(|_| AppError::NotFound)?;
+        let backend = backend::from_context()?;
+        let viewer = request::require_viewer(&backend).await?;
+        reactions::set(&backend.pool, viewer.id, id, reaction, on).await
+    }
+    .await)
+}

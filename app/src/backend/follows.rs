@@ -63,15 +63,16 @@ pub async fn unfollow(pool: &PgPool, follower: Uuid, username: &str) -> Result<(
 
 /// How `viewer` relates to the user `target`.
 pub async fn relationship(pool: &PgPool, viewer: Uuid, target: Uuid) -> Result<Relationship, AppError> {
-    let (following, followed_by): (bool, bool) = sqlx::query_as(
+    let (following, followed_by, blocking): (bool, bool, bool) = sqlx::query_as(
         "SELECT EXISTS (SELECT 1 FROM follows WHERE follower_id = $1 AND following_id = $2 AND state = 'accepted'),
-                EXISTS (SELECT 1 FROM follows WHERE follower_id = $2 AND following_id = $1 AND state = 'accepted')",
+                EXISTS (SELECT 1 FROM follows WHERE follower_id = $2 AND following_id = $1 AND state = 'accepted'),
+                EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1 AND blocked_id = $2)",
     )
     .bind(viewer)
     .bind(target)
     .fetch_one(pool)
     .await?;
-    Ok(Relationship { is_self: viewer == target, following, followed_by })
+    Ok(Relationship { is_self: viewer == target, following, followed_by, blocking })
 }
 
 /// Who follows `username` (`Followers`) or whom they follow (`Following`), newest first.

@@ -2,6 +2,7 @@
 //! API and the federation inbox all call these; none of them writes SQL of its own.
 
 pub mod accounts;
+pub mod blocks;
 pub mod custom_css;
 pub mod db;
 pub mod fields;
@@ -10,7 +11,9 @@ pub mod login_throttle;
 pub mod notifications;
 pub mod passwords;
 pub mod profiles;
+pub mod reactions;
 pub mod request;
+pub mod search;
 pub mod sessions;
 pub mod thoughts;
 pub mod timeline;

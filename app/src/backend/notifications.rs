@@ -53,3 +53,91 @@ pub async fn notify(
     .await?;
     Ok(())
 }
+
+/// How many people a group names before "and N others".
+const NAMED_ACTORS: usize = 3;
+
+/// The newest notifications of `user`, grouped: likes and boosts of one thought, and follows,
+/// become one entry each ("Ana and 3 others liked your thought").
+pub async fn grouped(pool: &sqlx::PgPool, user: Uuid) -> Result<Vec<crate::model::NotificationGroup>, AppError> {
+    use crate::model::{NotificationGroup, PersonCard, ThoughtView};
+    use super::timeline::{LISTED_AS_ITSELF, THOUGHT_COLUMNS};
+
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: Uuid,
+        #[sqlx(rename = "type")]
+        kind: String,
+        read: bool,
+        created_at: chrono::DateTime<chrono::Utc>,
+        thought_id: Option<Uuid>,
+        actor_username: String,
+        actor_display_name: Option<String>,
+        actor_avatar_url: Option<String>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT n.id, n.type, n.read, n.created_at, n.thought_id,
+                a.username AS actor_username, a.display_name AS actor_display_name, a.avatar_url AS actor_avatar_url
+           FROM notifications n JOIN users a ON a.id = n.actor_id
+          WHERE n.user_id = $1 AND NOT {}
+          ORDER BY n.created_at DESC, n.id DESC
+          LIMIT 200",
+        blocked_between("$1::uuid", "n.actor_id")
+    ))
+    .bind(user)
+    .fetch_all(pool)
+    .await?;
+
+    let mut groups: Vec<NotificationGroup> = Vec::new();
+    for row in rows {
+        let groupable = matches!(row.kind.as_str(), "like" | "boost" | "follow");
+        let actor =
+            PersonCard { username: row.actor_username, display_name: row.actor_display_name, avatar_url: row.actor_avatar_url };
+        let existing = groupable
+            .then(|| groups.iter_mut().find(|g| g.kind == row.kind && g.thought.as_ref().map(|t| t.id) == row.thought_id))
+            .flatten();
+        match existing {
+            Some(group) => {
+                group.actor_count += 1;
+                group.unread |= !row.read;
+                group.ids.push(row.id);
+                if group.actors.len() < NAMED_ACTORS && !group.actors.iter().any(|a| a.username == actor.username) {
+                    group.actors.push(actor);
+                }
+            }
+            None => {
+                let thought = match row.thought_id {
+                    Some(id) => sqlx::query_as::<_, ThoughtView>(&format!(
+                        "SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF} FROM thoughts t JOIN users u ON u.id = t.user_id
+                          WHERE t.id = $2"
+                    ))
+                    .bind(user)
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await?,
+                    None => None,
+                };
+                groups.push(NotificationGroup {
+                    kind: row.kind,
+                    actors: vec![actor],
+                    actor_count: 1,
+                    thought,
+                    latest_at: row.created_at,
+                    unread: !row.read,
+                    ids: vec![row.id],
+                });
+            }
+        }
+    }
+    Ok(groups)
+}
+
+/// Marks `ids` (or every notification when `ids` is empty) of `user` as read.
+pub async fn mark_read(pool: &sqlx::PgPool, user: Uuid, ids: &[Uuid]) -> Result<(), AppError> {
+    sqlx::query("UPDATE notifications SET read = true WHERE user_id = $1 AND NOT read AND (cardinality($2::uuid[]) = 0 OR id = ANY($2))")
+        .bind(user)
+        .bind(ids)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

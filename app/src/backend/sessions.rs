@@ -50,15 +50,16 @@ pub async fn start(db: &mut PgConnection, user_id: Uuid) -> Result<String, AppEr
 /// The user a token belongs to, if the session is open; keeps an active session alive.
 pub async fn viewer(pool: &PgPool, token: &str) -> Result<Option<Viewer>, AppError> {
     let hash = token_hash(token);
-    let row: Option<(Uuid, String, Option<String>, bool, chrono::DateTime<Utc>)> = sqlx::query_as(
-        "SELECT u.id, u.username, u.display_name, u.is_admin, s.last_seen_at
+    let row: Option<(Uuid, String, Option<String>, bool, chrono::DateTime<Utc>, i64)> = sqlx::query_as(
+        "SELECT u.id, u.username, u.display_name, u.is_admin, s.last_seen_at,
+                (SELECT count(*) FROM notifications n WHERE n.user_id = u.id AND NOT n.read) AS unread
            FROM sessions s JOIN users u ON u.id = s.user_id
           WHERE s.token_hash = $1 AND s.expires_at > now()",
     )
     .bind(&hash)
     .fetch_optional(pool)
     .await?;
-    let Some((id, username, display_name, is_admin, last_seen_at)) = row else { return Ok(None) };
+    let Some((id, username, display_name, is_admin, last_seen_at, unread)) = row else { return Ok(None) };
     if Utc::now() - last_seen_at > REFRESH_AFTER {
         sqlx::query("UPDATE sessions SET last_seen_at = now(), expires_at = $2 WHERE token_hash = $1")
             .bind(&hash)
@@ -66,7 +67,7 @@ pub async fn viewer(pool: &PgPool, token: &str) -> Result<Option<Viewer>, AppErr
             .execute(pool)
             .await?;
     }
-    Ok(Some(Viewer { id, username, display_name, is_admin }))
+    Ok(Some(Viewer { id, username, display_name, is_admin, unread }))
 }
 
 /// Ends one session.

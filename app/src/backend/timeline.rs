@@ -15,11 +15,18 @@ pub const PAGE_SIZE: i64 = 20;
 
 /// The columns of a [`ThoughtView`] for the thought row `t` joined to its author `u`;
 /// `$1` is the viewer.
-const THOUGHT_COLUMNS: &str = "t.id, t.content, t.created_at, t.visibility, t.reply_to,
+pub(crate) const THOUGHT_COLUMNS: &str = "t.id, t.content, t.created_at, t.visibility, t.reply_to,
        (t.deleted_at IS NOT NULL) AS deleted,
        u.username AS author_username, u.display_name AS author_display_name, u.avatar_url AS author_avatar_url,
        (SELECT count(*) FROM thoughts r WHERE r.reply_to = t.id AND r.deleted_at IS NULL) AS reply_count,
-       (t.user_id = $1::uuid) IS TRUE AS by_viewer";
+       (t.user_id = $1::uuid) IS TRUE AS by_viewer,
+       (SELECT count(*) FROM likes l WHERE l.thought_id = t.id) AS like_count,
+       (SELECT count(*) FROM boosts b WHERE b.thought_id = t.id) AS boost_count,
+       EXISTS (SELECT 1 FROM likes l WHERE l.thought_id = t.id AND l.user_id = $1::uuid) AS liked,
+       EXISTS (SELECT 1 FROM boosts b WHERE b.thought_id = t.id AND b.user_id = $1::uuid) AS boosted";
+
+/// The listing columns of a thought shown as itself (not brought by a boost).
+pub(crate) const LISTED_AS_ITSELF: &str = "t.created_at AS listed_at, NULL::text AS boosted_by";
 
 /// Which thoughts a timeline shows.
 #[derive(Debug, Clone, Copy)]
@@ -54,11 +61,7 @@ pub async fn page(
 ) -> Result<TimelinePage, AppError> {
     let (condition, argument) = match feed {
         Feed::Public => ("t.visibility = 'public'", None),
-        Feed::Home => (
-            "(t.user_id = $1::uuid OR EXISTS (SELECT 1 FROM follows hf WHERE hf.follower_id = $1::uuid
-                                             AND hf.following_id = t.user_id AND hf.state = 'accepted'))",
-            None,
-        ),
+        Feed::Home => ("TRUE", None),
         Feed::Author(username) => ("lower(u.username) = lower($5) AND NOT u.is_remote", Some(username)),
         Feed::Tag(tag) => (
             "t.visibility = 'public' AND EXISTS (SELECT 1 FROM thought_tags tt JOIN tags g ON g.id = tt.tag_id
@@ -66,19 +69,42 @@ pub async fn page(
             Some(tag),
         ),
     };
-    if matches!(feed, Feed::Home) && viewer.is_none() {
-        return Err(AppError::Unauthorized);
-    }
+    let visible = visible_to("t", "$1::uuid");
     // One row more than asked tells whether another page exists.
-    let query = format!(
-        "SELECT {THOUGHT_COLUMNS}
-           FROM thoughts t JOIN users u ON u.id = t.user_id
-          WHERE {visible} AND {condition}
-            AND ($2::timestamptz IS NULL OR (t.created_at, t.id) < ($2, $3))
-          ORDER BY t.created_at DESC, t.id DESC
-          LIMIT $4",
-        visible = visible_to("t", "$1::uuid"),
-    );
+    let query = if let Feed::Home = feed {
+        if viewer.is_none() {
+            return Err(AppError::Unauthorized);
+        }
+        // The viewer's and followed people's thoughts, and what followed people boosted;
+        // a thought that came several ways is listed once, at its latest arrival.
+        format!(
+            "WITH followed AS (SELECT following_id AS id FROM follows WHERE follower_id = $1::uuid AND state = 'accepted'
+                               UNION SELECT $1::uuid),
+                  entries AS (SELECT t.id AS thought_id, t.created_at AS listed_at, NULL::uuid AS booster_id
+                                FROM thoughts t WHERE t.user_id IN (SELECT id FROM followed)
+                              UNION ALL
+                              SELECT b.thought_id, b.created_at, b.user_id
+                                FROM boosts b WHERE b.user_id IN (SELECT id FROM followed)),
+                  latest AS (SELECT DISTINCT ON (thought_id) thought_id, listed_at, booster_id
+                               FROM entries ORDER BY thought_id, listed_at DESC)
+             SELECT {THOUGHT_COLUMNS}, e.listed_at, booster.username AS boosted_by
+               FROM latest e JOIN thoughts t ON t.id = e.thought_id JOIN users u ON u.id = t.user_id
+               LEFT JOIN users booster ON booster.id = e.booster_id
+              WHERE {visible} AND {condition}
+                AND ($2::timestamptz IS NULL OR (e.listed_at, t.id) < ($2, $3))
+              ORDER BY e.listed_at DESC, t.id DESC
+              LIMIT $4"
+        )
+    } else {
+        format!(
+            "SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF}
+               FROM thoughts t JOIN users u ON u.id = t.user_id
+              WHERE {visible} AND {condition}
+                AND ($2::timestamptz IS NULL OR (t.created_at, t.id) < ($2, $3))
+              ORDER BY t.created_at DESC, t.id DESC
+              LIMIT $4"
+        )
+    };
     let mut thoughts: Vec<ThoughtView> = sqlx::query_as(&query)
         .bind(viewer)
         .bind(before.map(|c| c.created_at))
@@ -114,7 +140,7 @@ pub async fn thread(
              UNION ALL
              SELECT p.reply_to, c.depth + 1 FROM chain c JOIN thoughts p ON p.id = c.id
               WHERE p.reply_to IS NOT NULL AND c.depth < 100)
-         SELECT {THOUGHT_COLUMNS}, {visible_condition} AS visible, c.depth
+         SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF}, {visible_condition} AS visible, c.depth
            FROM chain c JOIN thoughts t ON t.id = c.id JOIN users u ON u.id = t.user_id
           ORDER BY c.depth"
     ))
@@ -139,7 +165,7 @@ pub async fn thread(
     let ancestors = chain.into_iter().skip(1).rev().map(|(t, visible, _)| placeholder_unless(t, visible)).collect();
 
     let replies: Vec<ThoughtView> = sqlx::query_as(&format!(
-        "SELECT {THOUGHT_COLUMNS} FROM thoughts t JOIN users u ON u.id = t.user_id
+        "SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF} FROM thoughts t JOIN users u ON u.id = t.user_id
           WHERE t.reply_to = $2 AND {visible_condition}
           ORDER BY t.created_at, t.id"
     ))

@@ -18,6 +18,10 @@ pub fn SiteHeader() -> impl IntoView {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
             <a class="site-name" href="/">{SITE_NAME}</a>
+            <form class="search-form" action="/search" method="get" role="search">
+                <label for="site-search" class="visually-hidden">"Search"</label>
+                <input id="site-search" type="search" name="q" placeholder="Search people, #tags, thoughts"/>
+            </form>
             <nav aria-label="Main">
                 <a href="/">"Home"</a>
                 <a href="/public">"Public"</a>
@@ -25,6 +29,12 @@ pub fn SiteHeader() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match viewer.await {
                             Ok(Some(viewer)) => view! {
+                                <a href="/notifications">
+                                    "Notifications"
+                                    {(viewer.unread > 0).then(|| view! {
+                                        <span class="unread-badge" aria-label=format!("{} unread", viewer.unread)>{viewer.unread}</span>
+                                    })}
+                                </a>
                                 <a href=format!("/@{}", viewer.username)>"My profile"</a>
                                 <a href="/settings">"Settings"</a>
                                 <ActionForm action=log_out attr:class="inline-form">

@@ -1,7 +1,7 @@
 use leptos::{form::ActionForm, prelude::*};
 
 use crate::{
-    api::timeline::DeleteThought,
+    api::timeline::{DeleteThought, SetReaction},
     model::{shown_name, ThoughtView},
     text::{segments, Segment},
 };
@@ -55,6 +55,9 @@ pub fn ThoughtCard(thought: ThoughtView, #[prop(optional)] focused: bool) -> imp
     };
     view! {
         <article class="thought" class:focused=focused class:removed=removed>
+            {thought.boosted_by.clone().map(|booster| view! {
+                <p class="boosted-by">"↻ boosted by "<a href=format!("/@{booster}")>"@"{booster.clone()}</a></p>
+            })}
             <header class="thought-meta">
                 <a class="author-name" href=profile.clone()>{name}</a>
                 " "
@@ -66,6 +69,10 @@ pub fn ThoughtCard(thought: ThoughtView, #[prop(optional)] focused: bool) -> imp
             <ThoughtText content=thought.content.clone()/>
             <footer class="thought-actions">
                 <a href=href>{replies}</a>
+                <ReactionButton id=thought.id reaction="like" active=thought.liked count=thought.like_count/>
+                {(thought.visibility == "public").then(|| view! {
+                    <ReactionButton id=thought.id reaction="boost" active=thought.boosted count=thought.boost_count/>
+                })}
                 {thought.by_viewer.then(|| view! {
                     <ActionForm action=delete attr:class="inline-form">
                         <input type="hidden" name="id" value=thought.id.to_string()/>
@@ -76,4 +83,50 @@ pub fn ThoughtCard(thought: ThoughtView, #[prop(optional)] focused: bool) -> imp
         </article>
     }
     .into_any()
+}
+
+/// Like or boost as a form (works without JavaScript). Once hydrated the change shows at
+/// once and is rolled back, with the reason, if the server refuses it.
+#[component]
+fn ReactionButton(id: uuid::Uuid, reaction: &'static str, active: bool, count: i64) -> impl IntoView {
+    let action = ServerAction::<SetReaction>::new();
+    let active = RwSignal::new(active);
+    let count = RwSignal::new(count);
+    let problem = RwSignal::new(None::<String>);
+    let flip = move |on: bool| {
+        active.set(on);
+        count.update(|count| *count += if on { 1 } else { -1 });
+    };
+    Effect::new(move |_| {
+        if let Some(input) = action.input().get() {
+            if input.on != active.get_untracked() {
+                flip(input.on);
+                problem.set(None);
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Err(error)) = action.value().get() {
+            flip(!active.get_untracked());
+            problem.set(Some(error.to_string()));
+        }
+    });
+    let (label, done) = match reaction {
+        "boost" => ("Boost", "Boosted"),
+        _ => ("Like", "Liked"),
+    };
+    view! {
+        <ActionForm action attr:class="inline-form reaction-form">
+            <input type="hidden" name="id" value=id.to_string()/>
+            <input type="hidden" name="reaction" value=reaction/>
+            <input type="hidden" name="on" value=move || (!active.get()).to_string()/>
+            <button type="submit" class=format!("reaction {reaction}") class:active=active
+                    aria-pressed=move || active.get().to_string()>
+                {move || if active.get() { done } else { label }}
+                " "
+                <span class="reaction-count">{count}</span>
+            </button>
+            {move || problem.get().map(|message| view! { <span class="field-error" role="alert">{message}</span> })}
+        </ActionForm>
+    }
 }

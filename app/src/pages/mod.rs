@@ -3,7 +3,9 @@
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod notifications;
 pub mod profile;
+pub mod search;
 pub mod settings;
 pub mod signup;
 pub mod tag;

@@ -4,7 +4,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
     api::{
-        profiles::{get_profile, Follow, Unfollow},
+        profiles::{get_profile, Follow, SetBlock, Unfollow},
         timeline::profile_timeline,
     },
     components::{
@@ -27,7 +27,9 @@ pub fn ProfilePage() -> impl IntoView {
     let before = Memo::new(move |_| query.read().get("before"));
     let follow = ServerAction::<Follow>::new();
     let unfollow = ServerAction::<Unfollow>::new();
-    let profile = Resource::new(move || (username.get(), follow.version().get(), unfollow.version().get()), |(username, _, _)| async move {
+    let block = ServerAction::<SetBlock>::new();
+    let changes = move || follow.version().get() + unfollow.version().get() + block.version().get();
+    let profile = Resource::new(move || (username.get(), changes()), |(username, _)| async move {
         match username {
             Some(username) => get_profile(username).await,
             None => Err(AppError::NotFound),
@@ -53,7 +55,7 @@ pub fn ProfilePage() -> impl IntoView {
                         let controls = profile
                             .relationship
                             .filter(|relationship| !relationship.is_self)
-                            .map(|relationship| follow_button(&profile.username, relationship, follow, unfollow));
+                            .map(|relationship| profile_controls(&profile.username, relationship, follow, unfollow, block));
                         view! {
                             <ProfileMeta profile=profile.clone()/>
                             <ProfileView profile controls>
@@ -105,14 +107,26 @@ fn ProfileMeta(profile: Profile) -> impl IntoView {
     }
 }
 
-/// Follow or unfollow, as a form (works without JavaScript).
-fn follow_button(
+/// Follow or unfollow, block or unblock, as forms (they work without JavaScript).
+fn profile_controls(
     username: &str,
     relationship: Relationship,
     follow: ServerAction<Follow>,
     unfollow: ServerAction<Unfollow>,
+    block: ServerAction<SetBlock>,
 ) -> AnyView {
     let username = username.to_owned();
+    let block_username = username.clone();
+    let block_form = view! {
+        <ActionForm action=block attr:class="block-form">
+            <input type="hidden" name="username" value=block_username/>
+            <input type="hidden" name="on" value=(!relationship.blocking).to_string()/>
+            <button type="submit" class="link-button danger">{if relationship.blocking { "Unblock" } else { "Block" }}</button>
+        </ActionForm>
+    };
+    if relationship.blocking {
+        return view! { <div class="profile-controls"><span class="badge">"Blocked"</span>{block_form}</div> }.into_any();
+    }
     let follows_you = relationship.followed_by.then(|| view! { <span class="badge">"Follows you"</span> });
     let form = if relationship.following {
         view! {
@@ -131,5 +145,5 @@ fn follow_button(
         }
         .into_any()
     };
-    view! { <div class="profile-controls">{form}{follows_you}</div> }.into_any()
+    view! { <div class="profile-controls">{form}{follows_you}{block_form}</div> }.into_any()
 }

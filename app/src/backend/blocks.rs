@@ -1,0 +1,55 @@
+//! Blocking: it ends follows both ways and Top Friend places, and from then on neither side
+//! can follow, reply to, like, boost or mention the other, nor see the other's thoughts
+//! (the visibility rules check blocks). Unblocking restores nothing by itself.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+async fn local_user(pool: &PgPool, username: &str) -> Result<Uuid, AppError> {
+    sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = lower($1) AND NOT is_remote")
+        .bind(username.trim().trim_start_matches('@'))
+        .fetch_optional(pool)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn block(pool: &PgPool, blocker: Uuid, username: &str) -> Result<(), AppError> {
+    let blocked = local_user(pool, username).await?;
+    if blocked == blocker {
+        return Err(AppError::invalid("username", "you cannot block yourself"));
+    }
+    let mut transaction = pool.begin().await?;
+    sqlx::query("INSERT INTO blocks (blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(blocker)
+        .bind(blocked)
+        .execute(&mut *transaction)
+        .await?;
+    for (table, a, b) in [("follows", "follower_id", "following_id"), ("top_friends", "user_id", "friend_id")] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE ({a} = $1 AND {b} = $2) OR ({a} = $2 AND {b} = $1)"
+        ))
+        .bind(blocker)
+        .bind(blocked)
+        .execute(&mut *transaction)
+        .await?;
+    }
+    sqlx::query("DELETE FROM notifications WHERE user_id = $1 AND actor_id = $2")
+        .bind(blocker)
+        .bind(blocked)
+        .execute(&mut *transaction)
+        .await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+pub async fn unblock(pool: &PgPool, blocker: Uuid, username: &str) -> Result<(), AppError> {
+    let blocked = local_user(pool, username).await?;
+    sqlx::query("DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2")
+        .bind(blocker)
+        .bind(blocked)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,65 @@
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::notifications::search,
+    components::{avatar::Avatar, thought::ThoughtCard},
+};
+
+/// `/search?q=…`: people, tags and thoughts.
+#[component]
+pub fn SearchPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = Memo::new(move |_| query.read().get("q").unwrap_or_default());
+    let results = Resource::new(move || q.get(), search);
+    view! {
+        <Title text=move || format!("Search: {}", q.get())/>
+        <Meta name="robots" content="noindex"/>
+        <h1>"Search"</h1>
+        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Searching…"</p> }>
+            {move || Suspend::new(async move {
+                match results.await {
+                    Ok(found) if found.people.is_empty() && found.tags.is_empty() && found.thoughts.is_empty() => {
+                        view! { <p class="empty">"Nothing found."</p> }.into_any()
+                    }
+                    Ok(found) => view! {
+                        {(!found.people.is_empty()).then(|| view! {
+                            <section aria-labelledby="people-heading" class="card">
+                                <h2 id="people-heading">"People"</h2>
+                                <ul class="people-list">
+                                    {found.people.into_iter().map(|person| {
+                                        let name = person.name().to_owned();
+                                        view! {
+                                            <li><a href=format!("/@{}", person.username)>
+                                                <Avatar url=person.avatar_url name=name.clone() class="friend-avatar"/>
+                                                <span>{name}" @"{person.username.clone()}</span>
+                                            </a></li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            </section>
+                        })}
+                        {(!found.tags.is_empty()).then(|| view! {
+                            <section aria-labelledby="tags-heading" class="card">
+                                <h2 id="tags-heading">"Tags"</h2>
+                                <ul class="tag-list">
+                                    {found.tags.into_iter().map(|tag| view! { <li><a href=format!("/tags/{tag}")>"#"{tag.clone()}</a></li> }).collect_view()}
+                                </ul>
+                            </section>
+                        })}
+                        {(!found.thoughts.is_empty()).then(|| view! {
+                            <section aria-labelledby="thoughts-heading">
+                                <h2 id="thoughts-heading">"Thoughts"</h2>
+                                <ol class="thought-list">
+                                    {found.thoughts.into_iter().map(|thought| view! { <li><ThoughtCard thought/></li> }).collect_view()}
+                                </ol>
+                            </section>
+                        })}
+                    }.into_any(),
+                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
