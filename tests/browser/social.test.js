@@ -1,0 +1,115 @@
+// Two newcomers in two browsers: follow, post, tag, reply, like, boost, notifications and
+// block, each seen where expected without a page reload once hydrated.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, watchConsole, hydrated, signUp } from './support.js';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  if (server) assert.equal((await server.stop()).code, 0);
+});
+
+/** Marks the document; `stillSameDocument` then proves no navigation reloaded it. */
+async function markDocument(page) {
+  await page.evaluate(() => { window.__sameDocument = true; });
+}
+async function stillSameDocument(page) {
+  assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
+}
+
+test('two people follow, post, reply, like, boost, get notified and block without reloads', async () => {
+  const anaContext = await browser.newContext();
+  const boContext = await browser.newContext();
+  const ana = await anaContext.newPage();
+  const bo = await boContext.newPage();
+  const problems = [...[ana, bo].map(watchConsole)];
+
+  await signUp(ana, server.url, 'ana');
+  await signUp(bo, server.url, 'bo');
+
+  // Ana follows Bo from his profile.
+  await ana.goto(`${server.url}/@bo`);
+  await hydrated(ana);
+  await markDocument(ana);
+  await ana.getByRole('button', { name: 'Follow', exact: true }).click();
+  await ana.getByRole('button', { name: 'Unfollow' }).waitFor();
+  await stillSameDocument(ana);
+
+  // Bo posts with a tag and a mention; the composer counts what is left.
+  await bo.getByRole('link', { name: 'Home' }).click();
+  await bo.getByLabel('New thought').waitFor();
+  await markDocument(bo);
+  await bo.getByLabel('New thought').fill('hello #world, @ana 👋🏽');
+  // 19 characters and one toned emoji (one user-perceived character, four UTF-16 units).
+  assert.equal(await bo.locator('.char-count').textContent(), String(128 - 20));
+  await bo.getByRole('button', { name: 'Post' }).click();
+  await bo.locator('.thought-content', { hasText: 'hello #world' }).waitFor();
+  assert.equal(await bo.getByLabel('New thought').inputValue(), '', 'the composer empties after posting');
+  await stillSameDocument(bo);
+
+  // Ana sees it at home, likes and boosts it at once (optimistically), and replies.
+  await ana.getByRole('link', { name: 'Home' }).click();
+  const thought = ana.locator('.thought', { hasText: 'hello #world' });
+  await thought.waitFor();
+  await thought.getByRole('button', { name: /^Like/ }).click();
+  await thought.getByRole('button', { name: 'Liked 1' }).waitFor();
+  await thought.getByRole('button', { name: /^Boost/ }).click();
+  await thought.getByRole('button', { name: 'Boosted 1' }).waitFor();
+  await thought.getByRole('link', { name: 'Reply' }).click();
+  await ana.getByLabel('Your reply').fill('agreed!');
+  await ana.getByRole('button', { name: 'Reply', exact: true }).click();
+  await ana.locator('.replies .thought-content', { hasText: 'agreed!' }).waitFor();
+  await stillSameDocument(ana);
+
+  // The tag links to its timeline.
+  await ana.locator('.thought.focused a.tag').click();
+  await ana.waitForURL(`${server.url}/tags/world`);
+  await ana.locator('.thought-content', { hasText: 'hello #world' }).waitFor();
+  await stillSameDocument(ana);
+
+  // Bo's notifications: follow, like, boost, reply.
+  await bo.getByRole('link', { name: /^Notifications/ }).click();
+  await bo.waitForURL(`${server.url}/notifications`);
+  for (const text of ['followed you', 'liked your thought', 'boosted your thought', 'replied']) {
+    await bo.locator('.notification-text', { hasText: text }).waitFor();
+  }
+  await stillSameDocument(bo);
+
+  // Bo blocks Ana: her reply disappears from what he sees.
+  await bo.goto(`${server.url}/@ana`);
+  await hydrated(bo);
+  await bo.getByRole('button', { name: 'Block' }).click();
+  await bo.getByRole('button', { name: 'Unblock' }).waitFor();
+  const replies = await bo.evaluate(async () => (await fetch('/api/timeline/public')).json());
+  assert.deepEqual(replies.thoughts.map((t) => t.content), ['hello #world, @ana 👋🏽']);
+
+  assert.deepEqual(problems.flat(), [], 'no console errors in either browser');
+  await anaContext.close();
+  await boContext.close();
+});
+
+test('a refused like is rolled back with the reason', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signUp(page, server.url, 'cy');
+  await page.getByRole('link', { name: 'Home' }).click();
+  await page.getByLabel('New thought').fill('soon gone');
+  await page.getByRole('button', { name: 'Post' }).click();
+  const thought = page.locator('.thought', { hasText: 'soon gone' });
+  await thought.waitFor();
+  // The thought disappears on the server before the like arrives.
+  const id = await thought.locator('input[name="id"]').first().getAttribute('value');
+  server.sql(`DELETE FROM thoughts WHERE id = '${id}'`);
+  await thought.getByRole('button', { name: /^Like/ }).click();
+  await thought.locator('.field-error', { hasText: 'not found' }).waitFor();
+  assert.equal(await thought.getByRole('button', { name: /^Like/ }).textContent(), 'Like 0');
+  await context.close();
+});
