@@ -18,6 +18,8 @@ pub enum Command {
     /// Manage local accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Fill an empty database with a realistic graph for benchmarks (see docs/measurements.md).
+    Seed(crate::seed::SeedOptions),
 }
 
 #[derive(Debug, Subcommand)]

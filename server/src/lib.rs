@@ -6,6 +6,7 @@ pub mod config;
 pub mod database;
 pub mod http;
 pub mod operator;
+pub mod seed;
 pub mod shutdown;
 
 use std::net::SocketAddr;
@@ -47,4 +48,12 @@ pub async fn migrate(config: Config) -> anyhow::Result<()> {
     result?;
     tracing::info!("database schema is up to date");
     Ok(())
+}
+
+/// `server seed`: a benchmark data set in an empty database.
+pub async fn seed(config: Config, options: seed::SeedOptions) -> anyhow::Result<()> {
+    let database = Database::open_for_command(&config).await?;
+    let result = seed::seed(&database.pool, &options).await;
+    database.close().await;
+    result
 }

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
             Command::Serve => server::serve(config).await,
             Command::Migrate => server::migrate(config).await,
             Command::User(command) => server::operator::user(config, command).await,
+            Command::Seed(options) => server::seed(config, options).await,
         }
     });
     match result {
