@@ -52,8 +52,8 @@ pub async fn seed(pool: &PgPool, options: &SeedOptions) -> anyhow::Result<()> {
                -- A third of the picks favour low-numbered accounts (the popular ones), the rest are uniform.
                CROSS JOIN LATERAL (SELECT DISTINCT 1 + floor(CASE WHEN random() < 0.33 THEN power(random(), 3)
                                                                   ELSE random() END * {users})::int AS target
-                                     FROM generate_series(1, 1 + floor(random() * {twice})::int)
-                                    WHERE a.n > 0) pick
+                                     -- `+ a.n * 0` ties the count to the row, so it is drawn per account.
+                                     FROM generate_series(1, 1 + floor(random() * {twice})::int + a.n * 0)) pick
                JOIN seed_users b ON b.n = pick.target
               WHERE b.id <> a.id
              ON CONFLICT DO NOTHING",
@@ -68,23 +68,25 @@ pub async fn seed(pool: &PgPool, options: &SeedOptions) -> anyhow::Result<()> {
                     CASE WHEN g % 50 = 0 THEN 'private' WHEN g % 10 = 0 THEN 'followers' ELSE 'public' END,
                     now() - random() * interval '365 days'
                FROM generate_series(1, {thoughts}) g
-               JOIN seed_users u ON u.n = 1 + (g * 7919) % {users}",
+               JOIN seed_users u ON u.n = 1 + (g::bigint * 7919) % {users}",
             tags = options.tags,
             thoughts = options.thoughts,
             users = options.users
         )),
-        ("thought tags", "INSERT INTO thought_tags (thought_id, tag_id)
-             SELECT t.id, g.id FROM thoughts t JOIN tags g ON g.name = substring(t.content from '#(tag[0-9]+)')".into()),
+        ("thought tags", "INSERT INTO thought_tags (thought_id, tag_id, created_at)
+             SELECT t.id, g.id, t.created_at FROM thoughts t JOIN tags g ON g.name = substring(t.content from '#(tag[0-9]+)')".into()),
         ("likes", reactions("likes", options.likes, options.users)),
         ("boosts", reactions("boosts", options.boosts, options.users)),
-        ("statistics", "ANALYZE".into()),
+        ("statistics", "ANALYZE users, follows, thoughts, thought_tags, tags, likes, boosts".into()),
     ];
-    let mut connection = pool.acquire().await?;
+    // All or nothing: a failed seed leaves the database empty, ready for another try.
+    let mut transaction = pool.begin().await?;
     for (name, sql) in steps {
         let started = Instant::now();
-        sqlx::raw_sql(&sql).execute(&mut *connection).await.with_context(|| format!("seeding {name}"))?;
+        sqlx::raw_sql(&sql).execute(&mut *transaction).await.with_context(|| format!("seeding {name}"))?;
         println!("seeded {name} in {:.1} s", started.elapsed().as_secs_f64());
     }
+    transaction.commit().await?;
     Ok(())
 }
 

@@ -355,3 +355,28 @@ async fn home_pagination_is_exact_with_equal_timestamps() {
     }
     assert_eq!(seen.len(), 45);
 }
+
+#[tokio::test]
+async fn followers_and_following_lists() {
+    let app = TestApp::spawn().await;
+    let ana = app.sign_up("ana").await;
+    let bo = app.sign_up("bo").await;
+    app.sign_up("cy").await;
+    assert!(follow(&app, &ana, "bo").await.status().is_success());
+    assert!(follow(&app, &ana, "cy").await.status().is_success());
+    assert!(follow(&app, &bo, "ana").await.status().is_success());
+
+    let names = |value: serde_json::Value| -> Vec<String> {
+        value.as_array().unwrap().iter().map(|p| p["username"].as_str().unwrap().to_owned()).collect()
+    };
+    let following = app.get("/api/profiles/follows?username=ana&direction=following").await.json().await.unwrap();
+    assert_eq!(names(following), ["cy", "bo"], "newest first");
+    let followers = app.get("/api/profiles/follows?username=ana&direction=followers").await.json().await.unwrap();
+    assert_eq!(names(followers), ["bo"]);
+
+    let html = app.get("/@ana/following").await.text().await.unwrap();
+    assert!(html.contains("href=\"/@cy\"") && html.contains("href=\"/@bo\""));
+    assert_eq!(app.get("/@nobody/followers").await.status(), 404);
+    let profile = app.get("/@ana").await.text().await.unwrap();
+    assert!(profile.contains("href=\"/@ana/followers\""));
+}

@@ -129,3 +129,19 @@ pub async fn set_block(username: String, on: bool) -> Result<(), AppError> {
     }
     .await)
 }
+
+/// Who follows `username` (`followers`), or whom they follow (`following`), newest first.
+#[server(prefix = "/api", endpoint = "profiles/follows", input = server_fn::codec::GetUrl)]
+pub async fn list_follows(username: String, direction: String) -> Result<Vec<crate::model::PersonCard>, AppError> {
+    use crate::backend::{self, follows};
+    backend::respond(async {
+        let direction = match direction.as_str() {
+            "followers" => follows::Direction::Followers,
+            "following" => follows::Direction::Following,
+            _ => return Err(AppError::NotFound),
+        };
+        let backend = backend::from_context()?;
+        follows::list(&backend.pool, &username, direction).await
+    }
+    .await)
+}

@@ -97,8 +97,8 @@ pub async fn post(pool: &PgPool, author: Uuid, input: NewThought) -> Result<Uuid
         Some(parent) => Some(replyable_author(&mut transaction, author, parent).await?),
         None => None,
     };
-    let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO thoughts (user_id, content, visibility, reply_to) VALUES ($1, $2, $3, $4) RETURNING id",
+    let (id, created_at): (Uuid, chrono::DateTime<chrono::Utc>) = sqlx::query_as(
+        "INSERT INTO thoughts (user_id, content, visibility, reply_to) VALUES ($1, $2, $3, $4) RETURNING id, created_at",
     )
     .bind(author)
     .bind(text.as_str())
@@ -111,10 +111,11 @@ pub async fn post(pool: &PgPool, author: Uuid, input: NewThought) -> Result<Uuid
         sqlx::query(
             "WITH tag AS (INSERT INTO tags (name) VALUES ($2)
                           ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id)
-             INSERT INTO thought_tags (thought_id, tag_id) SELECT $1, id FROM tag ON CONFLICT DO NOTHING",
+             INSERT INTO thought_tags (thought_id, tag_id, created_at) SELECT $1, id, $3 FROM tag ON CONFLICT DO NOTHING",
         )
         .bind(id)
         .bind(&tag)
+        .bind(created_at)
         .execute(&mut *transaction)
         .await?;
     }

@@ -59,51 +59,76 @@ pub async fn page(
     before: Option<Cursor>,
     limit: i64,
 ) -> Result<TimelinePage, AppError> {
-    let (condition, argument) = match feed {
-        Feed::Public => ("t.visibility = 'public'", None),
-        Feed::Home => ("TRUE", None),
-        Feed::Author(username) => ("lower(u.username) = lower($5) AND NOT u.is_remote", Some(username)),
+    let visible = visible_to("t", "$1::uuid");
+    let keyset = "($2::timestamptz IS NULL OR (t.created_at, t.id) < ($2, $3))";
+    // One row more than asked tells whether another page exists.
+    let (query, argument) = match feed {
+        Feed::Home => {
+            if viewer.is_none() {
+                return Err(AppError::Unauthorized);
+            }
+            // The newest visible thoughts and boosts of each followed person (and the viewer),
+            // each read from its own index, merged; a thought that came several ways is listed
+            // once, at its latest arrival. Each source gives twice a page, so duplicates
+            // removed by the merge cannot leave a page short.
+            (
+                format!(
+                    "WITH followed AS (SELECT following_id AS id FROM follows
+                                        WHERE follower_id = $1::uuid AND state = 'accepted'
+                                       UNION SELECT $1::uuid),
+                          entries AS (
+                              SELECT own.id AS thought_id, own.created_at AS listed_at, NULL::uuid AS booster_id
+                                FROM followed f CROSS JOIN LATERAL (
+                                     SELECT t.id, t.created_at FROM thoughts t
+                                      WHERE t.user_id = f.id AND {visible} AND {keyset}
+                                      ORDER BY t.created_at DESC, t.id DESC LIMIT $4 * 2) own
+                              UNION ALL
+                              SELECT boosted.thought_id, boosted.created_at, f.id
+                                FROM followed f CROSS JOIN LATERAL (
+                                     SELECT b.thought_id, b.created_at FROM boosts b JOIN thoughts t ON t.id = b.thought_id
+                                      WHERE b.user_id = f.id AND {visible}
+                                        AND ($2::timestamptz IS NULL OR (b.created_at, b.thought_id) < ($2, $3))
+                                      ORDER BY b.created_at DESC, b.thought_id DESC LIMIT $4 * 2) boosted),
+                          latest AS (SELECT DISTINCT ON (thought_id) thought_id, listed_at, booster_id
+                                       FROM entries ORDER BY thought_id, listed_at DESC)
+                     SELECT {THOUGHT_COLUMNS}, e.listed_at, booster.username AS boosted_by
+                       FROM latest e JOIN thoughts t ON t.id = e.thought_id JOIN users u ON u.id = t.user_id
+                       LEFT JOIN users booster ON booster.id = e.booster_id
+                      ORDER BY e.listed_at DESC, t.id DESC
+                      LIMIT $4"
+                ),
+                None,
+            )
+        }
         Feed::Tag(tag) => (
-            "t.visibility = 'public' AND EXISTS (SELECT 1 FROM thought_tags tt JOIN tags g ON g.id = tt.tag_id
-                                                 WHERE tt.thought_id = t.id AND g.name = lower($5))",
+            // Paged through the tag's own index; each row carries its thought's time.
+            format!(
+                "SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF}
+                   FROM tags g JOIN thought_tags tt ON tt.tag_id = g.id
+                   JOIN thoughts t ON t.id = tt.thought_id JOIN users u ON u.id = t.user_id
+                  WHERE g.name = lower($5) AND t.visibility = 'public' AND {visible}
+                    AND ($2::timestamptz IS NULL OR (tt.created_at, tt.thought_id) < ($2, $3))
+                  ORDER BY tt.created_at DESC, tt.thought_id DESC
+                  LIMIT $4"
+            ),
             Some(tag),
         ),
-    };
-    let visible = visible_to("t", "$1::uuid");
-    // One row more than asked tells whether another page exists.
-    let query = if let Feed::Home = feed {
-        if viewer.is_none() {
-            return Err(AppError::Unauthorized);
+        Feed::Public | Feed::Author(_) => {
+            let (condition, argument) = match feed {
+                Feed::Author(username) => ("lower(u.username) = lower($5) AND NOT u.is_remote", Some(username)),
+                _ => ("t.visibility = 'public'", None),
+            };
+            (
+                format!(
+                    "SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF}
+                       FROM thoughts t JOIN users u ON u.id = t.user_id
+                      WHERE {visible} AND {condition} AND {keyset}
+                      ORDER BY t.created_at DESC, t.id DESC
+                      LIMIT $4"
+                ),
+                argument,
+            )
         }
-        // The viewer's and followed people's thoughts, and what followed people boosted;
-        // a thought that came several ways is listed once, at its latest arrival.
-        format!(
-            "WITH followed AS (SELECT following_id AS id FROM follows WHERE follower_id = $1::uuid AND state = 'accepted'
-                               UNION SELECT $1::uuid),
-                  entries AS (SELECT t.id AS thought_id, t.created_at AS listed_at, NULL::uuid AS booster_id
-                                FROM thoughts t WHERE t.user_id IN (SELECT id FROM followed)
-                              UNION ALL
-                              SELECT b.thought_id, b.created_at, b.user_id
-                                FROM boosts b WHERE b.user_id IN (SELECT id FROM followed)),
-                  latest AS (SELECT DISTINCT ON (thought_id) thought_id, listed_at, booster_id
-                               FROM entries ORDER BY thought_id, listed_at DESC)
-             SELECT {THOUGHT_COLUMNS}, e.listed_at, booster.username AS boosted_by
-               FROM latest e JOIN thoughts t ON t.id = e.thought_id JOIN users u ON u.id = t.user_id
-               LEFT JOIN users booster ON booster.id = e.booster_id
-              WHERE {visible} AND {condition}
-                AND ($2::timestamptz IS NULL OR (e.listed_at, t.id) < ($2, $3))
-              ORDER BY e.listed_at DESC, t.id DESC
-              LIMIT $4"
-        )
-    } else {
-        format!(
-            "SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF}
-               FROM thoughts t JOIN users u ON u.id = t.user_id
-              WHERE {visible} AND {condition}
-                AND ($2::timestamptz IS NULL OR (t.created_at, t.id) < ($2, $3))
-              ORDER BY t.created_at DESC, t.id DESC
-              LIMIT $4"
-        )
     };
     let mut thoughts: Vec<ThoughtView> = sqlx::query_as(&query)
         .bind(viewer)

@@ -36,8 +36,8 @@ pub fn ProfileView(
                     {controls}
                     <dl class="profile-counts">
                         <div><dt>"Thoughts"</dt><dd>{profile.thought_count}</dd></div>
-                        <div><dt>"Followers"</dt><dd>{profile.follower_count}</dd></div>
-                        <div><dt>"Following"</dt><dd>{profile.following_count}</dd></div>
+                        <div><dt><a href=format!("/@{}/followers", profile.username)>"Followers"</a></dt><dd>{profile.follower_count}</dd></div>
+                        <div><dt><a href=format!("/@{}/following", profile.username)>"Following"</a></dt><dd>{profile.following_count}</dd></div>
                     </dl>
                 </section>
                 <section class="top-friends" aria-labelledby=heading_id>

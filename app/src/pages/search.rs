@@ -12,14 +12,21 @@ use crate::{
 pub fn SearchPage() -> impl IntoView {
     let query = use_query_map();
     let q = Memo::new(move |_| query.read().get("q").unwrap_or_default());
-    let results = Resource::new(move || q.get(), search);
+    // The query travels with its results, so nothing reads a signal once the render has moved on.
+    let results = Resource::new(move || q.get(), |q| async move { search(q.clone()).await.map(|found| (q, found)) });
     view! {
-        <Title text=move || format!("Search: {}", q.get())/>
         <Meta name="robots" content="noindex"/>
         <h1>"Search"</h1>
         <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Searching…"</p> }>
             {move || Suspend::new(async move {
-                match results.await {
+                let results = results.await.map(|(q, found)| {
+                    (view! { <Title text=format!("Search: {q}")/> }, found)
+                });
+                let (title, results) = match results {
+                    Ok((title, found)) => (Some(title), Ok(found)),
+                    Err(error) => (None, Err(error)),
+                };
+                let body = match results {
                     Ok(found) if found.people.is_empty() && found.tags.is_empty() && found.thoughts.is_empty() => {
                         view! { <p class="empty">"Nothing found."</p> }.into_any()
                     }
@@ -58,7 +65,8 @@ pub fn SearchPage() -> impl IntoView {
                         })}
                     }.into_any(),
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
-                }
+                };
+                view! { {title}{body} }
             })}
         </Suspense>
     }

@@ -14,20 +14,26 @@ pub fn TagPage() -> impl IntoView {
     let query = use_query_map();
     let tag = Memo::new(move |_| params.read().get("tag").unwrap_or_default().to_lowercase());
     let before = Memo::new(move |_| query.read().get("before"));
-    let page = Resource::new(move || (tag.get(), before.get()), |(tag, before)| tag_timeline(tag, before));
+    // The tag travels with its page, so nothing reads a signal once the render has moved on.
+    let page = Resource::new(
+        move || (tag.get(), before.get()),
+        |(tag, before)| async move { tag_timeline(tag.clone(), before).await.map(|page| (tag, page)) },
+    );
     view! {
-        <Title text=move || format!("#{}", tag.get())/>
-        <Meta name="description" content=move || format!("Public thoughts tagged #{} on Thoughtspace.", tag.get())/>
-        <section class="timeline" aria-labelledby="timeline-heading">
-            <h1 id="timeline-heading">"#"{tag}</h1>
-            <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match page.await {
-                        Ok(page) => view! { <Timeline page source=TimelineSource::Tag { tag: tag.get_untracked() }/> }.into_any(),
-                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </section>
+        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok((tag, page)) => view! {
+                        <Title text=format!("#{tag}")/>
+                        <Meta name="description" content=format!("Public thoughts tagged #{tag} on Thoughtspace.")/>
+                        <section class="timeline" aria-labelledby="timeline-heading">
+                            <h1 id="timeline-heading">"#"{tag.clone()}</h1>
+                            <Timeline page source=TimelineSource::Tag { tag }/>
+                        </section>
+                    }.into_any(),
+                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
