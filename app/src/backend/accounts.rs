@@ -138,6 +138,15 @@ pub async fn authenticate(
     }
 }
 
+/// The id of the local user `username` (any case, with or without `@`), or `NotFound`.
+pub async fn local_user_id(pool: &PgPool, username: &str) -> Result<Uuid, AppError> {
+    sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = lower($1) AND NOT is_remote")
+        .bind(username.trim().trim_start_matches('@'))
+        .fetch_optional(pool)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
 pub async fn by_id(pool: &PgPool, id: Uuid) -> Result<Account, AppError> {
     sqlx::query_as("SELECT id, username, email, is_admin, created_at FROM users WHERE id = $1")
         .bind(id)

@@ -5,18 +5,11 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::accounts::local_user_id;
 use crate::error::AppError;
 
-async fn local_user(pool: &PgPool, username: &str) -> Result<Uuid, AppError> {
-    sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = lower($1) AND NOT is_remote")
-        .bind(username.trim().trim_start_matches('@'))
-        .fetch_optional(pool)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
 pub async fn block(pool: &PgPool, blocker: Uuid, username: &str) -> Result<(), AppError> {
-    let blocked = local_user(pool, username).await?;
+    let blocked = local_user_id(pool, username).await?;
     if blocked == blocker {
         return Err(AppError::invalid("username", "you cannot block yourself"));
     }
@@ -45,7 +38,7 @@ pub async fn block(pool: &PgPool, blocker: Uuid, username: &str) -> Result<(), A
 }
 
 pub async fn unblock(pool: &PgPool, blocker: Uuid, username: &str) -> Result<(), AppError> {
-    let blocked = local_user(pool, username).await?;
+    let blocked = local_user_id(pool, username).await?;
     sqlx::query("DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2")
         .bind(blocker)
         .bind(blocked)

@@ -4,6 +4,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{
+    accounts::local_user_id,
     notifications::{self, Kind},
     visibility::blocked_between,
 };
@@ -12,18 +13,9 @@ use crate::{
     model::{PersonCard, Relationship},
 };
 
-/// The local user `username` (any case): id.
-async fn local_user(pool: &PgPool, username: &str) -> Result<Uuid, AppError> {
-    sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = lower($1) AND NOT is_remote")
-        .bind(username.trim().trim_start_matches('@'))
-        .fetch_optional(pool)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
 /// `follower` follows `username`. Following twice changes nothing.
 pub async fn follow(pool: &PgPool, follower: Uuid, username: &str) -> Result<(), AppError> {
-    let target = local_user(pool, username).await?;
+    let target = local_user_id(pool, username).await?;
     if target == follower {
         return Err(AppError::invalid("username", "you cannot follow yourself"));
     }
@@ -52,7 +44,7 @@ pub async fn follow(pool: &PgPool, follower: Uuid, username: &str) -> Result<(),
 
 /// `follower` stops following `username` (nothing happens if they did not).
 pub async fn unfollow(pool: &PgPool, follower: Uuid, username: &str) -> Result<(), AppError> {
-    let target = local_user(pool, username).await?;
+    let target = local_user_id(pool, username).await?;
     sqlx::query("DELETE FROM follows WHERE follower_id = $1 AND following_id = $2")
         .bind(follower)
         .bind(target)
@@ -77,7 +69,7 @@ pub async fn relationship(pool: &PgPool, viewer: Uuid, target: Uuid) -> Result<R
 
 /// Who follows `username` (`Followers`) or whom they follow (`Following`), newest first.
 pub async fn list(pool: &PgPool, username: &str, direction: Direction) -> Result<Vec<PersonCard>, AppError> {
-    let user = local_user(pool, username).await?;
+    let user = local_user_id(pool, username).await?;
     let (mine, theirs) = match direction {
         Direction::Followers => ("following_id", "follower_id"),
         Direction::Following => ("follower_id", "following_id"),

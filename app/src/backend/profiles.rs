@@ -212,11 +212,7 @@ pub async fn set_top_friends(pool: &PgPool, user_id: Uuid, usernames: &[String])
         if !choices.iter().any(|choice| choice.username.eq_ignore_ascii_case(name)) {
             return Err(AppError::invalid("top_friends", format!("@{name} is not someone you can choose")));
         }
-        let id: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = lower($1) AND NOT is_remote")
-            .bind(name)
-            .fetch_one(pool)
-            .await?;
-        friend_ids.push(id);
+        friend_ids.push(super::accounts::local_user_id(pool, name).await?);
     }
 
     let mut transaction = pool.begin().await?;

@@ -4,7 +4,7 @@ use leptos_router::hooks::{use_location, use_params_map};
 
 use crate::{
     api::profiles::list_follows,
-    components::avatar::Avatar,
+    components::avatar::PersonList,
     error::AppError,
     pages::not_found::NotFound,
 };
@@ -40,19 +40,7 @@ pub fn FollowsPage() -> impl IntoView {
                         {if people.is_empty() {
                             view! { <p class="empty">"Nobody yet."</p> }.into_any()
                         } else {
-                            view! {
-                                <ul class="people-list card">
-                                    {people.into_iter().map(|person| {
-                                        let name = person.name().to_owned();
-                                        view! {
-                                            <li><a href=format!("/@{}", person.username)>
-                                                <Avatar url=person.avatar_url name=name.clone() class="friend-avatar"/>
-                                                <span>{name}" @"{person.username.clone()}</span>
-                                            </a></li>
-                                        }
-                                    }).collect_view()}
-                                </ul>
-                            }.into_any()
+                            view! { <PersonList people class="card"/> }.into_any()
                         }}
                     }.into_any()
                     }

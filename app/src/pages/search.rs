@@ -4,7 +4,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::notifications::search,
-    components::{avatar::Avatar, thought::ThoughtCard},
+    components::{avatar::PersonList, thought::ThoughtCard},
 };
 
 /// `/search?q=…`: people, tags and thoughts.
@@ -34,17 +34,7 @@ pub fn SearchPage() -> impl IntoView {
                         {(!found.people.is_empty()).then(|| view! {
                             <section aria-labelledby="people-heading" class="card">
                                 <h2 id="people-heading">"People"</h2>
-                                <ul class="people-list">
-                                    {found.people.into_iter().map(|person| {
-                                        let name = person.name().to_owned();
-                                        view! {
-                                            <li><a href=format!("/@{}", person.username)>
-                                                <Avatar url=person.avatar_url name=name.clone() class="friend-avatar"/>
-                                                <span>{name}" @"{person.username.clone()}</span>
-                                            </a></li>
-                                        }
-                                    }).collect_view()}
-                                </ul>
+                                <PersonList people=found.people/>
                             </section>
                         })}
                         {(!found.tags.is_empty()).then(|| view! {
