@@ -67,30 +67,35 @@ pub async fn page(
             if viewer.is_none() {
                 return Err(AppError::Unauthorized);
             }
-            // The newest visible thoughts and boosts of each followed person (and the viewer),
-            // each read from its own index, merged; a thought that came several ways is listed
-            // once, at its latest arrival. Each source gives twice a page, so duplicates
-            // removed by the merge cannot leave a page short.
+            // The newest visible thoughts, and boosts, by the viewer and the people they
+            // follow: each read backwards along its time index, keeping rows whose author
+            // (or booster) is followed (a hashed lookup). A thought that came several ways is
+            // listed once, at its latest arrival; each source gives twice a page, so the
+            // duplicates the merge removes cannot leave a page short.
+            let followed = |user: &str| {
+                format!(
+                    "({user} = $1::uuid OR EXISTS (SELECT 1 FROM follows hf WHERE hf.follower_id = $1::uuid
+                                                     AND hf.following_id = {user} AND hf.state = 'accepted'))"
+                )
+            };
+            let (author_followed, booster_followed) = (followed("t.user_id"), followed("b.user_id"));
             (
                 format!(
-                    "WITH followed AS (SELECT following_id AS id FROM follows
-                                        WHERE follower_id = $1::uuid AND state = 'accepted'
-                                       UNION SELECT $1::uuid),
-                          entries AS (
-                              SELECT own.id AS thought_id, own.created_at AS listed_at, NULL::uuid AS booster_id
-                                FROM followed f CROSS JOIN LATERAL (
-                                     SELECT t.id, t.created_at FROM thoughts t
-                                      WHERE t.user_id = f.id AND {visible} AND {keyset}
-                                      ORDER BY t.created_at DESC, t.id DESC LIMIT $4 * 2) own
-                              UNION ALL
-                              SELECT boosted.thought_id, boosted.created_at, f.id
-                                FROM followed f CROSS JOIN LATERAL (
-                                     SELECT b.thought_id, b.created_at FROM boosts b JOIN thoughts t ON t.id = b.thought_id
-                                      WHERE b.user_id = f.id AND {visible}
-                                        AND ($2::timestamptz IS NULL OR (b.created_at, b.thought_id) < ($2, $3))
-                                      ORDER BY b.created_at DESC, b.thought_id DESC LIMIT $4 * 2) boosted),
-                          latest AS (SELECT DISTINCT ON (thought_id) thought_id, listed_at, booster_id
-                                       FROM entries ORDER BY thought_id, listed_at DESC)
+                    "WITH own AS (
+                         SELECT t.id AS thought_id, t.created_at AS listed_at, NULL::uuid AS booster_id
+                           FROM thoughts t
+                          WHERE {author_followed} AND {visible} AND {keyset}
+                          ORDER BY t.created_at DESC, t.id DESC LIMIT $4 * 2),
+                     boosted AS (
+                         SELECT b.thought_id, b.created_at AS listed_at, b.user_id AS booster_id
+                           FROM boosts b JOIN thoughts t ON t.id = b.thought_id
+                          WHERE {booster_followed} AND {visible}
+                            AND ($2::timestamptz IS NULL OR (b.created_at, b.thought_id) < ($2, $3))
+                          ORDER BY b.created_at DESC, b.thought_id DESC LIMIT $4 * 2),
+                     latest AS (
+                         SELECT DISTINCT ON (thought_id) thought_id, listed_at, booster_id
+                           FROM (SELECT * FROM own UNION ALL SELECT * FROM boosted) entries
+                          ORDER BY thought_id, listed_at DESC)
                      SELECT {THOUGHT_COLUMNS}, e.listed_at, booster.username AS boosted_by
                        FROM latest e JOIN thoughts t ON t.id = e.thought_id JOIN users u ON u.id = t.user_id
                        LEFT JOIN users booster ON booster.id = e.booster_id
