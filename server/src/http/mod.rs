@@ -4,13 +4,13 @@
 mod profiles;
 pub mod security;
 
-use std::path::Path;
+use std::{path::Path, sync::OnceLock};
 
 use app::{backend::Backend, shell, App};
 use axum::{http::HeaderValue, middleware, routing::get, Router};
 use http::header;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::{
     services::{ServeDir, ServeFile},
     set_header::SetResponseHeaderLayer,
@@ -19,7 +19,7 @@ use tower_http::{
 
 /// Everything a running server answers.
 pub fn router(backend: Backend, options: LeptosOptions) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let site_root = Path::new(&*options.site_root).to_owned();
     let pkg_dir = site_root.join(&*options.site_pkg_dir);
 
@@ -63,6 +63,14 @@ pub fn router(backend: Backend, options: LeptosOptions) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(TraceLayer::new_for_http())
+}
+
+/// The app's routes, listed once per process. Listing renders the app with resource loading
+/// suppressed process-wide, which stalls forever any page rendered meanwhile (leptos issue
+/// #4773); once listed, no render can meet that window again (tests build many routers).
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// The plain files directly in the site root (not the gzip twins, not directories).
