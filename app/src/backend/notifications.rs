@@ -89,15 +89,18 @@ pub async fn grouped(pool: &sqlx::PgPool, user: Uuid) -> Result<Vec<crate::model
     .await?;
 
     let mut groups: Vec<NotificationGroup> = Vec::new();
+    // What each group is about: its kind and thought (the thoughts are read once, below).
+    let mut keys: Vec<(String, Option<Uuid>)> = Vec::new();
     for row in rows {
         let groupable = matches!(row.kind.as_str(), "like" | "boost" | "follow");
         let actor =
             PersonCard { username: row.actor_username, display_name: row.actor_display_name, avatar_url: row.actor_avatar_url };
         let existing = groupable
-            .then(|| groups.iter_mut().find(|g| g.kind == row.kind && g.thought.as_ref().map(|t| t.id) == row.thought_id))
+            .then(|| keys.iter().position(|(kind, thought)| *kind == row.kind && *thought == row.thought_id))
             .flatten();
         match existing {
-            Some(group) => {
+            Some(index) => {
+                let group = &mut groups[index];
                 group.actor_count += 1;
                 group.unread |= !row.read;
                 group.ids.push(row.id);
@@ -106,28 +109,34 @@ pub async fn grouped(pool: &sqlx::PgPool, user: Uuid) -> Result<Vec<crate::model
                 }
             }
             None => {
-                let thought = match row.thought_id {
-                    Some(id) => sqlx::query_as::<_, ThoughtView>(&format!(
-                        "SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF} FROM thoughts t JOIN users u ON u.id = t.user_id
-                          WHERE t.id = $2"
-                    ))
-                    .bind(user)
-                    .bind(id)
-                    .fetch_optional(pool)
-                    .await?,
-                    None => None,
-                };
+                keys.push((row.kind.clone(), row.thought_id));
                 groups.push(NotificationGroup {
                     kind: row.kind,
                     actors: vec![actor],
                     actor_count: 1,
-                    thought,
+                    thought: None,
                     latest_at: row.created_at,
                     unread: !row.read,
                     ids: vec![row.id],
                 });
             }
         }
+    }
+
+    let thought_ids: Vec<Uuid> = keys.iter().filter_map(|(_, thought)| *thought).collect();
+    let thoughts: std::collections::HashMap<Uuid, ThoughtView> = sqlx::query_as::<_, ThoughtView>(&format!(
+        "SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF} FROM thoughts t JOIN users u ON u.id = t.user_id
+          WHERE t.id = ANY($2)"
+    ))
+    .bind(user)
+    .bind(&thought_ids)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|thought| (thought.id, thought))
+    .collect();
+    for (group, (_, thought)) in groups.iter_mut().zip(&keys) {
+        group.thought = thought.and_then(|id| thoughts.get(&id).cloned());
     }
     Ok(groups)
 }
