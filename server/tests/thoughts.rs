@@ -33,7 +33,7 @@ async fn contents(app: &TestApp, session: Option<&str>, path: &str) -> Vec<Strin
 }
 
 async fn follow(app: &TestApp, session: &str, username: &str) -> reqwest::Response {
-    app.post_form("/api/profiles/follow", &[("username", username)], Some(session)).await
+    app.post_form("/api/profiles/follow", &[("username", username), ("on", "true")], Some(session)).await
 }
 
 async fn notifications(app: &TestApp, username: &str) -> Vec<(String, String)> {
@@ -144,7 +144,7 @@ async fn replies_mentions_and_follows_notify() {
     let error = follow(&app, &ana, "ana").await;
     assert_eq!(error.status(), 422);
     assert_eq!(follow(&app, &ana, "nobody").await.status(), 404);
-    assert!(app.post_form("/api/profiles/unfollow", &[("username", "ana")], Some(&bo)).await.status().is_success());
+    assert!(app.post_form("/api/profiles/follow", &[("username", "ana"), ("on", "false")], Some(&bo)).await.status().is_success());
     let follows: i64 = sqlx::query_scalar("SELECT count(*) FROM follows").fetch_one(&app.db.pool).await.unwrap();
     assert_eq!(follows, 0);
 }

@@ -90,26 +90,18 @@ pub async fn set_top_friends(
     .await)
 }
 
-/// The logged-in person follows `username`.
+/// The logged-in person follows (`on`) or stops following `username`.
 #[server(prefix = "/api", endpoint = "profiles/follow")]
-pub async fn follow(username: String) -> Result<(), AppError> {
+pub async fn set_follow(username: String, on: bool) -> Result<(), AppError> {
     use crate::backend::{self, follows, request};
     backend::respond(async {
         let backend = backend::from_context()?;
         let viewer = request::require_viewer(&backend).await?;
-        follows::follow(&backend.pool, viewer.id, &username).await
-    }
-    .await)
-}
-
-/// The logged-in person stops following `username`.
-#[server(prefix = "/api", endpoint = "profiles/unfollow")]
-pub async fn unfollow(username: String) -> Result<(), AppError> {
-    use crate::backend::{self, follows, request};
-    backend::respond(async {
-        let backend = backend::from_context()?;
-        let viewer = request::require_viewer(&backend).await?;
-        follows::unfollow(&backend.pool, viewer.id, &username).await
+        if on {
+            follows::follow(&backend.pool, viewer.id, &username).await
+        } else {
+            follows::unfollow(&backend.pool, viewer.id, &username).await
+        }
     }
     .await)
 }

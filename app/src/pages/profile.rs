@@ -4,7 +4,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
     api::{
-        profiles::{get_profile, Follow, SetBlock, Unfollow},
+        profiles::{get_profile, SetBlock, SetFollow},
         timeline::profile_timeline,
     },
     components::{
@@ -25,10 +25,9 @@ pub fn ProfilePage() -> impl IntoView {
         params.read().get("handle").and_then(|handle| handle.strip_prefix('@').map(str::to_owned))
     });
     let before = Memo::new(move |_| query.read().get("before"));
-    let follow = ServerAction::<Follow>::new();
-    let unfollow = ServerAction::<Unfollow>::new();
+    let follow = ServerAction::<SetFollow>::new();
     let block = ServerAction::<SetBlock>::new();
-    let changes = move || follow.version().get() + unfollow.version().get() + block.version().get();
+    let changes = move || follow.version().get() + block.version().get();
     let profile = Resource::new(move || (username.get(), changes()), |(username, _)| async move {
         match username {
             Some(username) => get_profile(username).await,
@@ -55,7 +54,7 @@ pub fn ProfilePage() -> impl IntoView {
                         let controls = profile
                             .relationship
                             .filter(|relationship| !relationship.is_self)
-                            .map(|relationship| profile_controls(&profile.username, relationship, follow, unfollow, block));
+                            .map(|relationship| profile_controls(&profile.username, relationship, follow, block));
                         view! {
                             <ProfileMeta profile=profile.clone()/>
                             <ProfileView profile controls>
@@ -111,8 +110,7 @@ fn ProfileMeta(profile: Profile) -> impl IntoView {
 fn profile_controls(
     username: &str,
     relationship: Relationship,
-    follow: ServerAction<Follow>,
-    unfollow: ServerAction<Unfollow>,
+    follow: ServerAction<SetFollow>,
     block: ServerAction<SetBlock>,
 ) -> AnyView {
     let username = username.to_owned();
@@ -128,22 +126,17 @@ fn profile_controls(
         return view! { <div class="profile-controls"><span class="badge">"Blocked"</span>{block_form}</div> }.into_any();
     }
     let follows_you = relationship.followed_by.then(|| view! { <span class="badge">"Follows you"</span> });
-    let form = if relationship.following {
-        view! {
-            <ActionForm action=unfollow attr:class="follow-form">
-                <input type="hidden" name="username" value=username/>
-                <button type="submit" class="button secondary">"Unfollow"</button>
-            </ActionForm>
-        }
-        .into_any()
-    } else {
-        view! {
+    let (label, class) = if relationship.following { ("Unfollow", "button secondary") } else { ("Follow", "button") };
+    view! {
+        <div class="profile-controls">
             <ActionForm action=follow attr:class="follow-form">
                 <input type="hidden" name="username" value=username/>
-                <button type="submit" class="button">"Follow"</button>
+                <input type="hidden" name="on" value=(!relationship.following).to_string()/>
+                <button type="submit" class=class>{label}</button>
             </ActionForm>
-        }
-        .into_any()
-    };
-    view! { <div class="profile-controls">{form}{follows_you}{block_form}</div> }.into_any()
+            {follows_you}
+            {block_form}
+        </div>
+    }
+    .into_any()
 }
