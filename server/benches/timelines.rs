@@ -18,7 +18,10 @@ const RUNS: usize = 300;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let url = std::env::var("DATABASE_URL").map_err(|_| anyhow::anyhow!("set DATABASE_URL to the seeded database"))?;
-    let pool = PgPoolOptions::new().max_connections(2).connect(&url).await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(server::database::with_session_settings(url.parse()?))
+        .await?;
     let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&pool).await?;
     let thoughts: i64 = sqlx::query_scalar("SELECT count(*) FROM thoughts").fetch_one(&pool).await?;
     let (heavy, follows): (Uuid, i64) = sqlx::query_as(
@@ -57,7 +60,9 @@ async fn main() -> anyhow::Result<()> {
         timeline::page(&pool, Some(heavy), timeline::Feed::Author(&username), None, timeline::PAGE_SIZE).await.map(drop)
     })
     .await;
-    let terms = ["user12", "tag42", "Thought 9", "about", "us", "zzz", "User 77", "ab12cd"];
+    // A username, a tag, common and rare words, a phrase, a display name, a short and an
+    // absent term.
+    let terms = ["user12", "tag42", "coffee", "good morning", "about", "us", "zzz", "Maria Garcia", "glitter party", "ab12cd"];
     report("search (people, tags, thoughts)", &pool, move |pool, run| async move {
         search::search(&pool, Some(heavy), terms[run % terms.len()]).await.map(drop)
     })

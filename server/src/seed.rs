@@ -37,10 +37,16 @@ pub async fn seed(pool: &PgPool, options: &SeedOptions) -> anyhow::Result<()> {
     let steps: [(&str, String); 9] = [
         ("users", format!(
             "INSERT INTO users (username, email, display_name, bio, created_at)
-             SELECT 'user' || n, 'user' || n || '@seed.example', 'User ' || n, 'Seeded account number ' || n,
+             SELECT 'user' || n, 'user' || n || '@seed.example',
+                    {first}[1 + n % {first_len}] || ' ' || {last}[1 + (n / {first_len}) % {last_len}],
+                    'Seeded account number ' || n,
                     now() - interval '400 days' + n * interval '1 second'
                FROM generate_series(1, {users}) n",
-            users = options.users
+            users = options.users,
+            first = sql_array(FIRST_NAMES),
+            first_len = FIRST_NAMES.len(),
+            last = sql_array(LAST_NAMES),
+            last_len = LAST_NAMES.len(),
         )),
         ("numbering", "CREATE TEMP TABLE seed_users AS
              SELECT substring(username from 5)::int AS n, id FROM users WHERE username ~ '^user[0-9]+$';
@@ -62,14 +68,22 @@ pub async fn seed(pool: &PgPool, options: &SeedOptions) -> anyhow::Result<()> {
         )),
         ("tags", format!("INSERT INTO tags (name) SELECT 'tag' || n FROM generate_series(0, {} - 1) n", options.tags)),
         ("thoughts", format!(
+            // Stored in time order, as a live server stores them.
             "INSERT INTO thoughts (user_id, content, visibility, created_at)
-             SELECT u.id,
-                    'Thought ' || g || ' on #tag' || (g % {tags}) || ' ' || left(md5(g::text), 12),
-                    CASE WHEN g % 50 = 0 THEN 'private' WHEN g % 10 = 0 THEN 'followers' ELSE 'public' END,
-                    now() - random() * interval '365 days'
-               FROM generate_series(1, {thoughts}) g
-               JOIN seed_users u ON u.n = 1 + (g::bigint * 7919) % {users}",
+             SELECT * FROM (
+                 SELECT u.id,
+                        -- Five words drawn from the vocabulary by the bytes of md5(g), then a tag.
+                        (SELECT string_agg({words}[1 + get_byte(decode(md5(g::text), 'hex'), k) % {words_len}], ' ' ORDER BY k)
+                           FROM generate_series(0, 4) k)
+                          || ' #tag' || (g % {tags}),
+                        CASE WHEN g % 50 = 0 THEN 'private' WHEN g % 10 = 0 THEN 'followers' ELSE 'public' END,
+                        now() - random() * interval '365 days' AS created_at
+                   FROM generate_series(1, {thoughts}) g
+                   JOIN seed_users u ON u.n = 1 + (g::bigint * 7919) % {users}) s
+              ORDER BY created_at",
             tags = options.tags,
+            words = sql_array(WORDS),
+            words_len = WORDS.len(),
             thoughts = options.thoughts,
             users = options.users
         )),
@@ -105,4 +119,44 @@ fn reactions(table: &str, count: i32, users: i32) -> String {
            FROM picks JOIN seed_users u ON u.n = picks.un JOIN seed_public t ON t.n = picks.tn
          ON CONFLICT DO NOTHING"
     )
+}
+
+/// Display names are a first and a last name from these lists (100 × 100 combinations).
+const FIRST_NAMES: &[&str] = &[
+    "Ana", "Ben", "Carla", "Dmitri", "Elif", "Femi", "Grace", "Hiro", "Ines", "Jonas", "Kemal", "Lena",
+    "Mateo", "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tomoko", "Uma", "Viktor", "Wen", "Ximena",
+    "Yusuf", "Zara", "Amir", "Bianca", "Chen", "Diego", "Emma", "Farah", "Gustav", "Hana", "Ivan", "Julia",
+    "Kofi", "Lucia", "Marek", "Noor", "Olga", "Pablo", "Rania", "Sami", "Tara", "Ugo", "Vera", "Wim", "Yara",
+    "Zoltan", "Alice", "Bruno", "Chloe", "David", "Eva", "Felix", "Gia", "Hugo", "Ida", "Jamal", "Kira",
+    "Leo", "Maya", "Nico", "Oscar", "Paula", "Rafael", "Sofia", "Theo", "Ulla", "Vlad", "Willa", "Xavier",
+    "Yuki", "Zeynep", "Arjun", "Beatriz", "Cyrus", "Daria", "Elena", "Fatima", "George", "Helga", "Isaac",
+    "Jin", "Karim", "Laila", "Miguel", "Nina", "Otto", "Pia", "Ravi", "Selin", "Tomas", "Ursula", "Valentina",
+    "Walter", "Yasmin", "Zoe", "Maria",
+];
+const LAST_NAMES: &[&str] = &[
+    "Garcia", "Smith", "Kowalski", "Nguyen", "Yilmaz", "Okafor", "Rossi", "Tanaka", "Silva", "Müller",
+    "Petrov", "Haddad", "Kim", "Johansson", "Dubois", "Fernandez", "Novak", "Ahmed", "Costa", "Schmidt",
+    "Ivanova", "Lopez", "Andersen", "Moreau", "Sato", "Khan", "Brown", "Papadopoulos", "Horvat", "Jansen",
+    "Wójcik", "Chen", "Mensah", "Ricci", "Suzuki", "Pereira", "Weber", "Popescu", "Ali", "Nielsen",
+    "Laurent", "Morales", "Kovacs", "Hoffmann", "Gonzalez", "Yamamoto", "Santos", "Fischer", "Demir", "Wilson",
+    "Bianchi", "Eriksson", "Torres", "Nowak", "Park", "Oliveira", "Becker", "Ozturk", "Taylor", "Lambert",
+    "Ramos", "Varga", "Wagner", "Castro", "Ito", "Almeida", "Koch", "Aydin", "Davies", "Fontaine", "Vargas",
+    "Toth", "Schulz", "Ortiz", "Kato", "Barbosa", "Richter", "Celik", "Evans", "Girard", "Ruiz", "Szabo",
+    "Klein", "Diaz", "Watanabe", "Rocha", "Wolf", "Arslan", "Thomas", "Mercier", "Herrera", "Nagy", "Neumann",
+    "Reyes", "Kobayashi", "Lima", "Schwarz", "Dogan", "Roberts", "Bonnet",
+];
+/// The words thoughts are made of; each appears in roughly one thought in fifteen.
+const WORDS: &[&str] = &[
+    "good", "morning", "coffee", "music", "today", "friends", "about", "weekend", "night", "just",
+    "finally", "love", "new", "song", "playlist", "profile", "layout", "glitter", "concert", "rain",
+    "sunny", "cat", "dog", "pizza", "movie", "game", "school", "work", "tired", "happy", "bored",
+    "dance", "guitar", "drawing", "photo", "summer", "winter", "train", "city", "beach", "book",
+    "reading", "coding", "bug", "fixed", "release", "garden", "tea", "cake", "party", "birthday",
+    "band", "vinyl", "mixtape", "sparkle", "background", "webring", "guestbook", "blog", "update",
+    "lunch", "dinner", "walk", "sleep",
+];
+
+/// A PostgreSQL text array literal of `items` (they hold no quotes).
+fn sql_array(items: &[&str]) -> String {
+    format!("(ARRAY['{}'])", items.join("','"))
 }

@@ -13,6 +13,8 @@ use crate::{error::AppError, model::SearchResults};
 
 const LIMIT: i64 = 20;
 const MAX_QUERY_CHARS: usize = 100;
+/// How many of the newest thoughts a search reads before it falls back to the trigram index.
+const RECENT_WINDOW: i64 = 5_000;
 
 /// `LIKE` pattern matching `text` literally.
 fn literal(text: &str) -> String {
@@ -31,10 +33,21 @@ pub async fn search(pool: &PgPool, viewer: Option<Uuid>, query: &str) -> Result<
     let prefix = format!("{}%", literal(&query.to_lowercase()));
     let contains = format!("%{}%", literal(query));
 
+    // Candidates: the shortest names starting with the query (the exact name first), and
+    // for three characters or more the nearest names by trigram distance (GiST KNN); only
+    // these are ranked, however many accounts look alike.
     let people = sqlx::query_as(&format!(
-        "SELECT u.username, u.display_name, u.avatar_url FROM users u
+        "WITH candidates AS (
+             (SELECT id FROM users WHERE username ILIKE $2 ORDER BY length(username), username LIMIT $6)
+             UNION
+             (SELECT id FROM users WHERE $4 ORDER BY username <-> $3 LIMIT $6)
+             UNION
+             (SELECT id FROM users WHERE $4 AND display_name IS NOT NULL ORDER BY display_name <-> $3 LIMIT $6)
+         )
+         SELECT u.username, u.display_name, u.avatar_url
+           FROM candidates c JOIN users u ON u.id = c.id
           WHERE NOT u.is_remote AND NOT {blocked}
-            AND (lower(u.username) LIKE $2
+            AND (u.username ILIKE $2
                  OR ($4 AND (u.username % $3 OR u.display_name % $3 OR u.display_name ILIKE $5)))
           ORDER BY (lower(u.username) = lower($3)) DESC,
                    greatest(similarity(u.username, $3), similarity(coalesce(u.display_name, ''), $3)) DESC,
@@ -67,10 +80,26 @@ pub async fn search(pool: &PgPool, viewer: Option<Uuid>, query: &str) -> Result<
     let thoughts = if short {
         Vec::new()
     } else {
+        // Common words match a good part of all thoughts, so ranking every match costs time in
+        // proportion to the table. The newest RECENT_WINDOW thoughts are read first (in time
+        // order, cheap); only when they hold fewer than a page of matches is the word rare
+        // enough that ranking all its matches through the trigram index is cheap too. The
+        // InitPlan `count(*) < $4` gates that second scan, so it does not run otherwise.
         sqlx::query_as(&format!(
-            "SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF}
-               FROM thoughts t JOIN users u ON u.id = t.user_id
-              WHERE t.content ILIKE $2 AND {visible}
+            "WITH recent AS MATERIALIZED (
+                 SELECT t.id FROM (SELECT * FROM thoughts ORDER BY created_at DESC, id DESC LIMIT $5) t
+                  WHERE t.content ILIKE $2 AND {visible}
+             ),
+             candidates AS (
+                 SELECT id FROM recent
+                  UNION
+                 (SELECT t.id FROM thoughts t
+                   WHERE (SELECT count(*) FROM recent) < $4 AND t.content ILIKE $2 AND {visible}
+                   ORDER BY similarity(t.content, $3) DESC, t.created_at DESC
+                   LIMIT $4)
+             )
+             SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF}
+               FROM candidates c JOIN thoughts t ON t.id = c.id JOIN users u ON u.id = t.user_id
               ORDER BY similarity(t.content, $3) DESC, t.created_at DESC
               LIMIT $4",
             visible = visible_to("t", "$1::uuid"),
@@ -79,6 +108,7 @@ pub async fn search(pool: &PgPool, viewer: Option<Uuid>, query: &str) -> Result<
         .bind(&contains)
         .bind(query)
         .bind(LIMIT)
+        .bind(RECENT_WINDOW)
         .fetch_all(pool)
         .await?
     };

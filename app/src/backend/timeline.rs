@@ -106,12 +106,15 @@ pub async fn page(
             )
         }
         Feed::Tag(tag) => (
-            // Paged through the tag's own index; each row carries its thought's time.
+            // Paged through the tag's own index; each row carries its thought's time. The tag
+            // id comes from a scalar subquery so that the planner sees one index range in
+            // order and stops after a page (a join with `tags` made it sort every tagged row).
             format!(
                 "SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF}
-                   FROM tags g JOIN thought_tags tt ON tt.tag_id = g.id
+                   FROM thought_tags tt
                    JOIN thoughts t ON t.id = tt.thought_id JOIN users u ON u.id = t.user_id
-                  WHERE g.name = lower($5) AND t.visibility = 'public' AND {visible}
+                  WHERE tt.tag_id = (SELECT g.id FROM tags g WHERE g.name = lower($5))
+                    AND t.visibility = 'public' AND {visible}
                     AND ($2::timestamptz IS NULL OR (tt.created_at, tt.thought_id) < ($2, $3))
                   ORDER BY tt.created_at DESC, tt.thought_id DESC
                   LIMIT $4"

@@ -60,7 +60,7 @@ impl Database {
                 if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
                     return Err(invalid("it must start with postgres://".into()));
                 }
-                let options = PgConnectOptions::from_str(url).map_err(|e| invalid(e.to_string()))?;
+                let options = with_session_settings(PgConnectOptions::from_str(url).map_err(|e| invalid(e.to_string()))?);
                 // One direct connection first: a pool would report only its own timeout, not why.
                 let probe = PgConnection::connect_with(&options).await;
                 let pool = match probe {
@@ -86,7 +86,7 @@ impl Database {
                     Sharing::Attach => EmbeddedPostgres::attach_or_start(&root, Durability::Durable).await?,
                 };
                 let pool = pool_options()
-                    .connect_with(cluster.connect_options(DATABASE_NAME))
+                    .connect_with(with_session_settings(cluster.connect_options(DATABASE_NAME)))
                     .await
                     .with_context(|| format!("cannot connect to the embedded database in {}", root.display()))?;
                 Ok(Database { pool, embedded: Some(cluster) })
@@ -111,6 +111,13 @@ impl Database {
 /// Applies the embedded migrations that are not yet applied.
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(pool).await.map_err(|e| anyhow!("applying database migrations failed: {e}"))
+}
+
+/// The settings every connection of the app runs with. JIT compilation is off: the app's
+/// queries are short, and on plans the planner costs high (a gated fallback scan that does
+/// not run) compiling took ten times longer than executing.
+pub fn with_session_settings(options: PgConnectOptions) -> PgConnectOptions {
+    options.options([("jit", "off")])
 }
 
 fn pool_options() -> PgPoolOptions {
