@@ -17,6 +17,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The built browser assets (`pkg/` with the WASM, JS and CSS, plus `public/`'s files).
     pub site_root: PathBuf,
+    /// Let federation reach loopback and private addresses over plain http
+    /// (`FEDERATION_ALLOW_PRIVATE=true`): for tests and local development only.
+    pub federation_allow_private: bool,
 }
 
 impl Config {
@@ -33,6 +36,11 @@ impl Config {
             public_url,
             data_dir: var("DATA_DIR").map_or_else(default_data_dir, PathBuf::from),
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
+            federation_allow_private: match var("FEDERATION_ALLOW_PRIVATE").as_deref() {
+                None | Some("false" | "0") => false,
+                Some("true" | "1") => true,
+                Some(other) => bail!("FEDERATION_ALLOW_PRIVATE={other:?} must be true or false"),
+            },
         })
     }
 }

@@ -29,13 +29,19 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         )
     })?;
     let database = Database::open(&config).await?;
-    let backend = Backend { pool: database.pool.clone(), public_url: config.public_url.clone() };
+    let backend = Backend::new(database.pool.clone(), config.public_url.clone(), config.federation_allow_private);
+    if config.federation_allow_private {
+        tracing::warn!("FEDERATION_ALLOW_PRIVATE is on: federation may reach private addresses over plain http");
+    }
+    // Deliveries go out in the background; several server processes share the queue.
+    let worker = tokio::spawn(app::backend::federation::delivery::run(backend.clone()));
     let router = http::router(backend, http::leptos_options(&config.site_root, config.site_addr));
 
     tracing::info!(public_url = %config.public_url, "listening on http://{}", config.site_addr);
     let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown::requested())
         .await;
+    worker.abort();
     database.close().await;
     served.map_err(|e| anyhow!("the HTTP server failed: {e}"))
 }

@@ -66,7 +66,7 @@ pub async fn post_thought(content: String, visibility: String, reply_to: Option<
     backend::respond(async {
         let backend = backend::from_context()?;
         let viewer = request::require_viewer(&backend).await?;
-        thoughts::post(&backend.pool, viewer.id, thoughts::NewThought { content, visibility, reply_to }).await
+        thoughts::post(&backend, viewer.id, thoughts::NewThought { content, visibility, reply_to }).await
     }
     .await)
 }
@@ -79,7 +79,7 @@ pub async fn delete_thought(id: String) -> Result<(), AppError> {
         let id = uuid::Uuid::try_parse(&id).map_err(|_| AppError::NotFound)?;
         let backend = backend::from_context()?;
         let viewer = request::require_viewer(&backend).await?;
-        thoughts::delete(&backend.pool, viewer.id, id).await
+        thoughts::delete(&backend, viewer.id, id).await
     }
     .await)
 }

@@ -8,6 +8,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::{
+    federation::keys,
     fields::{Email, Password, Username},
     login_throttle, passwords,
 };
@@ -67,7 +68,8 @@ pub async fn create(db: &mut PgConnection, input: SignUp) -> Result<Account, App
     errors.finish()?;
 
     let password_hash = passwords::hash(password.expose().to_owned()).await?;
-    sqlx::query_as(
+    let keys = keys::generate().await?;
+    let account: Account = sqlx::query_as(
         "INSERT INTO users (username, email, password_hash, is_admin)
          VALUES ($1, $2, $3, $4)
          RETURNING id, username, email, is_admin, created_at",
@@ -78,7 +80,9 @@ pub async fn create(db: &mut PgConnection, input: SignUp) -> Result<Account, App
     .bind(input.is_admin)
     .fetch_one(&mut *db)
     .await
-    .map_err(unique_violation_to_field_error)
+    .map_err(unique_violation_to_field_error)?;
+    keys::store(db, account.id, &keys).await?;
+    Ok(account)
 }
 
 /// Maps the users table's UNIQUE violations to the field they concern.

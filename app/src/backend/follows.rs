@@ -1,6 +1,6 @@
 //! Following. Local follows are accepted at once; `pending` is for the federation handshake.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::{
@@ -39,6 +39,65 @@ pub async fn follow(pool: &PgPool, follower: Uuid, username: &str) -> Result<(),
         notifications::notify(&mut transaction, target, Kind::Follow, follower, None).await?;
     }
     transaction.commit().await?;
+    Ok(())
+}
+
+/// A remote person's Follow of the local `target`: accepted at once (Thoughtspace accounts
+/// do not approve followers by hand), unless a block stands between them (false: the
+/// caller sends a Reject). A redelivered Follow changes nothing.
+pub async fn follow_from_remote(db: &mut PgConnection, follower: Uuid, target: Uuid, ap_id: &str) -> Result<bool, AppError> {
+    let blocked: bool = sqlx::query_scalar(&format!("SELECT {}", blocked_between("$1::uuid", "$2::uuid")))
+        .bind(follower)
+        .bind(target)
+        .fetch_one(&mut *db)
+        .await?;
+    if blocked {
+        return Ok(false);
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO follows (follower_id, following_id, state, ap_id) VALUES ($1, $2, 'accepted', $3)
+         ON CONFLICT (follower_id, following_id) DO UPDATE SET state = 'accepted', ap_id = EXCLUDED.ap_id
+         RETURNING (xmax = 0) AS inserted",
+    )
+    .bind(follower)
+    .bind(target)
+    .bind(ap_id)
+    .fetch_one(&mut *db)
+    .await?;
+    let inserted: bool = sqlx::Row::get(&inserted, "inserted");
+    if inserted {
+        notifications::notify(db, target, Kind::Follow, follower, None).await?;
+    }
+    Ok(true)
+}
+
+/// A remote person's Undo of their Follow (named by its id, or by its target).
+pub async fn remove_remote(pool: &PgPool, follower: Uuid, follow_ap_id: &str, target: Option<Uuid>) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM follows WHERE follower_id = $1 AND (ap_id = $2 OR following_id = $3)")
+        .bind(follower)
+        .bind(follow_ap_id)
+        .bind(target)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The remote `target` accepted (or rejected) a local person's Follow, named by its id or
+/// by its follower.
+pub async fn answered_by_remote(
+    pool: &PgPool,
+    target: Uuid,
+    follow_ap_id: Option<&str>,
+    follower: Option<Uuid>,
+    accepted: bool,
+) -> Result<(), AppError> {
+    let matching = "following_id = $1 AND (ap_id = $2 OR follower_id = $3)";
+    let query = if accepted {
+        format!("UPDATE follows SET state = 'accepted' WHERE {matching}")
+    } else {
+        format!("DELETE FROM follows WHERE {matching}")
+    };
+    sqlx::query(&query).bind(target).bind(follow_ap_id).bind(follower).execute(pool).await?;
     Ok(())
 }
 

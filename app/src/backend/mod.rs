@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod blocks;
 pub mod custom_css;
 pub mod db;
+pub mod federation;
 pub mod fields;
 pub mod follows;
 pub mod login_throttle;

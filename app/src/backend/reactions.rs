@@ -34,6 +34,42 @@ impl Reaction {
 
 /// `viewer` likes or boosts thought `id` (`on`), or takes it back (`!on`).
 pub async fn set(pool: &PgPool, viewer: Uuid, id: Uuid, reaction: Reaction, on: bool) -> Result<(), AppError> {
+    apply(pool, viewer, id, reaction, on, None).await
+}
+
+/// A remote actor's Like or Announce (`on`) of thought `id`, or its Undo. The same rules
+/// apply; doing it twice (a redelivery) is not an error.
+pub async fn set_remote(
+    pool: &PgPool,
+    actor: Uuid,
+    id: Uuid,
+    reaction: Reaction,
+    on: bool,
+    ap_id: &str,
+) -> Result<(), AppError> {
+    match apply(pool, actor, id, reaction, on, Some(ap_id)).await {
+        Err(AppError::Invalid(errors)) if errors.iter().any(|e| e.message.starts_with("you already")) => Ok(()),
+        other => other,
+    }
+}
+
+/// Which thought a remote reaction (by its activity id) was about, so its Undo finds it.
+pub async fn by_ap_id(pool: &PgPool, actor: Uuid, ap_id: &str) -> Result<Option<(Reaction, Uuid)>, AppError> {
+    for reaction in [Reaction::Like, Reaction::Boost] {
+        let found: Option<Uuid> =
+            sqlx::query_scalar(&format!("SELECT thought_id FROM {} WHERE ap_id = $1 AND user_id = $2", reaction.table()))
+                .bind(ap_id)
+                .bind(actor)
+                .fetch_optional(pool)
+                .await?;
+        if let Some(thought) = found {
+            return Ok(Some((reaction, thought)));
+        }
+    }
+    Ok(None)
+}
+
+async fn apply(pool: &PgPool, viewer: Uuid, id: Uuid, reaction: Reaction, on: bool, ap_id: Option<&str>) -> Result<(), AppError> {
     let mut transaction = pool.begin().await?;
     let found: Option<(Uuid, String)> = sqlx::query_as(&format!(
         "SELECT t.user_id, t.visibility FROM thoughts t WHERE t.id = $2 AND {}",
@@ -46,14 +82,15 @@ pub async fn set(pool: &PgPool, viewer: Uuid, id: Uuid, reaction: Reaction, on: 
     let Some((author, visibility)) = found else { return Err(AppError::NotFound) };
     let table = reaction.table();
     if on {
-        if reaction == Reaction::Boost && visibility != "public" {
+        if reaction == Reaction::Boost && !matches!(visibility.as_str(), "public" | "unlisted") {
             return Err(AppError::invalid("id", "only public thoughts can be boosted"));
         }
         let inserted = sqlx::query(&format!(
-            "INSERT INTO {table} (user_id, thought_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+            "INSERT INTO {table} (user_id, thought_id, ap_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
         ))
         .bind(viewer)
         .bind(id)
+        .bind(ap_id)
         .execute(&mut *transaction)
         .await?;
         if inserted.rows_affected() == 0 {

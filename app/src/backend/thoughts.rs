@@ -1,10 +1,13 @@
 //! Posting and deleting thoughts: the length rule, visibility, replies, #tags and @mentions.
 
+use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::{
+    federation::{outbox, urls::Urls},
     notifications::{self, Kind},
+    Backend,
     visibility::{blocked_between, visible_to},
 };
 use crate::{
@@ -42,6 +45,8 @@ impl ThoughtText {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visibility {
     Public,
+    /// Public, but kept out of the public and tag timelines.
+    Unlisted,
     Followers,
     /// The author and the people it mentions.
     Private,
@@ -51,6 +56,7 @@ impl Visibility {
     pub fn parse(raw: &str) -> Result<Self, AppError> {
         match raw.trim() {
             "" | "public" => Ok(Visibility::Public),
+            "unlisted" => Ok(Visibility::Unlisted),
             "followers" => Ok(Visibility::Followers),
             "private" => Ok(Visibility::Private),
             _ => Err(AppError::invalid("visibility", "choose public, followers or private")),
@@ -60,6 +66,7 @@ impl Visibility {
     pub fn as_str(self) -> &'static str {
         match self {
             Visibility::Public => "public",
+            Visibility::Unlisted => "unlisted",
             Visibility::Followers => "followers",
             Visibility::Private => "private",
         }
@@ -77,7 +84,7 @@ pub struct NewThought {
 
 /// Posts a thought by `author`: the thought, its tags, its mentions and the notifications
 /// they cause are written together or not at all. Returns its id.
-pub async fn post(pool: &PgPool, author: Uuid, input: NewThought) -> Result<Uuid, AppError> {
+pub async fn post(backend: &Backend, author: Uuid, input: NewThought) -> Result<Uuid, AppError> {
     let mut errors = FieldErrors::default();
     let text = errors.check(ThoughtText::parse(&input.content));
     let visibility = errors.check(Visibility::parse(&input.visibility));
@@ -92,12 +99,12 @@ pub async fn post(pool: &PgPool, author: Uuid, input: NewThought) -> Result<Uuid
         return Err(AppError::Internal);
     };
 
-    let mut transaction = pool.begin().await?;
+    let mut transaction = backend.pool.begin().await?;
     let parent_author = match reply_to {
         Some(parent) => Some(replyable_author(&mut transaction, author, parent).await?),
         None => None,
     };
-    let (id, created_at): (Uuid, chrono::DateTime<chrono::Utc>) = sqlx::query_as(
+    let (id, created_at): (Uuid, DateTime<Utc>) = sqlx::query_as(
         "INSERT INTO thoughts (user_id, content, visibility, reply_to) VALUES ($1, $2, $3, $4) RETURNING id, created_at",
     )
     .bind(author)
@@ -107,21 +114,35 @@ pub async fn post(pool: &PgPool, author: Uuid, input: NewThought) -> Result<Uuid
     .fetch_one(&mut *transaction)
     .await?;
 
-    for tag in text::tags(text.as_str()) {
+    attach_tags(&mut transaction, id, &text::tags(text.as_str()), created_at).await?;
+    let mentioned = attach_mentions(&mut transaction, id, author, &text::mentions(text.as_str())).await?;
+    notify_reply_and_mentions(&mut transaction, id, author, parent_author, mentioned).await?;
+    outbox::thought_created(&mut transaction, Urls::new(&backend.public_url), id).await?;
+    transaction.commit().await?;
+    Ok(id)
+}
+
+/// Stores a thought's tags (lower-case names), creating tags that are new.
+async fn attach_tags(db: &mut PgConnection, id: Uuid, tags: &[String], created_at: DateTime<Utc>) -> Result<(), AppError> {
+    for tag in tags {
         sqlx::query(
             "WITH tag AS (INSERT INTO tags (name) VALUES ($2)
                           ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id)
              INSERT INTO thought_tags (thought_id, tag_id, created_at) SELECT $1, id, $3 FROM tag ON CONFLICT DO NOTHING",
         )
         .bind(id)
-        .bind(&tag)
+        .bind(tag)
         .bind(created_at)
-        .execute(&mut *transaction)
+        .execute(&mut *db)
         .await?;
     }
+    Ok(())
+}
 
-    // Mentions of local people who exist and are not separated from the author by a block.
-    let mentioned: Vec<Uuid> = sqlx::query_scalar(&format!(
+/// Stores the mentions of local people (by username) who exist and are not separated from
+/// the author by a block; returns who they are.
+async fn attach_mentions(db: &mut PgConnection, id: Uuid, author: Uuid, usernames: &[String]) -> Result<Vec<Uuid>, AppError> {
+    Ok(sqlx::query_scalar(&format!(
         "INSERT INTO thought_mentions (thought_id, user_id)
          SELECT $1, u.id FROM users u
           WHERE lower(u.username) = ANY($2) AND NOT u.is_remote AND u.id <> $3
@@ -131,19 +152,97 @@ pub async fn post(pool: &PgPool, author: Uuid, input: NewThought) -> Result<Uuid
         blocked_between("u.id", "$3::uuid")
     ))
     .bind(id)
-    .bind(text::mentions(text.as_str()).iter().map(|name| name.to_lowercase()).collect::<Vec<_>>())
+    .bind(usernames.iter().map(|name| name.to_lowercase()).collect::<Vec<_>>())
     .bind(author)
-    .fetch_all(&mut *transaction)
-    .await?;
+    .fetch_all(&mut *db)
+    .await?)
+}
 
+/// The parent's author hears of a reply; the people mentioned hear of the mention (once).
+async fn notify_reply_and_mentions(
+    db: &mut PgConnection,
+    id: Uuid,
+    author: Uuid,
+    parent_author: Option<Uuid>,
+    mentioned: Vec<Uuid>,
+) -> Result<(), AppError> {
     if let Some(parent_author) = parent_author {
-        notifications::notify(&mut transaction, parent_author, Kind::Reply, author, Some(id)).await?;
+        notifications::notify(db, parent_author, Kind::Reply, author, Some(id)).await?;
     }
     for user in mentioned.into_iter().filter(|user| Some(*user) != parent_author) {
-        notifications::notify(&mut transaction, user, Kind::Mention, author, Some(id)).await?;
+        notifications::notify(db, user, Kind::Mention, author, Some(id)).await?;
     }
+    Ok(())
+}
+
+/// A note from another server, already checked and cleaned (see `federation::inbox`).
+#[derive(Debug, Clone)]
+pub struct RemoteThought {
+    pub ap_id: String,
+    pub author: Uuid,
+    /// Plain text (for search and previews) and the cleaned HTML shown.
+    pub text: String,
+    pub html: String,
+    pub url: Option<String>,
+    pub visibility: Visibility,
+    pub created_at: DateTime<Utc>,
+    pub reply_to: Option<Uuid>,
+    pub tags: Vec<String>,
+    /// Local usernames it mentions.
+    pub mentions: Vec<String>,
+}
+
+/// Stores a remote note as a thought, with its tags, mentions and notifications, under the
+/// same rules as a local one (a reply must be to a thought its author may see). Storing
+/// one twice changes nothing. Returns its id.
+pub async fn store_remote(pool: &PgPool, note: RemoteThought) -> Result<Uuid, AppError> {
+    let mut transaction = pool.begin().await?;
+    if let Some(existing) = sqlx::query_scalar("SELECT id FROM thoughts WHERE ap_id = $1")
+        .bind(&note.ap_id)
+        .fetch_optional(&mut *transaction)
+        .await?
+    {
+        return Ok(existing);
+    }
+    let parent_author = match note.reply_to {
+        Some(parent) => Some(replyable_author(&mut transaction, note.author, parent).await?),
+        None => None,
+    };
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO thoughts (user_id, content, content_html, url, visibility, reply_to, created_at, ap_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (ap_id) DO NOTHING
+         RETURNING id",
+    )
+    .bind(note.author)
+    .bind(&note.text)
+    .bind(&note.html)
+    .bind(&note.url)
+    .bind(note.visibility.as_str())
+    .bind(note.reply_to)
+    .bind(note.created_at)
+    .bind(&note.ap_id)
+    .fetch_one(&mut *transaction)
+    .await?;
+    attach_tags(&mut transaction, id, &note.tags, note.created_at).await?;
+    let mentioned = attach_mentions(&mut transaction, id, note.author, &note.mentions).await?;
+    notify_reply_and_mentions(&mut transaction, id, note.author, parent_author, mentioned).await?;
     transaction.commit().await?;
     Ok(id)
+}
+
+/// A remote author changed their note: new text, same place.
+pub async fn update_remote(pool: &PgPool, author: Uuid, ap_id: &str, text: &str, html: &str) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE thoughts SET content = $3, content_html = $4 WHERE ap_id = $1 AND user_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(ap_id)
+    .bind(author)
+    .bind(text)
+    .bind(html)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// The author of `parent`, if `author` may reply to it: it exists, is not deleted, is
@@ -166,22 +265,55 @@ async fn replyable_author(db: &mut PgConnection, author: Uuid, parent: Uuid) -> 
 
 /// Deletes `author`'s thought `id`: it becomes a tombstone (replies keep their place), and
 /// its text, tags and mentions are gone.
-pub async fn delete(pool: &PgPool, author: Uuid, id: Uuid) -> Result<(), AppError> {
-    let mut transaction = pool.begin().await?;
-    let deleted = sqlx::query(
-        "UPDATE thoughts SET deleted_at = now(), content = '' WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL",
+pub async fn delete(backend: &Backend, author: Uuid, id: Uuid) -> Result<(), AppError> {
+    let mut transaction = backend.pool.begin().await?;
+    let mine: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM thoughts WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL AND ap_id IS NULL)",
     )
     .bind(id)
     .bind(author)
-    .execute(&mut *transaction)
+    .fetch_one(&mut *transaction)
+    .await?;
+    if !mine {
+        return Err(AppError::NotFound);
+    }
+    // Before the mentions go: whoever received it hears of the deletion.
+    outbox::thought_deleted(&mut transaction, Urls::new(&backend.public_url), id).await?;
+    tombstone(&mut transaction, id).await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// A remote author deleted their note.
+pub async fn delete_remote(pool: &PgPool, author: Uuid, ap_id: &str) -> Result<(), AppError> {
+    let mut transaction = pool.begin().await?;
+    let found: Option<Uuid> = sqlx::query_scalar("SELECT id FROM thoughts WHERE ap_id = $1 AND user_id = $2 AND deleted_at IS NULL")
+        .bind(ap_id)
+        .bind(author)
+        .fetch_optional(&mut *transaction)
+        .await?;
+    if let Some(id) = found {
+        tombstone(&mut transaction, id).await?;
+    }
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// The thought becomes a tombstone (replies keep their place); its text, tags, mentions
+/// and notifications go.
+async fn tombstone(db: &mut PgConnection, id: Uuid) -> Result<(), AppError> {
+    let deleted = sqlx::query(
+        "UPDATE thoughts SET deleted_at = now(), content = '', content_html = NULL WHERE id = $1 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .execute(&mut *db)
     .await?;
     if deleted.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }
     for table in ["thought_tags", "thought_mentions", "notifications"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE thought_id = $1")).bind(id).execute(&mut *transaction).await?;
+        sqlx::query(&format!("DELETE FROM {table} WHERE thought_id = $1")).bind(id).execute(&mut *db).await?;
     }
-    transaction.commit().await?;
     Ok(())
 }
 

@@ -10,7 +10,7 @@
 pub fn visible_to(t: &str, viewer: &str) -> String {
     format!(
         "coalesce({t}.deleted_at IS NULL
-          AND ({t}.visibility = 'public'
+          AND ({t}.visibility IN ('public', 'unlisted')
                OR {t}.user_id = {viewer}
                OR EXISTS (SELECT 1 FROM thought_mentions vm WHERE vm.thought_id = {t}.id AND vm.user_id = {viewer})
                OR ({t}.visibility = 'followers'

@@ -1,6 +1,7 @@
 //! The HTTP surface: the Leptos app (pages and server functions), the built assets, the
-//! profile stylesheets, and (later) the ActivityPub and client-API routes beside them.
+//! profile stylesheets, and the ActivityPub routes beside them (the client API comes later).
 
+pub mod activitypub;
 mod profiles;
 pub mod security;
 
@@ -54,8 +55,13 @@ pub fn router(backend: Backend, options: LeptosOptions) -> Router {
     }
 
     let public_url = backend.public_url.clone();
+    let negotiating = backend.clone();
     router
+        .merge(activitypub::routes(backend.clone()))
         .route("/{handle}/style.css", get(profiles::stylesheet).with_state(backend))
+        .layer(middleware::from_fn(move |request, next| {
+            activitypub::negotiate_profile_urls(negotiating.clone(), request, next)
+        }))
         .layer(middleware::from_fn(move |request, next| {
             security::refuse_cross_site_writes(public_url.clone(), request, next)
         }))

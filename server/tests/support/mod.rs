@@ -173,7 +173,9 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let url = format!("http://{addr}");
         let public_url = public_url.map_or_else(|| url.clone(), str::to_owned);
-        let backend = Backend { pool: db.pool.clone(), public_url };
+        // Federation tests run their peers on loopback.
+        let backend = Backend::new(db.pool.clone(), public_url, true);
+        tokio::spawn(app::backend::federation::delivery::run(backend.clone()));
         let site_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site");
         let router = server::http::router(backend, server::http::leptos_options(&site_root, addr));
         tokio::spawn(async move {

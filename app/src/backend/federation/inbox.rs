@@ -1,0 +1,354 @@
+//! What an incoming activity does, once its signature is verified (by the HTTP route) and
+//! its actor known. Everything goes through the app's own rules (follows, reactions,
+//! thoughts, blocks, notifications), so a remote person can do exactly what a local one can.
+//! An activity id already processed is acknowledged and skipped; unknown types are ignored.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{
+    outbox,
+    remote::{self, authority, html_to_text, RemoteActor},
+    urls::{Urls, PUBLIC},
+    vocab::{id_of, ids_in},
+    FederationError,
+};
+use crate::backend::{
+    blocks, follows,
+    reactions::{self, Reaction},
+    thoughts::{self, RemoteThought, Visibility},
+    Backend,
+};
+
+/// Handles one verified activity from `actor`.
+pub async fn receive(backend: &Backend, actor: &RemoteActor, activity: &Value) -> Result<(), FederationError> {
+    let id = activity
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| FederationError::BadRequest("the activity has no id".into()))?;
+    if activity.get("actor").and_then(id_of) != Some(actor.ap_id.as_str()) {
+        return Err(FederationError::Forbidden("the activity's actor is not the signer".into()));
+    }
+    if authority(id) != authority(&actor.ap_id) {
+        return Err(FederationError::Forbidden("the activity's id is not on its actor's server".into()));
+    }
+    let seen: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM received_activities WHERE activity_id = $1)")
+        .bind(id)
+        .fetch_one(&backend.pool)
+        .await?;
+    if seen {
+        return Ok(());
+    }
+    let kind = activity.get("type").and_then(Value::as_str).unwrap_or_default();
+    let object = activity.get("object").unwrap_or(&Value::Null);
+    match kind {
+        "Follow" => follow(backend, actor, activity, object).await?,
+        "Undo" => undo(backend, actor, object).await?,
+        "Accept" => answer_to_follow(backend, actor, object, true).await?,
+        "Reject" => answer_to_follow(backend, actor, object, false).await?,
+        "Create" => create(backend, actor, object).await?,
+        "Update" => update(backend, actor, object).await?,
+        "Delete" => delete(backend, actor, object).await?,
+        "Like" => react(backend, actor, id, object, Reaction::Like).await?,
+        "Announce" => react(backend, actor, id, object, Reaction::Boost).await?,
+        "Block" => block(backend, actor, id, object).await?,
+        other => tracing::debug!(kind = other, "ignoring an activity of a type we do not handle"),
+    }
+    // Processed: a redelivery of the same id is acknowledged without effect.
+    sqlx::query("INSERT INTO received_activities (activity_id) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(id)
+        .execute(&backend.pool)
+        .await?;
+    Ok(())
+}
+
+/// The local user an object id names, if any.
+async fn local_user(backend: &Backend, object: &Value) -> Result<Option<Uuid>, FederationError> {
+    let Some(name) = id_of(object).and_then(|id| Urls::new(&backend.public_url).local_username(id)) else {
+        return Ok(None);
+    };
+    Ok(sqlx::query_scalar("SELECT id FROM users WHERE username = $1 AND NOT is_remote")
+        .bind(name)
+        .fetch_optional(&backend.pool)
+        .await?)
+}
+
+async fn follow(backend: &Backend, actor: &RemoteActor, activity: &Value, object: &Value) -> Result<(), FederationError> {
+    let Some(target) = local_user(backend, object).await? else { return Ok(()) };
+    let urls = Urls::new(&backend.public_url);
+    let mut transaction = backend.pool.begin().await?;
+    let follow_id = activity["id"].as_str().unwrap_or_default();
+    if follows::follow_from_remote(&mut transaction, actor.user_id, target, follow_id).await? {
+        outbox::accept_follow(&mut transaction, urls, target, actor.user_id, activity).await?;
+    } else {
+        outbox::reject_follow(&mut transaction, urls, target, actor.user_id, activity).await?;
+    }
+    transaction.commit().await?;
+    Ok(())
+}
+
+async fn undo(backend: &Backend, actor: &RemoteActor, object: &Value) -> Result<(), FederationError> {
+    let Some(undone) = id_of(object) else { return Ok(()) };
+    let inner_kind = object.get("type").and_then(Value::as_str);
+    let inner_object = object.get("object").unwrap_or(&Value::Null);
+    match inner_kind {
+        Some("Follow") | None => {
+            let target = local_user(backend, inner_object).await?;
+            follows::remove_remote(&backend.pool, actor.user_id, undone, target).await?;
+        }
+        _ => {}
+    }
+    if matches!(inner_kind, Some("Like" | "Announce") | None) {
+        let reaction = match reactions::by_ap_id(&backend.pool, actor.user_id, undone).await? {
+            Some(found) => Some(found),
+            None => {
+                let thought = id_of(inner_object).and_then(|id| Urls::new(&backend.public_url).local_thought(id));
+                match (inner_kind, thought) {
+                    (Some("Like"), Some(thought)) => Some((Reaction::Like, thought)),
+                    (Some("Announce"), Some(thought)) => Some((Reaction::Boost, thought)),
+                    _ => None,
+                }
+            }
+        };
+        if let Some((reaction, thought)) = reaction {
+            reactions::set_remote(&backend.pool, actor.user_id, thought, reaction, false, undone).await?;
+        }
+    }
+    if matches!(inner_kind, Some("Block") | None) {
+        blocks::unblock_from_remote(&backend.pool, actor.user_id, undone, local_user(backend, inner_object).await?).await?;
+    }
+    Ok(())
+}
+
+/// Accept or Reject of a Follow we sent.
+async fn answer_to_follow(backend: &Backend, actor: &RemoteActor, object: &Value, accepted: bool) -> Result<(), FederationError> {
+    let follow_id = id_of(object);
+    // Some servers answer with the Follow's id only, others embed it; its actor is ours.
+    let follower = local_user(backend, object.get("actor").unwrap_or(&Value::Null)).await?;
+    follows::answered_by_remote(&backend.pool, actor.user_id, follow_id, follower, accepted).await?;
+    Ok(())
+}
+
+async fn create(backend: &Backend, actor: &RemoteActor, object: &Value) -> Result<(), FederationError> {
+    let note = match object {
+        Value::String(id) => {
+            let signer = remote::instance_signer(backend).await?;
+            backend.federation.get(id, &signer).await?
+        }
+        other => other.clone(),
+    };
+    if note.get("type").and_then(Value::as_str) != Some("Note") {
+        return Ok(());
+    }
+    let Some(thought) = parse_note(backend, actor, &note).await? else { return Ok(()) };
+    if !concerns_local_people(backend, actor, &thought).await? {
+        tracing::debug!(note = %thought.ap_id, "ignoring a note that concerns nobody here");
+        return Ok(());
+    }
+    thoughts::store_remote(&backend.pool, thought).await?;
+    Ok(())
+}
+
+/// A note worth keeping: it replies to or mentions someone here, or its author has followers here.
+async fn concerns_local_people(backend: &Backend, actor: &RemoteActor, thought: &RemoteThought) -> Result<bool, FederationError> {
+    if thought.reply_to.is_some() || !thought.mentions.is_empty() {
+        return Ok(true);
+    }
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM follows f JOIN users u ON u.id = f.follower_id
+                         WHERE f.following_id = $1 AND f.state = 'accepted' AND NOT u.is_remote)",
+    )
+    .bind(actor.user_id)
+    .fetch_one(&backend.pool)
+    .await?)
+}
+
+/// Reads a Note by `actor` into a thought: cleaned HTML, its text, visibility from its
+/// addressing, the thought it replies to (if we have it), tags and local mentions.
+async fn parse_note(backend: &Backend, actor: &RemoteActor, note: &Value) -> Result<Option<RemoteThought>, FederationError> {
+    let bad = |why: &str| FederationError::BadRequest(format!("the note {why}"));
+    let ap_id = note.get("id").and_then(Value::as_str).ok_or_else(|| bad("has no id"))?;
+    if authority(ap_id) != authority(&actor.ap_id) {
+        return Err(FederationError::Forbidden("the note is not on its actor's server".into()));
+    }
+    if note.get("attributedTo").and_then(|a| ids_in(a).into_iter().next()).as_deref() != Some(actor.ap_id.as_str()) {
+        return Err(FederationError::Forbidden("the note is not attributed to its sender".into()));
+    }
+    let urls = Urls::new(&backend.public_url);
+    let html = clean_html(note.get("content").and_then(Value::as_str).unwrap_or_default());
+    let text = html_to_text(&html).trim().to_owned();
+    let to = ids_in(note.get("to").unwrap_or(&Value::Null));
+    let cc = ids_in(note.get("cc").unwrap_or(&Value::Null));
+    let is_public = |id: &String| id == PUBLIC || id == "as:Public" || id == "Public";
+    let followers: Option<String> = sqlx::query_scalar("SELECT followers_url FROM remote_actors WHERE ap_url = $1")
+        .bind(&actor.ap_id)
+        .fetch_optional(&backend.pool)
+        .await?
+        .flatten();
+    let visibility = if to.iter().any(is_public) {
+        Visibility::Public
+    } else if cc.iter().any(is_public) {
+        Visibility::Unlisted
+    } else if followers.is_some_and(|followers| to.contains(&followers) || cc.contains(&followers)) {
+        Visibility::Followers
+    } else {
+        Visibility::Private
+    };
+    let reply_to = match note.get("inReplyTo").and_then(id_of) {
+        None => None,
+        Some(parent) => match urls.local_thought(parent) {
+            Some(local) => Some(local),
+            None => sqlx::query_scalar("SELECT id FROM thoughts WHERE ap_id = $1")
+                .bind(parent)
+                .fetch_optional(&backend.pool)
+                .await?,
+        },
+    };
+    let tag_items = match note.get("tag") {
+        Some(Value::Array(items)) => items.clone(),
+        Some(single @ Value::Object(_)) => vec![single.clone()],
+        _ => vec![],
+    };
+    let mut tags = Vec::new();
+    let mut mentions = Vec::new();
+    for item in &tag_items {
+        match item.get("type").and_then(Value::as_str) {
+            Some("Hashtag") => {
+                if let Some(name) = item.get("name").and_then(Value::as_str) {
+                    let name = name.trim_start_matches('#').to_lowercase();
+                    if !name.is_empty() && name.chars().count() <= 50 && name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                        tags.push(name);
+                    }
+                }
+            }
+            Some("Mention") => {
+                if let Some(name) = item.get("href").and_then(Value::as_str).and_then(|href| urls.local_username(href)) {
+                    mentions.push(name);
+                }
+            }
+            _ => {}
+        }
+    }
+    // Addressed directly to someone here counts as a mention (Mastodon's direct messages do both).
+    for id in to.iter().chain(&cc) {
+        if let Some(name) = urls.local_username(id) {
+            if !mentions.contains(&name) {
+                mentions.push(name);
+            }
+        }
+    }
+    let created_at = note
+        .get("published")
+        .and_then(Value::as_str)
+        .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
+        .map(|at| at.with_timezone(&Utc))
+        .filter(|at| *at <= Utc::now() + chrono::Duration::minutes(5))
+        .unwrap_or_else(Utc::now);
+    let url = note.get("url").and_then(|url| ids_in(url).into_iter().next()).filter(|url| url.starts_with("http"));
+    Ok(Some(RemoteThought {
+        ap_id: ap_id.to_owned(),
+        author: actor.user_id,
+        text,
+        html,
+        url,
+        visibility,
+        created_at,
+        reply_to,
+        tags,
+        mentions,
+    }))
+}
+
+/// Remote HTML cut down to what Mastodon itself keeps: paragraphs, line breaks, links and
+/// spans (with their mention/hashtag classes), and simple emphasis. Links get
+/// `rel="nofollow noopener noreferrer"`; everything else is dropped or escaped.
+pub fn clean_html(html: &str) -> String {
+    use std::collections::{HashMap, HashSet};
+    let tags: HashSet<&str> = ["p", "br", "a", "span", "del", "pre", "code", "em", "strong", "b", "i", "u", "ul", "ol", "li", "blockquote"]
+        .into_iter()
+        .collect();
+    let mut attributes: HashMap<&str, HashSet<&str>> = HashMap::new();
+    // `class` is filtered by `allowed_classes` below.
+    attributes.insert("a", ["href"].into_iter().collect());
+    let classes: HashMap<&str, HashSet<&str>> = [
+        ("a", ["mention", "hashtag", "u-url", "status-link", "unhandled-link"].into_iter().collect()),
+        ("span", ["h-card", "invisible", "ellipsis"].into_iter().collect()),
+    ]
+    .into_iter()
+    .collect();
+    let mut builder = ammonia::Builder::default();
+    builder
+        .tags(tags)
+        .tag_attributes(attributes)
+        .generic_attributes(HashSet::new())
+        .allowed_classes(classes)
+        .url_schemes(["http", "https"].into_iter().collect())
+        .link_rel(Some("nofollow noopener noreferrer"));
+    builder.clean(html).to_string()
+}
+
+async fn update(backend: &Backend, actor: &RemoteActor, object: &Value) -> Result<(), FederationError> {
+    match object.get("type").and_then(Value::as_str) {
+        Some("Note") => {
+            let Some(thought) = parse_note(backend, actor, object).await? else { return Ok(()) };
+            thoughts::update_remote(&backend.pool, actor.user_id, &thought.ap_id, &thought.text, &thought.html).await?;
+        }
+        Some("Person" | "Service" | "Application" | "Group" | "Organization") => {
+            if id_of(object) != Some(actor.ap_id.as_str()) {
+                return Err(FederationError::Forbidden("an actor may only update itself".into()));
+            }
+            remote::store_actor(backend, &actor.ap_id, object).await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn delete(backend: &Backend, actor: &RemoteActor, object: &Value) -> Result<(), FederationError> {
+    let Some(id) = id_of(object) else { return Ok(()) };
+    if id == actor.ap_id {
+        // The account is gone: its row, and with it its follows, likes, thoughts, notifications.
+        sqlx::query("DELETE FROM users WHERE id = $1 AND is_remote").bind(actor.user_id).execute(&backend.pool).await?;
+        return Ok(());
+    }
+    thoughts::delete_remote(&backend.pool, actor.user_id, id).await?;
+    Ok(())
+}
+
+async fn react(backend: &Backend, actor: &RemoteActor, id: &str, object: &Value, reaction: Reaction) -> Result<(), FederationError> {
+    let Some(object_id) = id_of(object) else { return Ok(()) };
+    let thought = match Urls::new(&backend.public_url).local_thought(object_id) {
+        Some(local) => Some(local),
+        None => sqlx::query_scalar("SELECT id FROM thoughts WHERE ap_id = $1")
+            .bind(object_id)
+            .fetch_optional(&backend.pool)
+            .await?,
+    };
+    let Some(thought) = thought else { return Ok(()) };
+    match reactions::set_remote(&backend.pool, actor.user_id, thought, reaction, true, id).await {
+        // Not visible to them, or a block stands between: nothing happens, as for a local person.
+        Err(crate::error::AppError::NotFound | crate::error::AppError::Forbidden) => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+async fn block(backend: &Backend, actor: &RemoteActor, id: &str, object: &Value) -> Result<(), FederationError> {
+    let Some(target) = local_user(backend, object).await? else { return Ok(()) };
+    blocks::block_ids(&backend.pool, actor.user_id, target, Some(id)).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_html;
+
+    #[test]
+    fn remote_html_is_cut_down_to_mastodons_set() {
+        assert_eq!(
+            clean_html(r#"<p onclick="x()">Hi <script>alert(1)</script><a href="javascript:alert(1)">x</a> <a href="https://m.example/@bo" class="u-url mention evil">@bo</a><img src=x></p>"#),
+            r#"<p>Hi <a rel="nofollow noopener noreferrer">x</a> <a href="https://m.example/@bo" class="u-url mention" rel="nofollow noopener noreferrer">@bo</a></p>"#
+        );
+        assert_eq!(clean_html("<style>body{}</style><iframe></iframe>text"), "text");
+    }
+}

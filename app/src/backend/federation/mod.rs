@@ -1,0 +1,82 @@
+//! ActivityPub federation: the rules of the network side, next to the rules of the app.
+//!
+//! - [`urls`]: the ids of our actors, notes and collections, and reading them back.
+//! - [`keys`]: each person's RSA key pair (and the instance actor's).
+//! - [`signatures`]: HTTP Signatures (draft-cavage, rsa-sha256), signing and verifying.
+//! - [`client`]: the one outgoing HTTP client: signed, size- and time-bounded, and kept away
+//!   from private addresses (no SSRF).
+//! - [`vocab`]: the JSON documents we serve and send (Person, Note, activities).
+//! - [`remote`]: remote actors and notes, fetched and cached.
+//! - [`inbox`]: what an incoming, verified activity does, through the app's own rules.
+//! - [`documents`]: WebFinger, NodeInfo, actors, notes and collections as we serve them.
+//! - [`outbox`]: queueing the activities a local action causes; [`delivery`] sends them.
+//!
+//! The HTTP routes that expose all of this live in the server crate (`server/src/http/activitypub.rs`).
+
+pub mod client;
+pub mod delivery;
+pub mod documents;
+pub mod inbox;
+pub mod keys;
+pub mod outbox;
+pub mod remote;
+pub mod signatures;
+pub mod urls;
+pub mod vocab;
+
+use crate::error::AppError;
+
+/// The media type of ActivityPub documents.
+pub const ACTIVITY_JSON: &str = "application/activity+json";
+
+/// Why the network side refused or failed something. Incoming requests are answered with
+/// [`FederationError::status`] and the reason as text; nothing here is shown to people.
+#[derive(Debug, thiserror::Error)]
+pub enum FederationError {
+    /// The request's HTTP signature is missing, malformed, stale or wrong.
+    #[error("signature: {0}")]
+    Unauthorized(String),
+    /// The signature is right but the signer may not do this (e.g. speaks for another actor).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The document is not something we can read.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// A remote server could not be reached or answered badly.
+    #[error("remote: {0}")]
+    Remote(String),
+    /// Our side failed (the database, most likely): the sender should retry later.
+    #[error("internal error")]
+    Internal,
+}
+
+impl FederationError {
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            FederationError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            FederationError::Forbidden(_) => StatusCode::FORBIDDEN,
+            FederationError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            // The activity could not be completed because another server failed: worth a retry.
+            FederationError::Remote(_) => StatusCode::BAD_GATEWAY,
+            FederationError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<sqlx::Error> for FederationError {
+    fn from(error: sqlx::Error) -> Self {
+        tracing::error!(%error, "database error in federation");
+        FederationError::Internal
+    }
+}
+
+impl From<AppError> for FederationError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Internal | AppError::Transport(_) => FederationError::Internal,
+            AppError::Forbidden | AppError::Unauthorized => FederationError::Forbidden(error.to_string()),
+            other => FederationError::BadRequest(other.to_string()),
+        }
+    }
+}

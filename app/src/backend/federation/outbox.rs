@@ -1,0 +1,207 @@
+//! What a local action sends to other servers. Each function builds the activity and puts
+//! one delivery per recipient inbox into the queue (shared inboxes collapse a server's
+//! followers into one), inside the caller's transaction: the action and its deliveries are
+//! stored together or not at all, and the request never waits for the network.
+//! [`super::delivery`] sends them.
+
+use serde_json::{json, Value};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{
+    urls::Urls,
+    vocab::{self, NoteSource},
+};
+use crate::error::AppError;
+
+/// The channel a committed enqueue wakes the delivery workers on.
+pub const CHANNEL: &str = "deliveries";
+
+/// Queues `activity`, signed by `sender` (None: the instance actor), for each inbox.
+pub async fn enqueue(db: &mut PgConnection, sender: Option<Uuid>, activity: &Value, inboxes: Vec<String>) -> Result<(), AppError> {
+    let mut inboxes = inboxes;
+    inboxes.sort();
+    inboxes.dedup();
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let id = activity["id"].as_str().unwrap_or_default();
+    let kind = activity["type"].as_str().unwrap_or_default();
+    let payload = activity.to_string();
+    sqlx::query(
+        "INSERT INTO deliveries (activity_id, activity_type, sender_id, inbox_url, payload)
+         SELECT $1, $2, $3, inbox, $5 FROM unnest($4::text[]) AS inbox
+         ON CONFLICT (activity_id, inbox_url) DO NOTHING",
+    )
+    .bind(id)
+    .bind(kind)
+    .bind(sender)
+    .bind(&inboxes)
+    .bind(&payload)
+    .execute(&mut *db)
+    .await?;
+    sqlx::query("SELECT pg_notify($1, '')").bind(CHANNEL).execute(&mut *db).await?;
+    Ok(())
+}
+
+/// The inboxes of `user`'s remote followers, a server's shared inbox standing for all of
+/// its people.
+pub async fn follower_inboxes(db: &mut PgConnection, user: Uuid) -> Result<Vec<String>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT coalesce(r.shared_inbox_url, u.inbox_url)
+           FROM follows f JOIN users u ON u.id = f.follower_id LEFT JOIN remote_actors r ON r.user_id = u.id
+          WHERE f.following_id = $1 AND f.state = 'accepted' AND u.is_remote",
+    )
+    .bind(user)
+    .fetch_all(&mut *db)
+    .await?)
+}
+
+/// The personal inbox of a remote user (None for local ones).
+pub async fn inbox_of(db: &mut PgConnection, user: Uuid) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar("SELECT inbox_url FROM users WHERE id = $1 AND is_remote")
+        .bind(user)
+        .fetch_optional(&mut *db)
+        .await?
+        .flatten())
+}
+
+async fn username(db: &mut PgConnection, user: Uuid) -> Result<String, AppError> {
+    Ok(sqlx::query_scalar("SELECT username FROM users WHERE id = $1").bind(user).fetch_one(&mut *db).await?)
+}
+
+/// A local thought as a Note, with the inboxes of everyone it concerns remotely: the
+/// author's remote followers (unless private), the remote people it mentions, and the
+/// remote author it replies to.
+async fn note_and_audience(db: &mut PgConnection, urls: Urls<'_>, thought: Uuid) -> Result<(Value, Vec<String>), AppError> {
+    let (author_id, author, content, visibility, created_at, parent_local, parent_author, parent_ap_id, parent_author_remote):
+        (Uuid, String, String, String, chrono::DateTime<chrono::Utc>, Option<Uuid>, Option<String>, Option<String>, Option<bool>) =
+        sqlx::query_as(
+            "SELECT t.user_id, u.username, t.content, t.visibility, t.created_at,
+                    p.id, pu.username, p.ap_id, pu.is_remote
+               FROM thoughts t JOIN users u ON u.id = t.user_id
+               LEFT JOIN thoughts p ON p.id = t.reply_to LEFT JOIN users pu ON pu.id = p.user_id
+              WHERE t.id = $1",
+        )
+        .bind(thought)
+        .fetch_one(&mut *db)
+        .await?;
+    let mentioned: Vec<(String, Option<String>, bool, Option<String>)> = sqlx::query_as(
+        "SELECT u.username, u.ap_id, u.is_remote, u.inbox_url FROM thought_mentions m JOIN users u ON u.id = m.user_id
+          WHERE m.thought_id = $1",
+    )
+    .bind(thought)
+    .fetch_all(&mut *db)
+    .await?;
+    let mentions = mentioned
+        .iter()
+        .map(|(name, ap_id, remote, _)| (name.clone(), if *remote { ap_id.clone().unwrap_or_default() } else { urls.actor(name) }))
+        .collect();
+    let in_reply_to = match (parent_local, parent_ap_id, parent_author) {
+        (_, Some(ap_id), _) => Some(ap_id),
+        (Some(id), None, Some(author)) => Some(urls.note(&author, id)),
+        _ => None,
+    };
+    let note = vocab::note(
+        urls,
+        &NoteSource { id: thought, author, content, visibility: visibility.clone(), created_at, in_reply_to, mentions },
+    );
+    let mut inboxes: Vec<String> = mentioned.into_iter().filter(|m| m.2).filter_map(|m| m.3).collect();
+    if visibility != "private" {
+        inboxes.extend(follower_inboxes(db, author_id).await?);
+    }
+    if parent_author_remote == Some(true) {
+        let parent_inbox: Option<String> = sqlx::query_scalar(
+            "SELECT u.inbox_url FROM thoughts t JOIN thoughts p ON p.id = t.reply_to JOIN users u ON u.id = p.user_id WHERE t.id = $1",
+        )
+        .bind(thought)
+        .fetch_optional(&mut *db)
+        .await?
+        .flatten();
+        inboxes.extend(parent_inbox);
+    }
+    Ok((note, inboxes))
+}
+
+/// The Note of a local thought, as served at its id.
+pub async fn note(db: &mut PgConnection, urls: Urls<'_>, thought: Uuid) -> Result<Value, AppError> {
+    let (mut note, _) = note_and_audience(db, urls, thought).await?;
+    note["@context"] = vocab::context();
+    Ok(note)
+}
+
+/// A local thought was posted.
+pub async fn thought_created(db: &mut PgConnection, urls: Urls<'_>, thought: Uuid) -> Result<(), AppError> {
+    let (note, inboxes) = note_and_audience(db, urls, thought).await?;
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let author: Uuid = sqlx::query_scalar("SELECT user_id FROM thoughts WHERE id = $1").bind(thought).fetch_one(&mut *db).await?;
+    enqueue(db, Some(author), &vocab::create(&note), inboxes).await
+}
+
+/// A local thought is about to be deleted (called before its mentions go): everyone who
+/// got it hears of the deletion.
+pub async fn thought_deleted(db: &mut PgConnection, urls: Urls<'_>, thought: Uuid) -> Result<(), AppError> {
+    let (note, inboxes) = note_and_audience(db, urls, thought).await?;
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let author: Uuid = sqlx::query_scalar("SELECT user_id FROM thoughts WHERE id = $1").bind(thought).fetch_one(&mut *db).await?;
+    let note_id = note["id"].as_str().unwrap_or_default().to_owned();
+    let activity = vocab::activity(
+        "Delete",
+        &format!("{note_id}#delete"),
+        note["attributedTo"].as_str().unwrap_or_default(),
+        json!({ "id": note_id, "type": "Tombstone" }),
+        &[super::urls::PUBLIC.to_owned()],
+        &[],
+    );
+    enqueue(db, Some(author), &activity, inboxes).await
+}
+
+/// `local` accepts the Follow `follow` of the remote `follower`.
+pub async fn accept_follow(db: &mut PgConnection, urls: Urls<'_>, local: Uuid, follower: Uuid, follow: &Value) -> Result<(), AppError> {
+    let Some(inbox) = inbox_of(db, follower).await? else { return Ok(()) };
+    let name = username(db, local).await?;
+    let mut object = follow.clone();
+    if let Some(map) = object.as_object_mut() {
+        map.remove("@context");
+    }
+    let activity = vocab::activity("Accept", &urls.new_activity(), &urls.actor(&name), object, &[], &[]);
+    enqueue(db, Some(local), &activity, vec![inbox]).await
+}
+
+/// `local` refuses the Follow `follow` of the remote `follower` (a block stands between them).
+pub async fn reject_follow(db: &mut PgConnection, urls: Urls<'_>, local: Uuid, follower: Uuid, follow: &Value) -> Result<(), AppError> {
+    let Some(inbox) = inbox_of(db, follower).await? else { return Ok(()) };
+    let name = username(db, local).await?;
+    let mut object = follow.clone();
+    if let Some(map) = object.as_object_mut() {
+        map.remove("@context");
+    }
+    let activity = vocab::activity("Reject", &urls.new_activity(), &urls.actor(&name), object, &[], &[]);
+    enqueue(db, Some(local), &activity, vec![inbox]).await
+}
+
+/// `user` edited their profile: their remote followers get the new actor document.
+pub async fn profile_updated(db: &mut PgConnection, urls: Urls<'_>, user: Uuid, person: Value) -> Result<(), AppError> {
+    let inboxes = follower_inboxes(db, user).await?;
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let actor = person["id"].as_str().unwrap_or_default().to_owned();
+    let mut object = person;
+    if let Some(map) = object.as_object_mut() {
+        map.remove("@context");
+    }
+    let activity = vocab::activity(
+        "Update",
+        &urls.new_activity(),
+        &actor,
+        object,
+        &[super::urls::PUBLIC.to_owned()],
+        &[],
+    );
+    enqueue(db, Some(user), &activity, inboxes).await
+}

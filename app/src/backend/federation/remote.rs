@@ -1,0 +1,335 @@
+//! Remote actors: fetched, checked, and cached in `remote_actors`, with the `users` row that
+//! stands for them in follows, likes, thoughts and notifications. A cached actor is
+//! refreshed after a day, or at once when its key no longer verifies (key rotation).
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{
+    client::Signer,
+    keys,
+    urls::Urls,
+    vocab::{id_of, ids_in},
+    FederationError,
+};
+use crate::backend::Backend;
+
+/// How long a fetched actor is trusted before it is fetched again.
+const FRESH_FOR: Duration = Duration::days(1);
+/// Column limits of `users` (001).
+const MAX_DISPLAY_NAME: usize = 50;
+const MAX_BIO: usize = 160;
+
+/// A remote actor as the rest of the server needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RemoteActor {
+    pub user_id: Uuid,
+    pub ap_id: String,
+    /// `name@host`.
+    pub handle: String,
+    pub inbox_url: String,
+    pub shared_inbox_url: Option<String>,
+    pub outbox_url: Option<String>,
+    pub public_key_id: Option<String>,
+    pub public_key_pem: Option<String>,
+    pub fetched_at: DateTime<Utc>,
+}
+
+impl RemoteActor {
+    /// Where deliveries for this actor go: the shared inbox when there is one.
+    pub fn delivery_inbox(&self) -> &str {
+        self.shared_inbox_url.as_deref().unwrap_or(&self.inbox_url)
+    }
+}
+
+const SELECT: &str = "SELECT u.id AS user_id, r.ap_url AS ap_id, u.username AS handle, r.inbox_url,
+        r.shared_inbox_url, r.outbox_url, r.public_key_id, r.public_key_pem, r.fetched_at
+   FROM remote_actors r JOIN users u ON u.id = r.user_id";
+
+/// The instance actor's signer, for fetches no person asked for.
+pub async fn instance_signer(backend: &Backend) -> Result<Signer, FederationError> {
+    let pair = keys::instance(&backend.pool).await?;
+    Signer::new(Urls::new(&backend.public_url).instance_key_id(), &pair.private_pem)
+}
+
+/// The cached actor with this id, if any.
+pub async fn cached(backend: &Backend, ap_id: &str) -> Result<Option<RemoteActor>, FederationError> {
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE r.ap_url = $1")).bind(ap_id).fetch_optional(&backend.pool).await?)
+}
+
+/// The actor with this id: from the cache while fresh, fetched otherwise.
+pub async fn actor(backend: &Backend, ap_id: &str) -> Result<RemoteActor, FederationError> {
+    if Urls::new(&backend.public_url).is_local(ap_id) {
+        return Err(FederationError::BadRequest(format!("{ap_id} is a local actor")));
+    }
+    if let Some(actor) = cached(backend, ap_id).await? {
+        if Utc::now() - actor.fetched_at < FRESH_FOR {
+            return Ok(actor);
+        }
+        // Stale: refresh, but keep using the cached copy if its server is away.
+        return match fetch_actor(backend, ap_id).await {
+            Ok(fresh) => Ok(fresh),
+            Err(error) => {
+                tracing::warn!(%error, ap_id, "refreshing a remote actor failed; using the cached copy");
+                Ok(actor)
+            }
+        };
+    }
+    fetch_actor(backend, ap_id).await
+}
+
+/// Fetches an actor document and stores it.
+pub async fn fetch_actor(backend: &Backend, ap_id: &str) -> Result<RemoteActor, FederationError> {
+    let signer = instance_signer(backend).await?;
+    let document = backend.federation.get(ap_id, &signer).await?;
+    store_actor(backend, ap_id, &document).await
+}
+
+/// The owner and public key of `key_id`, for verifying a signature. `refresh` fetches it
+/// again even if cached (after a verification failure: the key may have been rotated).
+pub async fn key(backend: &Backend, key_id: &str, refresh: bool) -> Result<(RemoteActor, String), FederationError> {
+    if !refresh {
+        let found: Option<RemoteActor> =
+            sqlx::query_as(&format!("{SELECT} WHERE r.public_key_id = $1")).bind(key_id).fetch_optional(&backend.pool).await?;
+        if let Some(actor) = found {
+            if let Some(pem) = actor.public_key_pem.clone() {
+                return Ok((actor, pem));
+            }
+        }
+    }
+    let without_fragment = key_id.split('#').next().unwrap_or(key_id);
+    let signer = instance_signer(backend).await?;
+    let document = backend.federation.get(without_fragment, &signer).await?;
+    // The key id names either the actor (with a fragment) or a key document with an owner.
+    let actor = if document.get("inbox").is_some() {
+        store_actor(backend, without_fragment, &document).await?
+    } else {
+        let owner = document
+            .get("owner")
+            .and_then(Value::as_str)
+            .ok_or_else(|| FederationError::Unauthorized(format!("the key {key_id} names no owner")))?;
+        fetch_actor(backend, owner).await?
+    };
+    match (&actor.public_key_id, &actor.public_key_pem) {
+        (Some(id), Some(pem)) if id == key_id => Ok((actor.clone(), pem.clone())),
+        _ => Err(FederationError::Unauthorized(format!("the actor {} does not publish the key {key_id}", actor.ap_id))),
+    }
+}
+
+/// Checks an actor document fetched from `fetched_from` and stores it.
+pub async fn store_actor(backend: &Backend, fetched_from: &str, document: &Value) -> Result<RemoteActor, FederationError> {
+    let parsed = parse_actor(fetched_from, document)?;
+    let mut transaction = backend.pool.begin().await?;
+    let user_id: Uuid = sqlx::query_scalar(
+        "INSERT INTO users (username, display_name, bio, avatar_url, header_url, is_remote, ap_id, inbox_url)
+         VALUES ($1, $2, $3, $4, $5, true, $6, $7)
+         ON CONFLICT (ap_id) DO UPDATE SET
+             username = EXCLUDED.username, display_name = EXCLUDED.display_name, bio = EXCLUDED.bio,
+             avatar_url = EXCLUDED.avatar_url, header_url = EXCLUDED.header_url,
+             inbox_url = EXCLUDED.inbox_url, updated_at = now()
+         RETURNING id",
+    )
+    .bind(&parsed.handle)
+    .bind(&parsed.display_name)
+    .bind(&parsed.bio)
+    .bind(&parsed.avatar_url)
+    .bind(&parsed.header_url)
+    .bind(&parsed.ap_id)
+    .bind(&parsed.inbox_url)
+    .fetch_one(&mut *transaction)
+    .await
+    .map_err(|error| match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            FederationError::BadRequest(format!("another actor already goes by {}", parsed.handle))
+        }
+        _ => FederationError::from(error),
+    })?;
+    sqlx::query(
+        "INSERT INTO remote_actors (ap_url, username, display_name, avatar_url, inbox_url, user_id, shared_inbox_url,
+                                    outbox_url, followers_url, following_url, profile_url, public_key_id, public_key_pem,
+                                    fetched_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now())
+         ON CONFLICT (ap_url) DO UPDATE SET
+             username = EXCLUDED.username, display_name = EXCLUDED.display_name, avatar_url = EXCLUDED.avatar_url,
+             inbox_url = EXCLUDED.inbox_url, user_id = EXCLUDED.user_id, shared_inbox_url = EXCLUDED.shared_inbox_url,
+             outbox_url = EXCLUDED.outbox_url, followers_url = EXCLUDED.followers_url,
+             following_url = EXCLUDED.following_url, profile_url = EXCLUDED.profile_url,
+             public_key_id = EXCLUDED.public_key_id, public_key_pem = EXCLUDED.public_key_pem, fetched_at = now()",
+    )
+    .bind(&parsed.ap_id)
+    .bind(&parsed.preferred_username)
+    .bind(&parsed.display_name)
+    .bind(&parsed.avatar_url)
+    .bind(&parsed.inbox_url)
+    .bind(user_id)
+    .bind(&parsed.shared_inbox_url)
+    .bind(&parsed.outbox_url)
+    .bind(&parsed.followers_url)
+    .bind(&parsed.following_url)
+    .bind(&parsed.profile_url)
+    .bind(&parsed.public_key_id)
+    .bind(&parsed.public_key_pem)
+    .execute(&mut *transaction)
+    .await?;
+    transaction.commit().await?;
+    Ok(cached(backend, &parsed.ap_id).await?.ok_or(FederationError::Internal)?)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct ParsedActor {
+    ap_id: String,
+    preferred_username: String,
+    handle: String,
+    display_name: Option<String>,
+    bio: Option<String>,
+    avatar_url: Option<String>,
+    header_url: Option<String>,
+    inbox_url: String,
+    shared_inbox_url: Option<String>,
+    outbox_url: Option<String>,
+    followers_url: Option<String>,
+    following_url: Option<String>,
+    profile_url: Option<String>,
+    public_key_id: Option<String>,
+    public_key_pem: Option<String>,
+}
+
+/// The host (and port) of a URL.
+pub fn authority(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let host = parsed.host_str()?;
+    Some(match parsed.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
+}
+
+fn parse_actor(fetched_from: &str, document: &Value) -> Result<ParsedActor, FederationError> {
+    let bad = |why: &str| FederationError::BadRequest(format!("the actor at {fetched_from} {why}"));
+    let text = |name: &str| document.get(name).and_then(Value::as_str).map(str::to_owned);
+    let ap_id = text("id").ok_or_else(|| bad("has no id"))?;
+    // A document speaks only for its own server.
+    let host = authority(&ap_id).ok_or_else(|| bad("has an id that is not a URL"))?;
+    if authority(fetched_from).as_deref() != Some(host.as_str()) {
+        return Err(bad("claims an id on another server"));
+    }
+    let kind = text("type").unwrap_or_default();
+    if !matches!(kind.as_str(), "Person" | "Service" | "Application" | "Group" | "Organization") {
+        return Err(bad("is not an actor"));
+    }
+    let preferred_username = text("preferredUsername").filter(|name| !name.is_empty()).ok_or_else(|| bad("has no preferredUsername"))?;
+    if preferred_username.contains(['@', '/', ' ']) || preferred_username.len() > 200 {
+        return Err(bad("has an unusable preferredUsername"));
+    }
+    let inbox_url = text("inbox").ok_or_else(|| bad("has no inbox"))?;
+    let same_server = |url: Option<String>| url.filter(|url| authority(url).as_deref() == Some(host.as_str()));
+    let inbox_url = same_server(Some(inbox_url)).ok_or_else(|| bad("has an inbox on another server"))?;
+    let key = document.get("publicKey").map(|key| match key {
+        Value::Array(keys) => keys.first().cloned().unwrap_or(Value::Null),
+        other => other.clone(),
+    });
+    let (public_key_id, public_key_pem) = match key {
+        Some(key) => {
+            let owner = key.get("owner").and_then(Value::as_str);
+            if owner.is_some_and(|owner| owner != ap_id) {
+                return Err(bad("publishes a key owned by someone else"));
+            }
+            (key.get("id").and_then(Value::as_str).map(str::to_owned), key.get("publicKeyPem").and_then(Value::as_str).map(str::to_owned))
+        }
+        None => (None, None),
+    };
+    if let Some(pem) = &public_key_pem {
+        keys::public_key(pem).map_err(|why| bad(&why))?;
+    }
+    let image = |name: &str| {
+        document.get(name).and_then(|image| match image {
+            Value::Array(items) => items.first().and_then(|item| id_of(&item["url"]).map(str::to_owned)),
+            other => other.get("url").and_then(|url| id_of(url).map(str::to_owned)),
+        })
+    };
+    let profile_url = ids_in(document.get("url").unwrap_or(&Value::Null)).into_iter().next();
+    Ok(ParsedActor {
+        handle: format!("{preferred_username}@{host}"),
+        display_name: text("name").map(|name| truncate(name.trim(), MAX_DISPLAY_NAME)).filter(|name| !name.is_empty()),
+        bio: text("summary").map(|html| truncate(html_to_text(&html).trim(), MAX_BIO)).filter(|bio| !bio.is_empty()),
+        avatar_url: image("icon").filter(|url| url.starts_with("https://") || url.starts_with("http://")),
+        header_url: image("image").filter(|url| url.starts_with("https://") || url.starts_with("http://")),
+        shared_inbox_url: same_server(document.get("endpoints").and_then(|e| e.get("sharedInbox")).and_then(Value::as_str).map(str::to_owned)),
+        outbox_url: same_server(text("outbox")),
+        followers_url: same_server(text("followers")),
+        following_url: same_server(text("following")),
+        profile_url,
+        public_key_id,
+        public_key_pem,
+        inbox_url,
+        preferred_username,
+        ap_id,
+    })
+}
+
+/// At most `max` characters of `text`.
+pub fn truncate(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+/// The text of an HTML fragment: tags dropped, line breaks kept, entities decoded.
+pub fn html_to_text(html: &str) -> String {
+    let with_breaks = html.replace("<br>", "\n").replace("<br/>", "\n").replace("<br />", "\n").replace("</p><p>", "\n\n");
+    let stripped = ammonia::Builder::empty().clean(&with_breaks).to_string();
+    stripped
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn mastodon_actor() -> Value {
+        // A real key: documents with unreadable keys are refused.
+        static PEM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let pem = PEM.get_or_init(|| {
+            use rsa::pkcs8::{EncodePublicKey, LineEnding};
+            let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 1024).unwrap();
+            private.to_public_key().to_public_key_pem(LineEnding::LF).unwrap()
+        });
+        json!({
+            "id": "https://m.example/users/bo", "type": "Person", "preferredUsername": "bo",
+            "name": "Bo <3", "summary": "<p>Hi &amp; welcome</p><p>line</p>",
+            "inbox": "https://m.example/users/bo/inbox", "outbox": "https://m.example/users/bo/outbox",
+            "endpoints": { "sharedInbox": "https://m.example/inbox" },
+            "icon": { "type": "Image", "url": "https://m.example/bo.png" },
+            "url": "https://m.example/@bo",
+            "publicKey": { "id": "https://m.example/users/bo#main-key", "owner": "https://m.example/users/bo",
+                           "publicKeyPem": pem }
+        })
+    }
+
+    #[test]
+    fn a_mastodon_actor_parses() {
+        let parsed = parse_actor("https://m.example/users/bo", &mastodon_actor()).unwrap();
+        assert_eq!(parsed.handle, "bo@m.example");
+        assert_eq!(parsed.bio.as_deref(), Some("Hi & welcome\n\nline"));
+        assert_eq!(parsed.shared_inbox_url.as_deref(), Some("https://m.example/inbox"));
+        assert_eq!(parsed.avatar_url.as_deref(), Some("https://m.example/bo.png"));
+        assert_eq!(parsed.public_key_id.as_deref(), Some("https://m.example/users/bo#main-key"));
+    }
+
+    #[test]
+    fn an_actor_cannot_speak_for_another_server() {
+        let error = parse_actor("https://evil.example/bo", &mastodon_actor()).unwrap_err().to_string();
+        assert!(error.contains("another server"), "{error}");
+        let mut foreign_inbox = mastodon_actor();
+        foreign_inbox["inbox"] = json!("https://victim.example/inbox");
+        assert!(parse_actor("https://m.example/users/bo", &foreign_inbox).is_err());
+        let mut foreign_key = mastodon_actor();
+        foreign_key["publicKey"]["owner"] = json!("https://m.example/users/al");
+        assert!(parse_actor("https://m.example/users/bo", &foreign_key).is_err());
+    }
+}

@@ -1,0 +1,274 @@
+//! HTTP Signatures as the fediverse uses them (draft-cavage-http-signatures, rsa-sha256):
+//! POSTs sign `(request-target) host date digest` with `Digest: SHA-256=…` of the body,
+//! GETs sign `(request-target) host date`. Incoming requests are checked the way Mastodon
+//! checks them: the signed headers must include these, the Date must be recent (12 hours,
+//! plus an hour of clock skew), and the digest must match the body.
+
+use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
+use chrono::{DateTime, Duration, Utc};
+use http::HeaderMap;
+use rsa::{
+    pkcs1v15::{Signature, SigningKey, VerifyingKey},
+    signature::{SignatureEncoding, Signer, Verifier},
+    RsaPrivateKey, RsaPublicKey,
+};
+use sha2::{Digest, Sha256};
+
+/// How old a signed request may be (Mastodon: 12 hours), and how far clocks may disagree.
+const MAX_AGE: Duration = Duration::hours(12);
+const CLOCK_SKEW: Duration = Duration::hours(1);
+
+/// `SHA-256=<base64>` of `body`, the value of a `Digest` header.
+pub fn digest(body: &[u8]) -> String {
+    format!("SHA-256={}", BASE64.encode(Sha256::digest(body)))
+}
+
+/// A date as HTTP headers write it (IMF-fixdate).
+pub fn http_date(at: DateTime<Utc>) -> String {
+    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// The `Host` header value for `url`: host, and the port when it is not the scheme's default.
+pub fn host_header(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
+/// The headers that sign a request to `url`: Date, Digest (with a body), and Signature.
+pub fn sign(
+    method: &http::Method,
+    url: &url::Url,
+    body: Option<&[u8]>,
+    key_id: &str,
+    key: &RsaPrivateKey,
+    now: DateTime<Utc>,
+) -> Vec<(&'static str, String)> {
+    let target = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let mut names = vec!["(request-target)", "host", "date"];
+    let mut lines = vec![
+        format!("(request-target): {} {target}", method.as_str().to_lowercase()),
+        format!("host: {}", host_header(url)),
+        format!("date: {}", http_date(now)),
+    ];
+    let mut headers = vec![("date", http_date(now))];
+    if let Some(body) = body {
+        let digest = digest(body);
+        names.push("digest");
+        lines.push(format!("digest: {digest}"));
+        headers.push(("digest", digest));
+    }
+    let signature = SigningKey::<Sha256>::new(key.clone()).sign(lines.join("\n").as_bytes());
+    headers.push((
+        "signature",
+        format!(
+            "keyId=\"{key_id}\",algorithm=\"rsa-sha256\",headers=\"{}\",signature=\"{}\"",
+            names.join(" "),
+            BASE64.encode(signature.to_bytes())
+        ),
+    ));
+    headers
+}
+
+/// A parsed `Signature` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureHeader {
+    pub key_id: String,
+    /// The signed header names, lower-case, in order.
+    pub headers: Vec<String>,
+    pub signature: Vec<u8>,
+}
+
+/// Reads the `Signature` header (or `Authorization: Signature …`).
+pub fn parse_header(headers: &HeaderMap) -> Result<SignatureHeader, String> {
+    let raw = match headers.get("signature") {
+        Some(value) => value.to_str().map_err(|_| "the Signature header is not text")?.to_owned(),
+        None => headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Signature "))
+            .ok_or("the request is not signed (no Signature header)")?
+            .to_owned(),
+    };
+    let mut key_id = None;
+    let mut names = None;
+    let mut signature = None;
+    let mut algorithm = None;
+    for (name, value) in parameters(&raw)? {
+        match name.as_str() {
+            "keyId" => key_id = Some(value),
+            "headers" => names = Some(value),
+            "signature" => signature = Some(value),
+            "algorithm" => algorithm = Some(value),
+            _ => {}
+        }
+    }
+    if let Some(algorithm) = algorithm {
+        // hs2019 means "as the key says"; our keys and the fediverse's are RSA.
+        if !matches!(algorithm.to_ascii_lowercase().as_str(), "rsa-sha256" | "hs2019") {
+            return Err(format!("unsupported signature algorithm {algorithm:?}"));
+        }
+    }
+    let key_id = key_id.ok_or("the Signature header has no keyId")?;
+    let signature = BASE64
+        .decode(signature.filter(|s| !s.is_empty()).ok_or("the Signature header has no signature")?)
+        .map_err(|_| "the signature is not base64")?;
+    let headers = names
+        .unwrap_or_else(|| "date".into())
+        .split_ascii_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    Ok(SignatureHeader { key_id, headers, signature })
+}
+
+/// `name="value"` pairs separated by commas.
+fn parameters(raw: &str) -> Result<Vec<(String, String)>, String> {
+    let malformed = || "the Signature header is malformed".to_owned();
+    let mut out = Vec::new();
+    let mut rest = raw.trim();
+    while !rest.is_empty() {
+        let (name, after) = rest.split_once('=').ok_or_else(malformed)?;
+        let after = after.trim_start();
+        let (value, after) = if let Some(quoted) = after.strip_prefix('"') {
+            let end = quoted.find('"').ok_or_else(malformed)?;
+            (&quoted[..end], &quoted[end + 1..])
+        } else {
+            after.split_once(',').map_or((after, ""), |(value, rest)| (value, rest))
+        };
+        out.push((name.trim().to_owned(), value.to_owned()));
+        rest = after.trim_start().trim_start_matches(',').trim_start();
+    }
+    Ok(out)
+}
+
+/// What a signed request has to show, besides a valid signature.
+pub fn check_request(
+    signature: &SignatureHeader,
+    headers: &HeaderMap,
+    body: Option<&[u8]>,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    let mut required = vec!["(request-target)", "host", "date"];
+    if body.is_some() {
+        required.push("digest");
+    }
+    for name in required {
+        if !signature.headers.iter().any(|signed| signed == name) {
+            return Err(format!("the signature must cover {name}"));
+        }
+    }
+    let date = header(headers, "date")?;
+    let date = DateTime::parse_from_rfc2822(&date).map_err(|_| format!("the Date header {date:?} is not a date"))?;
+    let date = date.with_timezone(&Utc);
+    if date < now - MAX_AGE - CLOCK_SKEW {
+        return Err("the Date header is more than 12 hours old".into());
+    }
+    if date > now + CLOCK_SKEW {
+        return Err("the Date header is in the future".into());
+    }
+    if let Some(body) = body {
+        let claimed = header(headers, "digest")?;
+        // Several digests may be listed; the SHA-256 one must be there and match.
+        let sha256 = claimed
+            .split(',')
+            .map(str::trim)
+            .find(|value| value.len() > 8 && value[..8].eq_ignore_ascii_case("SHA-256="))
+            .ok_or("the Digest header has no SHA-256 value")?;
+        if sha256[8..] != digest(body)[8..] {
+            return Err("the Digest header does not match the body".into());
+        }
+    }
+    Ok(())
+}
+
+/// The string that was signed, rebuilt from the request.
+pub fn signing_string(
+    signature: &SignatureHeader,
+    method: &http::Method,
+    path_and_query: &str,
+    headers: &HeaderMap,
+) -> Result<String, String> {
+    let mut lines = Vec::with_capacity(signature.headers.len());
+    for name in &signature.headers {
+        let value = match name.as_str() {
+            "(request-target)" => format!("{} {path_and_query}", method.as_str().to_lowercase()),
+            other => header(headers, other)?,
+        };
+        lines.push(format!("{name}: {value}"));
+    }
+    Ok(lines.join("\n"))
+}
+
+/// Whether `signature` over `signing_string` was made by `key`.
+pub fn verify(key: &RsaPublicKey, signing_string: &str, signature: &[u8]) -> bool {
+    let Ok(signature) = Signature::try_from(signature) else { return false };
+    VerifyingKey::<Sha256>::new(key.clone()).verify(signing_string.as_bytes(), &signature).is_ok()
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Result<String, String> {
+    let values: Vec<&str> = headers.get_all(name).iter().filter_map(|value| value.to_str().ok()).collect();
+    if values.is_empty() {
+        return Err(format!("the signed header {name} is missing"));
+    }
+    Ok(values.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::federation::keys;
+
+    fn headers_of(pairs: &[(&'static str, String)], host: &str) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        map.insert("host", host.parse().unwrap());
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[tokio::test]
+    async fn a_signed_post_verifies_and_tampering_does_not() {
+        let pair = keys::generate().await.unwrap();
+        let private = keys::private_key(&pair.private_pem).unwrap();
+        let public = keys::public_key(&pair.public_pem).unwrap();
+        let url = url::Url::parse("https://ts.example:8443/users/ana/inbox").unwrap();
+        let body = br#"{"type":"Follow"}"#;
+        let now = Utc::now();
+        let signed = sign(&http::Method::POST, &url, Some(body), "https://a.example/users/b#main-key", &private, now);
+        let headers = headers_of(&signed, "ts.example:8443");
+        let parsed = parse_header(&headers).unwrap();
+        assert_eq!(parsed.key_id, "https://a.example/users/b#main-key");
+        assert_eq!(parsed.headers, ["(request-target)", "host", "date", "digest"]);
+        check_request(&parsed, &headers, Some(body), now).unwrap();
+        let string = signing_string(&parsed, &http::Method::POST, "/users/ana/inbox", &headers).unwrap();
+        assert!(verify(&public, &string, &parsed.signature));
+
+        // Another path, another body, an old date: each refused.
+        let other = signing_string(&parsed, &http::Method::POST, "/users/bob/inbox", &headers).unwrap();
+        assert!(!verify(&public, &other, &parsed.signature));
+        let error = check_request(&parsed, &headers, Some(b"{}"), now).unwrap_err();
+        assert!(error.contains("Digest"), "{error}");
+        let later = now + Duration::hours(14);
+        assert!(check_request(&parsed, &headers, Some(body), later).unwrap_err().contains("old"));
+        let earlier = now - Duration::hours(2);
+        assert!(check_request(&parsed, &headers, Some(body), earlier).unwrap_err().contains("future"));
+    }
+
+    #[test]
+    fn signature_header_parsing() {
+        let mut headers = HeaderMap::new();
+        assert!(parse_header(&headers).unwrap_err().contains("not signed"));
+        headers.insert("signature", r#"keyId="k",algorithm="hmac-sha256",signature="AA==""#.parse().unwrap());
+        assert!(parse_header(&headers).unwrap_err().contains("algorithm"));
+        headers.insert("signature", r#"keyId="k",headers="(request-target) Host date",signature="AA==""#.parse().unwrap());
+        assert_eq!(parse_header(&headers).unwrap().headers, ["(request-target)", "host", "date"]);
+        headers.insert("signature", r#"keyId="k",signature="#.parse().unwrap());
+        assert!(parse_header(&headers).is_err());
+    }
+}

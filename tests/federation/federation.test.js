@@ -1,0 +1,198 @@
+// Federation against an independent implementation: a Fedify server (tests/federation/peer.js)
+// on loopback talks to the real Thoughtspace binary. Every request between them is signed
+// and verified by each side's own code.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { signRequest } from '@fedify/fedify';
+import { startServer } from '../support/server.js';
+import { startPeer, PUBLIC } from './peer.js';
+
+let server;
+let peer;
+let ana; // a Thoughtspace user: { session, actor }
+
+/** A form post to a server function, as a logged-in browser would make it. */
+async function post(path, form, session) {
+  const headers = { origin: server.url, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+  if (session) headers.cookie = `ts_session=${session}`;
+  return fetch(`${server.url}${path}`, { method: 'POST', headers, body: new URLSearchParams(form), redirect: 'manual' });
+}
+
+async function signUp(username) {
+  const response = await post('/api/accounts/sign_up', { username, email: `${username}@example.test`, password: 'correct horse battery' });
+  assert.ok(response.status < 400, `sign-up: ${response.status} ${await response.text()}`);
+  const session = response.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('ts_session=') && c.length > 11);
+  return { session: session.slice('ts_session='.length), actor: `${server.url}/users/${username}` };
+}
+
+async function postThought(user, content, extra = {}) {
+  const response = await post('/api/thoughts/post', { content, visibility: 'public', reply_to: '', ...extra }, user.session);
+  const text = await response.text();
+  assert.equal(response.status, 200, text);
+  return JSON.parse(text);
+}
+
+const sql = (statement) => server.sql(statement).trim();
+
+/** Polls `check` until it returns a truthy value (the server applies activities as they arrive). */
+async function eventually(check, what, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+before(async () => {
+  server = await startServer({ env: { FEDERATION_ALLOW_PRIVATE: 'true' } });
+  peer = await startPeer();
+  await peer.addUser('bob', { displayName: 'Bob Fedify', summary: '<p>I run on <b>Fedify</b></p>' });
+  ana = await signUp('ana');
+});
+
+after(async () => {
+  await peer?.stop();
+  if (server) {
+    const { code } = await server.stop();
+    assert.equal(code, 0, 'the server exits cleanly');
+  }
+});
+
+test('discovery: WebFinger, the actor with its key, NodeInfo with real counts', async () => {
+  const host = new URL(server.url).host;
+  const { actorUrl, jrd } = await peer.lookupHandle(`ana@${host}`);
+  assert.equal(actorUrl, ana.actor);
+  assert.equal(jrd.subject, `acct:ana@${host}`);
+
+  const actor = await peer.lookupRaw(ana.actor);
+  assert.equal(actor.type, 'Person');
+  assert.equal(actor.preferredUsername, 'ana');
+  assert.equal(actor.inbox, `${ana.actor}/inbox`);
+  assert.equal(actor.endpoints.sharedInbox, `${server.url}/inbox`);
+  assert.equal(actor.featured, `${ana.actor}/featured`);
+  assert.equal(actor.url, `${server.url}/@ana`);
+  assert.match(actor.publicKey.publicKeyPem, /BEGIN PUBLIC KEY/);
+  assert.equal(actor.publicKey.owner, ana.actor);
+
+  // The profile URL serves the same actor to servers and the page to browsers.
+  const viaProfile = await fetch(`${server.url}/@ana`, { headers: { accept: 'application/activity+json' } });
+  assert.equal((await viaProfile.json()).id, ana.actor);
+  const page = await fetch(`${server.url}/@ana`, { headers: { accept: 'text/html' } });
+  assert.match(page.headers.get('content-type'), /text\/html/);
+
+  const links = await (await fetch(`${server.url}/.well-known/nodeinfo`)).json();
+  const info = await (await fetch(links.links[0].href)).json();
+  assert.equal(info.version, '2.1');
+  assert.equal(info.usage.users.total, 1);
+  assert.deepEqual(info.protocols, ['activitypub']);
+
+  const missing = await fetch(`${server.url}/.well-known/webfinger?resource=acct:nobody@${host}`);
+  assert.equal(missing.status, 404);
+});
+
+test('a remote follow is accepted, and new thoughts reach the follower', async () => {
+  const followId = await peer.follow('bob', ana.actor);
+  const accept = await peer.waitFor({ type: 'Accept', recipient: 'bob' });
+  assert.equal(accept.actorId, ana.actor);
+  assert.equal(accept.json.object.id, followId, 'the Accept carries the original Follow');
+  assert.equal(sql(`SELECT state FROM follows f JOIN users u ON u.id = f.follower_id WHERE u.ap_id = '${peer.actorUrl('bob')}'`), 'accepted');
+  assert.equal(sql(`SELECT username FROM users WHERE is_remote`), `bob@${peer.host}`);
+  assert.equal(sql(`SELECT count(*) FROM notifications WHERE type = 'follow'`), '1');
+
+  const thoughtId = await postThought(ana, 'hello fediverse #first');
+  const create = await peer.waitFor({ type: 'Create', recipient: 'shared' }).catch(() => peer.waitFor({ type: 'Create' }));
+  const note = create.raw.object;
+  assert.equal(note.id, `${ana.actor}/thoughts/${thoughtId}`);
+  assert.equal(note.attributedTo, ana.actor);
+  assert.deepEqual(note.to, [PUBLIC]);
+  assert.deepEqual(note.cc, [`${ana.actor}/followers`]);
+  assert.match(note.content, /^<p>hello fediverse <a href="[^"]+\/tags\/first" class="mention hashtag" rel="tag">#<span>first<\/span><\/a><\/p>$/);
+
+  // The note dereferences at its id, for servers.
+  const fetched = await peer.lookupRaw(note.id);
+  assert.equal(fetched.content, note.content);
+});
+
+test('a remote reply and a remote like arrive as a reply and a like, with notifications', async () => {
+  const thoughtId = await postThought(ana, 'reply to me');
+  const noteId = `${ana.actor}/thoughts/${thoughtId}`;
+  const { noteId: replyId } = await peer.post('bob', {
+    content: '<p>a <b>reply</b><script>alert(1)</script></p>', inReplyTo: noteId, to: [PUBLIC], cc: [ana.actor],
+    mentions: [{ href: ana.actor, name: `@ana@${new URL(server.url).host}` }], deliverTo: [ana.actor],
+  });
+  const reply = await eventually(() => sql(`SELECT content || '|' || content_html || '|' || (reply_to = '${thoughtId}') FROM thoughts WHERE ap_id = '${replyId}'`), 'the reply');
+  assert.equal(reply, 'a reply|<p>a <b>reply</b></p>|true', 'stored as text and cleaned HTML');
+  assert.equal(sql(`SELECT count(*) FROM notifications WHERE type = 'reply' AND thought_id = (SELECT id FROM thoughts WHERE ap_id = '${replyId}')`), '1');
+
+  const likeId = await peer.like('bob', noteId, ana.actor);
+  await eventually(() => sql(`SELECT count(*) FROM likes WHERE thought_id = '${thoughtId}'`) === '1', 'the like');
+  assert.equal(sql(`SELECT ap_id FROM likes WHERE thought_id = '${thoughtId}'`), likeId);
+  assert.equal(sql(`SELECT count(*) FROM notifications WHERE type = 'like' AND thought_id = '${thoughtId}'`), '1');
+  await peer.undo('bob', likeId, ana.actor);
+  await eventually(() => sql(`SELECT count(*) FROM likes WHERE thought_id = '${thoughtId}'`) === '0', 'the undone like');
+
+  const announceId = await peer.announce('bob', noteId, ana.actor);
+  await eventually(() => sql(`SELECT count(*) FROM boosts WHERE ap_id = '${announceId}'`) === '1', 'the boost');
+
+  await peer.deleteNote('bob', replyId, ana.actor);
+  await eventually(() => sql(`SELECT deleted_at IS NOT NULL FROM thoughts WHERE ap_id = '${replyId}'`) === 't', 'the deleted reply');
+});
+
+test('unsigned, forged and tampered deliveries are refused with 401 and change nothing', async () => {
+  const activity = {
+    '@context': 'https://www.w3.org/ns/activitystreams',
+    id: `${peer.actorUrl('bob')}#likes/forged`, type: 'Like', actor: peer.actorUrl('bob'), object: `${ana.actor}/thoughts/00000000-0000-0000-0000-000000000000`,
+  };
+  const unsigned = await fetch(`${ana.actor}/inbox`, { method: 'POST', headers: { 'content-type': 'application/activity+json' }, body: JSON.stringify(activity) });
+  assert.equal(unsigned.status, 401);
+  assert.match(await unsigned.text(), /not signed/);
+
+  // Signed by bob, but claiming to be someone else.
+  const impostor = { ...activity, id: `${peer.actorUrl('bob')}#x2`, actor: `${peer.url}/users/mallory` };
+  const forged = await peer.sendRaw('bob', `${ana.actor}/inbox`, impostor);
+  assert.equal(forged.status, 401);
+  assert.match(forged.body, /do not match/);
+
+  // A body changed after signing: the Digest no longer matches.
+  const [key] = await peer.keyPairs('bob');
+  const signed = await signRequest(new Request(`${ana.actor}/inbox`, { method: 'POST', body: JSON.stringify(activity),
+    headers: { 'content-type': 'application/activity+json' } }), key.privateKey, key.keyId);
+  const swapped = JSON.stringify({ ...activity, object: `${ana.actor}/thoughts/11111111-1111-1111-1111-111111111111` });
+  const tampered = await fetch(signed.url, { method: 'POST', headers: signed.headers, body: swapped });
+  assert.equal(tampered.status, 401);
+  assert.match(await tampered.text(), /Digest/);
+  assert.equal(sql(`SELECT count(*) FROM received_activities WHERE activity_id LIKE '%forged%' OR activity_id LIKE '%x2'`), '0');
+});
+
+test('a redelivered activity is applied once', async () => {
+  const thoughtId = await postThought(ana, 'like me twice');
+  const like = {
+    '@context': 'https://www.w3.org/ns/activitystreams',
+    id: `${peer.actorUrl('bob')}/likes/twice`, type: 'Like', actor: peer.actorUrl('bob'), object: `${ana.actor}/thoughts/${thoughtId}`,
+  };
+  for (let i = 0; i < 2; i += 1) {
+    const sent = await peer.sendRaw('bob', `${server.url}/inbox`, like);
+    assert.equal(sent.status, 202, sent.body);
+  }
+  assert.equal(sql(`SELECT count(*) FROM likes WHERE thought_id = '${thoughtId}'`), '1');
+  assert.equal(sql(`SELECT count(*) FROM notifications WHERE type = 'like' AND thought_id = '${thoughtId}'`), '1');
+  const unknown = await peer.sendRaw('bob', `${server.url}/inbox`, { ...like, id: `${like.id}/2`, type: 'Arrive' });
+  assert.equal(unknown.status, 202, 'unknown types are accepted and ignored');
+});
+
+test('deleting a thought sends Delete; a remote Block cuts the follow', async () => {
+  const thoughtId = await postThought(ana, 'soon gone');
+  await peer.waitFor((entry) => entry.type === 'Create' && entry.raw.object.id.endsWith(thoughtId));
+  const response = await post('/api/thoughts/delete', { id: thoughtId }, ana.session);
+  assert.equal(response.status, 200, await response.text());
+  const deleted = await peer.waitFor({ type: 'Delete' });
+  assert.equal(deleted.raw.object.id, `${ana.actor}/thoughts/${thoughtId}`);
+  const gone = await fetch(`${ana.actor}/thoughts/${thoughtId}`, { headers: { accept: 'application/activity+json' } });
+  assert.equal(gone.status, 410);
+
+  await peer.block('bob', ana.actor);
+  await eventually(() => sql(`SELECT count(*) FROM blocks b JOIN users u ON u.id = b.blocker_id WHERE u.ap_id = '${peer.actorUrl('bob')}'`) === '1', 'the block');
+  assert.equal(sql(`SELECT count(*) FROM follows`), '0', 'the block ended the follow');
+});
