@@ -20,6 +20,32 @@ pub enum Command {
     User(UserCommand),
     /// Fill an empty database with a realistic graph for benchmarks (see docs/measurements.md).
     Seed(crate::seed::SeedOptions),
+    /// Inspect federation deliveries that failed for good (the dead letters).
+    #[command(subcommand, name = "dead-letters")]
+    DeadLetters(DeadLetterCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeadLetterCommand {
+    /// List deliveries that were given up, newest first, with the last error.
+    List,
+    /// Queue dead letters for delivery again.
+    Replay {
+        /// The ids to replay (as `list` shows them).
+        ids: Vec<uuid::Uuid>,
+        /// Replay every dead letter.
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+    },
+    /// Delete dead letters.
+    Purge {
+        /// Only those older than this many days.
+        #[arg(long)]
+        older_than_days: Option<u32>,
+        /// Delete every dead letter.
+        #[arg(long, conflicts_with = "older_than_days")]
+        all: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

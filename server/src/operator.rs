@@ -1,15 +1,67 @@
-//! Operator commands (`server user …`), as Mastodon's tootctl and GoToSocial's admin
-//! commands offer. They go through the same backend rules as the web forms.
+//! Operator commands (`server user …`, `server dead-letters …`), as Mastodon's tootctl and
+//! GoToSocial's admin commands offer. They go through the same backend rules as the web forms.
 
 use std::io::BufRead;
 
 use anyhow::{anyhow, bail};
 use app::{
-    backend::accounts::{self, SignUp},
+    backend::{
+        accounts::{self, SignUp},
+        federation::delivery,
+        Backend,
+    },
     error::AppError,
 };
 
-use crate::{cli::UserCommand, config::Config, database::Database};
+use crate::{
+    cli::{DeadLetterCommand, UserCommand},
+    config::Config,
+    database::Database,
+};
+
+pub async fn dead_letters(config: Config, command: DeadLetterCommand) -> anyhow::Result<()> {
+    match &command {
+        DeadLetterCommand::Replay { ids, all: false } if ids.is_empty() => bail!("name the dead letters to replay, or pass --all"),
+        DeadLetterCommand::Purge { older_than_days: None, all: false } => bail!("pass --older-than-days N, or --all"),
+        _ => {}
+    }
+    let database = Database::open_for_command(&config).await?;
+    let backend = Backend::new(database.pool.clone(), config.public_url.clone(), config.federation_allow_private);
+    let result = async {
+        match command {
+            DeadLetterCommand::List => {
+                let letters = delivery::dead_letters(&backend).await?;
+                println!("{:<36}  {:<9}  {:>8}  {:<17}  target / last error", "id", "type", "attempts", "last attempt");
+                for letter in &letters {
+                    println!(
+                        "{:<36}  {:<9}  {:>8}  {:<17}  {}\n{:>77}{}",
+                        letter.id,
+                        letter.event_type,
+                        letter.attempts,
+                        letter.last_attempt_at.format("%Y-%m-%d %H:%M"),
+                        letter.target_url.as_deref().unwrap_or("-"),
+                        "",
+                        letter.error
+                    );
+                }
+                println!("{} dead letter(s)", letters.len());
+            }
+            DeadLetterCommand::Replay { ids, .. } => {
+                let queued = delivery::replay(&backend, &ids).await?;
+                println!("queued {queued} delivery(ies) again");
+            }
+            DeadLetterCommand::Purge { older_than_days, .. } => {
+                let age = older_than_days.map(|days| chrono::Duration::days(days.into()));
+                let purged = delivery::purge(&backend, age).await?;
+                println!("deleted {purged} dead letter(s)");
+            }
+        }
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    database.close().await;
+    result
+}
 
 pub async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
     // Checked before touching the database.

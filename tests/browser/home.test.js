@@ -48,6 +48,20 @@ test('home page hydrates and loads more thoughts in place', async () => {
   await page.close();
 });
 
+test('once hydrated, scrolling to the end loads the next page by itself', async () => {
+  const page = await browser.newPage();
+  const problems = watchConsole(page);
+  await page.goto(server.url);
+  await hydrated(page);
+  assert.equal(await page.locator('.thought').count(), 20);
+  await page.locator('.load-more').scrollIntoViewIfNeeded();
+  await page.locator('.thought').nth(24).waitFor();
+  assert.equal(await page.locator('.thought').count(), 25);
+  assert.equal(await page.locator('.load-more').count(), 0, 'no more pages');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('without JavaScript, "Load more" is a link to the next page', async () => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();

@@ -113,6 +113,13 @@ test('a remote follow is accepted, and new thoughts reach the follower', async (
   // The note dereferences at its id, for servers.
   const fetched = await peer.lookupRaw(note.id);
   assert.equal(fetched.content, note.content);
+
+  // A profile edit reaches the follower as an Update of the actor.
+  const edit = await post('/api/profiles/update', { display_name: 'Ana Edited', bio: 'new bio', avatar_url: '', header_url: '' }, ana.session);
+  assert.equal(edit.status, 200, await edit.text());
+  const update = await peer.waitFor({ type: 'Update' });
+  assert.equal(update.raw.object.id, ana.actor);
+  assert.equal(update.raw.object.name, 'Ana Edited');
 });
 
 test('a remote reply and a remote like arrive as a reply and a like, with notifications', async () => {

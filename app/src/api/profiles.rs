@@ -41,7 +41,7 @@ pub async fn update_profile(
     backend::respond(async {
         let backend = backend::from_context()?;
         let viewer = request::require_viewer(&backend).await?;
-        profiles::update(&backend.pool, viewer.id, profiles::ProfileEdit { display_name, bio, avatar_url, header_url })
+        profiles::update(&backend, viewer.id, profiles::ProfileEdit { display_name, bio, avatar_url, header_url })
             .await
     }
     .await)

@@ -152,7 +152,7 @@ pub async fn local_user_id(pool: &PgPool, username: &str) -> Result<Uuid, AppErr
 }
 
 pub async fn by_id(pool: &PgPool, id: Uuid) -> Result<Account, AppError> {
-    sqlx::query_as("SELECT id, username, email, is_admin, created_at FROM users WHERE id = $1")
+    sqlx::query_as("SELECT id, username, email, is_admin, created_at FROM users WHERE id = $1 AND NOT is_remote")
         .bind(id)
         .fetch_optional(pool)
         .await?

@@ -5,7 +5,13 @@ use uuid::Uuid;
 
 use super::{
     custom_css,
+    federation::{
+        keys, outbox,
+        urls::Urls,
+        vocab::{self, PersonSource},
+    },
     fields::{Bio, DisplayName, ImageUrl},
+    Backend,
 };
 use crate::{
     error::{AppError, FieldErrors},
@@ -151,7 +157,8 @@ pub struct ProfileEdit {
 }
 
 /// Saves the profile fields, all or nothing.
-pub async fn update(pool: &PgPool, user_id: Uuid, edit: ProfileEdit) -> Result<(), AppError> {
+/// Saves a profile edit; remote followers get the new actor document (Update).
+pub async fn update(backend: &Backend, user_id: Uuid, edit: ProfileEdit) -> Result<(), AppError> {
     let mut errors = FieldErrors::default();
     let display_name = errors.check(DisplayName::parse(&edit.display_name));
     let bio = errors.check(Bio::parse(&edit.bio));
@@ -162,17 +169,23 @@ pub async fn update(pool: &PgPool, user_id: Uuid, edit: ProfileEdit) -> Result<(
     else {
         return Err(AppError::Internal);
     };
-    sqlx::query(
+    let mut transaction = backend.pool.begin().await?;
+    let person: PersonSource = sqlx::query_as(
         "UPDATE users SET display_name = $2, bio = $3, avatar_url = $4, header_url = $5, updated_at = now()
-          WHERE id = $1",
+          WHERE id = $1
+          RETURNING username, display_name, bio, avatar_url, header_url, created_at",
     )
     .bind(user_id)
     .bind(display_name.0)
     .bind(bio.0)
     .bind(avatar_url.0)
     .bind(header_url.0)
-    .execute(pool)
+    .fetch_one(&mut *transaction)
     .await?;
+    let keys = keys::for_user(&backend.pool, user_id).await?;
+    let urls = Urls::new(&backend.public_url);
+    outbox::profile_updated(&mut transaction, urls, user_id, vocab::person(urls, &person, &keys.public_pem)).await?;
+    transaction.commit().await?;
     Ok(())
 }
 

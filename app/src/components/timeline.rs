@@ -38,8 +38,9 @@ impl TimelineSource {
     }
 }
 
-/// A list of thoughts with "Load more": a plain link to the next page without JavaScript,
-/// appended in place once hydrated.
+/// A list of thoughts with "Load more": a plain link to the next page without JavaScript;
+/// once hydrated, the next page is appended in place, on a click or as soon as the link
+/// scrolls near the viewport (infinite scroll).
 #[component]
 pub fn Timeline(page: TimelinePage, source: TimelineSource, #[prop(default = "No thoughts yet.")] empty: &'static str) -> impl IntoView {
     let thoughts = RwSignal::new(page.thoughts);
@@ -63,6 +64,22 @@ pub fn Timeline(page: TimelinePage, source: TimelineSource, #[prop(default = "No
         }
     });
 
+    let sentinel = NodeRef::<leptos::html::A>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |previous: Option<Option<InfiniteScroll>>| {
+        if let Some(Some(previous)) = previous {
+            previous.observer.disconnect();
+        }
+        let link = sentinel.get()?;
+        InfiniteScroll::watch(&link, move || {
+            if !load_more.pending().get_untracked() {
+                if let Some(cursor) = next.get_untracked() {
+                    load_more.dispatch(cursor);
+                }
+            }
+        })
+    });
+
     view! {
         <Show when=move || thoughts.with(|list| !list.is_empty()) fallback=move || view! { <p class="empty">{empty}</p> }>
             <ol class="thought-list">
@@ -74,7 +91,7 @@ pub fn Timeline(page: TimelinePage, source: TimelineSource, #[prop(default = "No
         {move || next.get().map(|cursor| {
             let href = source.next_href(&cursor);
             view! {
-                <a class="load-more" rel="next" href=href
+                <a class="load-more" rel="next" href=href node_ref=sentinel
                    aria-busy=move || load_more.pending().get().to_string()
                    on:click=move |ev| {
                        ev.prevent_default();
@@ -87,4 +104,28 @@ pub fn Timeline(page: TimelinePage, source: TimelineSource, #[prop(default = "No
             }
         })}
     }.into_any()
+}
+
+/// Calls back when an element comes within 400px of the viewport.
+#[cfg(feature = "hydrate")]
+struct InfiniteScroll {
+    observer: web_sys::IntersectionObserver,
+    _callback: wasm_bindgen::closure::Closure<dyn Fn(js_sys::Array)>,
+}
+
+#[cfg(feature = "hydrate")]
+impl InfiniteScroll {
+    fn watch(element: &web_sys::Element, near: impl Fn() + 'static) -> Option<Self> {
+        use wasm_bindgen::JsCast;
+        let callback = wasm_bindgen::closure::Closure::<dyn Fn(js_sys::Array)>::new(move |entries: js_sys::Array| {
+            if entries.iter().any(|entry| entry.unchecked_into::<web_sys::IntersectionObserverEntry>().is_intersecting()) {
+                near();
+            }
+        });
+        let options = web_sys::IntersectionObserverInit::new();
+        options.set_root_margin("400px");
+        let observer = web_sys::IntersectionObserver::new_with_options(callback.as_ref().unchecked_ref(), &options).ok()?;
+        observer.observe(element);
+        Some(InfiniteScroll { observer, _callback: callback })
+    }
 }
