@@ -11,11 +11,14 @@ pub struct ThoughtView {
     pub id: Uuid,
     /// Empty for a deleted or unavailable thought.
     pub content: String,
+    /// A remote note's HTML, cleaned to a small safe set when it arrived (local thoughts
+    /// are plain text, linked on output).
+    pub content_html: Option<String>,
     pub created_at: DateTime<Utc>,
     pub author_username: String,
     pub author_display_name: Option<String>,
     pub author_avatar_url: Option<String>,
-    /// `public`, `followers` or `private`.
+    /// `public`, `unlisted`, `followers` or `private`.
     pub visibility: String,
     pub reply_to: Option<Uuid>,
     pub reply_count: i64,
@@ -157,6 +160,9 @@ pub struct Profile {
     pub canonical_url: String,
     /// How the person looking relates to this profile (`None` for visitors).
     pub relationship: Option<Relationship>,
+    /// For someone on another server: their page there.
+    pub remote_url: Option<String>,
+    pub is_remote: bool,
 }
 
 /// The viewer's relation to a profile.
@@ -164,6 +170,8 @@ pub struct Profile {
 pub struct Relationship {
     pub is_self: bool,
     pub following: bool,
+    /// A follow request waits for the other server's answer.
+    pub requested: bool,
     pub followed_by: bool,
     /// The viewer blocks them.
     pub blocking: bool,

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use app::{
-    backend::{profiles, search, timeline},
+    backend::{federation::client::FederationOptions, profiles, search, timeline, Backend},
     model::Cursor,
 };
 use sqlx::{postgres::PgPoolOptions, PgPool};
@@ -63,8 +63,10 @@ async fn main() -> anyhow::Result<()> {
     // A username, a tag, common and rare words, a phrase, a display name, a short and an
     // absent term.
     let terms = ["user12", "tag42", "coffee", "good morning", "about", "us", "zzz", "Maria Garcia", "glitter party", "ab12cd"];
-    report("search (people, tags, thoughts)", &pool, move |pool, run| async move {
-        search::search(&pool, Some(heavy), terms[run % terms.len()]).await.map(drop)
+    let backend = Backend::new(pool.clone(), "http://bench.test".into(), &FederationOptions::default()).map_err(anyhow::Error::msg)?;
+    report("search (people, tags, thoughts)", &pool, move |_, run| {
+        let backend = backend.clone();
+        async move { search::search(&backend, Some(heavy), terms[run % terms.len()]).await.map(drop) }
     })
     .await;
     Ok(())

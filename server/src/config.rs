@@ -3,6 +3,7 @@
 use std::{net::SocketAddr, path::PathBuf};
 
 use anyhow::{anyhow, bail};
+pub use app::backend::federation::client::FederationOptions;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -17,9 +18,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The built browser assets (`pkg/` with the WASM, JS and CSS, plus `public/`'s files).
     pub site_root: PathBuf,
-    /// Let federation reach loopback and private addresses over plain http
-    /// (`FEDERATION_ALLOW_PRIVATE=true`): for tests and local development only.
-    pub federation_allow_private: bool,
+    /// How federation reaches other servers (`ALLOW_PRIVATE_ADDRESSES`, `EXTRA_CA_CERTS`).
+    pub federation: FederationOptions,
 }
 
 impl Config {
@@ -36,10 +36,16 @@ impl Config {
             public_url,
             data_dir: var("DATA_DIR").map_or_else(default_data_dir, PathBuf::from),
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
-            federation_allow_private: match var("FEDERATION_ALLOW_PRIVATE").as_deref() {
-                None | Some("false" | "0") => false,
-                Some("true" | "1") => true,
-                Some(other) => bail!("FEDERATION_ALLOW_PRIVATE={other:?} must be true or false"),
+            federation: FederationOptions {
+                allow_private_addresses: match var("ALLOW_PRIVATE_ADDRESSES").as_deref() {
+                    None | Some("false" | "0") => false,
+                    Some("true" | "1") => true,
+                    Some(other) => bail!("ALLOW_PRIVATE_ADDRESSES={other:?} must be true or false"),
+                },
+                extra_ca_pem: match var("EXTRA_CA_CERTS") {
+                    None => None,
+                    Some(path) => Some(std::fs::read(&path).map_err(|e| anyhow!("EXTRA_CA_CERTS={path:?} cannot be read: {e}"))?),
+                },
             },
         })
     }

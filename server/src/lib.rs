@@ -29,9 +29,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         )
     })?;
     let database = Database::open(&config).await?;
-    let backend = Backend::new(database.pool.clone(), config.public_url.clone(), config.federation_allow_private);
-    if config.federation_allow_private {
-        tracing::warn!("FEDERATION_ALLOW_PRIVATE is on: federation may reach private addresses over plain http");
+    let backend = Backend::new(database.pool.clone(), config.public_url.clone(), &config.federation).map_err(anyhow::Error::msg)?;
+    if config.federation.allow_private_addresses {
+        tracing::warn!("ALLOW_PRIVATE_ADDRESSES is on: federation may reach private addresses and plain http");
     }
     // Deliveries go out in the background; several server processes share the queue.
     let worker = tokio::spawn(app::backend::federation::delivery::run(backend.clone()));

@@ -26,7 +26,7 @@ pub async fn dead_letters(config: Config, command: DeadLetterCommand) -> anyhow:
         _ => {}
     }
     let database = Database::open_for_command(&config).await?;
-    let backend = Backend::new(database.pool.clone(), config.public_url.clone(), config.federation_allow_private);
+    let backend = Backend::new(database.pool.clone(), config.public_url.clone(), &config.federation).map_err(anyhow::Error::msg)?;
     let result = async {
         match command {
             DeadLetterCommand::List => {

@@ -11,7 +11,7 @@ use std::{
 };
 
 use app::backend::{
-    federation::{delivery, keys, outbox, signatures},
+    federation::{client::FederationOptions, delivery, keys, outbox, signatures},
     Backend,
 };
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
@@ -61,7 +61,7 @@ struct Setup {
 /// A database with a local sender (with keys) and no worker running: the tests drive the queue.
 async fn setup() -> Setup {
     let db = TestDatabase::new().await;
-    let backend = Backend::new(db.pool.clone(), "http://ts.test".into(), true);
+    let backend = Backend::new(db.pool.clone(), "http://ts.test".into(), &FederationOptions::for_loopback_tests()).unwrap();
     let sender = insert_user(&db.pool, "ana").await;
     keys::for_user(&db.pool, sender).await.unwrap();
     Setup { db, backend, sender }

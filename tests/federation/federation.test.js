@@ -3,8 +3,12 @@
 // and verified by each side's own code.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { signRequest } from '@fedify/fedify';
+import { join, resolve } from 'node:path';
 import { startServer } from '../support/server.js';
+
+const repo = resolve(import.meta.dirname, '../..');
 import { startPeer, PUBLIC } from './peer.js';
 
 let server;
@@ -16,6 +20,14 @@ async function post(path, form, session) {
   const headers = { origin: server.url, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
   if (session) headers.cookie = `ts_session=${session}`;
   return fetch(`${server.url}${path}`, { method: 'POST', headers, body: new URLSearchParams(form), redirect: 'manual' });
+}
+
+/** A server function read with GET, as the logged-in `user`. */
+async function read(path, user) {
+  const response = await fetch(`${server.url}${path}`, { headers: { cookie: `ts_session=${user.session}`, accept: 'application/json' } });
+  const text = await response.text();
+  assert.equal(response.status, 200, text);
+  return JSON.parse(text);
 }
 
 async function signUp(username) {
@@ -46,7 +58,7 @@ async function eventually(check, what, timeoutMs = 10_000) {
 }
 
 before(async () => {
-  server = await startServer({ env: { FEDERATION_ALLOW_PRIVATE: 'true' } });
+  server = await startServer({ env: { ALLOW_PRIVATE_ADDRESSES: 'true' } });
   peer = await startPeer();
   await peer.addUser('bob', { displayName: 'Bob Fedify', summary: '<p>I run on <b>Fedify</b></p>' });
   ana = await signUp('ana');
@@ -202,4 +214,89 @@ test('deleting a thought sends Delete; a remote Block cuts the follow', async ()
   await peer.block('bob', ana.actor);
   await eventually(() => sql(`SELECT count(*) FROM blocks b JOIN users u ON u.id = b.blocker_id WHERE u.ap_id = '${peer.actorUrl('bob')}'`) === '1', 'the block');
   assert.equal(sql(`SELECT count(*) FROM follows`), '0', 'the block ended the follow');
+});
+
+test('a local person finds, follows, reads and answers someone on another server', async () => {
+  await peer.addUser('carol', { displayName: 'Carol Remote', summary: '<p>posting from Fedify</p>' });
+  const { noteId: oldNote } = await peer.post('carol', { content: '<p>an older public post</p>', to: [PUBLIC], deliverTo: [] });
+  const handle = `carol@${peer.host}`;
+
+  // The search box finds her by address (WebFinger, then her actor).
+  const found = await read(`/api/search?q=${encodeURIComponent(`@${handle}`)}`, ana);
+  assert.equal(found.people[0].username, handle);
+  assert.equal(found.people[0].display_name, 'Carol Remote');
+
+  // Her profile shows her recent posts, read from her outbox, and a link to her own page.
+  const page = await (await fetch(`${server.url}/@${handle}`, { headers: { cookie: `ts_session=${ana.session}` } })).text();
+  assert.match(page, /Carol Remote/);
+  assert.match(page, /an older public post/);
+  assert.equal(sql(`SELECT count(*) FROM thoughts WHERE ap_id = '${oldNote}'`), '1');
+
+  // Following her is a handshake: pending until her server accepts.
+  const follow = await post('/api/profiles/follow', { username: handle, on: 'true' }, ana.session);
+  assert.equal(follow.status, 200, await follow.text());
+  const followed = await peer.waitFor({ type: 'Follow', recipient: 'carol' });
+  assert.equal(followed.actorId, ana.actor);
+  await eventually(() => sql(`SELECT state FROM follows f JOIN users u ON u.id = f.following_id WHERE u.username = '${handle}'`) === 'accepted', 'the accepted follow');
+
+  // Her followers-only post reaches ana's home timeline.
+  const { noteId } = await peer.post('carol', { content: '<p>for my followers</p>', to: [`${peer.actorUrl('carol')}/followers`], cc: [], deliverTo: [ana.actor] });
+  const thought = await eventually(async () => (await read('/api/timeline/home', ana)).thoughts.find((t) => t.content === 'for my followers'), 'the post in the home timeline');
+  assert.equal(thought.author_username, handle);
+  assert.equal(thought.visibility, 'followers');
+
+  // Like, boost and reply travel back to her server.
+  assert.equal((await post('/api/thoughts/react', { id: thought.id, reaction: 'like', on: 'true' }, ana.session)).status, 200);
+  const like = await peer.waitFor({ type: 'Like', recipient: 'carol' });
+  assert.equal(like.json.object, noteId);
+  const publicThought = (await read(`/api/timeline/profile?username=${encodeURIComponent(handle)}`, ana)).thoughts.find((t) => t.content === 'an older public post');
+  assert.equal((await post('/api/thoughts/react', { id: publicThought.id, reaction: 'boost', on: 'true' }, ana.session)).status, 200);
+  const announce = await peer.waitFor({ type: 'Announce', recipient: 'carol' });
+  assert.equal(announce.json.object, oldNote);
+  const replyId = await postThought(ana, 'hello from Thoughtspace', { reply_to: thought.id, visibility: 'followers' });
+  const reply = await peer.waitFor((entry) => entry.type === 'Create' && entry.recipient === 'carol');
+  assert.equal(reply.raw.object.inReplyTo, noteId);
+  assert.equal(reply.raw.object.id, `${ana.actor}/thoughts/${replyId}`);
+
+  // Taking the like back and unfollowing are Undos naming the original activities.
+  assert.equal((await post('/api/thoughts/react', { id: thought.id, reaction: 'like', on: 'false' }, ana.session)).status, 200);
+  const undoLike = await peer.waitFor((entry) => entry.type === 'Undo' && entry.json.object?.type === 'Like');
+  assert.equal(undoLike.json.object.id, like.id);
+  assert.equal((await post('/api/profiles/follow', { username: handle, on: 'false' }, ana.session)).status, 200);
+  const undoFollow = await peer.waitFor((entry) => entry.type === 'Undo' && entry.json.object?.type === 'Follow');
+  assert.equal(undoFollow.json.object.id, followed.id);
+});
+
+test('deliveries to a server that is down retry, become dead letters, and a replay delivers them', async () => {
+  let away = await startPeer();
+  const port = Number(new URL(away.url).port);
+  await away.addUser('erin');
+  await away.follow('erin', ana.actor);
+  await away.waitFor({ type: 'Accept' });
+  // Everything for that server (its shared inbox collects what its people follow).
+  const there = `inbox_url LIKE '${away.url}/%'`;
+  // Stop only once our side has seen the Accept's 202 (else it is, rightly, sent again).
+  await eventually(() => sql(`SELECT count(*) FROM deliveries WHERE ${there}`) === '0', 'the delivered Accept');
+  await away.stop();
+
+  const thoughtId = await postThought(ana, 'are you there?');
+  await eventually(() => sql(`SELECT attempts FROM deliveries WHERE ${there} AND last_error IS NOT NULL`) === '1', 'a failed first attempt');
+  assert.match(sql(`SELECT activity_type || ' ' || last_error FROM deliveries WHERE ${there}`), /^Create .*(connect|refused)/i);
+
+  // Skip the day of back-off: the next attempt is the last one.
+  sql(`UPDATE deliveries SET attempts = 11, next_attempt_at = now() WHERE ${there}; SELECT pg_notify('deliveries', '')`);
+  await eventually(() => sql(`SELECT count(*) FROM failed_events WHERE target_url LIKE '${away.url}/%'`) === '1', 'the dead letter');
+  assert.equal(sql(`SELECT count(*) FROM deliveries WHERE ${there}`), '0');
+
+  const cli = (...args) => execFileSync(join(repo, 'target/debug/server'), args, { env: server.env, encoding: 'utf8' });
+  assert.match(cli('dead-letters', 'list'), new RegExp(`Create[\\s\\S]*${away.url}/[\\s\\S]*Connection refused[\\s\\S]*1 dead letter`));
+
+  // The server is back (same address): a replay delivers the Create.
+  away = await startPeer({ port });
+  await away.addUser('erin');
+  assert.match(cli('dead-letters', 'replay', '--all'), /queued 1/);
+  const create = await away.waitFor({ type: 'Create' });
+  assert.equal(create.raw.object.id, `${ana.actor}/thoughts/${thoughtId}`);
+  assert.equal(sql(`SELECT count(*) FROM failed_events`), '0');
+  await away.stop();
 });

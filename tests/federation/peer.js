@@ -66,6 +66,7 @@ const describe = (e) => `${e.recipient} ${e.type} ${e.id ?? '(no id)'} from ${e.
  * - `preferSharedInbox` (default false): deliver to recipients' shared inboxes where they have one.
  * - `rsaBits` (default 2048; 4096 uses Fedify's generateCryptoKeyPair, slower to generate).
  * - `ed25519` (default true): also give users an Ed25519 key, so Fedify adds FEP-8b32 proofs.
+ * - `port` (default: any free one): to come back on the same address after a stop.
  */
 export async function startPeer(options = {}) {
   const kv = new MemoryKvStore();
@@ -369,7 +370,7 @@ export async function startPeer(options = {}) {
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
   });
   const { port } = server.address();
   origin = `http://127.0.0.1:${port}`;

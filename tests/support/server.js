@@ -21,7 +21,7 @@ export async function freePort() {
 }
 
 /** Starts the server on a free port with a fresh embedded database; resolves once it answers.
- *  `env` adds environment variables (e.g. FEDERATION_ALLOW_PRIVATE for federation tests). */
+ *  `env` adds environment variables (e.g. ALLOW_PRIVATE_ADDRESSES for federation tests). */
 export async function startServer({ env: extra = {} } = {}) {
   const scratch = mkdtempSync(join(tmpdir(), 'thoughtspace-browser-'));
   // Open to others: as root, the embedded PostgreSQL runs as `postgres` and must pass through.
@@ -48,6 +48,9 @@ export async function startServer({ env: extra = {} } = {}) {
   const socketDir = join(scratch, 'data/postgres/run');
   return {
     url,
+    /** DATA_DIR, for operator commands beside the running server. */
+    dataDir: join(scratch, 'data'),
+    env,
     /** Runs SQL in the server's own database. */
     sql(statement) {
       return execFileSync('psql', ['-h', socketDir, '-U', 'thoughtspace', '-d', 'thoughtspace',

@@ -43,7 +43,7 @@ pub async fn search(q: String) -> Result<SearchResults, AppError> {
     backend::respond(async {
         let backend = backend::from_context()?;
         let viewer = request::viewer(&backend).await?.map(|viewer| viewer.id);
-        backend::search::search(&backend.pool, viewer, &q).await
+        backend::search::search(&backend, viewer, &q).await
     }
     .await)
 }

@@ -12,7 +12,7 @@ pub async fn get_profile(username: String) -> Result<Profile, AppError> {
     backend::respond(async {
         let backend = backend::from_context()?;
         let viewer = request::viewer(&backend).await?.map(|viewer| viewer.id);
-        profiles::by_username(&backend.pool, &backend.public_url, viewer, &username).await
+        profiles::view(&backend, viewer, &username).await
     }
     .await)
 }
@@ -98,9 +98,9 @@ pub async fn set_follow(username: String, on: bool) -> Result<(), AppError> {
         let backend = backend::from_context()?;
         let viewer = request::require_viewer(&backend).await?;
         if on {
-            follows::follow(&backend.pool, viewer.id, &username).await
+            follows::follow(&backend, viewer.id, &username).await
         } else {
-            follows::unfollow(&backend.pool, viewer.id, &username).await
+            follows::unfollow(&backend, viewer.id, &username).await
         }
     }
     .await)
@@ -114,9 +114,9 @@ pub async fn set_block(username: String, on: bool) -> Result<(), AppError> {
         let backend = backend::from_context()?;
         let viewer = request::require_viewer(&backend).await?;
         if on {
-            blocks::block(&backend.pool, viewer.id, &username).await
+            blocks::block(&backend, viewer.id, &username).await
         } else {
-            blocks::unblock(&backend.pool, viewer.id, &username).await
+            blocks::unblock(&backend, viewer.id, &username).await
         }
     }
     .await)

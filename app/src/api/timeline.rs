@@ -97,7 +97,7 @@ pub async fn set_reaction(id: String, reaction: String, on: bool) -> Result<(), 
         let id = uuid::Uuid::try_parse(&id).map_err(|_| AppError::NotFound)?;
         let backend = backend::from_context()?;
         let viewer = request::require_viewer(&backend).await?;
-        reactions::set(&backend.pool, viewer.id, id, reaction, on).await
+        reactions::set(&backend, viewer.id, id, reaction, on).await
     }
     .await)
 }

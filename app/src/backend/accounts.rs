@@ -151,6 +151,16 @@ pub async fn local_user_id(pool: &PgPool, username: &str) -> Result<Uuid, AppErr
         .ok_or(AppError::NotFound)
 }
 
+/// A person by handle: a local `name` or a known remote `name@domain` (any case, with or
+/// without `@`). Returns their id and whether they are remote, or `NotFound`.
+pub async fn person_id(pool: &PgPool, handle: &str) -> Result<(Uuid, bool), AppError> {
+    sqlx::query_as("SELECT id, is_remote FROM users WHERE lower(username) = lower($1)")
+        .bind(handle.trim().trim_start_matches('@'))
+        .fetch_optional(pool)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
 pub async fn by_id(pool: &PgPool, id: Uuid) -> Result<Account, AppError> {
     sqlx::query_as("SELECT id, username, email, is_admin, created_at FROM users WHERE id = $1 AND NOT is_remote")
         .bind(id)

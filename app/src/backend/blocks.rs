@@ -2,28 +2,57 @@
 //! can follow, reply to, like, boost or mention the other, nor see the other's thoughts
 //! (the visibility rules check blocks). Unblocking restores nothing by itself.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::accounts::local_user_id;
+use super::{
+    accounts::person_id,
+    federation::{outbox, urls::Urls},
+    Backend,
+};
 use crate::error::AppError;
 
-pub async fn block(pool: &PgPool, blocker: Uuid, username: &str) -> Result<(), AppError> {
-    let blocked = local_user_id(pool, username).await?;
+/// `blocker` blocks `username` (local, or a known remote `name@domain`, whose server hears
+/// of it as a Block).
+pub async fn block(backend: &Backend, blocker: Uuid, username: &str) -> Result<(), AppError> {
+    let (blocked, remote) = person_id(&backend.pool, username).await?;
     if blocked == blocker {
         return Err(AppError::invalid("username", "you cannot block yourself"));
     }
-    block_ids(pool, blocker, blocked, None).await
+    let mut transaction = backend.pool.begin().await?;
+    let already: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1 AND blocked_id = $2)")
+        .bind(blocker)
+        .bind(blocked)
+        .fetch_one(&mut *transaction)
+        .await?;
+    if already {
+        return Ok(());
+    }
+    let urls = Urls::new(&backend.public_url);
+    let block_id = remote.then(|| urls.new_activity());
+    record(&mut transaction, blocker, blocked, block_id.as_deref()).await?;
+    if let Some(block_id) = block_id {
+        outbox::block_with_id(&mut transaction, urls, blocker, blocked, &block_id).await?;
+    }
+    transaction.commit().await?;
+    Ok(())
 }
 
 /// `blocker` blocks `blocked` (a remote Block carries its activity id, for its Undo).
 pub async fn block_ids(pool: &PgPool, blocker: Uuid, blocked: Uuid, ap_id: Option<&str>) -> Result<(), AppError> {
     let mut transaction = pool.begin().await?;
+    record(&mut transaction, blocker, blocked, ap_id).await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// The block, and what it ends: follows both ways, Top Friend places, notifications.
+async fn record(db: &mut PgConnection, blocker: Uuid, blocked: Uuid, ap_id: Option<&str>) -> Result<(), AppError> {
     sqlx::query("INSERT INTO blocks (blocker_id, blocked_id, ap_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
         .bind(blocker)
         .bind(blocked)
         .bind(ap_id)
-        .execute(&mut *transaction)
+        .execute(&mut *db)
         .await?;
     for (table, a, b) in [("follows", "follower_id", "following_id"), ("top_friends", "user_id", "friend_id")] {
         sqlx::query(&format!(
@@ -31,25 +60,30 @@ pub async fn block_ids(pool: &PgPool, blocker: Uuid, blocked: Uuid, ap_id: Optio
         ))
         .bind(blocker)
         .bind(blocked)
-        .execute(&mut *transaction)
+        .execute(&mut *db)
         .await?;
     }
     sqlx::query("DELETE FROM notifications WHERE user_id = $1 AND actor_id = $2")
         .bind(blocker)
         .bind(blocked)
-        .execute(&mut *transaction)
+        .execute(&mut *db)
         .await?;
-    transaction.commit().await?;
     Ok(())
 }
 
-pub async fn unblock(pool: &PgPool, blocker: Uuid, username: &str) -> Result<(), AppError> {
-    let blocked = local_user_id(pool, username).await?;
-    sqlx::query("DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2")
-        .bind(blocker)
-        .bind(blocked)
-        .execute(pool)
-        .await?;
+pub async fn unblock(backend: &Backend, blocker: Uuid, username: &str) -> Result<(), AppError> {
+    let (blocked, remote) = person_id(&backend.pool, username).await?;
+    let mut transaction = backend.pool.begin().await?;
+    let removed: Option<Option<String>> =
+        sqlx::query_scalar("DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2 RETURNING ap_id")
+            .bind(blocker)
+            .bind(blocked)
+            .fetch_optional(&mut *transaction)
+            .await?;
+    if let (Some(block_id), true) = (removed, remote) {
+        outbox::unblock(&mut transaction, Urls::new(&backend.public_url), blocker, blocked, block_id).await?;
+    }
+    transaction.commit().await?;
     Ok(())
 }
 

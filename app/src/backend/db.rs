@@ -1,6 +1,6 @@
 use sqlx::{migrate::Migrator, PgPool};
 
-use super::federation::client::Client;
+use super::federation::client::{Client, FederationOptions};
 
 /// The migrations in `migrations/`, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
@@ -17,11 +17,10 @@ pub struct Backend {
 }
 
 impl Backend {
-    /// `allow_private_network`: federation may reach loopback and private addresses over
-    /// plain http (tests and local development only).
-    pub fn new(pool: PgPool, public_url: String, allow_private_network: bool) -> Self {
+    /// Fails only when `federation.extra_ca_pem` holds no readable certificate.
+    pub fn new(pool: PgPool, public_url: String, federation: &FederationOptions) -> Result<Self, String> {
         let agent = format!("Thoughtspace/{} (+{public_url})", env!("CARGO_PKG_VERSION"));
-        Backend { pool, federation: Client::new(allow_private_network, &agent), public_url }
+        Ok(Backend { pool, federation: Client::new(federation, &agent)?, public_url })
     }
 
     /// Cookies get the `Secure` attribute when the site is served over https.

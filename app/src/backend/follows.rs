@@ -4,7 +4,9 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::{
-    accounts::local_user_id,
+    accounts::person_id,
+    federation::{outbox, urls::Urls},
+    Backend,
     notifications::{self, Kind},
     visibility::blocked_between,
 };
@@ -13,13 +15,15 @@ use crate::{
     model::{PersonCard, Relationship},
 };
 
-/// `follower` follows `username`. Following twice changes nothing.
-pub async fn follow(pool: &PgPool, follower: Uuid, username: &str) -> Result<(), AppError> {
-    let target = local_user_id(pool, username).await?;
+/// `follower` follows `username` (local, or a known remote `name@domain`). Following twice
+/// changes nothing. A local follow is accepted at once; a remote one waits (`pending`) for
+/// the other server's Accept.
+pub async fn follow(backend: &Backend, follower: Uuid, username: &str) -> Result<(), AppError> {
+    let (target, remote) = person_id(&backend.pool, username).await?;
     if target == follower {
         return Err(AppError::invalid("username", "you cannot follow yourself"));
     }
-    let mut transaction = pool.begin().await?;
+    let mut transaction = backend.pool.begin().await?;
     let blocked: bool = sqlx::query_scalar(&format!("SELECT {}", blocked_between("$1::uuid", "$2::uuid")))
         .bind(follower)
         .bind(target)
@@ -28,15 +32,45 @@ pub async fn follow(pool: &PgPool, follower: Uuid, username: &str) -> Result<(),
     if blocked {
         return Err(AppError::Forbidden);
     }
+    let state = if remote { "pending" } else { "accepted" };
     let inserted = sqlx::query(
-        "INSERT INTO follows (follower_id, following_id, state) VALUES ($1, $2, 'accepted') ON CONFLICT DO NOTHING",
+        "INSERT INTO follows (follower_id, following_id, state) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
     .bind(follower)
     .bind(target)
+    .bind(state)
     .execute(&mut *transaction)
     .await?;
     if inserted.rows_affected() == 1 {
-        notifications::notify(&mut transaction, target, Kind::Follow, follower, None).await?;
+        if remote {
+            let follow_id = outbox::follow(&mut transaction, Urls::new(&backend.public_url), follower, target).await?;
+            sqlx::query("UPDATE follows SET ap_id = $3 WHERE follower_id = $1 AND following_id = $2")
+                .bind(follower)
+                .bind(target)
+                .bind(follow_id)
+                .execute(&mut *transaction)
+                .await?;
+        } else {
+            notifications::notify(&mut transaction, target, Kind::Follow, follower, None).await?;
+        }
+    }
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// `follower` stops following `username` (or withdraws a pending request); nothing happens
+/// if they did not follow. A remote person's server hears of it (Undo).
+pub async fn unfollow(backend: &Backend, follower: Uuid, username: &str) -> Result<(), AppError> {
+    let (target, remote) = person_id(&backend.pool, username).await?;
+    let mut transaction = backend.pool.begin().await?;
+    let removed: Option<Option<String>> =
+        sqlx::query_scalar("DELETE FROM follows WHERE follower_id = $1 AND following_id = $2 RETURNING ap_id")
+            .bind(follower)
+            .bind(target)
+            .fetch_optional(&mut *transaction)
+            .await?;
+    if let (Some(follow_id), true) = (removed, remote) {
+        outbox::unfollow(&mut transaction, Urls::new(&backend.public_url), follower, target, follow_id).await?;
     }
     transaction.commit().await?;
     Ok(())
@@ -101,21 +135,11 @@ pub async fn answered_by_remote(
     Ok(())
 }
 
-/// `follower` stops following `username` (nothing happens if they did not).
-pub async fn unfollow(pool: &PgPool, follower: Uuid, username: &str) -> Result<(), AppError> {
-    let target = local_user_id(pool, username).await?;
-    sqlx::query("DELETE FROM follows WHERE follower_id = $1 AND following_id = $2")
-        .bind(follower)
-        .bind(target)
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
 /// How `viewer` relates to the user `target`.
 pub async fn relationship(pool: &PgPool, viewer: Uuid, target: Uuid) -> Result<Relationship, AppError> {
-    let (following, followed_by, blocking): (bool, bool, bool) = sqlx::query_as(
+    let (following, requested, followed_by, blocking): (bool, bool, bool, bool) = sqlx::query_as(
         "SELECT EXISTS (SELECT 1 FROM follows WHERE follower_id = $1 AND following_id = $2 AND state = 'accepted'),
+                EXISTS (SELECT 1 FROM follows WHERE follower_id = $1 AND following_id = $2 AND state = 'pending'),
                 EXISTS (SELECT 1 FROM follows WHERE follower_id = $2 AND following_id = $1 AND state = 'accepted'),
                 EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1 AND blocked_id = $2)",
     )
@@ -123,12 +147,12 @@ pub async fn relationship(pool: &PgPool, viewer: Uuid, target: Uuid) -> Result<R
     .bind(target)
     .fetch_one(pool)
     .await?;
-    Ok(Relationship { is_self: viewer == target, following, followed_by, blocking })
+    Ok(Relationship { is_self: viewer == target, following, requested, followed_by, blocking })
 }
 
 /// Who follows `username` (`Followers`) or whom they follow (`Following`), newest first.
 pub async fn list(pool: &PgPool, username: &str, direction: Direction) -> Result<Vec<PersonCard>, AppError> {
-    let user = local_user_id(pool, username).await?;
+    let (user, _) = person_id(pool, username).await?;
     let (mine, theirs) = match direction {
         Direction::Followers => ("following_id", "follower_id"),
         Direction::Following => ("follower_id", "following_id"),

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::{
     custom_css,
     federation::{
-        keys, outbox,
+        keys, outbox, remote,
         urls::Urls,
         vocab::{self, PersonSource},
     },
@@ -20,7 +20,46 @@ use crate::{
 
 pub const MAX_TOP_FRIENDS: usize = 5;
 
-/// The profile of the local user `username` (any case) as `viewer` sees it, or `NotFound`.
+/// A profile page's data, as `viewer` sees it. A remote person (`name@domain`) is fetched
+/// again when the cached copy is a day old, and found by WebFinger when a logged-in
+/// person asks for someone not seen before; their server being away only means the cached
+/// copy (or `NotFound`) is shown.
+pub async fn view(backend: &Backend, viewer: Option<Uuid>, handle: &str) -> Result<Profile, AppError> {
+    let handle = handle.trim().trim_start_matches('@');
+    if remote::parse_handle(handle).is_some() {
+        // Refreshed when a day old, or when the outbox was never read (found by search).
+        let cached: Option<(String, chrono::DateTime<chrono::Utc>, bool)> = sqlx::query_as(
+            "SELECT r.ap_url, r.fetched_at, r.post_count IS NULL
+               FROM remote_actors r JOIN users u ON u.id = r.user_id WHERE lower(u.username) = lower($1)",
+        )
+        .bind(handle)
+        .fetch_optional(&backend.pool)
+        .await?;
+        let refresh = match cached {
+            Some((ap_id, fetched_at, never_read)) if never_read || chrono::Utc::now() - fetched_at > chrono::Duration::days(1) => {
+                Some(ap_id)
+            }
+            Some(_) => None,
+            None if viewer.is_some() => match remote::resolve_handle(backend, handle).await {
+                Ok(actor) => Some(actor.ap_id),
+                Err(error) => {
+                    tracing::info!(%error, handle, "a remote profile could not be found");
+                    None
+                }
+            },
+            None => None,
+        };
+        if let Some(ap_id) = refresh {
+            if let Err(error) = remote::refresh_profile(backend, &ap_id).await {
+                tracing::info!(%error, handle, "refreshing a remote profile failed; showing the cached copy");
+            }
+        }
+    }
+    by_username(&backend.pool, &backend.public_url, viewer, handle).await
+}
+
+/// The profile of `username` (local, any case, or a known remote `name@domain`) as
+/// `viewer` sees it, or `NotFound`.
 pub async fn by_username(
     pool: &PgPool,
     public_url: &str,
@@ -41,17 +80,21 @@ pub async fn by_username(
         thought_count: i64,
         follower_count: i64,
         following_count: i64,
+        is_remote: bool,
+        remote_url: Option<String>,
     }
+    // A remote person's counts are those their own server reports, when it does.
     let row: Row = sqlx::query_as(
         "SELECT u.id, u.username, u.display_name, u.bio, u.avatar_url, u.header_url, u.created_at,
-                coalesce(u.custom_css, '') <> '' AS has_css, u.updated_at,
-                (SELECT count(*) FROM thoughts t WHERE t.user_id = u.id AND t.deleted_at IS NULL) AS thought_count,
-                (SELECT count(*) FROM follows f WHERE f.following_id = u.id AND f.state = 'accepted') AS follower_count,
-                (SELECT count(*) FROM follows f WHERE f.follower_id = u.id AND f.state = 'accepted') AS following_count
-           FROM users u
-          WHERE lower(u.username) = lower($1) AND NOT u.is_remote",
+                NOT u.is_remote AND coalesce(u.custom_css, '') <> '' AS has_css, u.updated_at,
+                coalesce(r.post_count, (SELECT count(*) FROM thoughts t WHERE t.user_id = u.id AND t.deleted_at IS NULL)) AS thought_count,
+                coalesce(r.follower_count, (SELECT count(*) FROM follows f WHERE f.following_id = u.id AND f.state = 'accepted')) AS follower_count,
+                coalesce(r.following_count, (SELECT count(*) FROM follows f WHERE f.follower_id = u.id AND f.state = 'accepted')) AS following_count,
+                u.is_remote, coalesce(r.profile_url, u.ap_id) AS remote_url
+           FROM users u LEFT JOIN remote_actors r ON r.user_id = u.id
+          WHERE lower(u.username) = lower($1)",
     )
-    .bind(username)
+    .bind(username.trim_start_matches('@'))
     .fetch_optional(pool)
     .await?
     .ok_or(AppError::NotFound)?;
@@ -66,7 +109,10 @@ pub async fn by_username(
         stylesheet_url: row
             .has_css
             .then(|| format!("/@{}/style.css?v={}", row.username, row.updated_at.timestamp_micros())),
-        canonical_url: format!("{public_url}/@{}", row.username),
+        canonical_url: match (&row.remote_url, row.is_remote) {
+            (Some(remote), true) => remote.clone(),
+            _ => format!("{public_url}/@{}", row.username),
+        },
         username: row.username,
         display_name: row.display_name,
         bio: row.bio,
@@ -77,6 +123,8 @@ pub async fn by_username(
         follower_count: row.follower_count,
         following_count: row.following_count,
         top_friends,
+        remote_url: row.remote_url.filter(|_| row.is_remote),
+        is_remote: row.is_remote,
     })
 }
 

@@ -1,10 +1,12 @@
 //! Likes and boosts. Both need a thought the person may see; boosts only spread public
 //! thoughts. Doing either twice is refused; taking one back that was not there is a no-op.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::{
+    federation::{outbox, urls::Urls},
+    Backend,
     notifications::{self, Kind},
     visibility::visible_to,
 };
@@ -32,9 +34,37 @@ impl Reaction {
     }
 }
 
-/// `viewer` likes or boosts thought `id` (`on`), or takes it back (`!on`).
-pub async fn set(pool: &PgPool, viewer: Uuid, id: Uuid, reaction: Reaction, on: bool) -> Result<(), AppError> {
-    apply(pool, viewer, id, reaction, on, None).await
+/// `viewer` likes or boosts thought `id` (`on`), or takes it back (`!on`). Other servers
+/// hear of it as a Like or Announce (or their Undo) when someone there is concerned.
+pub async fn set(backend: &Backend, viewer: Uuid, id: Uuid, reaction: Reaction, on: bool) -> Result<(), AppError> {
+    let urls = Urls::new(&backend.public_url);
+    let boost = reaction == Reaction::Boost;
+    let mut transaction = backend.pool.begin().await?;
+    let previous_id: Option<String> = if on {
+        None
+    } else {
+        sqlx::query_scalar(&format!("SELECT ap_id FROM {} WHERE user_id = $1 AND thought_id = $2", reaction.table()))
+            .bind(viewer)
+            .bind(id)
+            .fetch_optional(&mut *transaction)
+            .await?
+            .flatten()
+    };
+    let changed = apply(&mut transaction, viewer, id, reaction, on, None).await?;
+    if changed && on {
+        if let Some(activity_id) = outbox::reacted(&mut transaction, urls, viewer, id, boost).await? {
+            sqlx::query(&format!("UPDATE {} SET ap_id = $3 WHERE user_id = $1 AND thought_id = $2", reaction.table()))
+                .bind(viewer)
+                .bind(id)
+                .bind(activity_id)
+                .execute(&mut *transaction)
+                .await?;
+        }
+    } else if changed {
+        outbox::unreacted(&mut transaction, urls, viewer, id, boost, previous_id).await?;
+    }
+    transaction.commit().await?;
+    Ok(())
 }
 
 /// A remote actor's Like or Announce (`on`) of thought `id`, or its Undo. The same rules
@@ -47,9 +77,11 @@ pub async fn set_remote(
     on: bool,
     ap_id: &str,
 ) -> Result<(), AppError> {
-    match apply(pool, actor, id, reaction, on, Some(ap_id)).await {
+    let mut transaction = pool.begin().await?;
+    match apply(&mut transaction, actor, id, reaction, on, Some(ap_id)).await {
         Err(AppError::Invalid(errors)) if errors.iter().any(|e| e.message.starts_with("you already")) => Ok(()),
-        other => other,
+        Err(other) => Err(other),
+        Ok(_) => Ok(transaction.commit().await?),
     }
 }
 
@@ -69,15 +101,22 @@ pub async fn by_ap_id(pool: &PgPool, actor: Uuid, ap_id: &str) -> Result<Option<
     Ok(None)
 }
 
-async fn apply(pool: &PgPool, viewer: Uuid, id: Uuid, reaction: Reaction, on: bool, ap_id: Option<&str>) -> Result<(), AppError> {
-    let mut transaction = pool.begin().await?;
+/// The rule itself; returns whether anything changed.
+async fn apply(
+    db: &mut PgConnection,
+    viewer: Uuid,
+    id: Uuid,
+    reaction: Reaction,
+    on: bool,
+    ap_id: Option<&str>,
+) -> Result<bool, AppError> {
     let found: Option<(Uuid, String)> = sqlx::query_as(&format!(
         "SELECT t.user_id, t.visibility FROM thoughts t WHERE t.id = $2 AND {}",
         visible_to("t", "$1::uuid")
     ))
     .bind(viewer)
     .bind(id)
-    .fetch_optional(&mut *transaction)
+    .fetch_optional(&mut *db)
     .await?;
     let Some((author, visibility)) = found else { return Err(AppError::NotFound) };
     let table = reaction.table();
@@ -91,7 +130,7 @@ async fn apply(pool: &PgPool, viewer: Uuid, id: Uuid, reaction: Reaction, on: bo
         .bind(viewer)
         .bind(id)
         .bind(ap_id)
-        .execute(&mut *transaction)
+        .execute(&mut *db)
         .await?;
         if inserted.rows_affected() == 0 {
             let already = match reaction {
@@ -100,21 +139,21 @@ async fn apply(pool: &PgPool, viewer: Uuid, id: Uuid, reaction: Reaction, on: bo
             };
             return Err(AppError::invalid("id", already));
         }
-        notifications::notify(&mut transaction, author, reaction.kind(), viewer, Some(id)).await?;
+        notifications::notify(db, author, reaction.kind(), viewer, Some(id)).await?;
+        Ok(true)
     } else {
-        sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1 AND thought_id = $2"))
+        let deleted = sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1 AND thought_id = $2"))
             .bind(viewer)
             .bind(id)
-            .execute(&mut *transaction)
+            .execute(&mut *db)
             .await?;
         // Taking it back takes back the notification too.
         sqlx::query("DELETE FROM notifications WHERE actor_id = $1 AND thought_id = $2 AND type = $3")
             .bind(viewer)
             .bind(id)
             .bind(reaction.kind().as_str())
-            .execute(&mut *transaction)
+            .execute(&mut *db)
             .await?;
+        Ok(deleted.rows_affected() > 0)
     }
-    transaction.commit().await?;
-    Ok(())
 }

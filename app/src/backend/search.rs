@@ -2,10 +2,11 @@
 //! indexes. Queries of one or two characters match people and tags by prefix only (a
 //! trigram needs three characters to mean anything). Blocks and visibility apply.
 
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{
+    federation::remote,
+    Backend,
     timeline::{LISTED_AS_ITSELF, THOUGHT_COLUMNS},
     visibility::{blocked_between, visible_to},
 };
@@ -21,7 +22,23 @@ fn literal(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-pub async fn search(pool: &PgPool, viewer: Option<Uuid>, query: &str) -> Result<SearchResults, AppError> {
+pub async fn search(backend: &Backend, viewer: Option<Uuid>, query: &str) -> Result<SearchResults, AppError> {
+    let pool = &backend.pool;
+    // `@name@server`: someone elsewhere in the fediverse, looked up for logged-in people (a
+    // visitor cannot make this server fetch from others).
+    let remote_person: Option<crate::model::PersonCard> = match (viewer, remote::parse_handle(query)) {
+        (Some(_), Some(_)) => match remote::resolve_handle(backend, query).await {
+            Ok(actor) => sqlx::query_as("SELECT username, display_name, avatar_url FROM users WHERE id = $1")
+                .bind(actor.user_id)
+                .fetch_optional(pool)
+                .await?,
+            Err(error) => {
+                tracing::info!(%error, query, "a remote address in search could not be resolved");
+                None
+            }
+        },
+        _ => None,
+    };
     let query = query.trim().trim_start_matches(['@', '#']);
     if query.is_empty() {
         return Ok(SearchResults::default());
@@ -112,5 +129,10 @@ pub async fn search(pool: &PgPool, viewer: Option<Uuid>, query: &str) -> Result<
         .fetch_all(pool)
         .await?
     };
+    let mut people: Vec<crate::model::PersonCard> = people;
+    if let Some(person) = remote_person {
+        people.retain(|p| p.username != person.username);
+        people.insert(0, person);
+    }
     Ok(SearchResults { people, tags, thoughts })
 }

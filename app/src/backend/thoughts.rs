@@ -208,7 +208,7 @@ pub async fn store_remote(pool: &PgPool, note: RemoteThought) -> Result<Uuid, Ap
         Some(parent) => Some(replyable_author(&mut transaction, note.author, parent).await?),
         None => None,
     };
-    let id: Uuid = sqlx::query_scalar(
+    let inserted: Option<Uuid> = sqlx::query_scalar(
         "INSERT INTO thoughts (user_id, content, content_html, url, visibility, reply_to, created_at, ap_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (ap_id) DO NOTHING
@@ -222,8 +222,13 @@ pub async fn store_remote(pool: &PgPool, note: RemoteThought) -> Result<Uuid, Ap
     .bind(note.reply_to)
     .bind(note.created_at)
     .bind(&note.ap_id)
-    .fetch_one(&mut *transaction)
+    .fetch_optional(&mut *transaction)
     .await?;
+    let Some(id) = inserted else {
+        // Stored meanwhile by another request (the same note from two sources at once).
+        drop(transaction);
+        return Ok(sqlx::query_scalar("SELECT id FROM thoughts WHERE ap_id = $1").bind(&note.ap_id).fetch_one(pool).await?);
+    };
     attach_tags(&mut transaction, id, &note.tags, note.created_at).await?;
     let mentioned = attach_mentions(&mut transaction, id, note.author, &note.mentions).await?;
     notify_reply_and_mentions(&mut transaction, id, note.author, parent_author, mentioned).await?;

@@ -15,7 +15,7 @@ pub const PAGE_SIZE: i64 = 20;
 
 /// The columns of a [`ThoughtView`] for the thought row `t` joined to its author `u`;
 /// `$1` is the viewer.
-pub(crate) const THOUGHT_COLUMNS: &str = "t.id, t.content, t.created_at, t.visibility, t.reply_to,
+pub(crate) const THOUGHT_COLUMNS: &str = "t.id, t.content, t.content_html, t.created_at, t.visibility, t.reply_to,
        (t.deleted_at IS NOT NULL) AS deleted,
        u.username AS author_username, u.display_name AS author_display_name, u.avatar_url AS author_avatar_url,
        (SELECT count(*) FROM thoughts r WHERE r.reply_to = t.id AND r.deleted_at IS NULL) AS reply_count,
@@ -123,7 +123,7 @@ pub async fn page(
         ),
         Feed::Public | Feed::Author(_) => {
             let (condition, argument) = match feed {
-                Feed::Author(username) => ("lower(u.username) = lower($5) AND NOT u.is_remote", Some(username)),
+                Feed::Author(username) => ("lower(u.username) = lower($5)", Some(username)),
                 _ => ("t.visibility = 'public'", None),
             };
             (

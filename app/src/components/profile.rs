@@ -31,6 +31,12 @@ pub fn ProfileView(
                         view! { <h1 class="profile-name">{name.clone()}</h1> }.into_any()
                     }}
                     <p class="profile-handle">"@"{profile.username.clone()}</p>
+                    {profile.remote_url.clone().map(|url| view! {
+                        <p class="profile-remote">
+                            "On another server of the fediverse. "
+                            <a href=url rel="nofollow noopener noreferrer" target="_blank">"See the original profile"</a>
+                        </p>
+                    })}
                     {profile.bio.clone().map(|bio| view! { <p class="profile-bio">{bio}</p> })}
                     <p class="profile-joined">"Joined "{joined}</p>
                     {controls}

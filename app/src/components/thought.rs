@@ -7,9 +7,13 @@ use crate::{
 };
 
 /// A thought's text with its #tags, @mentions and links made links. Everything else is
-/// text (escaped), never HTML.
+/// text (escaped), never HTML — except a remote note's HTML, which was cut down to a small
+/// safe set of elements (ammonia, Mastodon's set) when it arrived.
 #[component]
-pub fn ThoughtText(content: String) -> impl IntoView {
+pub fn ThoughtText(content: String, #[prop(default = None)] html: Option<String>) -> impl IntoView {
+    if let Some(html) = html {
+        return view! { <div class="thought-content remote-content" inner_html=html></div> }.into_any();
+    }
     let parts = segments(&content)
         .into_iter()
         .map(|segment| match segment {
@@ -26,7 +30,7 @@ pub fn ThoughtText(content: String) -> impl IntoView {
             }
         })
         .collect_view();
-    view! { <p class="thought-content">{parts}</p> }
+    view! { <p class="thought-content">{parts}</p> }.into_any()
 }
 
 /// One thought in a list or thread.
@@ -66,7 +70,7 @@ pub fn ThoughtCard(thought: ThoughtView, #[prop(optional)] focused: bool) -> imp
                 <a class="thought-time" href=href.clone()><time datetime=thought.created_at.to_rfc3339()>{when}</time></a>
                 {visibility.map(|label| view! { " · " <span class="visibility">{label}</span> })}
             </header>
-            <ThoughtText content=thought.content.clone()/>
+            <ThoughtText content=thought.content.clone() html=thought.content_html.clone()/>
             <footer class="thought-actions">
                 <a href=href>{replies}</a>
                 <ReactionButton id=thought.id reaction="like" active=thought.liked count=thought.like_count/>

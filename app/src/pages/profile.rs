@@ -36,9 +36,16 @@ pub fn ProfilePage() -> impl IntoView {
     });
     let thoughts = Resource::new(
         move || (username.get(), before.get()),
-        |(username, before)| async move {
+        move |(username, before)| async move {
             match username {
-                Some(username) => profile_timeline(username, before).await,
+                Some(username) => {
+                    // Someone on another server: loading their profile first refreshes the
+                    // posts read from their outbox.
+                    if username.contains('@') {
+                        let _ = profile.await;
+                    }
+                    profile_timeline(username, before).await
+                }
                 None => Err(AppError::NotFound),
             }
         },
@@ -126,12 +133,18 @@ fn profile_controls(
         return view! { <div class="profile-controls"><span class="badge">"Blocked"</span>{block_form}</div> }.into_any();
     }
     let follows_you = relationship.followed_by.then(|| view! { <span class="badge">"Follows you"</span> });
-    let (label, class) = if relationship.following { ("Unfollow", "button secondary") } else { ("Follow", "button") };
+    // A request to someone on another server waits for their server's answer.
+    let (label, class) = match (relationship.following, relationship.requested) {
+        (true, _) => ("Unfollow", "button secondary"),
+        (false, true) => ("Requested (cancel)", "button secondary"),
+        (false, false) => ("Follow", "button"),
+    };
+    let following = relationship.following || relationship.requested;
     view! {
         <div class="profile-controls">
             <ActionForm action=follow attr:class="follow-form">
                 <input type="hidden" name="username" value=username/>
-                <input type="hidden" name="on" value=(!relationship.following).to_string()/>
+                <input type="hidden" name="on" value=(!following).to_string()/>
                 <button type="submit" class=class>{label}</button>
             </ActionForm>
             {follows_you}

@@ -14,7 +14,7 @@ use std::{
     sync::Mutex,
 };
 
-use app::backend::{Backend, MIGRATOR};
+use app::backend::{federation::client::FederationOptions, Backend, MIGRATOR};
 use server::database::embedded::{Durability, EmbeddedPostgres};
 use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
@@ -174,7 +174,7 @@ impl TestApp {
         let url = format!("http://{addr}");
         let public_url = public_url.map_or_else(|| url.clone(), str::to_owned);
         // Federation tests run their peers on loopback.
-        let backend = Backend::new(db.pool.clone(), public_url, true);
+        let backend = Backend::new(db.pool.clone(), public_url, &FederationOptions::for_loopback_tests()).unwrap();
         tokio::spawn(app::backend::federation::delivery::run(backend.clone()));
         let site_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site");
         let router = server::http::router(backend, server::http::leptos_options(&site_root, addr));

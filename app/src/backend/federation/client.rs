@@ -3,7 +3,8 @@
 //! link-local address (no SSRF): names are resolved through a resolver that drops such
 //! addresses, so the address checked is the address connected to, and redirects are
 //! checked the same way. Plain http and private addresses are allowed only when the
-//! operator says so (`FEDERATION_ALLOW_PRIVATE`, for tests and local development).
+//! operator says so (`ALLOW_PRIVATE_ADDRESSES`, for tests and local development). TLS
+//! trusts the system's certificate store, plus the operator's own CA (`EXTRA_CA_CERTS`).
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -36,6 +37,22 @@ impl Signer {
             FederationError::Internal
         })?;
         Ok(Signer { key_id, key: Arc::new(key) })
+    }
+}
+
+/// How the client may reach other servers.
+#[derive(Debug, Clone, Default)]
+pub struct FederationOptions {
+    /// Reach loopback, private and link-local addresses, and plain http (never in production).
+    pub allow_private_addresses: bool,
+    /// PEM certificates to trust besides the system's (a private CA, a test's own).
+    pub extra_ca_pem: Option<Vec<u8>>,
+}
+
+impl FederationOptions {
+    /// Peers on loopback over plain http.
+    pub fn for_loopback_tests() -> Self {
+        FederationOptions { allow_private_addresses: true, extra_ca_pem: None }
     }
 }
 
@@ -78,7 +95,8 @@ impl std::fmt::Display for Refused {
 }
 
 impl Client {
-    pub fn new(allow_private: bool, user_agent: &str) -> Self {
+    pub fn new(options: &FederationOptions, user_agent: &str) -> Result<Self, String> {
+        let allow_private = options.allow_private_addresses;
         let redirects = reqwest::redirect::Policy::custom(move |attempt| {
             if attempt.previous().len() >= 5 {
                 attempt.error("too many redirects")
@@ -88,15 +106,31 @@ impl Client {
                 attempt.follow()
             }
         });
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(pem) = &options.extra_ca_pem {
+            let certificates = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| format!("EXTRA_CA_CERTS holds no readable PEM certificate: {e}"))?;
+            if certificates.is_empty() {
+                return Err("EXTRA_CA_CERTS holds no PEM certificate".into());
+            }
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let http = builder
             .user_agent(user_agent)
             .dns_resolver(Arc::new(GuardedResolver { allow_private }))
             .redirect(redirects)
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(15))
             .build()
-            .unwrap_or_default();
-        Client { http, allow_private }
+            .map_err(|e| format!("the HTTP client cannot be built: {e}"))?;
+        Ok(Client { http, allow_private })
+    }
+
+    /// Whether private addresses and plain http are allowed (tests and development).
+    pub fn allows_private(&self) -> bool {
+        self.allow_private
     }
 
     /// Fetches an ActivityPub document, signed (servers in secure mode ask for that).

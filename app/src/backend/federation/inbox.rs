@@ -164,6 +164,11 @@ async fn concerns_local_people(backend: &Backend, actor: &RemoteActor, thought: 
     .await?)
 }
 
+/// A Note by `actor` as a thought to store (see [`parse_note`]).
+pub async fn note_from(backend: &Backend, actor: &RemoteActor, note: &Value) -> Result<Option<RemoteThought>, FederationError> {
+    parse_note(backend, actor, note).await
+}
+
 /// Reads a Note by `actor` into a thought: cleaned HTML, its text, visibility from its
 /// addressing, the thought it replies to (if we have it), tags and local mentions.
 async fn parse_note(backend: &Backend, actor: &RemoteActor, note: &Value) -> Result<Option<RemoteThought>, FederationError> {

@@ -205,3 +205,117 @@ pub async fn profile_updated(db: &mut PgConnection, urls: Urls<'_>, user: Uuid, 
     );
     enqueue(db, Some(user), &activity, inboxes).await
 }
+
+/// The actor id of a local user.
+async fn actor_of(db: &mut PgConnection, urls: Urls<'_>, user: Uuid) -> Result<String, AppError> {
+    Ok(urls.actor(&username(db, user).await?))
+}
+
+/// The ActivityPub id of a remote user.
+async fn ap_id_of(db: &mut PgConnection, user: Uuid) -> Result<String, AppError> {
+    let id: Option<String> = sqlx::query_scalar("SELECT ap_id FROM users WHERE id = $1").bind(user).fetch_one(&mut *db).await?;
+    id.ok_or(AppError::Internal)
+}
+
+/// `follower` asks the remote `target` to be followed; returns the Follow's id (kept with
+/// the follow, so the Accept and a later Undo can name it).
+pub async fn follow(db: &mut PgConnection, urls: Urls<'_>, follower: Uuid, target: Uuid) -> Result<String, AppError> {
+    let id = urls.new_activity();
+    let object = ap_id_of(db, target).await?;
+    let activity = vocab::activity("Follow", &id, &actor_of(db, urls, follower).await?, json!(object), &[object.clone()], &[]);
+    let inbox = inbox_of(db, target).await?.into_iter().collect();
+    enqueue(db, Some(follower), &activity, inbox).await?;
+    Ok(id)
+}
+
+/// Undoes `actor`'s earlier activity `original` (its id, type and object), sent to `inboxes`.
+async fn undo(db: &mut PgConnection, urls: Urls<'_>, actor: Uuid, original: Value, inboxes: Vec<String>) -> Result<(), AppError> {
+    let actor_id = actor_of(db, urls, actor).await?;
+    let activity = vocab::activity("Undo", &urls.new_activity(), &actor_id, original, &[], &[]);
+    enqueue(db, Some(actor), &activity, inboxes).await
+}
+
+/// `follower` stops following the remote `target` (whose Follow had id `follow_id`).
+pub async fn unfollow(db: &mut PgConnection, urls: Urls<'_>, follower: Uuid, target: Uuid, follow_id: Option<String>) -> Result<(), AppError> {
+    let actor = actor_of(db, urls, follower).await?;
+    let object = ap_id_of(db, target).await?;
+    let follow_id = follow_id.unwrap_or_else(|| urls.new_activity());
+    let original = json!({ "id": follow_id, "type": "Follow", "actor": actor, "object": object });
+    let inbox = inbox_of(db, target).await?.into_iter().collect();
+    undo(db, urls, follower, original, inbox).await
+}
+
+/// `blocker` blocks the remote `blocked` with the Block `id`.
+pub async fn block_with_id(db: &mut PgConnection, urls: Urls<'_>, blocker: Uuid, blocked: Uuid, id: &str) -> Result<(), AppError> {
+    let object = ap_id_of(db, blocked).await?;
+    let activity = vocab::activity("Block", id, &actor_of(db, urls, blocker).await?, json!(object), &[object.clone()], &[]);
+    let inbox = inbox_of(db, blocked).await?.into_iter().collect();
+    enqueue(db, Some(blocker), &activity, inbox).await
+}
+
+pub async fn unblock(db: &mut PgConnection, urls: Urls<'_>, blocker: Uuid, blocked: Uuid, block_id: Option<String>) -> Result<(), AppError> {
+    let actor = actor_of(db, urls, blocker).await?;
+    let object = ap_id_of(db, blocked).await?;
+    let original = json!({ "id": block_id.unwrap_or_else(|| urls.new_activity()), "type": "Block", "actor": actor, "object": object });
+    let inbox = inbox_of(db, blocked).await?.into_iter().collect();
+    undo(db, urls, blocker, original, inbox).await
+}
+
+/// The id of a thought as the network knows it, its author, and whether that author is remote.
+async fn thought_identity(db: &mut PgConnection, urls: Urls<'_>, thought: Uuid) -> Result<(String, Uuid, bool), AppError> {
+    let (ap_id, author, username, remote): (Option<String>, Uuid, String, bool) = sqlx::query_as(
+        "SELECT t.ap_id, t.user_id, u.username, u.is_remote FROM thoughts t JOIN users u ON u.id = t.user_id WHERE t.id = $1",
+    )
+    .bind(thought)
+    .fetch_one(&mut *db)
+    .await?;
+    Ok((ap_id.unwrap_or_else(|| urls.note(&username, thought)), author, remote))
+}
+
+/// Who hears of a like or boost: the thought's remote author, and for a boost also the
+/// booster's remote followers.
+async fn reaction_inboxes(db: &mut PgConnection, actor: Uuid, author: Uuid, author_remote: bool, boost: bool) -> Result<Vec<String>, AppError> {
+    let mut inboxes = Vec::new();
+    if author_remote {
+        inboxes.extend(inbox_of(db, author).await?);
+    }
+    if boost {
+        inboxes.extend(follower_inboxes(db, actor).await?);
+    }
+    Ok(inboxes)
+}
+
+/// `actor` liked (Like) or boosted (Announce) `thought`; returns the activity's id, or None
+/// when nobody elsewhere needs to hear of it.
+pub async fn reacted(db: &mut PgConnection, urls: Urls<'_>, actor: Uuid, thought: Uuid, boost: bool) -> Result<Option<String>, AppError> {
+    let (object, author, author_remote) = thought_identity(db, urls, thought).await?;
+    let inboxes = reaction_inboxes(db, actor, author, author_remote, boost).await?;
+    if inboxes.is_empty() {
+        return Ok(None);
+    }
+    let id = urls.new_activity();
+    let actor_id = actor_of(db, urls, actor).await?;
+    let activity = if boost {
+        let (to, cc) = (vec![super::urls::PUBLIC.to_owned()], vec![urls.followers(&username(db, actor).await?)]);
+        let mut activity = vocab::activity("Announce", &id, &actor_id, json!(object), &to, &cc);
+        activity["published"] = json!(vocab::timestamp(chrono::Utc::now()));
+        activity
+    } else {
+        vocab::activity("Like", &id, &actor_id, json!(object), &[], &[])
+    };
+    enqueue(db, Some(actor), &activity, inboxes).await?;
+    Ok(Some(id))
+}
+
+/// `actor` took back a like or boost of `thought` that had the id `reaction_id`.
+pub async fn unreacted(db: &mut PgConnection, urls: Urls<'_>, actor: Uuid, thought: Uuid, boost: bool, reaction_id: Option<String>) -> Result<(), AppError> {
+    let (object, author, author_remote) = thought_identity(db, urls, thought).await?;
+    let inboxes = reaction_inboxes(db, actor, author, author_remote, boost).await?;
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let actor_id = actor_of(db, urls, actor).await?;
+    let kind = if boost { "Announce" } else { "Like" };
+    let original = json!({ "id": reaction_id.unwrap_or_else(|| urls.new_activity()), "type": kind, "actor": actor_id, "object": object });
+    undo(db, urls, actor, original, inboxes).await
+}

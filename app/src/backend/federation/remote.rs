@@ -86,6 +86,133 @@ pub async fn fetch_actor(backend: &Backend, ap_id: &str) -> Result<RemoteActor, 
     store_actor(backend, ap_id, &document).await
 }
 
+/// Splits `@name@domain` (or `name@domain`) into its parts, if it is one.
+pub fn parse_handle(text: &str) -> Option<(&str, &str)> {
+    let (name, domain) = text.trim().trim_start_matches('@').split_once('@')?;
+    let name_ok = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    let domain_ok = domain.contains('.') || domain.contains(':');
+    let domain_ok = domain_ok && !domain.is_empty() && domain.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
+    (name_ok && domain_ok).then_some((name, domain))
+}
+
+/// Finds `@name@domain`: the cached actor while fresh, else WebFinger on `domain` and then
+/// the actor document it points to.
+pub async fn resolve_handle(backend: &Backend, handle: &str) -> Result<RemoteActor, FederationError> {
+    let (name, domain) = parse_handle(handle).ok_or_else(|| FederationError::BadRequest(format!("{handle:?} is not an address like @name@server")))?;
+    if domain.eq_ignore_ascii_case(Urls::new(&backend.public_url).host()) {
+        return Err(FederationError::BadRequest(format!("@{name}@{domain} is on this server")));
+    }
+    let cached: Option<RemoteActor> = sqlx::query_as(&format!("{SELECT} WHERE lower(u.username) = lower($1)"))
+        .bind(format!("{name}@{domain}"))
+        .fetch_optional(&backend.pool)
+        .await?;
+    if let Some(actor) = cached {
+        return self::actor(backend, &actor.ap_id).await;
+    }
+    let scheme = if backend.federation.allows_private() { "http" } else { "https" };
+    let webfinger = format!("{scheme}://{domain}/.well-known/webfinger?resource=acct:{name}@{domain}");
+    let jrd = backend.federation.get_plain_json(&webfinger).await?;
+    let links = jrd.get("links").and_then(Value::as_array).cloned().unwrap_or_default();
+    let actor_url = links
+        .iter()
+        .find(|link| {
+            link.get("rel").and_then(Value::as_str) == Some("self")
+                && link.get("type").and_then(Value::as_str).is_some_and(|t| t.contains("activity+json") || t.contains("ld+json"))
+        })
+        .and_then(|link| link.get("href").and_then(Value::as_str))
+        .ok_or_else(|| FederationError::Remote(format!("{domain} does not know @{name}")))?;
+    fetch_actor(backend, actor_url).await
+}
+
+/// Refreshes what a remote profile shows: the actor, its counts and the first page of its
+/// followers and following (`remote_actor_connections`), and its recent public posts,
+/// read from its outbox into the cache. Slow servers only delay this person's profile.
+pub async fn refresh_profile(backend: &Backend, ap_id: &str) -> Result<(), FederationError> {
+    let actor = fetch_actor(backend, ap_id).await?;
+    let signer = instance_signer(backend).await?;
+    let urls: Option<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT followers_url, following_url FROM remote_actors WHERE ap_url = $1")
+            .bind(ap_id)
+            .fetch_optional(&backend.pool)
+            .await?;
+    let (followers, following) = urls.unwrap_or_default();
+    for (direction, column, url) in [("follower", "follower_count", followers), ("following", "following_count", following)] {
+        let Some(url) = url else { continue };
+        let Ok((total, items)) = collection_page(backend, &url, &signer).await else { continue };
+        let mut transaction = backend.pool.begin().await?;
+        sqlx::query(&format!("UPDATE remote_actors SET {column} = $2 WHERE ap_url = $1"))
+            .bind(ap_id)
+            .bind(total)
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query(
+            "DELETE FROM remote_actor_connections WHERE direction = $2
+                AND remote_actor_id = (SELECT id FROM remote_actors WHERE ap_url = $1)",
+        )
+        .bind(ap_id)
+        .bind(direction)
+        .execute(&mut *transaction)
+        .await?;
+        let connected: Vec<String> = items.iter().filter_map(|item| id_of(item).map(str::to_owned)).collect();
+        sqlx::query(
+            "INSERT INTO remote_actor_connections (remote_actor_id, direction, connected_ap_url)
+             SELECT r.id, $2, other FROM remote_actors r, unnest($3::text[]) AS other WHERE r.ap_url = $1
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(ap_id)
+        .bind(direction)
+        .bind(&connected)
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+    }
+    if let Some(outbox) = &actor.outbox_url {
+        if let Ok((total, items)) = collection_page(backend, outbox, &signer).await {
+            sqlx::query("UPDATE remote_actors SET post_count = $2 WHERE ap_url = $1")
+                .bind(ap_id)
+                .bind(total)
+                .execute(&backend.pool)
+                .await?;
+            for item in items.iter().take(20) {
+                if item.get("type").and_then(Value::as_str) != Some("Create") {
+                    continue;
+                }
+                let Some(note) = item.get("object").filter(|note| note.is_object()) else { continue };
+                match super::inbox::note_from(backend, &actor, note).await {
+                    Ok(Some(thought)) if thought.visibility == crate::backend::thoughts::Visibility::Public => {
+                        if let Err(error) = crate::backend::thoughts::store_remote(&backend.pool, thought).await {
+                            tracing::debug!(%error, "a post from an outbox was not stored");
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::debug!(%error, "a post from an outbox was not readable"),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The total and the first items of a collection (its `first` page followed when needed).
+async fn collection_page(backend: &Backend, url: &str, signer: &Signer) -> Result<(Option<i32>, Vec<Value>), FederationError> {
+    let collection = backend.federation.get(url, signer).await?;
+    let total = collection.get("totalItems").and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok());
+    let items_of = |page: &Value| {
+        page.get("orderedItems").or_else(|| page.get("items")).and_then(Value::as_array).cloned().unwrap_or_default()
+    };
+    let mut items = items_of(&collection);
+    if items.is_empty() {
+        match collection.get("first") {
+            Some(Value::String(first)) if authority(first) == authority(url) => {
+                items = items_of(&backend.federation.get(first, signer).await?);
+            }
+            Some(page @ Value::Object(_)) => items = items_of(page),
+            _ => {}
+        }
+    }
+    Ok((total, items))
+}
+
 /// The owner and public key of `key_id`, for verifying a signature. `refresh` fetches it
 /// again even if cached (after a verification failure: the key may have been rotated).
 pub async fn key(backend: &Backend, key_id: &str, refresh: bool) -> Result<(RemoteActor, String), FederationError> {

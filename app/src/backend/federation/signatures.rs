@@ -63,16 +63,20 @@ pub fn sign(
         lines.push(format!("digest: {digest}"));
         headers.push(("digest", digest));
     }
-    let signature = SigningKey::<Sha256>::new(key.clone()).sign(lines.join("\n").as_bytes());
     headers.push((
         "signature",
         format!(
             "keyId=\"{key_id}\",algorithm=\"rsa-sha256\",headers=\"{}\",signature=\"{}\"",
             names.join(" "),
-            BASE64.encode(signature.to_bytes())
+            sign_string(key, &lines.join("\n"))
         ),
     ));
     headers
+}
+
+/// The base64 RSASSA-PKCS1-v1_5 SHA-256 signature of a signing string.
+pub fn sign_string(key: &RsaPrivateKey, signing_string: &str) -> String {
+    BASE64.encode(SigningKey::<Sha256>::new(key.clone()).sign(signing_string.as_bytes()).to_bytes())
 }
 
 /// A parsed `Signature` header.
@@ -258,6 +262,87 @@ mod tests {
         assert!(check_request(&parsed, &headers, Some(body), later).unwrap_err().contains("old"));
         let earlier = now - Duration::hours(2);
         assert!(check_request(&parsed, &headers, Some(body), earlier).unwrap_err().contains("future"));
+    }
+
+    /// The test key of draft-cavage-http-signatures-12, Appendix C.
+    const DRAFT_PRIVATE_KEY: &str = "-----BEGIN RSA PRIVATE KEY-----
+MIICXgIBAAKBgQDCFENGw33yGihy92pDjZQhl0C36rPJj+CvfSC8+q28hxA161QF
+NUd13wuCTUcq0Qd2qsBe/2hFyc2DCJJg0h1L78+6Z4UMR7EOcpfdUE9Hf3m/hs+F
+UR45uBJeDK1HSFHD8bHKD6kv8FPGfJTotc+2xjJwoYi+1hqp1fIekaxsyQIDAQAB
+AoGBAJR8ZkCUvx5kzv+utdl7T5MnordT1TvoXXJGXK7ZZ+UuvMNUCdN2QPc4sBiA
+QWvLw1cSKt5DsKZ8UETpYPy8pPYnnDEz2dDYiaew9+xEpubyeW2oH4Zx71wqBtOK
+kqwrXa/pzdpiucRRjk6vE6YY7EBBs/g7uanVpGibOVAEsqH1AkEA7DkjVH28WDUg
+f1nqvfn2Kj6CT7nIcE3jGJsZZ7zlZmBmHFDONMLUrXR/Zm3pR5m0tCmBqa5RK95u
+412jt1dPIwJBANJT3v8pnkth48bQo/fKel6uEYyboRtA5/uHuHkZ6FQF7OUkGogc
+mSJluOdc5t6hI1VsLn0QZEjQZMEOWr+wKSMCQQCC4kXJEsHAve77oP6HtG/IiEn7
+kpyUXRNvFsDE0czpJJBvL/aRFUJxuRK91jhjC68sA7NsKMGg5OXb5I5Jj36xAkEA
+gIT7aFOYBFwGgQAQkWNKLvySgKbAZRTeLBacpHMuQdl1DfdntvAyqpAZ0lY0RKmW
+G6aFKaqQfOXKCyWoUiVknQJAXrlgySFci/2ueKlIE1QqIiLSZ8V8OlpFLRnb1pzI
+7U1yQXnTAEFYM560yJlzUpOb1V4cScGd365tiSMvxLOvTA==
+-----END RSA PRIVATE KEY-----";
+    const DRAFT_PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDCFENGw33yGihy92pDjZQhl0C3
+6rPJj+CvfSC8+q28hxA161QFNUd13wuCTUcq0Qd2qsBe/2hFyc2DCJJg0h1L78+6
+Z4UMR7EOcpfdUE9Hf3m/hs+FUR45uBJeDK1HSFHD8bHKD6kv8FPGfJTotc+2xjJw
+oYi+1hqp1fIekaxsyQIDAQAB
+-----END PUBLIC KEY-----";
+    const DRAFT_DATE: &str = "Sun, 05 Jan 2014 21:31:40 GMT";
+    const DRAFT_BODY: &[u8] = br#"{"hello": "world"}"#;
+    /// C.2 (basic) and C.3 (all headers): the published signatures.
+    const BASIC: &str = "qdx+H7PHHDZgy4y/Ahn9Tny9V3GP6YgBPyUXMmoxWtLbHpUnXS2mg2+SbrQDMCJypxBLSPQR2aAjn7ndmw2iicw3HMbe8VfEdKFYRqzic+efkb3nndiv/x1xSHDJWeSWkx3ButlYSuBskLu6kd9Fswtemr3lgdDEmn04swr2Os0=";
+    const ALL_HEADERS: &str = "vSdrb+dS3EceC9bcwHSo4MlyKS59iFIrhgYkz8+oVLEEzmYZZvRs8rgOp+63LEM3v+MFHB32NfpB2bEKBIvB1q52LaEUHFv120V01IL+TAD48XaERZFukWgHoBTLMhYS2Gb51gWxpeIq8knRmPnYePbF5MOkR0Zkly4zKH7s1dE=";
+
+    fn draft_request_headers(signature: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("host", "example.com".parse().unwrap());
+        headers.insert("date", DRAFT_DATE.parse().unwrap());
+        headers.insert("content-type", "application/json".parse().unwrap());
+        headers.insert("digest", "SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=".parse().unwrap());
+        headers.insert("content-length", "18".parse().unwrap());
+        headers.insert("signature", signature.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn the_drafts_test_vectors_sign_and_verify() {
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        let private = RsaPrivateKey::from_pkcs1_pem(DRAFT_PRIVATE_KEY).unwrap();
+        let public = keys::public_key(DRAFT_PUBLIC_KEY).unwrap();
+        assert_eq!(digest(DRAFT_BODY), "SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=");
+        let when = DateTime::parse_from_rfc2822(DRAFT_DATE).unwrap().with_timezone(&Utc);
+        assert_eq!(http_date(when), DRAFT_DATE);
+
+        for (covered, expected) in [
+            ("(request-target) host date", BASIC),
+            ("(request-target) host date content-type digest content-length", ALL_HEADERS),
+        ] {
+            let header = format!("keyId=\"Test\",algorithm=\"rsa-sha256\",headers=\"{covered}\",signature=\"{expected}\"");
+            let headers = draft_request_headers(&header);
+            let parsed = parse_header(&headers).unwrap();
+            let string = signing_string(&parsed, &http::Method::POST, "/foo?param=value&pet=dog", &headers).unwrap();
+            assert!(verify(&public, &string, &parsed.signature), "verifies the published signature over {covered}");
+            assert_eq!(sign_string(&private, &string), expected, "signs exactly as published over {covered}");
+            let checked = check_request(&parsed, &headers, Some(DRAFT_BODY), when);
+            if covered.contains("digest") {
+                checked.unwrap();
+            } else {
+                // Valid, but a POST whose body is not covered is refused (as Mastodon does).
+                assert_eq!(checked.unwrap_err(), "the signature must cover digest");
+            }
+        }
+
+        // What we send for the same request verifies with the draft's key too.
+        let url = url::Url::parse("https://example.com/foo?param=value&pet=dog").unwrap();
+        let ours = sign(&http::Method::POST, &url, Some(DRAFT_BODY), "Test", &private, when);
+        let mut headers = headers_of(&ours, "example.com");
+        headers.insert("content-type", "application/json".parse().unwrap());
+        let parsed = parse_header(&headers).unwrap();
+        let string = signing_string(&parsed, &http::Method::POST, "/foo?param=value&pet=dog", &headers).unwrap();
+        assert_eq!(
+            string,
+            format!("(request-target): post /foo?param=value&pet=dog\nhost: example.com\ndate: {DRAFT_DATE}\ndigest: SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=")
+        );
+        assert!(verify(&public, &string, &parsed.signature));
     }
 
     #[test]
