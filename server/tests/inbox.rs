@@ -1,0 +1,349 @@
+//! The inbox against real PostgreSQL: every activity type it handles, sent HTTP-signed by a
+//! remote actor that a small server on loopback publishes (with its key), and the refusals.
+
+mod support;
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use app::backend::{
+    federation::{client::FederationOptions, keys, signatures},
+    Backend,
+};
+use axum::{
+    body::Bytes,
+    extract::{Path, State},
+    routing::{get, post},
+    Json, Router,
+};
+use serde_json::{json, Value};
+use support::TestApp;
+
+/// Another server with one person, `mia`: it publishes her actor and notes, and records
+/// what arrives in her inbox.
+#[derive(Clone)]
+struct Remote {
+    url: String,
+    private_pem: String,
+    public_pem: String,
+    received: Arc<Mutex<Vec<Value>>>,
+    notes: Arc<Mutex<HashMap<String, Value>>>,
+}
+
+impl Remote {
+    async fn start() -> Self {
+        let pair = keys::generate().await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let remote = Remote {
+            url: format!("http://{}", listener.local_addr().unwrap()),
+            private_pem: pair.private_pem,
+            public_pem: pair.public_pem,
+            received: Arc::default(),
+            notes: Arc::default(),
+        };
+        let app = Router::new()
+            .route("/.well-known/webfinger", get(webfinger))
+            .route("/users/mia", get(actor))
+            .route("/users/mia/notes/{id}", get(note))
+            .route("/users/mia/inbox", post(receive))
+            .route("/inbox", post(receive))
+            .with_state(remote.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        remote
+    }
+
+    fn actor_id(&self) -> String {
+        format!("{}/users/mia", self.url)
+    }
+
+    fn id(&self, what: &str) -> String {
+        format!("{}/users/mia/{what}", self.url)
+    }
+
+    fn handle(&self) -> String {
+        format!("mia@{}", self.url.trim_start_matches("http://"))
+    }
+
+    /// POSTs `activity` to `inbox`, signed with mia's key; returns the status and body.
+    async fn send(&self, inbox: &str, activity: &Value) -> (u16, String) {
+        self.send_bytes(inbox, activity.to_string().into_bytes(), chrono::Utc::now()).await
+    }
+
+    async fn send_bytes(&self, inbox: &str, body: Vec<u8>, at: chrono::DateTime<chrono::Utc>) -> (u16, String) {
+        let url = url::Url::parse(inbox).unwrap();
+        let key = keys::private_key(&self.private_pem).unwrap();
+        let mut request = reqwest::Client::new().post(inbox).header("content-type", "application/activity+json");
+        for (name, value) in signatures::sign(&http::Method::POST, &url, Some(&body), &format!("{}#main-key", self.actor_id()), &key, at) {
+            request = request.header(name, value);
+        }
+        let response = request.body(body).send().await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// Waits until mia's server has received an activity of `kind`, and returns it.
+    async fn wait_for(&self, kind: &str) -> Value {
+        for _ in 0..200 {
+            if let Some(found) = self.received.lock().unwrap().iter().find(|a| a["type"] == kind).cloned() {
+                return found;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("no {kind} arrived; got {:?}", self.received.lock().unwrap());
+    }
+}
+
+async fn actor(State(remote): State<Remote>) -> ([(&'static str, &'static str); 1], Json<Value>) {
+    let id = remote.actor_id();
+    (
+        [("content-type", "application/activity+json")],
+        Json(json!({
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": id, "type": "Person", "preferredUsername": "mia", "name": "Mia Remote",
+            "inbox": format!("{id}/inbox"), "outbox": format!("{id}/outbox"), "followers": format!("{id}/followers"),
+            "endpoints": { "sharedInbox": format!("{}/inbox", remote.url) },
+            "publicKey": { "id": format!("{id}#main-key"), "owner": id, "publicKeyPem": remote.public_pem },
+        })),
+    )
+}
+
+async fn webfinger(State(remote): State<Remote>) -> Json<Value> {
+    Json(json!({ "subject": format!("acct:{}", remote.handle()),
+                 "links": [{ "rel": "self", "type": "application/activity+json", "href": remote.actor_id() }] }))
+}
+
+async fn note(State(remote): State<Remote>, Path(id): Path<String>) -> Result<Json<Value>, axum::http::StatusCode> {
+    remote.notes.lock().unwrap().get(&remote.id(&format!("notes/{id}"))).cloned().map(Json).ok_or(axum::http::StatusCode::NOT_FOUND)
+}
+
+async fn receive(State(remote): State<Remote>, body: Bytes) -> axum::http::StatusCode {
+    remote.received.lock().unwrap().push(serde_json::from_slice(&body).unwrap());
+    axum::http::StatusCode::ACCEPTED
+}
+
+struct World {
+    app: TestApp,
+    remote: Remote,
+    ana_session: String,
+    ana: String,
+    inbox: String,
+}
+
+async fn world() -> World {
+    let app = TestApp::spawn().await;
+    let ana_session = app.sign_up("ana").await;
+    let remote = Remote::start().await;
+    World { ana: format!("{}/users/ana", app.url), inbox: format!("{}/inbox", app.url), app, remote, ana_session }
+}
+
+impl World {
+    async fn scalar(&self, sql: &str) -> Option<String> {
+        sqlx::query_scalar::<_, Option<String>>(sql).fetch_optional(&self.app.db.pool).await.unwrap().flatten()
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.app.db.pool).await.unwrap()
+    }
+
+    async fn post_thought(&self, content: &str) -> String {
+        let response = self
+            .app
+            .post_form("/api/thoughts/post", &[("content", content), ("visibility", "public")], Some(&self.ana_session))
+            .await;
+        assert_eq!(response.status(), 200);
+        response.json::<String>().await.unwrap()
+    }
+
+    async fn activity(&self, kind: &str, id: &str, object: Value) -> Value {
+        json!({ "@context": "https://www.w3.org/ns/activitystreams", "id": self.remote.id(id), "type": kind,
+                "actor": self.remote.actor_id(), "object": object })
+    }
+
+    async fn deliver(&self, activity: Value) -> (u16, String) {
+        self.remote.send(&self.inbox, &activity).await
+    }
+}
+
+#[tokio::test]
+async fn follows_are_accepted_undone_and_rejected_across_a_block() {
+    let w = world().await;
+    let follow = w.activity("Follow", "follows/1", json!(w.ana)).await;
+    assert_eq!(w.deliver(follow.clone()).await.0, 202);
+    assert_eq!(w.scalar("SELECT state FROM follows").await.as_deref(), Some("accepted"));
+    assert_eq!(w.count("SELECT count(*) FROM notifications WHERE type = 'follow'").await, 1);
+    let accept = w.remote.wait_for("Accept").await;
+    assert_eq!((accept["actor"].as_str(), accept["object"]["id"].as_str()), (Some(w.ana.as_str()), follow["id"].as_str()));
+
+    // Redelivered: acknowledged, nothing more.
+    assert_eq!(w.deliver(follow.clone()).await.0, 202);
+    assert_eq!(w.count("SELECT count(*) FROM notifications").await, 1);
+
+    let undo = w.activity("Undo", "undos/1", follow).await;
+    assert_eq!(w.deliver(undo).await.0, 202);
+    assert_eq!(w.count("SELECT count(*) FROM follows").await, 0);
+
+    // Ana blocks her (her server hears of it); a new Follow is rejected.
+    let block = w.app.post_form("/api/profiles/block", &[("username", &w.remote.handle()), ("on", "true")], Some(&w.ana_session)).await;
+    assert_eq!(block.status(), 200);
+    assert_eq!(w.remote.wait_for("Block").await["object"], json!(w.remote.actor_id()));
+    assert_eq!(w.deliver(w.activity("Follow", "follows/2", json!(w.ana)).await).await.0, 202);
+    assert_eq!(w.remote.wait_for("Reject").await["object"]["id"], json!(w.remote.id("follows/2")));
+    assert_eq!(w.count("SELECT count(*) FROM follows").await, 0);
+}
+
+#[tokio::test]
+async fn our_follow_requests_are_accepted_or_rejected_by_their_server() {
+    let w = world().await;
+    // Ana finds mia (her handle is on loopback) and asks to follow.
+    let found = w.app.get_as(&w.ana_session, &format!("/api/search?q=%40{}", w.remote.handle())).await;
+    assert_eq!(found.json::<Value>().await.unwrap()["people"][0]["username"], json!(w.remote.handle()));
+    let follow = w.app.post_form("/api/profiles/follow", &[("username", &w.remote.handle()), ("on", "true")], Some(&w.ana_session)).await;
+    assert_eq!(follow.status(), 200);
+    assert_eq!(w.scalar("SELECT state FROM follows").await.as_deref(), Some("pending"));
+    let sent = w.remote.wait_for("Follow").await;
+    assert_eq!(sent["object"], json!(w.remote.actor_id()));
+
+    // Accept naming the Follow by id only.
+    let accept = w.activity("Accept", "accepts/1", sent["id"].clone()).await;
+    assert_eq!(w.deliver(accept).await.0, 202);
+    assert_eq!(w.scalar("SELECT state FROM follows").await.as_deref(), Some("accepted"));
+
+    // A Reject (with the Follow embedded) ends it.
+    let reject = w.activity("Reject", "rejects/1", sent.clone()).await;
+    assert_eq!(w.deliver(reject).await.0, 202);
+    assert_eq!(w.count("SELECT count(*) FROM follows").await, 0);
+}
+
+#[tokio::test]
+async fn notes_arrive_change_and_go() {
+    let w = world().await;
+    let thought = w.post_thought("what do you think?").await;
+    let note_id = w.remote.id("notes/1");
+    let note = json!({
+        "id": note_id, "type": "Note", "attributedTo": w.remote.actor_id(),
+        "content": "<p>I think <strong>yes</strong> <a href=\"x\" onclick=\"evil()\">#Rust</a><script>alert(1)</script></p>",
+        "inReplyTo": format!("{}/thoughts/{thought}", w.ana), "published": "2026-11-27T10:00:00Z",
+        "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [w.ana],
+        "tag": [{ "type": "Hashtag", "name": "#Rust" }, { "type": "Mention", "href": w.ana, "name": "@ana" }],
+    });
+    let create = w.activity("Create", "notes/1/activity", note.clone()).await;
+    assert_eq!(w.deliver(create).await.0, 202);
+    let stored = w.scalar(&format!("SELECT content_html FROM thoughts WHERE ap_id = '{note_id}'")).await.unwrap();
+    assert_eq!(stored, "<p>I think <strong>yes</strong> <a href=\"x\" rel=\"nofollow noopener noreferrer\">#Rust</a></p>");
+    assert_eq!(w.scalar(&format!("SELECT reply_to::text FROM thoughts WHERE ap_id = '{note_id}'")).await, Some(thought.clone()));
+    assert_eq!(w.count("SELECT count(*) FROM thought_tags tt JOIN tags g ON g.id = tt.tag_id WHERE g.name = 'rust'").await, 1);
+    assert_eq!(w.count("SELECT count(*) FROM notifications WHERE type = 'reply'").await, 1, "a reply that mentions notifies once");
+
+    let mut edited = note.clone();
+    edited["content"] = json!("<p>I think no</p>");
+    assert_eq!(w.deliver(w.activity("Update", "updates/1", edited).await).await.0, 202);
+    assert_eq!(w.scalar(&format!("SELECT content FROM thoughts WHERE ap_id = '{note_id}'")).await.as_deref(), Some("I think no"));
+
+    assert_eq!(w.deliver(w.activity("Delete", "deletes/1", json!({ "id": note_id, "type": "Tombstone" })).await).await.0, 202);
+    assert_eq!(w.count(&format!("SELECT count(*) FROM thoughts WHERE ap_id = '{note_id}' AND deleted_at IS NOT NULL")).await, 1);
+
+    // A note that concerns nobody here is not kept; one claiming another author is refused.
+    let stray = json!({ "id": w.remote.id("notes/2"), "type": "Note", "attributedTo": w.remote.actor_id(), "content": "<p>hi</p>",
+                        "to": ["https://www.w3.org/ns/activitystreams#Public"] });
+    assert_eq!(w.deliver(w.activity("Create", "notes/2/activity", stray).await).await.0, 202);
+    assert_eq!(w.count(&format!("SELECT count(*) FROM thoughts WHERE ap_id = '{}'", w.remote.id("notes/2"))).await, 0);
+    let forged = json!({ "id": w.remote.id("notes/3"), "type": "Note", "attributedTo": "http://elsewhere.test/users/x",
+                         "content": "<p>hi</p>", "cc": [w.ana] });
+    assert_eq!(w.deliver(w.activity("Create", "notes/3/activity", forged).await).await.0, 403);
+}
+
+#[tokio::test]
+async fn likes_and_boosts_come_and_go_with_their_undos() {
+    let w = world().await;
+    let thought = w.post_thought("like me").await;
+    let object = json!(format!("{}/thoughts/{thought}", w.ana));
+    let count = |table: &'static str| format!("SELECT count(*) FROM {table}");
+
+    let like = w.activity("Like", "likes/1", object.clone()).await;
+    assert_eq!(w.deliver(like.clone()).await.0, 202);
+    assert_eq!((w.count(&count("likes")).await, w.count("SELECT count(*) FROM notifications WHERE type = 'like'").await), (1, 1));
+    // Undo naming the Like by id only.
+    assert_eq!(w.deliver(w.activity("Undo", "undos/like", like["id"].clone()).await).await.0, 202);
+    assert_eq!((w.count(&count("likes")).await, w.count("SELECT count(*) FROM notifications").await), (0, 0));
+
+    let announce = w.activity("Announce", "announces/1", object).await;
+    assert_eq!(w.deliver(announce.clone()).await.0, 202);
+    assert_eq!(w.count(&count("boosts")).await, 1);
+    assert_eq!(w.deliver(w.activity("Undo", "undos/announce", announce).await).await.0, 202);
+    assert_eq!(w.count(&count("boosts")).await, 0);
+
+    // A like of a thought she may not see does nothing.
+    let private = w.app.post_form("/api/thoughts/post", &[("content", "secret"), ("visibility", "private")], Some(&w.ana_session)).await;
+    let private: String = private.json().await.unwrap();
+    let hidden = w.activity("Like", "likes/2", json!(format!("{}/thoughts/{private}", w.ana))).await;
+    assert_eq!(w.deliver(hidden).await.0, 202);
+    assert_eq!(w.count(&count("likes")).await, 0);
+}
+
+#[tokio::test]
+async fn actors_update_and_delete_only_themselves_and_blocks_come_and_go() {
+    let w = world().await;
+    let thought = w.post_thought("hello").await;
+    assert_eq!(w.deliver(w.activity("Like", "likes/1", json!(format!("{}/thoughts/{thought}", w.ana))).await).await.0, 202);
+
+    let mut person = json!({ "id": w.remote.actor_id(), "type": "Person", "preferredUsername": "mia", "name": "Mia Renamed",
+                             "inbox": w.remote.id("inbox"), "publicKey": { "id": format!("{}#main-key", w.remote.actor_id()),
+                             "owner": w.remote.actor_id(), "publicKeyPem": w.remote.public_pem } });
+    assert_eq!(w.deliver(w.activity("Update", "updates/1", person.clone()).await).await.0, 202);
+    assert_eq!(w.scalar("SELECT display_name FROM users WHERE is_remote").await.as_deref(), Some("Mia Renamed"));
+    person["id"] = json!(format!("{}/users/someone-else", w.remote.url));
+    assert_eq!(w.deliver(w.activity("Update", "updates/2", person).await).await.0, 403);
+
+    let block = w.activity("Block", "blocks/1", json!(w.ana)).await;
+    assert_eq!(w.deliver(block.clone()).await.0, 202);
+    assert_eq!(w.count("SELECT count(*) FROM blocks").await, 1);
+    assert_eq!(w.deliver(w.activity("Undo", "undos/block", block).await).await.0, 202);
+    assert_eq!(w.count("SELECT count(*) FROM blocks").await, 0);
+
+    assert_eq!(w.deliver(w.activity("Delete", "deletes/me", json!(w.remote.actor_id())).await).await.0, 202);
+    assert_eq!(w.count("SELECT count(*) FROM users WHERE is_remote").await, 0);
+    assert_eq!(w.count("SELECT count(*) FROM likes").await, 0, "her likes went with her");
+}
+
+#[tokio::test]
+async fn bad_deliveries_get_clear_refusals() {
+    let w = world().await;
+    let like = w.activity("Like", "likes/x", json!(w.ana)).await;
+
+    let unsigned = reqwest::Client::new().post(&w.inbox).body(like.to_string()).send().await.unwrap();
+    assert_eq!(unsigned.status(), 401);
+    assert!(unsigned.text().await.unwrap().contains("not signed"));
+
+    let stale = w.remote.send_bytes(&w.inbox, like.to_string().into_bytes(), chrono::Utc::now() - chrono::Duration::hours(14)).await;
+    assert_eq!(stale.0, 401);
+    assert!(stale.1.contains("12 hours"), "{}", stale.1);
+
+    let malformed = w.remote.send_bytes(&w.inbox, b"{not json".to_vec(), chrono::Utc::now()).await;
+    assert_eq!(malformed.0, 400);
+
+    let huge = json!({ "id": w.remote.id("big"), "type": "Note", "content": "x".repeat(300 * 1024) });
+    assert_eq!(w.remote.send(&w.inbox, &huge).await.0, 413);
+
+    let mut elsewhere = like.clone();
+    elsewhere["id"] = json!("http://elsewhere.test/activities/1");
+    assert_eq!(w.deliver(elsewhere).await.0, 403, "an activity id on another server");
+
+    assert_eq!(w.deliver(w.activity("Arrive", "arrivals/1", json!(w.ana)).await).await.0, 202, "unknown types are accepted");
+    assert_eq!(w.count("SELECT count(*) FROM likes").await, 0);
+
+    // Our database away: 5xx, so that the sender tries again later. (A second server over
+    // its own pool, which is then closed; the first keeps its delivery worker's connection.)
+    let pool = sqlx::PgPool::connect(&w.app.db.url()).await.unwrap();
+    let backend = Backend::new(pool.clone(), w.app.url.clone(), &FederationOptions::for_loopback_tests()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let site_root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site");
+    let router = server::http::router(backend, server::http::leptos_options(&site_root, addr));
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+    });
+    pool.close().await;
+    let (status, body) = w.remote.send(&format!("http://{addr}/inbox"), &w.activity("Like", "likes/later", json!(w.ana)).await).await;
+    assert_eq!((status, body.as_str()), (500, "internal error; try again later"));
+}
