@@ -20,6 +20,7 @@
 // - WebFinger lookups of acct: handles are https-only in Fedify, so lookupHandle() below does the
 //   WebFinger step itself over http and hands the actor URL to Fedify.
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
@@ -67,6 +68,7 @@ const describe = (e) => `${e.recipient} ${e.type} ${e.id ?? '(no id)'} from ${e.
  * - `rsaBits` (default 2048; 4096 uses Fedify's generateCryptoKeyPair, slower to generate).
  * - `ed25519` (default true): also give users an Ed25519 key, so Fedify adds FEP-8b32 proofs.
  * - `port` (default: any free one): to come back on the same address after a stop.
+ * - `tls` ({ key, cert } in PEM): serve https instead of http.
  */
 export async function startPeer(options = {}) {
   const kv = new MemoryKvStore();
@@ -361,19 +363,20 @@ export async function startPeer(options = {}) {
     });
   }
 
-  const server = createServer((req, res) => {
+  const serve = (req, res) => {
     handle(req, res).catch((error) => {
       peer.errors.push(error);
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
-  });
+  };
+  const server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, serve) : createServer(serve);
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', resolve);
   });
   const { port } = server.address();
-  origin = `http://127.0.0.1:${port}`;
+  origin = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   peer.url = origin;
   peer.host = `127.0.0.1:${port}`;
 

@@ -109,9 +109,16 @@ pub async fn resolve_handle(backend: &Backend, handle: &str) -> Result<RemoteAct
     if let Some(actor) = cached {
         return self::actor(backend, &actor.ap_id).await;
     }
-    let scheme = if backend.federation.allows_private() { "http" } else { "https" };
-    let webfinger = format!("{scheme}://{domain}/.well-known/webfinger?resource=acct:{name}@{domain}");
-    let jrd = backend.federation.get_plain_json(&webfinger).await?;
+    let webfinger = |scheme: &str| format!("{scheme}://{domain}/.well-known/webfinger?resource=acct:{name}@{domain}");
+    // https, as the fediverse requires; plain http only where private addresses are allowed (tests).
+    let jrd = match backend.federation.get_plain_json(&webfinger("https")).await {
+        Ok(jrd) => jrd,
+        // If plain http fails too, the https error is the one worth reporting.
+        Err(error) if backend.federation.allows_private() => {
+            backend.federation.get_plain_json(&webfinger("http")).await.map_err(|_| error)?
+        }
+        Err(error) => return Err(error),
+    };
     let links = jrd.get("links").and_then(Value::as_array).cloned().unwrap_or_default();
     let actor_url = links
         .iter()
