@@ -26,8 +26,8 @@ use support::TestApp;
 #[derive(Clone)]
 struct Remote {
     url: String,
-    private_pem: String,
-    public_pem: String,
+    /// (private, public) PEM; replaced to rotate the key.
+    keys: Arc<Mutex<(String, String)>>,
     received: Arc<Mutex<Vec<Value>>>,
     notes: Arc<Mutex<HashMap<String, Value>>>,
 }
@@ -38,8 +38,7 @@ impl Remote {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let remote = Remote {
             url: format!("http://{}", listener.local_addr().unwrap()),
-            private_pem: pair.private_pem,
-            public_pem: pair.public_pem,
+            keys: Arc::new(Mutex::new((pair.private_pem, pair.public_pem))),
             received: Arc::default(),
             notes: Arc::default(),
         };
@@ -73,7 +72,7 @@ impl Remote {
 
     async fn send_bytes(&self, inbox: &str, body: Vec<u8>, at: chrono::DateTime<chrono::Utc>) -> (u16, String) {
         let url = url::Url::parse(inbox).unwrap();
-        let key = keys::private_key(&self.private_pem).unwrap();
+        let key = keys::private_key(&self.keys.lock().unwrap().0).unwrap();
         let mut request = reqwest::Client::new().post(inbox).header("content-type", "application/activity+json");
         for (name, value) in signatures::sign(&http::Method::POST, &url, Some(&body), &format!("{}#main-key", self.actor_id()), &key, at) {
             request = request.header(name, value);
@@ -103,7 +102,7 @@ async fn actor(State(remote): State<Remote>) -> ([(&'static str, &'static str); 
             "id": id, "type": "Person", "preferredUsername": "mia", "name": "Mia Remote",
             "inbox": format!("{id}/inbox"), "outbox": format!("{id}/outbox"), "followers": format!("{id}/followers"),
             "endpoints": { "sharedInbox": format!("{}/inbox", remote.url) },
-            "publicKey": { "id": format!("{id}#main-key"), "owner": id, "publicKeyPem": remote.public_pem },
+            "publicKey": { "id": format!("{id}#main-key"), "owner": id, "publicKeyPem": remote.keys.lock().unwrap().1.clone() },
         })),
     )
 }
@@ -155,7 +154,7 @@ impl World {
         response.json::<String>().await.unwrap()
     }
 
-    async fn activity(&self, kind: &str, id: &str, object: Value) -> Value {
+    fn activity(&self, kind: &str, id: &str, object: Value) -> Value {
         json!({ "@context": "https://www.w3.org/ns/activitystreams", "id": self.remote.id(id), "type": kind,
                 "actor": self.remote.actor_id(), "object": object })
     }
@@ -168,7 +167,7 @@ impl World {
 #[tokio::test]
 async fn follows_are_accepted_undone_and_rejected_across_a_block() {
     let w = world().await;
-    let follow = w.activity("Follow", "follows/1", json!(w.ana)).await;
+    let follow = w.activity("Follow", "follows/1", json!(w.ana));
     assert_eq!(w.deliver(follow.clone()).await.0, 202);
     assert_eq!(w.scalar("SELECT state FROM follows").await.as_deref(), Some("accepted"));
     assert_eq!(w.count("SELECT count(*) FROM notifications WHERE type = 'follow'").await, 1);
@@ -179,7 +178,7 @@ async fn follows_are_accepted_undone_and_rejected_across_a_block() {
     assert_eq!(w.deliver(follow.clone()).await.0, 202);
     assert_eq!(w.count("SELECT count(*) FROM notifications").await, 1);
 
-    let undo = w.activity("Undo", "undos/1", follow).await;
+    let undo = w.activity("Undo", "undos/1", follow);
     assert_eq!(w.deliver(undo).await.0, 202);
     assert_eq!(w.count("SELECT count(*) FROM follows").await, 0);
 
@@ -187,7 +186,7 @@ async fn follows_are_accepted_undone_and_rejected_across_a_block() {
     let block = w.app.post_form("/api/profiles/block", &[("username", &w.remote.handle()), ("on", "true")], Some(&w.ana_session)).await;
     assert_eq!(block.status(), 200);
     assert_eq!(w.remote.wait_for("Block").await["object"], json!(w.remote.actor_id()));
-    assert_eq!(w.deliver(w.activity("Follow", "follows/2", json!(w.ana)).await).await.0, 202);
+    assert_eq!(w.deliver(w.activity("Follow", "follows/2", json!(w.ana))).await.0, 202);
     assert_eq!(w.remote.wait_for("Reject").await["object"]["id"], json!(w.remote.id("follows/2")));
     assert_eq!(w.count("SELECT count(*) FROM follows").await, 0);
 }
@@ -205,12 +204,12 @@ async fn our_follow_requests_are_accepted_or_rejected_by_their_server() {
     assert_eq!(sent["object"], json!(w.remote.actor_id()));
 
     // Accept naming the Follow by id only.
-    let accept = w.activity("Accept", "accepts/1", sent["id"].clone()).await;
+    let accept = w.activity("Accept", "accepts/1", sent["id"].clone());
     assert_eq!(w.deliver(accept).await.0, 202);
     assert_eq!(w.scalar("SELECT state FROM follows").await.as_deref(), Some("accepted"));
 
     // A Reject (with the Follow embedded) ends it.
-    let reject = w.activity("Reject", "rejects/1", sent.clone()).await;
+    let reject = w.activity("Reject", "rejects/1", sent.clone());
     assert_eq!(w.deliver(reject).await.0, 202);
     assert_eq!(w.count("SELECT count(*) FROM follows").await, 0);
 }
@@ -227,7 +226,7 @@ async fn notes_arrive_change_and_go() {
         "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [w.ana],
         "tag": [{ "type": "Hashtag", "name": "#Rust" }, { "type": "Mention", "href": w.ana, "name": "@ana" }],
     });
-    let create = w.activity("Create", "notes/1/activity", note.clone()).await;
+    let create = w.activity("Create", "notes/1/activity", note.clone());
     assert_eq!(w.deliver(create).await.0, 202);
     let stored = w.scalar(&format!("SELECT content_html FROM thoughts WHERE ap_id = '{note_id}'")).await.unwrap();
     assert_eq!(stored, "<p>I think <strong>yes</strong> <a href=\"x\" rel=\"nofollow noopener noreferrer\">#Rust</a></p>");
@@ -237,20 +236,20 @@ async fn notes_arrive_change_and_go() {
 
     let mut edited = note.clone();
     edited["content"] = json!("<p>I think no</p>");
-    assert_eq!(w.deliver(w.activity("Update", "updates/1", edited).await).await.0, 202);
+    assert_eq!(w.deliver(w.activity("Update", "updates/1", edited)).await.0, 202);
     assert_eq!(w.scalar(&format!("SELECT content FROM thoughts WHERE ap_id = '{note_id}'")).await.as_deref(), Some("I think no"));
 
-    assert_eq!(w.deliver(w.activity("Delete", "deletes/1", json!({ "id": note_id, "type": "Tombstone" })).await).await.0, 202);
+    assert_eq!(w.deliver(w.activity("Delete", "deletes/1", json!({ "id": note_id, "type": "Tombstone" }))).await.0, 202);
     assert_eq!(w.count(&format!("SELECT count(*) FROM thoughts WHERE ap_id = '{note_id}' AND deleted_at IS NOT NULL")).await, 1);
 
     // A note that concerns nobody here is not kept; one claiming another author is refused.
     let stray = json!({ "id": w.remote.id("notes/2"), "type": "Note", "attributedTo": w.remote.actor_id(), "content": "<p>hi</p>",
                         "to": ["https://www.w3.org/ns/activitystreams#Public"] });
-    assert_eq!(w.deliver(w.activity("Create", "notes/2/activity", stray).await).await.0, 202);
+    assert_eq!(w.deliver(w.activity("Create", "notes/2/activity", stray)).await.0, 202);
     assert_eq!(w.count(&format!("SELECT count(*) FROM thoughts WHERE ap_id = '{}'", w.remote.id("notes/2"))).await, 0);
     let forged = json!({ "id": w.remote.id("notes/3"), "type": "Note", "attributedTo": "http://elsewhere.test/users/x",
                          "content": "<p>hi</p>", "cc": [w.ana] });
-    assert_eq!(w.deliver(w.activity("Create", "notes/3/activity", forged).await).await.0, 403);
+    assert_eq!(w.deliver(w.activity("Create", "notes/3/activity", forged)).await.0, 403);
 }
 
 #[tokio::test]
@@ -260,23 +259,23 @@ async fn likes_and_boosts_come_and_go_with_their_undos() {
     let object = json!(format!("{}/thoughts/{thought}", w.ana));
     let count = |table: &'static str| format!("SELECT count(*) FROM {table}");
 
-    let like = w.activity("Like", "likes/1", object.clone()).await;
+    let like = w.activity("Like", "likes/1", object.clone());
     assert_eq!(w.deliver(like.clone()).await.0, 202);
     assert_eq!((w.count(&count("likes")).await, w.count("SELECT count(*) FROM notifications WHERE type = 'like'").await), (1, 1));
     // Undo naming the Like by id only.
-    assert_eq!(w.deliver(w.activity("Undo", "undos/like", like["id"].clone()).await).await.0, 202);
+    assert_eq!(w.deliver(w.activity("Undo", "undos/like", like["id"].clone())).await.0, 202);
     assert_eq!((w.count(&count("likes")).await, w.count("SELECT count(*) FROM notifications").await), (0, 0));
 
-    let announce = w.activity("Announce", "announces/1", object).await;
+    let announce = w.activity("Announce", "announces/1", object);
     assert_eq!(w.deliver(announce.clone()).await.0, 202);
     assert_eq!(w.count(&count("boosts")).await, 1);
-    assert_eq!(w.deliver(w.activity("Undo", "undos/announce", announce).await).await.0, 202);
+    assert_eq!(w.deliver(w.activity("Undo", "undos/announce", announce)).await.0, 202);
     assert_eq!(w.count(&count("boosts")).await, 0);
 
     // A like of a thought she may not see does nothing.
     let private = w.app.post_form("/api/thoughts/post", &[("content", "secret"), ("visibility", "private")], Some(&w.ana_session)).await;
     let private: String = private.json().await.unwrap();
-    let hidden = w.activity("Like", "likes/2", json!(format!("{}/thoughts/{private}", w.ana))).await;
+    let hidden = w.activity("Like", "likes/2", json!(format!("{}/thoughts/{private}", w.ana)));
     assert_eq!(w.deliver(hidden).await.0, 202);
     assert_eq!(w.count(&count("likes")).await, 0);
 }
@@ -285,31 +284,54 @@ async fn likes_and_boosts_come_and_go_with_their_undos() {
 async fn actors_update_and_delete_only_themselves_and_blocks_come_and_go() {
     let w = world().await;
     let thought = w.post_thought("hello").await;
-    assert_eq!(w.deliver(w.activity("Like", "likes/1", json!(format!("{}/thoughts/{thought}", w.ana))).await).await.0, 202);
+    assert_eq!(w.deliver(w.activity("Like", "likes/1", json!(format!("{}/thoughts/{thought}", w.ana)))).await.0, 202);
 
     let mut person = json!({ "id": w.remote.actor_id(), "type": "Person", "preferredUsername": "mia", "name": "Mia Renamed",
                              "inbox": w.remote.id("inbox"), "publicKey": { "id": format!("{}#main-key", w.remote.actor_id()),
-                             "owner": w.remote.actor_id(), "publicKeyPem": w.remote.public_pem } });
-    assert_eq!(w.deliver(w.activity("Update", "updates/1", person.clone()).await).await.0, 202);
+                             "owner": w.remote.actor_id(), "publicKeyPem": w.remote.keys.lock().unwrap().1.clone() } });
+    assert_eq!(w.deliver(w.activity("Update", "updates/1", person.clone())).await.0, 202);
     assert_eq!(w.scalar("SELECT display_name FROM users WHERE is_remote").await.as_deref(), Some("Mia Renamed"));
     person["id"] = json!(format!("{}/users/someone-else", w.remote.url));
-    assert_eq!(w.deliver(w.activity("Update", "updates/2", person).await).await.0, 403);
+    assert_eq!(w.deliver(w.activity("Update", "updates/2", person)).await.0, 403);
 
-    let block = w.activity("Block", "blocks/1", json!(w.ana)).await;
+    let block = w.activity("Block", "blocks/1", json!(w.ana));
     assert_eq!(w.deliver(block.clone()).await.0, 202);
     assert_eq!(w.count("SELECT count(*) FROM blocks").await, 1);
-    assert_eq!(w.deliver(w.activity("Undo", "undos/block", block).await).await.0, 202);
+    assert_eq!(w.deliver(w.activity("Undo", "undos/block", block)).await.0, 202);
     assert_eq!(w.count("SELECT count(*) FROM blocks").await, 0);
 
-    assert_eq!(w.deliver(w.activity("Delete", "deletes/me", json!(w.remote.actor_id())).await).await.0, 202);
+    assert_eq!(w.deliver(w.activity("Delete", "deletes/me", json!(w.remote.actor_id()))).await.0, 202);
     assert_eq!(w.count("SELECT count(*) FROM users WHERE is_remote").await, 0);
     assert_eq!(w.count("SELECT count(*) FROM likes").await, 0, "her likes went with her");
 }
 
 #[tokio::test]
+async fn a_rotated_key_is_fetched_again_and_a_forged_one_still_fails() {
+    let w = world().await;
+    let first = w.post_thought("one").await;
+    let second = w.post_thought("two").await;
+    let like = |id: &str, thought: &str| w.activity("Like", id, json!(format!("{}/thoughts/{thought}", w.ana)));
+    assert_eq!(w.deliver(like("likes/1", &first)).await.0, 202, "the key is fetched and cached");
+
+    // Mia's server rotates her key: the cached one no longer verifies, so it is fetched again.
+    let fresh = keys::generate().await.unwrap();
+    *w.remote.keys.lock().unwrap() = (fresh.private_pem, fresh.public_pem.clone());
+    assert_eq!(w.deliver(like("likes/2", &second)).await.0, 202);
+    assert_eq!(w.count("SELECT count(*) FROM likes").await, 2);
+    assert_eq!(w.scalar("SELECT public_key_pem FROM remote_actors").await, Some(fresh.public_pem));
+
+    // Signed with a key her server does not publish: refused even after fetching again.
+    let stolen = keys::generate().await.unwrap();
+    let published = w.remote.keys.lock().unwrap().1.clone();
+    *w.remote.keys.lock().unwrap() = (stolen.private_pem, published);
+    let (status, body) = w.deliver(like("likes/3", &first)).await;
+    assert_eq!((status, body.as_str()), (401, "signature: the signature does not verify"));
+}
+
+#[tokio::test]
 async fn bad_deliveries_get_clear_refusals() {
     let w = world().await;
-    let like = w.activity("Like", "likes/x", json!(w.ana)).await;
+    let like = w.activity("Like", "likes/x", json!(w.ana));
 
     let unsigned = reqwest::Client::new().post(&w.inbox).body(like.to_string()).send().await.unwrap();
     assert_eq!(unsigned.status(), 401);
@@ -329,7 +351,7 @@ async fn bad_deliveries_get_clear_refusals() {
     elsewhere["id"] = json!("http://elsewhere.test/activities/1");
     assert_eq!(w.deliver(elsewhere).await.0, 403, "an activity id on another server");
 
-    assert_eq!(w.deliver(w.activity("Arrive", "arrivals/1", json!(w.ana)).await).await.0, 202, "unknown types are accepted");
+    assert_eq!(w.deliver(w.activity("Arrive", "arrivals/1", json!(w.ana))).await.0, 202, "unknown types are accepted");
     assert_eq!(w.count("SELECT count(*) FROM likes").await, 0);
 
     // Our database away: 5xx, so that the sender tries again later. (A second server over
@@ -344,6 +366,6 @@ async fn bad_deliveries_get_clear_refusals() {
         axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
     });
     pool.close().await;
-    let (status, body) = w.remote.send(&format!("http://{addr}/inbox"), &w.activity("Like", "likes/later", json!(w.ana)).await).await;
+    let (status, body) = w.remote.send(&format!("http://{addr}/inbox"), &w.activity("Like", "likes/later", json!(w.ana))).await;
     assert_eq!((status, body.as_str()), (500, "internal error; try again later"));
 }
