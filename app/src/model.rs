@@ -15,6 +15,7 @@ pub struct ThoughtView {
     /// are plain text, linked on output).
     pub content_html: Option<String>,
     pub created_at: DateTime<Utc>,
+    pub author_id: Uuid,
     pub author_username: String,
     pub author_display_name: Option<String>,
     pub author_avatar_url: Option<String>,
@@ -204,6 +205,26 @@ impl Profile {
     pub fn name(&self) -> &str {
         shown_name(&self.display_name, &self.username)
     }
+}
+
+/// An API key as its owner sees it in settings (never the key itself, which is shown once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct ApiKeyView {
+    pub id: Uuid,
+    pub name: String,
+    pub scopes: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// The app that obtained it through OAuth, if one did.
+    pub app_name: Option<String>,
+}
+
+/// A key just made: listed, plus its secret, to copy now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewApiKey {
+    pub key: ApiKeyView,
+    pub secret: String,
 }
 
 /// What the settings page edits.

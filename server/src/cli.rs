@@ -20,9 +20,25 @@ pub enum Command {
     User(UserCommand),
     /// Fill an empty database with a realistic graph for benchmarks (see docs/measurements.md).
     Seed(crate::seed::SeedOptions),
+    /// Manage API keys for the client API.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
     /// Inspect federation deliveries that failed for good (the dead letters).
     #[command(subcommand, name = "dead-letters")]
     DeadLetters(DeadLetterCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Make a key for a local user (all scopes) and print it; it is not shown again.
+    Create {
+        /// The username (with or without the leading @).
+        #[arg(long)]
+        user: String,
+        /// What the key is for (at most 50 characters).
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

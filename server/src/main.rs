@@ -27,6 +27,7 @@ fn main() -> ExitCode {
             Command::Migrate => server::migrate(config).await,
             Command::User(command) => server::operator::user(config, command).await,
             Command::Seed(options) => server::seed(config, options).await,
+            Command::ApiKey(command) => server::operator::api_key(config, command).await,
             Command::DeadLetters(command) => server::operator::dead_letters(config, command).await,
         }
     });

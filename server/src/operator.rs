@@ -7,6 +7,7 @@ use anyhow::{anyhow, bail};
 use app::{
     backend::{
         accounts::{self, SignUp},
+        api_keys,
         federation::delivery,
         Backend,
     },
@@ -14,10 +15,35 @@ use app::{
 };
 
 use crate::{
-    cli::{DeadLetterCommand, UserCommand},
+    cli::{ApiKeyCommand, DeadLetterCommand, UserCommand},
     config::Config,
     database::Database,
 };
+
+pub async fn api_key(config: Config, command: ApiKeyCommand) -> anyhow::Result<()> {
+    let database = Database::open_for_command(&config).await?;
+    let result = async {
+        match command {
+            ApiKeyCommand::Create { user, name } => {
+                let user_id = accounts::local_user_id(&database.pool, &user).await.map_err(|error| match error {
+                    AppError::NotFound => anyhow!("there is no local user @{}", user.trim_start_matches('@')),
+                    other => explain(other),
+                })?;
+                let scopes = api_keys::Scopes::parse(api_keys::ALL_SCOPES).map_err(explain)?;
+                let (key, secret) = api_keys::create(&database.pool, user_id, &name, &scopes, None).await.map_err(|error| match error {
+                    AppError::Invalid(errors) => anyhow!("--name: {}", errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ")),
+                    other => explain(other),
+                })?;
+                eprintln!("created key {:?} for @{} ({}); it is shown only now:", key.name, user.trim_start_matches('@'), key.scopes);
+                println!("{secret}");
+            }
+        }
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    database.close().await;
+    result
+}
 
 pub async fn dead_letters(config: Config, command: DeadLetterCommand) -> anyhow::Result<()> {
     match &command {

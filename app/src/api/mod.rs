@@ -2,6 +2,7 @@
 //! Each one reads its request context, then delegates to `backend`, which owns the rules.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod notifications;
 pub mod profiles;
 pub mod timeline;

@@ -2,6 +2,7 @@
 //! API and the federation inbox all call these; none of them writes SQL of its own.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod blocks;
 pub mod custom_css;
 pub mod db;
@@ -15,6 +16,7 @@ pub mod profiles;
 pub mod reactions;
 pub mod request;
 pub mod search;
+pub mod secrets;
 pub mod sessions;
 pub mod thoughts;
 pub mod timeline;

@@ -289,3 +289,44 @@ pub async fn set_top_friends(pool: &PgPool, user_id: Uuid, usernames: &[String])
     transaction.commit().await?;
     Ok(())
 }
+
+/// A person as the client API describes them (Mastodon's Account).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountSummary {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_url: Option<String>,
+    pub header_url: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub is_remote: bool,
+    pub ap_id: Option<String>,
+    pub profile_url: Option<String>,
+    pub thought_count: i64,
+    pub follower_count: i64,
+    pub following_count: i64,
+    pub last_thought_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The account `id` (local or remote), with its counts; `NotFound` for unknown ids.
+pub async fn account(pool: &PgPool, id: Uuid) -> Result<AccountSummary, AppError> {
+    accounts(pool, &[id]).await?.pop().ok_or(AppError::NotFound)
+}
+
+/// Several accounts at once (the authors of a page of statuses), in no particular order.
+pub async fn accounts(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<AccountSummary>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.username, u.display_name, u.bio, u.avatar_url, u.header_url, u.created_at, u.is_remote, u.ap_id,
+                r.profile_url,
+                coalesce(r.post_count, (SELECT count(*) FROM thoughts t WHERE t.user_id = u.id AND t.deleted_at IS NULL)) AS thought_count,
+                coalesce(r.follower_count, (SELECT count(*) FROM follows f WHERE f.following_id = u.id AND f.state = 'accepted')) AS follower_count,
+                coalesce(r.following_count, (SELECT count(*) FROM follows f WHERE f.follower_id = u.id AND f.state = 'accepted')) AS following_count,
+                (SELECT max(t.created_at) FROM thoughts t WHERE t.user_id = u.id AND t.deleted_at IS NULL) AS last_thought_at
+           FROM users u LEFT JOIN remote_actors r ON r.user_id = u.id
+          WHERE u.id = ANY($1)",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?)
+}

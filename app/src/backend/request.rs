@@ -49,6 +49,20 @@ pub fn client_address() -> Option<IpAddr> {
 }
 
 /// Adds a `Set-Cookie` header to the response being built.
+/// The value of cookie `name` in the request, if any.
+pub fn cookie(name: &str) -> Option<String> {
+    let parts = parts()?;
+    parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
 pub fn set_cookie(value: &str) {
     if let (Some(response), Ok(value)) =
         (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(value))

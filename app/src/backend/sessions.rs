@@ -2,12 +2,11 @@
 //! database holds its SHA-256, the user and the expiry, so every server process behind a load
 //! balancer sees the same sessions, and logging out anywhere takes effect everywhere.
 
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{Duration, Utc};
-use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::secrets;
 use crate::{error::AppError, model::Viewer};
 
 pub const COOKIE_NAME: &str = "ts_session";
@@ -16,30 +15,16 @@ const LIFETIME: Duration = Duration::days(30);
 /// The expiry is pushed back at most this often, to spare a write per request.
 const REFRESH_AFTER: Duration = Duration::hours(1);
 
-/// A new random session token (256 bits).
-fn new_token() -> Result<String, AppError> {
-    let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes).map_err(|error| {
-        tracing::error!(%error, "gathering randomness failed");
-        AppError::Internal
-    })?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
-}
-
-fn token_hash(token: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
-}
-
 /// Opens a session for `user_id` and returns its token (for the cookie); the user's
 /// expired sessions are cleared on the way.
 pub async fn start(db: &mut PgConnection, user_id: Uuid) -> Result<String, AppError> {
-    let token = new_token()?;
+    let token = secrets::random_token()?;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= now()")
         .bind(user_id)
         .execute(&mut *db)
         .await?;
     sqlx::query("INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
-        .bind(token_hash(&token))
+        .bind(secrets::hash(&token))
         .bind(user_id)
         .bind(Utc::now() + LIFETIME)
         .execute(&mut *db)
@@ -49,7 +34,7 @@ pub async fn start(db: &mut PgConnection, user_id: Uuid) -> Result<String, AppEr
 
 /// The user a token belongs to, if the session is open; keeps an active session alive.
 pub async fn viewer(pool: &PgPool, token: &str) -> Result<Option<Viewer>, AppError> {
-    let hash = token_hash(token);
+    let hash = secrets::hash(token);
     let row: Option<(Uuid, String, Option<String>, bool, chrono::DateTime<Utc>, i64)> = sqlx::query_as(
         "SELECT u.id, u.username, u.display_name, u.is_admin, s.last_seen_at,
                 (SELECT count(*) FROM notifications n WHERE n.user_id = u.id AND NOT n.read) AS unread
@@ -72,7 +57,7 @@ pub async fn viewer(pool: &PgPool, token: &str) -> Result<Option<Viewer>, AppErr
 
 /// Ends one session.
 pub async fn end(pool: &PgPool, token: &str) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash(token)).execute(pool).await?;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(secrets::hash(token)).execute(pool).await?;
     Ok(())
 }
 
@@ -132,10 +117,10 @@ mod tests {
 
     #[test]
     fn tokens_are_random_and_stored_only_hashed() {
-        let (a, b) = (new_token().unwrap(), new_token().unwrap());
+        let (a, b) = (secrets::random_token().unwrap(), secrets::random_token().unwrap());
         assert_ne!(a, b);
         assert_eq!(a.len(), 43, "32 bytes, base64url");
-        assert_ne!(token_hash(&a), a);
-        assert_eq!(token_hash(&a), token_hash(&a));
+        assert_ne!(secrets::hash(&a), a);
+        assert_eq!(secrets::hash(&a), secrets::hash(&a));
     }
 }

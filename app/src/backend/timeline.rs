@@ -17,7 +17,7 @@ pub const PAGE_SIZE: i64 = 20;
 /// `$1` is the viewer.
 pub(crate) const THOUGHT_COLUMNS: &str = "t.id, t.content, t.content_html, t.created_at, t.visibility, t.reply_to,
        (t.deleted_at IS NOT NULL) AS deleted,
-       u.username AS author_username, u.display_name AS author_display_name, u.avatar_url AS author_avatar_url,
+       t.user_id AS author_id, u.username AS author_username, u.display_name AS author_display_name, u.avatar_url AS author_avatar_url,
        (SELECT count(*) FROM thoughts r WHERE r.reply_to = t.id AND r.deleted_at IS NULL) AS reply_count,
        (t.user_id = $1::uuid) IS TRUE AS by_viewer,
        (SELECT count(*) FROM likes l WHERE l.thought_id = t.id) AS like_count,
@@ -158,6 +158,21 @@ pub async fn page(
 
 /// The thought `id` by `author` with its ancestors and replies, as `viewer` may see them.
 /// `NotFound` when it does not exist or may not be seen; `Gone` when it was deleted.
+/// One thought, if `viewer` may see it (`NotFound` otherwise, hiding that it exists).
+pub async fn one(pool: &PgPool, viewer: Option<Uuid>, id: Uuid) -> Result<ThoughtView, AppError> {
+    sqlx::query_as(&format!(
+        "SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF}
+           FROM thoughts t JOIN users u ON u.id = t.user_id
+          WHERE t.id = $2 AND {}",
+        visible_to("t", "$1::uuid")
+    ))
+    .bind(viewer)
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)
+}
+
 pub async fn thread(
     pool: &PgPool,
     public_url: &str,

@@ -5,6 +5,7 @@ use leptos_router::components::Redirect;
 use crate::{
     api::{
         accounts::LogOutEverywhere,
+        api_keys::{list_api_keys, CreateApiKey, RevokeApiKey},
         profiles::{get_profile, get_profile_settings, preview_custom_css, SetTopFriends, UpdateCustomCss, UpdateProfile},
     },
     components::{
@@ -43,6 +44,7 @@ fn SettingsForms(settings: ProfileSettings) -> impl IntoView {
             <ProfileForm settings=settings.clone()/>
             <CssForm settings=settings.clone()/>
             <TopFriendsForm settings/>
+            <ApiKeys/>
             <SessionsForm/>
         </div>
     }
@@ -209,6 +211,65 @@ fn TopFriendsForm(settings: ProfileSettings) -> impl IntoView {
                 <button type="submit" class="button" disabled=move || action.pending().get()>"Save Top Friends"</button>
                 {saved_note(move || matches!(action.value().get(), Some(Ok(_))))}
             </ActionForm>
+        </section>
+    }
+}
+
+/// API keys for apps, bots and scripts (the Mastodon client API): make one (shown once),
+/// see when each was last used, revoke.
+#[component]
+fn ApiKeys() -> impl IntoView {
+    let create = ServerAction::<CreateApiKey>::new();
+    let revoke = ServerAction::<RevokeApiKey>::new();
+    let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
+    let error = Signal::derive(move || create.value().get().and_then(Result::err));
+    let when = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
+    view! {
+        <section class="card" aria-labelledby="api-keys-heading">
+            <h2 id="api-keys-heading">"API keys"</h2>
+            <p>"Use Thoughtspace from a Mastodon app, a bot or a script: send a key as "
+               <code>"Authorization: Bearer …"</code>" to "<code>"/api/v1/"</code>"."</p>
+            <ActionForm action=create>
+                <FormError error/>
+                <TextField name="name" label="Name" error maxlength=50 hint="What will use it, e.g. “my bot”."/>
+                <button type="submit" class="button">"Create key"</button>
+            </ActionForm>
+            <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let (list, from_form) = keys.await.unwrap_or_default();
+                    let fresh = create.value().get().and_then(Result::ok).map(|made| made.secret).or(from_form);
+                    view! {
+                        {fresh.map(|secret| view! {
+                            <div class="new-key" role="status">
+                                <p>"Your new key. Copy it now: it is not shown again."</p>
+                                <code class="secret">{secret}</code>
+                            </div>
+                        })}
+                        {if list.is_empty() {
+                            view! { <p class="empty">"No keys yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="api-keys">
+                                    {list.into_iter().map(|key| {
+                                        let used = key.last_used_at.map_or_else(|| "never used".to_owned(), |at| format!("last used {}", when(at)));
+                                        let label = key.app_name.clone().map_or(key.name.clone(), |app| format!("{} (app: {app})", key.name));
+                                        view! {
+                                            <li>
+                                                <strong>{label}</strong>
+                                                <span class="meta">{format!(" · {} · made {} · {used}", key.scopes, when(key.created_at))}</span>
+                                                <ActionForm action=revoke attr:class="inline-form">
+                                                    <input type="hidden" name="id" value=key.id.to_string()/>
+                                                    <button type="submit" class="link-button danger">"Revoke"</button>
+                                                </ActionForm>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
+                    }
+                })}
+            </Suspense>
         </section>
     }
 }

@@ -1,7 +1,8 @@
 //! The HTTP surface: the Leptos app (pages and server functions), the built assets, the
-//! profile stylesheets, and the ActivityPub routes beside them (the client API comes later).
+//! profile stylesheets, the ActivityPub routes and the Mastodon-compatible client API.
 
 pub mod activitypub;
+pub mod mastodon;
 mod profiles;
 pub mod security;
 
@@ -58,6 +59,7 @@ pub fn router(backend: Backend, options: LeptosOptions) -> Router {
     let negotiating = backend.clone();
     router
         .merge(activitypub::routes(backend.clone()))
+        .merge(mastodon::routes(backend.clone()))
         .route("/{handle}/style.css", get(profiles::stylesheet).with_state(backend))
         .layer(middleware::from_fn(move |request, next| {
             activitypub::negotiate_profile_urls(negotiating.clone(), request, next)

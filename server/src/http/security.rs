@@ -17,6 +17,10 @@ pub async fn refuse_cross_site_writes(public_url: String, request: Request, next
     if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(request).await;
     }
+    // The client API authenticates with bearer keys only, never cookies: nothing ambient to forge.
+    if is_client_api(request.uri().path()) {
+        return next.run(request).await;
+    }
     let headers = request.headers();
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let verdict = match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
@@ -34,6 +38,11 @@ pub async fn refuse_cross_site_writes(public_url: String, request: Request, next
             (StatusCode::FORBIDDEN, format!("Cross-site request refused: {reason}.\n")).into_response()
         }
     }
+}
+
+/// The Mastodon-compatible client API's paths.
+pub fn is_client_api(path: &str) -> bool {
+    path.starts_with("/api/v1/") || path.starts_with("/api/v2/") || matches!(path, "/oauth/token" | "/oauth/revoke")
 }
 
 /// Whether an `Origin` (scheme://host[:port]) names the same host and port as a `Host` header.

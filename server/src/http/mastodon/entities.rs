@@ -1,0 +1,132 @@
+//! Mastodon's entities (Account, Status, …) built from the app's own data. Ids are the
+//! app's UUIDs, as strings (clients treat ids as opaque, as with GoToSocial's ULIDs).
+
+use std::collections::HashMap;
+
+use app::{
+    backend::{
+        federation::{urls::Urls, vocab},
+        profiles::{self, AccountSummary},
+        Backend,
+    },
+    model::ThoughtView,
+};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::ApiResult;
+
+fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+pub fn account(backend: &Backend, account: &AccountSummary) -> Value {
+    let urls = Urls::new(&backend.public_url);
+    let (acct, uri, url) = if account.is_remote {
+        let uri = account.ap_id.clone().unwrap_or_default();
+        (account.username.clone(), uri.clone(), account.profile_url.clone().unwrap_or(uri))
+    } else {
+        (account.username.clone(), urls.actor(&account.username), urls.profile_page(&account.username))
+    };
+    let username = account.username.split('@').next().unwrap_or_default();
+    let avatar = account.avatar_url.clone().unwrap_or_else(|| format!("{}/favicon.svg", backend.public_url));
+    let header = account.header_url.clone().unwrap_or_default();
+    json!({
+        "id": account.id.to_string(),
+        "username": username,
+        "acct": acct,
+        "display_name": account.display_name.clone().unwrap_or_default(),
+        "locked": false,
+        "bot": false,
+        "discoverable": true,
+        "group": false,
+        "created_at": timestamp(account.created_at),
+        "note": account.bio.as_deref().map(vocab::plain_html).unwrap_or_default(),
+        "url": url,
+        "uri": uri,
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": header,
+        "header_static": header,
+        "followers_count": account.follower_count,
+        "following_count": account.following_count,
+        "statuses_count": account.thought_count,
+        "last_status_at": account.last_thought_at.map(|at| at.date_naive().to_string()),
+        "emojis": [],
+        "fields": [],
+    })
+}
+
+/// The accounts of `ids`, by id, as entities.
+pub async fn accounts(backend: &Backend, ids: impl IntoIterator<Item = Uuid>) -> ApiResult<HashMap<Uuid, Value>> {
+    let mut ids: Vec<Uuid> = ids.into_iter().collect();
+    ids.sort();
+    ids.dedup();
+    Ok(profiles::accounts(&backend.pool, &ids).await?.iter().map(|summary| (summary.id, account(backend, summary))).collect())
+}
+
+pub fn status(backend: &Backend, thought: &ThoughtView, author: &Value) -> Value {
+    let urls = Urls::new(&backend.public_url);
+    let remote = thought.author_username.contains('@');
+    let (uri, url) = if remote {
+        let page = format!("{}{}", backend.public_url, thought.href());
+        (page.clone(), page)
+    } else {
+        (urls.note(&thought.author_username, thought.id), urls.thought_page(&thought.author_username, thought.id))
+    };
+    let content = match &thought.content_html {
+        Some(html) => html.clone(),
+        None => vocab::thought_html(urls, &thought.content, &[]),
+    };
+    let visibility = match thought.visibility.as_str() {
+        "private" => "direct",
+        "followers" => "private",
+        other => other,
+    };
+    let tags: Vec<Value> = app::text::tags(&thought.content)
+        .into_iter()
+        .map(|tag| json!({ "name": tag, "url": urls.tag_page(&tag) }))
+        .collect();
+    json!({
+        "id": thought.id.to_string(),
+        "uri": uri,
+        "url": url,
+        "created_at": timestamp(thought.created_at),
+        "account": author,
+        "content": content,
+        "text": thought.content,
+        "visibility": visibility,
+        "sensitive": false,
+        "spoiler_text": "",
+        "media_attachments": [],
+        "application": null,
+        "mentions": [],
+        "tags": tags,
+        "emojis": [],
+        "reblogs_count": thought.boost_count,
+        "favourites_count": thought.like_count,
+        "replies_count": thought.reply_count,
+        "favourited": thought.liked,
+        "reblogged": thought.boosted,
+        "muted": false,
+        "bookmarked": false,
+        "pinned": false,
+        "reblog": null,
+        "in_reply_to_id": thought.reply_to.map(|id| id.to_string()),
+        "in_reply_to_account_id": null,
+        "language": null,
+        "poll": null,
+        "card": null,
+        "edited_at": null,
+    })
+}
+
+/// A page of thoughts as statuses (their authors fetched at once).
+pub async fn statuses(backend: &Backend, thoughts: &[ThoughtView]) -> ApiResult<Vec<Value>> {
+    let authors = accounts(backend, thoughts.iter().map(|t| t.author_id)).await?;
+    Ok(thoughts
+        .iter()
+        .filter(|thought| !thought.deleted && !thought.author_username.is_empty())
+        .map(|thought| status(backend, thought, authors.get(&thought.author_id).unwrap_or(&Value::Null)))
+        .collect())
+}

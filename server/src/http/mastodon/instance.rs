@@ -1,0 +1,75 @@
+//! `GET /api/v1/instance` and `/api/v2/instance`: what the server is, for apps to show.
+
+use app::{
+    backend::{federation::urls::Urls, Backend},
+    text::MAX_THOUGHT_CHARS,
+};
+use axum::{extract::State, routing::get, Json, Router};
+use serde_json::{json, Value};
+
+use super::ApiResult;
+
+pub fn routes() -> Router<Backend> {
+    Router::new().route("/api/v1/instance", get(v1)).route("/api/v2/instance", get(v2))
+}
+
+async fn counts(backend: &Backend) -> ApiResult<(i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT (SELECT count(*) FROM users WHERE NOT is_remote),
+                (SELECT count(*) FROM thoughts t JOIN users u ON u.id = t.user_id WHERE NOT u.is_remote AND t.deleted_at IS NULL)",
+    )
+    .fetch_one(&backend.pool)
+    .await
+    .map_err(app::error::AppError::from)?)
+}
+
+fn configuration() -> Value {
+    json!({
+        "statuses": { "max_characters": MAX_THOUGHT_CHARS, "max_media_attachments": 0, "characters_reserved_per_url": 23 },
+        "accounts": { "max_featured_tags": 0 },
+        "media_attachments": { "supported_mime_types": [], "image_size_limit": 0, "video_size_limit": 0 },
+        "polls": { "max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0 },
+    })
+}
+
+async fn v1(State(backend): State<Backend>) -> ApiResult<Json<Value>> {
+    let (users, statuses) = counts(&backend).await?;
+    let host = Urls::new(&backend.public_url).host().to_owned();
+    Ok(Json(json!({
+        "uri": host,
+        "title": "Thoughtspace",
+        "short_description": "Short thoughts, Top Friends and your own profile CSS.",
+        "description": "A MySpace-flavoured social network of the fediverse.",
+        "email": "",
+        "version": format!("4.2.0 (compatible; Thoughtspace {})", env!("CARGO_PKG_VERSION")),
+        "urls": {},
+        "stats": { "user_count": users, "status_count": statuses, "domain_count": 0 },
+        "thumbnail": null,
+        "languages": ["en"],
+        "registrations": true,
+        "approval_required": false,
+        "invites_enabled": false,
+        "configuration": configuration(),
+        "contact_account": null,
+        "rules": [],
+    })))
+}
+
+async fn v2(State(backend): State<Backend>) -> ApiResult<Json<Value>> {
+    let (users, _) = counts(&backend).await?;
+    let host = Urls::new(&backend.public_url).host().to_owned();
+    Ok(Json(json!({
+        "domain": host,
+        "title": "Thoughtspace",
+        "version": format!("4.2.0 (compatible; Thoughtspace {})", env!("CARGO_PKG_VERSION")),
+        "source_url": "",
+        "description": "A MySpace-flavoured social network of the fediverse.",
+        "usage": { "users": { "active_month": users } },
+        "thumbnail": { "url": format!("{}/favicon.svg", backend.public_url) },
+        "languages": ["en"],
+        "configuration": configuration(),
+        "registrations": { "enabled": true, "approval_required": false, "message": null },
+        "contact": { "email": "", "account": null },
+        "rules": [],
+    })))
+}

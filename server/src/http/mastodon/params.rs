@@ -1,0 +1,90 @@
+//! Request parameters as Mastodon clients send them: in the query string, a form body, or a
+//! JSON body (libraries differ). Unknown parameters are ignored; a value of the wrong type
+//! is a 422 naming the parameter.
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, Request},
+    http::{header, StatusCode},
+};
+use serde_json::Value;
+
+use super::ApiError;
+
+#[derive(Debug, Default)]
+pub struct Params(Vec<(String, Value)>);
+
+impl<S: Send + Sync> FromRequest<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let mut pairs: Vec<(String, Value)> = request
+            .uri()
+            .query()
+            .map(|query| url::form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))).collect())
+            .unwrap_or_default();
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("application/json"));
+        let body = Bytes::from_request(request, state).await.map_err(|rejection| {
+            ApiError::new(rejection.status(), rejection.body_text())
+        })?;
+        if !body.is_empty() {
+            if is_json {
+                match serde_json::from_slice::<Value>(&body) {
+                    Ok(Value::Object(map)) => pairs.extend(map),
+                    _ => return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "Validation failed: the body is not a JSON object")),
+                }
+            } else {
+                pairs.extend(url::form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))));
+            }
+        }
+        Ok(Params(pairs))
+    }
+}
+
+impl Params {
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.0.iter().rev().find(|(key, _)| key == name).map(|(_, value)| value).filter(|value| !value.is_null())
+    }
+
+    /// A text parameter (numbers are taken as their text).
+    pub fn text(&self, name: &str) -> Result<Option<String>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(Value::Number(number)) => Ok(Some(number.to_string())),
+            Some(_) => Err(ApiError::invalid(name, "must be a string")),
+        }
+    }
+
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(value)) => Ok(Some(*value)),
+            Some(Value::String(text)) => match text.as_str() {
+                "true" | "1" | "on" => Ok(Some(true)),
+                "false" | "0" | "off" | "" => Ok(Some(false)),
+                _ => Err(ApiError::invalid(name, "must be true or false")),
+            },
+            Some(_) => Err(ApiError::invalid(name, "must be true or false")),
+        }
+    }
+
+    pub fn integer(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Number(number)) => number.as_i64().map(Some).ok_or_else(|| ApiError::invalid(name, "must be a whole number")),
+            Some(Value::String(text)) if text.is_empty() => Ok(None),
+            Some(Value::String(text)) => text.parse().map(Some).map_err(|_| ApiError::invalid(name, "must be a whole number")),
+            Some(_) => Err(ApiError::invalid(name, "must be a whole number")),
+        }
+    }
+
+    /// Mastodon's page size: `limit`, default `default`, at most `max`.
+    pub fn limit(&self, default: i64, max: i64) -> Result<i64, ApiError> {
+        Ok(self.integer("limit")?.unwrap_or(default).clamp(1, max))
+    }
+}

@@ -1,0 +1,205 @@
+//! The Mastodon-compatible client API against real PostgreSQL: API keys (settings and CLI),
+//! bearer authentication and scopes, statuses, timelines with Link paging, errors and limits.
+
+mod support;
+
+use app::backend::api_keys::{self, Scopes};
+use serde_json::{json, Value};
+use support::TestApp;
+
+/// Makes a key through the settings' server function; returns the secret.
+async fn key_for(app: &TestApp, session: &str, name: &str) -> String {
+    let response = app.post_form("/api/api_keys/create", &[("name", name)], Some(session)).await;
+    assert_eq!(response.status(), 200);
+    let made: Value = response.json().await.unwrap();
+    made["secret"].as_str().unwrap().to_owned()
+}
+
+fn bearer(app: &TestApp, method: reqwest::Method, path: &str, key: &str) -> reqwest::RequestBuilder {
+    app.http.request(method, format!("{}{path}", app.url)).bearer_auth(key)
+}
+
+async fn json(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn keys_are_made_shown_once_stored_hashed_used_and_revoked() {
+    let app = TestApp::spawn().await;
+    let session = app.sign_up("ana").await;
+    let secret = key_for(&app, &session, "my bot").await;
+    assert!(secret.starts_with("tsk_") && secret.len() >= 4 + 43, "{secret}");
+
+    let (status, me) = json(bearer(&app, reqwest::Method::GET, "/api/v1/accounts/verify_credentials", &secret).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!((me["username"].as_str(), me["acct"].as_str()), (Some("ana"), Some("ana")));
+
+    // Listed with its use, never with the secret; only a hash is stored.
+    let listed = app.get_as(&session, "/api/api_keys/list").await.text().await.unwrap();
+    assert!(listed.contains("my bot") && !listed.contains(&secret), "{listed}");
+    let stored: (String, bool) = sqlx::query_as("SELECT key_hash, last_used_at IS NOT NULL FROM api_keys").fetch_one(&app.db.pool).await.unwrap();
+    assert!(stored.0 != secret && !stored.0.contains(&secret[4..]) && stored.1);
+
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM api_keys").fetch_one(&app.db.pool).await.unwrap();
+    // Someone else cannot revoke it.
+    let bo = app.sign_up("bo").await;
+    assert_eq!(app.post_form("/api/api_keys/revoke", &[("id", &id.to_string())], Some(&bo)).await.status(), 404);
+    assert_eq!(app.post_form("/api/api_keys/revoke", &[("id", &id.to_string())], Some(&session)).await.status(), 200);
+    let (status, body) = json(bearer(&app, reqwest::Method::GET, "/api/v1/accounts/verify_credentials", &secret).send().await.unwrap()).await;
+    assert_eq!((status, body), (401, json!({ "error": "The access token is invalid" })));
+
+    let refused = app.post_form("/api/api_keys/create", &[("name", &"x".repeat(51))], Some(&session)).await;
+    assert_eq!(refused.status(), 422);
+}
+
+#[tokio::test]
+async fn the_operator_makes_keys_from_the_command_line() {
+    let app = TestApp::spawn().await;
+    app.sign_up("ana").await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["api-key", "create", "--user", "@ana", "--name", "deploy script"])
+        .env("DATABASE_URL", app.db.url())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let secret = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let (status, me) = json(bearer(&app, reqwest::Method::GET, "/api/v1/accounts/verify_credentials", &secret).send().await.unwrap()).await;
+    assert_eq!((status, me["username"].as_str()), (200, Some("ana")));
+
+    let unknown = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["api-key", "create", "--user", "nobody", "--name", "x"])
+        .env("DATABASE_URL", app.db.url())
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("there is no local user @nobody"));
+}
+
+#[tokio::test]
+async fn keys_need_the_right_scope_and_malformed_or_missing_keys_are_refused() {
+    let app = TestApp::spawn().await;
+    app.sign_up("ana").await;
+    let ana: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users").fetch_one(&app.db.pool).await.unwrap();
+    let (_, read_only) = api_keys::create(&app.db.pool, ana, "reader", &Scopes::parse("read").unwrap(), None).await.unwrap();
+
+    let (status, body) = json(bearer(&app, reqwest::Method::POST, "/api/v1/statuses", &read_only).form(&[("status", "hi")]).send().await.unwrap()).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("This action is outside the authorized scopes")));
+    assert_eq!(bearer(&app, reqwest::Method::GET, "/api/v1/timelines/home", &read_only).send().await.unwrap().status(), 200);
+
+    for key in ["", "tsk_not-a-key", "garbage"] {
+        let (status, body) = json(bearer(&app, reqwest::Method::GET, "/api/v1/timelines/home", key).send().await.unwrap()).await;
+        assert_eq!((status, body["error"].is_string()), (401, true), "{key:?}");
+    }
+    let (status, _) = json(app.http.get(format!("{}/api/v1/timelines/home", app.url)).send().await.unwrap()).await;
+    assert_eq!(status, 401, "no key at all");
+    // Public endpoints answer visitors.
+    assert_eq!(app.get("/api/v1/timelines/public").await.status(), 200);
+    let (status, instance) = json(app.get("/api/v2/instance").await).await;
+    assert_eq!((status, instance["configuration"]["statuses"]["max_characters"].as_i64()), (200, Some(128)));
+}
+
+#[tokio::test]
+async fn statuses_are_posted_read_and_deleted_under_the_apps_rules() {
+    let app = TestApp::spawn().await;
+    let ana_session = app.sign_up("ana").await;
+    let bo_session = app.sign_up("bo").await;
+    let ana = key_for(&app, &ana_session, "ana's app").await;
+    let bo = key_for(&app, &bo_session, "bo's app").await;
+
+    // Form-encoded (Mastodon.py) and JSON (masto.js) bodies alike; unknown fields ignored.
+    let (status, posted) = json(
+        bearer(&app, reqwest::Method::POST, "/api/v1/statuses", &ana)
+            .form(&[("status", "hello #fediverse"), ("visibility", "public"), ("whatever", "x")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{posted}");
+    assert_eq!(posted["account"]["username"], "ana");
+    assert_eq!(posted["visibility"], "public");
+    assert_eq!(posted["tags"][0]["name"], "fediverse");
+    assert!(posted["content"].as_str().unwrap().contains("#<span>fediverse</span>"));
+    let id = posted["id"].as_str().unwrap().to_owned();
+
+    let (status, secret) = json(
+        bearer(&app, reqwest::Method::POST, "/api/v1/statuses", &ana)
+            .json(&json!({ "status": "only me", "visibility": "direct", "sensitive": false }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, secret["visibility"].as_str()), (200, Some("direct")));
+    let secret_id = secret["id"].as_str().unwrap();
+
+    // Someone else's private status, a malformed id, an unknown id: 404 alike.
+    for path in [format!("/api/v1/statuses/{secret_id}"), "/api/v1/statuses/not-an-id".into(), format!("/api/v1/statuses/{}", uuid::Uuid::new_v4())] {
+        let (status, body) = json(bearer(&app, reqwest::Method::GET, &path, &bo).send().await.unwrap()).await;
+        assert_eq!((status, body["error"].as_str()), (404, Some("Record not found")), "{path}");
+    }
+    let (status, body) = json(bearer(&app, reqwest::Method::GET, &format!("/api/v1/statuses/{id}"), &bo).send().await.unwrap()).await;
+    assert_eq!((status, body["id"].as_str()), (200, Some(id.as_str())));
+
+    // Bad input: over-long text names the limit; a wrong type names the field.
+    let (status, body) = json(bearer(&app, reqwest::Method::POST, "/api/v1/statuses", &ana).form(&[("status", &"a".repeat(129))]).send().await.unwrap()).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"], "Validation failed: status use at most 128 characters (this has 129)");
+    let (status, body) = json(bearer(&app, reqwest::Method::POST, "/api/v1/statuses", &ana).json(&json!({ "status": "x", "sensitive": "maybe" })).send().await.unwrap()).await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("Validation failed: sensitive must be true or false")));
+    let (status, _) = json(bearer(&app, reqwest::Method::POST, "/api/v1/statuses", &ana).form(&[("status", "x"), ("in_reply_to_id", "nope")]).send().await.unwrap()).await;
+    assert_eq!(status, 422);
+    let huge = bearer(&app, reqwest::Method::POST, "/api/v1/statuses", &ana).form(&[("status", "x".repeat(70 * 1024))]).send().await.unwrap();
+    assert_eq!(huge.status(), 413);
+
+    // Only the author deletes; the answer is the deleted status.
+    assert_eq!(bearer(&app, reqwest::Method::DELETE, &format!("/api/v1/statuses/{id}"), &bo).send().await.unwrap().status(), 404);
+    let (status, deleted) = json(bearer(&app, reqwest::Method::DELETE, &format!("/api/v1/statuses/{id}"), &ana).send().await.unwrap()).await;
+    assert_eq!((status, deleted["text"].as_str()), (200, Some("hello #fediverse")));
+    assert_eq!(bearer(&app, reqwest::Method::GET, &format!("/api/v1/statuses/{id}"), &ana).send().await.unwrap().status(), 404);
+}
+
+#[tokio::test]
+async fn timelines_page_by_link_headers_and_calls_are_rate_limited() {
+    let app = TestApp::spawn().await;
+    let session = app.sign_up("ana").await;
+    let key = key_for(&app, &session, "reader").await;
+    for n in 1..=25 {
+        let response = bearer(&app, reqwest::Method::POST, "/api/v1/statuses", &key).form(&[("status", format!("number {n}"))]).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let first = bearer(&app, reqwest::Method::GET, "/api/v1/timelines/home", &key).send().await.unwrap();
+    assert_eq!(first.headers()["x-ratelimit-limit"], "300");
+    let link = first.headers()["link"].to_str().unwrap().to_owned();
+    let (_, page) = json(first).await;
+    assert_eq!(page.as_array().unwrap().len(), 20);
+    assert_eq!(page[0]["text"], "number 25");
+    let next = link.split_once('<').unwrap().1.split_once('>').unwrap().0.to_owned();
+    assert!(link.ends_with("rel=\"next\""), "{link}");
+    let second = app.http.get(&next).bearer_auth(&key).send().await.unwrap();
+    assert!(second.headers().get("link").is_none(), "the last page");
+    let (_, page) = json(second).await;
+    let texts: Vec<&str> = page.as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["number 5", "number 4", "number 3", "number 2", "number 1"]);
+    // max_id may also be a status id; limit is honoured.
+    let oldest_of_first = page[0]["id"].as_str().unwrap();
+    let (_, older) = json(bearer(&app, reqwest::Method::GET, &format!("/api/v1/timelines/public?max_id={oldest_of_first}&limit=2"), &key).send().await.unwrap()).await;
+    assert_eq!(older.as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap()).collect::<Vec<_>>(), ["number 4", "number 3"]);
+
+    // 300 calls per window: the next one is 429, with the headers saying when to come back.
+    let used: i64 = first_remaining(&app, &key).await;
+    for _ in 0..used {
+        bearer(&app, reqwest::Method::GET, "/api/v1/instance", &key).send().await.unwrap();
+    }
+    let refused = bearer(&app, reqwest::Method::GET, "/api/v1/instance", &key).send().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers()["x-ratelimit-remaining"], "0");
+    assert!(refused.headers().contains_key("x-ratelimit-reset"));
+}
+
+/// How many calls the key has left (this call included in the count).
+async fn first_remaining(app: &TestApp, key: &str) -> i64 {
+    let response = bearer(app, reqwest::Method::GET, "/api/v1/instance", key).send().await.unwrap();
+    response.headers()["x-ratelimit-remaining"].to_str().unwrap().parse().unwrap()
+}
