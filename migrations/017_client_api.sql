@@ -16,6 +16,9 @@ ALTER TABLE api_keys
     ADD COLUMN scopes       TEXT        NOT NULL DEFAULT 'read write follow push',
     ADD COLUMN last_used_at TIMESTAMPTZ,
     ADD COLUMN app_id       UUID REFERENCES oauth_apps(id) ON DELETE CASCADE;
+-- An app's own token (OAuth client_credentials) acts for the app, not for a person.
+ALTER TABLE api_keys ALTER COLUMN user_id DROP NOT NULL;
+ALTER TABLE api_keys ADD CONSTRAINT api_keys_person_or_app CHECK (user_id IS NOT NULL OR app_id IS NOT NULL);
 
 -- An authorization code: shown once to the app, only its hash kept, valid ten minutes.
 CREATE TABLE oauth_codes (

@@ -30,7 +30,7 @@ pub async fn api_key(config: Config, command: ApiKeyCommand) -> anyhow::Result<(
                     other => explain(other),
                 })?;
                 let scopes = api_keys::Scopes::parse(api_keys::ALL_SCOPES).map_err(explain)?;
-                let (key, secret) = api_keys::create(&database.pool, user_id, &name, &scopes, None).await.map_err(|error| match error {
+                let (key, secret) = api_keys::create(&database.pool, Some(user_id), &name, &scopes, None).await.map_err(|error| match error {
                     AppError::Invalid(errors) => anyhow!("--name: {}", errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ")),
                     other => explain(other),
                 })?;

@@ -81,7 +81,7 @@ async fn keys_need_the_right_scope_and_malformed_or_missing_keys_are_refused() {
     let app = TestApp::spawn().await;
     app.sign_up("ana").await;
     let ana: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users").fetch_one(&app.db.pool).await.unwrap();
-    let (_, read_only) = api_keys::create(&app.db.pool, ana, "reader", &Scopes::parse("read").unwrap(), None).await.unwrap();
+    let (_, read_only) = api_keys::create(&app.db.pool, Some(ana), "reader", &Scopes::parse("read").unwrap(), None).await.unwrap();
 
     let (status, body) = json(bearer(&app, reqwest::Method::POST, "/api/v1/statuses", &read_only).form(&[("status", "hi")]).send().await.unwrap()).await;
     assert_eq!((status, body["error"].as_str()), (403, Some("This action is outside the authorized scopes")));
@@ -202,4 +202,164 @@ async fn timelines_page_by_link_headers_and_calls_are_rate_limited() {
 async fn first_remaining(app: &TestApp, key: &str) -> i64 {
     let response = bearer(app, reqwest::Method::GET, "/api/v1/instance", key).send().await.unwrap();
     response.headers()["x-ratelimit-remaining"].to_str().unwrap().parse().unwrap()
+}
+
+/// Registers an app; returns (client_id, client_secret).
+async fn register_app(app: &TestApp, redirect_uri: &str, scopes: &str) -> (String, String) {
+    let (status, registered) = json(
+        app.http
+            .post(format!("{}/api/v1/apps", app.url))
+            .form(&[("client_name", "Test Client"), ("redirect_uris", redirect_uri), ("scopes", scopes), ("website", "https://client.example")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{registered}");
+    (registered["client_id"].as_str().unwrap().to_owned(), registered["client_secret"].as_str().unwrap().to_owned())
+}
+
+/// The person approves on the consent page; returns the redirect's query (code, state).
+async fn approve(app: &TestApp, session: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    app.http
+        .post(format!("{}/oauth/authorize", app.url))
+        .header("origin", &app.url)
+        .header("cookie", format!("ts_session={session}"))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn query_of(response: &reqwest::Response) -> std::collections::HashMap<String, String> {
+    let location = response.headers()["location"].to_str().unwrap();
+    url::Url::parse(location).unwrap().query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+#[tokio::test]
+async fn apps_log_in_through_oauth_and_their_tokens_are_keys() {
+    let app = TestApp::spawn().await;
+    let session = app.sign_up("ana").await;
+    let callback = "https://client.example/callback";
+    let (client_id, client_secret) = register_app(&app, callback, "read write follow").await;
+    let authorize = format!("/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri={callback}&scope=read+write&state=xyz");
+
+    // Not logged in: to the login page, and back here afterwards.
+    let anonymous = app.get(&authorize).await;
+    assert_eq!(anonymous.status(), 303);
+    assert!(anonymous.headers()["location"].to_str().unwrap().starts_with("/login?next=%2Foauth%2Fauthorize"));
+    let consent = app.get_as(&session, &authorize).await;
+    assert_eq!(consent.status(), 200);
+    let html = consent.text().await.unwrap();
+    assert!(html.contains("Authorize Test Client?") && html.contains("<code>read</code>") && html.contains("@ana"), "{html}");
+
+    // Asking for more than the app registered is refused.
+    let greedy = app.get_as(&session, &authorize.replace("scope=read+write", "scope=read+push")).await;
+    assert_eq!(greedy.status(), 400);
+    // Another site cannot submit the consent form for her.
+    let forged = app
+        .http
+        .post(format!("{}/oauth/authorize", app.url))
+        .header("origin", "https://evil.example")
+        .header("cookie", format!("ts_session={session}"))
+        .form(&[("client_id", client_id.as_str()), ("redirect_uri", callback), ("scope", "read"), ("decision", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+
+    let form = [("client_id", client_id.as_str()), ("redirect_uri", callback), ("scope", "read write"), ("state", "xyz"), ("decision", "approve")];
+    let approved = approve(&app, &session, &form).await;
+    assert_eq!(approved.status(), 303);
+    let answer = query_of(&approved);
+    assert_eq!(answer["state"], "xyz");
+    let code = answer["code"].clone();
+
+    let exchange = |code: String| {
+        let form = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code),
+            ("client_id", client_id.clone()),
+            ("client_secret", client_secret.clone()),
+            ("redirect_uri", callback.to_owned()),
+        ];
+        app.http.post(format!("{}/oauth/token", app.url)).form(&form).send()
+    };
+    let (status, token) = json(exchange(code.clone()).await.unwrap()).await;
+    assert_eq!((status, token["token_type"].as_str(), token["scope"].as_str()), (200, Some("Bearer"), Some("read write")));
+    let access = token["access_token"].as_str().unwrap().to_owned();
+    let (status, me) = json(bearer(&app, reqwest::Method::GET, "/api/v1/accounts/verify_credentials", &access).send().await.unwrap()).await;
+    assert_eq!((status, me["username"].as_str()), (200, Some("ana")));
+    // The token is an API key named after the app, in her settings.
+    let listed = app.get_as(&session, "/api/api_keys/list").await.text().await.unwrap();
+    assert!(listed.contains("\"app_name\":\"Test Client\""), "{listed}");
+
+    // A code works once; a wrong secret is refused.
+    let (status, again) = json(exchange(code).await.unwrap()).await;
+    assert_eq!((status, again["error"].as_str()), (400, Some("invalid_grant")));
+    let (status, wrong) = json(
+        app.http.post(format!("{}/oauth/token", app.url)).form(&[("grant_type", "client_credentials"), ("client_id", &client_id), ("client_secret", "nope")]).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!((status, wrong["error"].as_str()), (401, Some("invalid_client")));
+
+    // Revoked by the app: the token no longer works.
+    let revoked = app
+        .http
+        .post(format!("{}/oauth/revoke", app.url))
+        .form(&[("client_id", client_id.as_str()), ("client_secret", client_secret.as_str()), ("token", access.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(bearer(&app, reqwest::Method::GET, "/api/v1/accounts/verify_credentials", &access).send().await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn pkce_and_app_tokens() {
+    let app = TestApp::spawn().await;
+    let session = app.sign_up("ana").await;
+    let (client_id, client_secret) = register_app(&app, "urn:ietf:wg:oauth:2.0:oob", "read").await;
+
+    // PKCE (S256): the verifier must match the challenge. The out-of-band code is shown on the page.
+    let verifier = "a-long-random-verifier-string-of-at-least-43-characters-xyz";
+    let challenge = {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()))
+    };
+    let form = [("client_id", client_id.as_str()), ("scope", "read"), ("code_challenge", challenge.as_str()), ("code_challenge_method", "S256"), ("decision", "approve")];
+    let shown = approve(&app, &session, &form).await.text().await.unwrap();
+    let code = shown.split("<code class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let token = |verifier: &'static str, code: String| {
+        app.http
+            .post(format!("{}/oauth/token", app.url))
+            .form(&[("grant_type", "authorization_code"), ("code", &code), ("client_id", &client_id), ("client_secret", &client_secret), ("code_verifier", verifier)])
+            .send()
+    };
+    let (status, refused) = json(token("the-wrong-verifier", code.clone()).await.unwrap()).await;
+    assert_eq!((status, refused["error"].as_str()), (400, Some("invalid_grant")));
+    // The code was consumed by the failed attempt: approve again.
+    let shown = approve(&app, &session, &form).await.text().await.unwrap();
+    let code = shown.split("<code class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let (status, granted) = json(token(verifier, code).await.unwrap()).await;
+    assert_eq!(status, 200, "{granted}");
+
+    // An app's own token: the app, not a person.
+    let (status, own) = json(
+        app.http
+            .post(format!("{}/oauth/token", app.url))
+            .form(&[("grant_type", "client_credentials"), ("client_id", &client_id), ("client_secret", &client_secret), ("scope", "read")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let own = own["access_token"].as_str().unwrap().to_owned();
+    let (status, verified) = json(bearer(&app, reqwest::Method::GET, "/api/v1/apps/verify_credentials", &own).send().await.unwrap()).await;
+    assert_eq!((status, verified["name"].as_str()), (200, Some("Test Client")));
+    let (status, body) = json(bearer(&app, reqwest::Method::GET, "/api/v1/timelines/home", &own).send().await.unwrap()).await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("This method requires an authenticated user")));
+    assert_eq!(bearer(&app, reqwest::Method::GET, "/api/v1/timelines/public", &own).send().await.unwrap().status(), 200);
 }

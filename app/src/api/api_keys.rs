@@ -36,7 +36,7 @@ pub async fn create_api_key(name: String) -> Result<NewApiKey, AppError> {
         let backend = backend::from_context()?;
         let viewer = request::require_viewer(&backend).await?;
         let scopes = api_keys::Scopes::parse(api_keys::ALL_SCOPES)?;
-        let (key, secret) = api_keys::create(&backend.pool, viewer.id, &name, &scopes, None).await?;
+        let (key, secret) = api_keys::create(&backend.pool, Some(viewer.id), &name, &scopes, None).await?;
         if request::is_plain_form_post() {
             let secure = if backend.secure_cookies() { "; Secure" } else { "" };
             request::set_cookie(&format!("{NEW_KEY_COOKIE}={secret}; Path=/settings; HttpOnly; SameSite=Strict; Max-Age=120{secure}"));

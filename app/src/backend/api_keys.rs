@@ -62,13 +62,16 @@ impl Scopes {
 /// Who is calling with a key.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub user_id: Uuid,
+    /// None for an app's own token (it acts for no one).
+    pub user_id: Option<Uuid>,
+    pub app_id: Option<Uuid>,
     pub key_id: Uuid,
     pub scopes: Scopes,
 }
 
-/// Makes a key for `user`; returns it as listed and the secret, to show once.
-pub async fn create(pool: &PgPool, user: Uuid, name: &str, scopes: &Scopes, app: Option<Uuid>) -> Result<(ApiKeyView, String), AppError> {
+/// Makes a key for `user` (None: an app's own token); returns it as listed and the secret,
+/// to show once.
+pub async fn create(pool: &PgPool, user: Option<Uuid>, name: &str, scopes: &Scopes, app: Option<Uuid>) -> Result<(ApiKeyView, String), AppError> {
     let name = name.trim();
     if name.is_empty() {
         return Err(AppError::invalid("name", "give the key a name, to recognize it later"));
@@ -114,9 +117,9 @@ pub async fn revoke(pool: &PgPool, user: Uuid, id: Uuid) -> Result<(), AppError>
     Ok(())
 }
 
-/// Revokes the key `secret` itself (OAuth's revoke); unknown secrets change nothing.
-pub async fn revoke_secret(pool: &PgPool, secret: &str) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM api_keys WHERE key_hash = $1").bind(secrets::hash(secret)).execute(pool).await?;
+/// Revokes the token `secret` that `app` obtained (OAuth's revoke); others change nothing.
+pub async fn revoke_app_token(pool: &PgPool, app: Uuid, secret: &str) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM api_keys WHERE key_hash = $1 AND app_id = $2").bind(secrets::hash(secret)).bind(app).execute(pool).await?;
     Ok(())
 }
 
@@ -125,16 +128,16 @@ pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<Option<Caller>,
     if !secret.starts_with(PREFIX) {
         return Ok(None);
     }
-    let found: Option<(Uuid, Uuid, String, Option<DateTime<Utc>>)> =
-        sqlx::query_as("SELECT id, user_id, scopes, last_used_at FROM api_keys WHERE key_hash = $1")
+    let found: Option<(Uuid, Option<Uuid>, Option<Uuid>, String, Option<DateTime<Utc>>)> =
+        sqlx::query_as("SELECT id, user_id, app_id, scopes, last_used_at FROM api_keys WHERE key_hash = $1")
             .bind(secrets::hash(secret))
             .fetch_optional(pool)
             .await?;
-    let Some((key_id, user_id, scopes, last_used_at)) = found else { return Ok(None) };
+    let Some((key_id, user_id, app_id, scopes, last_used_at)) = found else { return Ok(None) };
     if last_used_at.is_none_or(|at| (Utc::now() - at).num_seconds() >= TOUCH_EVERY_SECONDS) {
         sqlx::query("UPDATE api_keys SET last_used_at = now() WHERE id = $1").bind(key_id).execute(pool).await?;
     }
-    Ok(Some(Caller { user_id, key_id, scopes: Scopes::parse(&scopes)? }))
+    Ok(Some(Caller { user_id, app_id, key_id, scopes: Scopes::parse(&scopes)? }))
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod fields;
 pub mod follows;
 pub mod login_throttle;
 pub mod notifications;
+pub mod oauth;
 pub mod passwords;
 pub mod profiles;
 pub mod reactions;

@@ -24,8 +24,8 @@ pub fn path_id(raw: &str) -> ApiResult<Uuid> {
 }
 
 async fn verify_credentials(State(backend): State<Backend>, authed: Authed) -> ApiResult<Json<Value>> {
-    let caller = authed.need("read:accounts")?;
-    let summary = profiles::account(&backend.pool, caller.user_id).await?;
+    let me = authed.need("read:accounts")?;
+    let summary = profiles::account(&backend.pool, me).await?;
     let mut account = entities::account(&backend, &summary);
     account["source"] = serde_json::json!({
         "note": summary.bio.clone().unwrap_or_default(), "privacy": "public", "sensitive": false, "language": null, "fields": [],

@@ -95,13 +95,13 @@ pub async fn authenticate(
 pub struct Authed(pub Caller);
 
 impl Authed {
-    /// 403 unless the key's scopes grant `scope`.
-    pub fn need(&self, scope: &str) -> Result<&Caller, ApiError> {
-        if self.0.scopes.allow(scope) {
-            Ok(&self.0)
-        } else {
-            Err(ApiError::new(StatusCode::FORBIDDEN, "This action is outside the authorized scopes"))
+    /// The person acting, if the key's scopes grant `scope` (403 otherwise; 422 for an
+    /// app's own token, which acts for no one).
+    pub fn need(&self, scope: &str) -> Result<uuid::Uuid, ApiError> {
+        if !self.0.scopes.allow(scope) {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "This action is outside the authorized scopes"));
         }
+        self.0.user_id.ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "This method requires an authenticated user"))
     }
 }
 
@@ -120,6 +120,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Authed {
 
 /// The caller if there is one (public endpoints answer visitors too).
 pub struct MaybeAuthed(pub Option<Caller>);
+
+impl MaybeAuthed {
+    /// The person looking, if any.
+    pub fn viewer(&self) -> Option<uuid::Uuid> {
+        self.0.as_ref().and_then(|caller| caller.user_id)
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for MaybeAuthed {
     type Rejection = ApiError;

@@ -6,12 +6,14 @@
 //! - [`auth`]: the caller behind a key, scopes, and per-key rate limits.
 //! - [`params`]: request parameters from the query, a form or JSON, with errors naming the field.
 //! - [`entities`]: Account, Status, … as Mastodon writes them.
+//! - [`oauth`]: app registration, the consent page, tokens.
 //! - [`instance`], [`accounts`], [`statuses`], [`timelines`]: the endpoints.
 
 mod accounts;
 mod auth;
 mod entities;
 mod instance;
+mod oauth;
 mod params;
 mod statuses;
 mod timelines;
@@ -34,6 +36,7 @@ pub fn routes(backend: Backend) -> Router {
     let limits = RateLimits::default();
     Router::new()
         .merge(instance::routes())
+        .merge(oauth::routes())
         .merge(accounts::routes())
         .merge(statuses::routes())
         .merge(timelines::routes())

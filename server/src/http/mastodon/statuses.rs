@@ -40,7 +40,7 @@ async fn one(backend: &Backend, viewer: Option<uuid::Uuid>, id: uuid::Uuid) -> A
 }
 
 async fn create(State(backend): State<Backend>, authed: Authed, params: Params) -> ApiResult<Json<Value>> {
-    let caller = authed.need("write:statuses")?;
+    let me = authed.need("write:statuses")?;
     // Content warnings are not supported yet: the flag is read (and checked), not applied.
     params.boolean("sensitive")?;
     let input = thoughts::NewThought {
@@ -48,7 +48,7 @@ async fn create(State(backend): State<Backend>, authed: Authed, params: Params) 
         visibility: visibility(params.text("visibility")?),
         reply_to: params.text("in_reply_to_id")?,
     };
-    let id = thoughts::post(&backend, caller.user_id, input).await.map_err(|error| match error {
+    let id = thoughts::post(&backend, me, input).await.map_err(|error| match error {
         // Mastodon's field names.
         AppError::Invalid(mut errors) => {
             for error in &mut errors {
@@ -62,18 +62,18 @@ async fn create(State(backend): State<Backend>, authed: Authed, params: Params) 
         }
         other => other,
     })?;
-    Ok(Json(one(&backend, Some(caller.user_id), id).await?))
+    Ok(Json(one(&backend, Some(me), id).await?))
 }
 
 async fn show(State(backend): State<Backend>, caller: MaybeAuthed, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(one(&backend, caller.0.map(|c| c.user_id), path_id(&id)?).await?))
+    Ok(Json(one(&backend, caller.viewer(), path_id(&id)?).await?))
 }
 
 async fn delete(State(backend): State<Backend>, authed: Authed, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let caller = authed.need("write:statuses")?;
+    let me = authed.need("write:statuses")?;
     let id = path_id(&id)?;
     // Mastodon answers with the deleted status (its text, for "delete and redraft").
-    let status = one(&backend, Some(caller.user_id), id).await?;
-    thoughts::delete(&backend, caller.user_id, id).await?;
+    let status = one(&backend, Some(me), id).await?;
+    thoughts::delete(&backend, me, id).await?;
     Ok(Json(status))
 }

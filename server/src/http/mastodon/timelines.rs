@@ -53,15 +53,15 @@ async fn respond(backend: &Backend, uri: &Uri, page: TimelinePage) -> ApiResult<
 }
 
 async fn home(State(backend): State<Backend>, authed: Authed, uri: Uri, params: Params) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
-    let caller = authed.need("read:statuses")?;
+    let me = authed.need("read:statuses")?;
     let limit = params.limit(20, 40)?;
-    let page = timeline::page(&backend.pool, Some(caller.user_id), timeline::Feed::Home, before(&backend, &params).await?, limit).await?;
+    let page = timeline::page(&backend.pool, Some(me), timeline::Feed::Home, before(&backend, &params).await?, limit).await?;
     respond(&backend, &uri, page).await
 }
 
 async fn public(State(backend): State<Backend>, caller: MaybeAuthed, uri: Uri, params: Params) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
     let limit = params.limit(20, 40)?;
-    let viewer = caller.0.map(|c| c.user_id);
+    let viewer = caller.viewer();
     let page = timeline::page(&backend.pool, viewer, timeline::Feed::Public, before(&backend, &params).await?, limit).await?;
     respond(&backend, &uri, page).await
 }
