@@ -97,3 +97,12 @@ pub async fn unblock_from_remote(pool: &PgPool, blocker: Uuid, block_ap_id: &str
         .await?;
     Ok(())
 }
+
+/// Whom `user` blocks, as ids, newest first.
+pub async fn blocked_by(pool: &PgPool, user: Uuid, limit: i64) -> Result<Vec<Uuid>, AppError> {
+    Ok(sqlx::query_scalar("SELECT blocked_id FROM blocks WHERE blocker_id = $1 ORDER BY created_at DESC LIMIT $2")
+        .bind(user)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+}

@@ -153,20 +153,36 @@ pub async fn relationship(pool: &PgPool, viewer: Uuid, target: Uuid) -> Result<R
 /// Who follows `username` (`Followers`) or whom they follow (`Following`), newest first.
 pub async fn list(pool: &PgPool, username: &str, direction: Direction) -> Result<Vec<PersonCard>, AppError> {
     let (user, _) = person_id(pool, username).await?;
+    Ok(sqlx::query_as(&format!(
+        "SELECT u.username, u.display_name, u.avatar_url FROM ({}) f JOIN users u ON u.id = f.person ORDER BY f.ordinal",
+        people_sql(direction)
+    ))
+    .bind(user)
+    .bind(500_i64)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The same people as ids (the client API), at most `limit`.
+pub async fn list_ids(pool: &PgPool, user: Uuid, direction: Direction, limit: i64) -> Result<Vec<Uuid>, AppError> {
+    Ok(sqlx::query_scalar(&format!("SELECT person FROM ({}) f ORDER BY f.ordinal", people_sql(direction)))
+        .bind(user)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// Followers or followed of `$1`, newest follow first, at most `$2`: (person, ordinal).
+fn people_sql(direction: Direction) -> String {
     let (mine, theirs) = match direction {
         Direction::Followers => ("following_id", "follower_id"),
         Direction::Following => ("follower_id", "following_id"),
     };
-    Ok(sqlx::query_as(&format!(
-        "SELECT u.username, u.display_name, u.avatar_url
-           FROM follows f JOIN users u ON u.id = f.{theirs}
-          WHERE f.{mine} = $1 AND f.state = 'accepted'
-          ORDER BY f.created_at DESC, u.username
-          LIMIT 500"
-    ))
-    .bind(user)
-    .fetch_all(pool)
-    .await?)
+    format!(
+        "SELECT f.{theirs} AS person, row_number() OVER (ORDER BY f.created_at DESC, f.{theirs}) AS ordinal
+           FROM follows f WHERE f.{mine} = $1 AND f.state = 'accepted'
+          ORDER BY f.created_at DESC LIMIT $2"
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -150,3 +150,48 @@ pub async fn mark_read(pool: &sqlx::PgPool, user: Uuid, ids: &[Uuid]) -> Result<
         .await?;
     Ok(())
 }
+
+/// One notification, ungrouped (the client API lists them one by one).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Single {
+    pub id: Uuid,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub actor_id: Option<Uuid>,
+    pub thought_id: Option<Uuid>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `user`'s notifications, newest first, older than `before` (a notification id) if given.
+pub async fn list(pool: &sqlx::PgPool, user: Uuid, before: Option<Uuid>, limit: i64) -> Result<Vec<Single>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT n.id, n.type, n.actor_id, n.thought_id, n.created_at FROM notifications n
+          WHERE n.user_id = $1
+            AND ($2::uuid IS NULL OR (n.created_at, n.id) < (SELECT created_at, id FROM notifications WHERE id = $2 AND user_id = $1))
+          ORDER BY n.created_at DESC, n.id DESC LIMIT $3",
+    )
+    .bind(user)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn one(pool: &sqlx::PgPool, user: Uuid, id: Uuid) -> Result<Single, AppError> {
+    sqlx::query_as("SELECT id, type, actor_id, thought_id, created_at FROM notifications WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Removes one notification of `user` (`None`: all of them).
+pub async fn dismiss(pool: &sqlx::PgPool, user: Uuid, id: Option<Uuid>) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM notifications WHERE user_id = $1 AND ($2::uuid IS NULL OR id = $2)")
+        .bind(user)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -204,8 +204,7 @@ pub struct ProfileEdit {
     pub header_url: String,
 }
 
-/// Saves the profile fields, all or nothing.
-/// Saves a profile edit; remote followers get the new actor document (Update).
+/// Saves the profile fields, all or nothing; remote followers get the new actor document (Update).
 pub async fn update(backend: &Backend, user_id: Uuid, edit: ProfileEdit) -> Result<(), AppError> {
     let mut errors = FieldErrors::default();
     let display_name = errors.check(DisplayName::parse(&edit.display_name));

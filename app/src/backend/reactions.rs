@@ -157,3 +157,36 @@ async fn apply(
         Ok(deleted.rows_affected() > 0)
     }
 }
+
+/// Who liked (or boosted) thought `id`, as ids, newest first, if `viewer` may see it; people
+/// on either side of a block with the viewer are left out.
+pub async fn who(pool: &PgPool, viewer: Option<Uuid>, id: Uuid, reaction: Reaction, limit: i64) -> Result<Vec<Uuid>, AppError> {
+    super::timeline::one(pool, viewer, id).await?;
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT r.user_id FROM {table} r WHERE r.thought_id = $2 AND NOT {blocked}
+          ORDER BY r.created_at DESC LIMIT $3",
+        table = reaction.table(),
+        blocked = super::visibility::blocked_between("r.user_id", "$1::uuid"),
+    ))
+    .bind(viewer)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The thoughts `user` liked, newest like first (those still visible to them).
+pub async fn liked(pool: &PgPool, user: Uuid, limit: i64) -> Result<Vec<crate::model::ThoughtView>, AppError> {
+    use super::timeline::{LISTED_AS_ITSELF, THOUGHT_COLUMNS};
+    Ok(sqlx::query_as(&format!(
+        "SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF}
+           FROM likes mine JOIN thoughts t ON t.id = mine.thought_id JOIN users u ON u.id = t.user_id
+          WHERE mine.user_id = $1 AND {}
+          ORDER BY mine.created_at DESC LIMIT $2",
+        visible_to("t", "$1::uuid")
+    ))
+    .bind(user)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}

@@ -47,3 +47,138 @@ async fn lookup(State(backend): State<Backend>, params: Params) -> ApiResult<Jso
     let (id, _) = local_accounts::person_id(&backend.pool, handle).await?;
     Ok(Json(entities::account(&backend, &profiles::account(&backend.pool, id).await?)))
 }
+
+pub fn more_routes() -> Router<Backend> {
+    use axum::routing::{patch, post};
+    Router::new()
+        .route("/api/v1/accounts/update_credentials", patch(update_credentials))
+        .route("/api/v1/accounts/relationships", get(relationships))
+        .route("/api/v1/accounts/{id}/statuses", get(statuses_of))
+        .route("/api/v1/accounts/{id}/followers", get(|s, p, q| people(s, p, q, follows::Direction::Followers)))
+        .route("/api/v1/accounts/{id}/following", get(|s, p, q| people(s, p, q, follows::Direction::Following)))
+        .route("/api/v1/accounts/{id}/follow", post(|s, a, p| act(s, a, p, Action::Follow)))
+        .route("/api/v1/accounts/{id}/unfollow", post(|s, a, p| act(s, a, p, Action::Unfollow)))
+        .route("/api/v1/accounts/{id}/block", post(|s, a, p| act(s, a, p, Action::Block)))
+        .route("/api/v1/accounts/{id}/unblock", post(|s, a, p| act(s, a, p, Action::Unblock)))
+        .route("/api/v1/blocks", get(blocks_list))
+}
+
+use app::backend::{blocks, follows, timeline};
+use axum::http::Uri;
+
+use super::auth::MaybeAuthed;
+
+/// Mastodon's Relationship between the caller and `target`.
+pub async fn relationship(backend: &Backend, me: Uuid, target: Uuid) -> ApiResult<Value> {
+    let mine = follows::relationship(&backend.pool, me, target).await?;
+    let theirs = follows::relationship(&backend.pool, target, me).await?;
+    Ok(serde_json::json!({
+        "id": target.to_string(), "following": mine.following, "showing_reblogs": mine.following, "notifying": false,
+        "followed_by": mine.followed_by, "blocking": mine.blocking, "blocked_by": theirs.blocking, "muting": false,
+        "muting_notifications": false, "requested": mine.requested, "domain_blocking": false, "endorsed": false, "note": "",
+    }))
+}
+
+enum Action {
+    Follow,
+    Unfollow,
+    Block,
+    Unblock,
+}
+
+async fn act(State(backend): State<Backend>, authed: Authed, Path(id): Path<String>, action: Action) -> ApiResult<Json<Value>> {
+    let scope = match action {
+        Action::Follow | Action::Unfollow => "write:follows",
+        Action::Block | Action::Unblock => "write:blocks",
+    };
+    let me = authed.need(scope)?;
+    let target = profiles::account(&backend.pool, path_id(&id)?).await?;
+    match action {
+        Action::Follow => follows::follow(&backend, me, &target.username).await?,
+        Action::Unfollow => follows::unfollow(&backend, me, &target.username).await?,
+        Action::Block => blocks::block(&backend, me, &target.username).await?,
+        Action::Unblock => blocks::unblock(&backend, me, &target.username).await?,
+    }
+    Ok(Json(relationship(&backend, me, target.id).await?))
+}
+
+async fn relationships(State(backend): State<Backend>, authed: Authed, uri: Uri) -> ApiResult<Json<Vec<Value>>> {
+    let me = authed.need("read:follows")?;
+    let ids: Vec<Uuid> = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+        .filter(|(key, _)| key == "id[]" || key == "id")
+        .filter_map(|(_, value)| Uuid::try_parse(&value).ok())
+        .take(40)
+        .collect();
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if profiles::account(&backend.pool, id).await.is_ok() {
+            out.push(relationship(&backend, me, id).await?);
+        }
+    }
+    Ok(Json(out))
+}
+
+async fn statuses_of(
+    State(backend): State<Backend>,
+    caller: MaybeAuthed,
+    Path(id): Path<String>,
+    uri: Uri,
+    params: Params,
+) -> ApiResult<(axum::http::HeaderMap, Json<Vec<Value>>)> {
+    let target = profiles::account(&backend.pool, path_id(&id)?).await?;
+    let limit = params.limit(20, 40)?;
+    let before = super::timelines::before(&backend, &params).await?;
+    let page = timeline::page(&backend.pool, caller.viewer(), timeline::Feed::Author(&target.username), before, limit).await?;
+    super::timelines::respond(&backend, &uri, page).await
+}
+
+async fn people(State(backend): State<Backend>, Path(id): Path<String>, params: Params, direction: follows::Direction) -> ApiResult<Json<Vec<Value>>> {
+    let target = profiles::account(&backend.pool, path_id(&id)?).await?;
+    let ids = follows::list_ids(&backend.pool, target.id, direction, params.limit(40, 80)?).await?;
+    let entities = entities::accounts(&backend, ids.iter().copied()).await?;
+    Ok(Json(ids.iter().filter_map(|id| entities.get(id).cloned()).collect()))
+}
+
+async fn blocks_list(State(backend): State<Backend>, authed: Authed, params: Params) -> ApiResult<Json<Vec<Value>>> {
+    let me = authed.need("read:blocks")?;
+    let ids = blocks::blocked_by(&backend.pool, me, params.limit(40, 80)?).await?;
+    let entities = entities::accounts(&backend, ids.iter().copied()).await?;
+    Ok(Json(ids.iter().filter_map(|id| entities.get(id).cloned()).collect()))
+}
+
+/// Partial profile edits (fields not sent keep their value), plus Thoughtspace's own:
+/// `custom_css` (sanitized as in settings) and `top_friends[]` (usernames, in order).
+async fn update_credentials(State(backend): State<Backend>, authed: Authed, params: Params, ) -> ApiResult<Json<Value>> {
+    let me = authed.need("write:accounts")?;
+    let current = profiles::settings(&backend.pool, me).await?;
+    let edit = profiles::ProfileEdit {
+        display_name: params.text("display_name")?.unwrap_or(current.display_name),
+        bio: params.text("note")?.unwrap_or(current.bio),
+        avatar_url: params.text("avatar_url")?.unwrap_or(current.avatar_url),
+        header_url: params.text("header_url")?.unwrap_or(current.header_url),
+    };
+    profiles::update(&backend, me, edit).await.map_err(|error| rename(error, &[("bio", "note")]))?;
+    if let Some(css) = params.text("custom_css")? {
+        profiles::set_custom_css(&backend.pool, me, &css).await?;
+    }
+    if let Some(friends) = params.list("top_friends")? {
+        profiles::set_top_friends(&backend.pool, me, &friends).await?;
+    }
+    let summary = profiles::account(&backend.pool, me).await?;
+    Ok(Json(entities::account(&backend, &summary)))
+}
+
+/// Field names as the client API calls them.
+pub fn rename(error: app::error::AppError, names: &[(&str, &str)]) -> app::error::AppError {
+    match error {
+        app::error::AppError::Invalid(mut errors) => {
+            for error in &mut errors {
+                if let Some((_, api)) = names.iter().find(|(ours, _)| *ours == error.field) {
+                    error.field = (*api).to_owned();
+                }
+            }
+            app::error::AppError::Invalid(errors)
+        }
+        other => other,
+    }
+}

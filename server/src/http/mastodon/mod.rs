@@ -7,12 +7,14 @@
 //! - [`params`]: request parameters from the query, a form or JSON, with errors naming the field.
 //! - [`entities`]: Account, Status, … as Mastodon writes them.
 //! - [`oauth`]: app registration, the consent page, tokens.
-//! - [`instance`], [`accounts`], [`statuses`], [`timelines`]: the endpoints.
+//! - [`instance`], [`accounts`], [`statuses`], [`timelines`], [`notifications`] (and search):
+//!   the endpoints.
 
 mod accounts;
 mod auth;
 mod entities;
 mod instance;
+mod notifications;
 mod oauth;
 mod params;
 mod statuses;
@@ -38,7 +40,10 @@ pub fn routes(backend: Backend) -> Router {
         .merge(instance::routes())
         .merge(oauth::routes())
         .merge(accounts::routes())
+        .merge(accounts::more_routes())
         .merge(statuses::routes())
+        .merge(statuses::more_routes())
+        .merge(notifications::routes())
         .merge(timelines::routes())
         // Anything else under the API is Mastodon's JSON 404, not the site's page.
         .route("/api/v1/{*rest}", axum::routing::any(|| async { ApiError::not_found() }))

@@ -1,5 +1,5 @@
-//! Request parameters as Mastodon clients send them: in the query string, a form body, or a
-//! JSON body (libraries differ). Unknown parameters are ignored; a value of the wrong type
+//! Request parameters as Mastodon clients send them: in the query string, a form body
+//! (urlencoded or multipart), or a JSON body (libraries differ). Unknown parameters are ignored; a value of the wrong type
 //! is a 422 naming the parameter.
 
 use axum::{
@@ -23,11 +23,27 @@ impl<S: Send + Sync> FromRequest<S> for Params {
             .query()
             .map(|query| url::form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))).collect())
             .unwrap_or_default();
-        let is_json = request
+        let content_type = request
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| value.starts_with("application/json"));
+            .unwrap_or_default()
+            .to_owned();
+        if content_type.starts_with("multipart/form-data") {
+            let bad = |why: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("Validation failed: {why}"));
+            let mut form = axum::extract::Multipart::from_request(request, state).await.map_err(|r| bad(r.body_text()))?;
+            while let Some(field) = form.next_field().await.map_err(|e| bad(e.body_text()))? {
+                let Some(name) = field.name().map(str::to_owned) else { continue };
+                // Files (media) are not supported: their parts are skipped.
+                if field.file_name().is_some() {
+                    continue;
+                }
+                let value = field.text().await.map_err(|e| bad(e.body_text()))?;
+                pairs.push((name, Value::String(value)));
+            }
+            return Ok(Params(pairs));
+        }
+        let is_json = content_type.starts_with("application/json");
         let body = Bytes::from_request(request, state).await.map_err(|rejection| {
             ApiError::new(rejection.status(), rejection.body_text())
         })?;
@@ -81,6 +97,31 @@ impl Params {
             Some(Value::String(text)) => text.parse().map(Some).map_err(|_| ApiError::invalid(name, "must be a whole number")),
             Some(_) => Err(ApiError::invalid(name, "must be a whole number")),
         }
+    }
+
+    /// An array parameter: `name[]=a&name[]=b` in forms, a JSON array, or one value.
+    pub fn list(&self, name: &str) -> Result<Option<Vec<String>>, ApiError> {
+        let bracketed = format!("{name}[]");
+        let mut found = None::<Vec<String>>;
+        for (key, value) in &self.0 {
+            if key != name && *key != bracketed {
+                continue;
+            }
+            let items = found.get_or_insert_with(Vec::new);
+            match value {
+                Value::String(text) => items.push(text.clone()),
+                Value::Array(values) => {
+                    for value in values {
+                        match value {
+                            Value::String(text) => items.push(text.clone()),
+                            _ => return Err(ApiError::invalid(name, "must be a list of strings")),
+                        }
+                    }
+                }
+                _ => return Err(ApiError::invalid(name, "must be a list of strings")),
+            }
+        }
+        Ok(found)
     }
 
     /// Mastodon's page size: `limit`, default `default`, at most `max`.

@@ -48,20 +48,9 @@ async fn create(State(backend): State<Backend>, authed: Authed, params: Params) 
         visibility: visibility(params.text("visibility")?),
         reply_to: params.text("in_reply_to_id")?,
     };
-    let id = thoughts::post(&backend, me, input).await.map_err(|error| match error {
-        // Mastodon's field names.
-        AppError::Invalid(mut errors) => {
-            for error in &mut errors {
-                error.field = match error.field.as_str() {
-                    "content" => "status".into(),
-                    "reply_to" => "in_reply_to_id".into(),
-                    other => other.into(),
-                };
-            }
-            AppError::Invalid(errors)
-        }
-        other => other,
-    })?;
+    let id = thoughts::post(&backend, me, input)
+        .await
+        .map_err(|error| super::accounts::rename(error, &[("content", "status"), ("reply_to", "in_reply_to_id")]))?;
     Ok(Json(one(&backend, Some(me), id).await?))
 }
 
@@ -76,4 +65,55 @@ async fn delete(State(backend): State<Backend>, authed: Authed, Path(id): Path<S
     let status = one(&backend, Some(me), id).await?;
     thoughts::delete(&backend, me, id).await?;
     Ok(Json(status))
+}
+
+pub fn more_routes() -> Router<Backend> {
+    Router::new()
+        .route("/api/v1/statuses/{id}/context", get(context))
+        .route("/api/v1/statuses/{id}/favourite", post(|s, a, p| react(s, a, p, Reaction::Like, true)))
+        .route("/api/v1/statuses/{id}/unfavourite", post(|s, a, p| react(s, a, p, Reaction::Like, false)))
+        .route("/api/v1/statuses/{id}/reblog", post(|s, a, p| react(s, a, p, Reaction::Boost, true)))
+        .route("/api/v1/statuses/{id}/unreblog", post(|s, a, p| react(s, a, p, Reaction::Boost, false)))
+        .route("/api/v1/statuses/{id}/favourited_by", get(|s, c, p, q| who(s, c, p, q, Reaction::Like)))
+        .route("/api/v1/statuses/{id}/reblogged_by", get(|s, c, p, q| who(s, c, p, q, Reaction::Boost)))
+        .route("/api/v1/favourites", get(favourites))
+}
+
+use app::backend::reactions::{self, Reaction};
+
+async fn context(State(backend): State<Backend>, caller: MaybeAuthed, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let viewer = caller.viewer();
+    let thought = timeline::one(&backend.pool, viewer, path_id(&id)?).await?;
+    let thread = timeline::thread(&backend.pool, &backend.public_url, viewer, &thought.author_username, thought.id).await?;
+    Ok(Json(serde_json::json!({
+        "ancestors": entities::statuses(&backend, &thread.ancestors).await?,
+        "descendants": entities::statuses(&backend, &thread.replies).await?,
+    })))
+}
+
+async fn react(State(backend): State<Backend>, authed: Authed, Path(id): Path<String>, reaction: Reaction, on: bool) -> ApiResult<Json<Value>> {
+    let scope = match reaction {
+        Reaction::Like => "write:favourites",
+        Reaction::Boost => "write:statuses",
+    };
+    let me = authed.need(scope)?;
+    let id = path_id(&id)?;
+    match reactions::set(&backend, me, id, reaction, on).await {
+        // Doing it twice is not an error for Mastodon clients: the answer is the status.
+        Err(AppError::Invalid(errors)) if errors.iter().any(|e| e.message.starts_with("you already")) => {}
+        other => other?,
+    }
+    Ok(Json(one(&backend, Some(me), id).await?))
+}
+
+async fn who(State(backend): State<Backend>, caller: MaybeAuthed, Path(id): Path<String>, params: Params, reaction: Reaction) -> ApiResult<Json<Vec<Value>>> {
+    let ids = reactions::who(&backend.pool, caller.viewer(), path_id(&id)?, reaction, params.limit(40, 80)?).await?;
+    let accounts = entities::accounts(&backend, ids.iter().copied()).await?;
+    Ok(Json(ids.iter().filter_map(|id| accounts.get(id).cloned()).collect()))
+}
+
+async fn favourites(State(backend): State<Backend>, authed: Authed, params: Params) -> ApiResult<Json<Vec<Value>>> {
+    let me = authed.need("read:favourites")?;
+    let liked = reactions::liked(&backend.pool, me, params.limit(20, 40)?).await?;
+    Ok(Json(entities::statuses(&backend, &liked).await?))
 }

@@ -22,11 +22,14 @@ use super::{
 };
 
 pub fn routes() -> Router<Backend> {
-    Router::new().route("/api/v1/timelines/home", get(home)).route("/api/v1/timelines/public", get(public))
+    Router::new()
+        .route("/api/v1/timelines/home", get(home))
+        .route("/api/v1/timelines/public", get(public))
+        .route("/api/v1/timelines/tag/{hashtag}", get(tag))
 }
 
 /// `max_id`: a position from a `Link` header, or a status id (its own time).
-async fn before(backend: &Backend, params: &Params) -> ApiResult<Option<Cursor>> {
+pub async fn before(backend: &Backend, params: &Params) -> ApiResult<Option<Cursor>> {
     let Some(raw) = params.text("max_id")?.filter(|raw| !raw.is_empty()) else { return Ok(None) };
     if let Some(cursor) = Cursor::parse(&raw) {
         return Ok(Some(cursor));
@@ -40,7 +43,7 @@ async fn before(backend: &Backend, params: &Params) -> ApiResult<Option<Cursor>>
     Ok(created_at.map(|created_at| Cursor { created_at, id }))
 }
 
-async fn respond(backend: &Backend, uri: &Uri, page: TimelinePage) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
+pub async fn respond(backend: &Backend, uri: &Uri, page: TimelinePage) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
     let statuses = entities::statuses(backend, &page.thoughts).await?;
     let mut headers = HeaderMap::new();
     if let Some(next) = page.next {
@@ -63,5 +66,17 @@ async fn public(State(backend): State<Backend>, caller: MaybeAuthed, uri: Uri, p
     let limit = params.limit(20, 40)?;
     let viewer = caller.viewer();
     let page = timeline::page(&backend.pool, viewer, timeline::Feed::Public, before(&backend, &params).await?, limit).await?;
+    respond(&backend, &uri, page).await
+}
+
+async fn tag(
+    State(backend): State<Backend>,
+    caller: MaybeAuthed,
+    axum::extract::Path(hashtag): axum::extract::Path<String>,
+    uri: Uri,
+    params: Params,
+) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
+    let limit = params.limit(20, 40)?;
+    let page = timeline::page(&backend.pool, caller.viewer(), timeline::Feed::Tag(&hashtag), before(&backend, &params).await?, limit).await?;
     respond(&backend, &uri, page).await
 }
