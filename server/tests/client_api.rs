@@ -363,3 +363,117 @@ async fn pkce_and_app_tokens() {
     assert_eq!((status, body["error"].as_str()), (422, Some("This method requires an authenticated user")));
     assert_eq!(bearer(&app, reqwest::Method::GET, "/api/v1/timelines/public", &own).send().await.unwrap().status(), 200);
 }
+
+/// Two people with keys: (app, ana's key, bo's key, ana's account id, bo's account id).
+async fn two_people() -> (TestApp, String, String, String, String) {
+    let app = TestApp::spawn().await;
+    let ana_session = app.sign_up("ana").await;
+    let bo_session = app.sign_up("bo").await;
+    let ana = key_for(&app, &ana_session, "ana").await;
+    let bo = key_for(&app, &bo_session, "bo").await;
+    let id_of = |name: &'static str| {
+        let pool = app.db.pool.clone();
+        async move { sqlx::query_scalar::<_, uuid::Uuid>("SELECT id FROM users WHERE username = $1").bind(name).fetch_one(&pool).await.unwrap().to_string() }
+    };
+    let (ana_id, bo_id) = (id_of("ana").await, id_of("bo").await);
+    (app, ana, bo, ana_id, bo_id)
+}
+
+#[tokio::test]
+async fn follows_blocks_and_relationships_follow_the_apps_rules() {
+    let (app, ana, bo, ana_id, bo_id) = two_people().await;
+    let call = |method: reqwest::Method, path: String, key: &str| bearer(&app, method, &path, key).send();
+
+    let (status, rel) = json(call(reqwest::Method::POST, format!("/api/v1/accounts/{ana_id}/follow"), &bo).await.unwrap()).await;
+    assert_eq!((status, rel["following"].as_bool(), rel["id"].as_str()), (200, Some(true), Some(ana_id.as_str())));
+    let (_, followers) = json(call(reqwest::Method::GET, format!("/api/v1/accounts/{ana_id}/followers"), &ana).await.unwrap()).await;
+    assert_eq!(followers[0]["username"], "bo");
+    let (_, rels) = json(call(reqwest::Method::GET, format!("/api/v1/accounts/relationships?id[]={bo_id}"), &ana).await.unwrap()).await;
+    assert_eq!((rels[0]["followed_by"].as_bool(), rels[0]["following"].as_bool()), (Some(true), Some(false)));
+    let (status, _) = json(call(reqwest::Method::POST, format!("/api/v1/accounts/{ana_id}/follow"), &ana).await.unwrap()).await;
+    assert_eq!(status, 422, "following yourself");
+
+    // Ana posts; then blocks bo: the follow ends, and he can no longer see or like her statuses.
+    let (_, posted) = json(bearer(&app, reqwest::Method::POST, "/api/v1/statuses", &ana).form(&[("status", "mine")]).send().await.unwrap()).await;
+    let status_id = posted["id"].as_str().unwrap().to_owned();
+    let (status, rel) = json(call(reqwest::Method::POST, format!("/api/v1/accounts/{bo_id}/block"), &ana).await.unwrap()).await;
+    assert_eq!((status, rel["blocking"].as_bool(), rel["followed_by"].as_bool()), (200, Some(true), Some(false)));
+    let (_, rels) = json(call(reqwest::Method::GET, format!("/api/v1/accounts/relationships?id[]={ana_id}"), &bo).await.unwrap()).await;
+    assert_eq!(rels[0]["blocked_by"].as_bool(), Some(true));
+    assert_eq!(call(reqwest::Method::GET, format!("/api/v1/statuses/{status_id}"), &bo).await.unwrap().status(), 404);
+    assert_eq!(call(reqwest::Method::POST, format!("/api/v1/statuses/{status_id}/favourite"), &bo).await.unwrap().status(), 404);
+    assert_eq!(call(reqwest::Method::POST, format!("/api/v1/accounts/{ana_id}/follow"), &bo).await.unwrap().status(), 403);
+    let (_, blocked) = json(call(reqwest::Method::GET, "/api/v1/blocks".into(), &ana).await.unwrap()).await;
+    assert_eq!(blocked[0]["username"], "bo");
+    let (_, rel) = json(call(reqwest::Method::POST, format!("/api/v1/accounts/{bo_id}/unblock"), &ana).await.unwrap()).await;
+    assert_eq!(rel["blocking"].as_bool(), Some(false));
+    assert_eq!(call(reqwest::Method::GET, "/api/v1/accounts/not-an-id".into(), &ana).await.unwrap().status(), 404);
+}
+
+#[tokio::test]
+async fn favourites_notifications_search_and_profile_edits() {
+    let (app, ana, bo, _, _) = two_people().await;
+    let (_, posted) = json(bearer(&app, reqwest::Method::POST, "/api/v1/statuses", &ana).form(&[("status", "find me #here")]).send().await.unwrap()).await;
+    let id = posted["id"].as_str().unwrap().to_owned();
+    let (status, liked) = json(bearer(&app, reqwest::Method::POST, &format!("/api/v1/statuses/{id}/favourite"), &bo).send().await.unwrap()).await;
+    assert_eq!((status, liked["favourited"].as_bool(), liked["favourites_count"].as_i64()), (200, Some(true), Some(1)));
+    let (status, again) = json(bearer(&app, reqwest::Method::POST, &format!("/api/v1/statuses/{id}/favourite"), &bo).send().await.unwrap()).await;
+    assert_eq!((status, again["favourites_count"].as_i64()), (200, Some(1)), "twice is once");
+    let (_, favourites) = json(bearer(&app, reqwest::Method::GET, "/api/v1/favourites", &bo).send().await.unwrap()).await;
+    assert_eq!(favourites[0]["id"].as_str(), Some(id.as_str()));
+
+    let (_, notifications) = json(bearer(&app, reqwest::Method::GET, "/api/v1/notifications", &ana).send().await.unwrap()).await;
+    assert_eq!((notifications[0]["type"].as_str(), notifications[0]["account"]["username"].as_str()), (Some("favourite"), Some("bo")));
+    assert_eq!(notifications[0]["status"]["id"].as_str(), Some(id.as_str()));
+    let notification = notifications[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(bearer(&app, reqwest::Method::GET, &format!("/api/v1/notifications/{notification}"), &bo).send().await.unwrap().status(), 404, "not his");
+    assert_eq!(bearer(&app, reqwest::Method::POST, &format!("/api/v1/notifications/{notification}/dismiss"), &ana).send().await.unwrap().status(), 200);
+    let (_, left) = json(bearer(&app, reqwest::Method::GET, "/api/v1/notifications", &ana).send().await.unwrap()).await;
+    assert_eq!(left.as_array().unwrap().len(), 0);
+
+    let (_, found) = json(bearer(&app, reqwest::Method::GET, "/api/v2/search?q=here", &bo).send().await.unwrap()).await;
+    assert_eq!((found["hashtags"][0]["name"].as_str(), found["statuses"][0]["id"].as_str()), (Some("here"), Some(id.as_str())));
+
+    // Partial edits, plus Thoughtspace's own fields; bad values name the field and change nothing.
+    let (status, refused) = json(
+        bearer(&app, reqwest::Method::PATCH, "/api/v1/accounts/update_credentials", &ana)
+            .json(&json!({ "display_name": "Not Saved", "top_friends": ["nobody"] }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422, "there is no @nobody: {refused}");
+    let name: Option<String> = sqlx::query_scalar("SELECT display_name FROM users WHERE username = 'ana'").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(name, None, "nothing was saved");
+    let bo_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = 'bo'").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(bearer(&app, reqwest::Method::POST, &format!("/api/v1/accounts/{bo_id}/follow"), &ana).send().await.unwrap().status(), 200);
+    let edited = bearer(&app, reqwest::Method::PATCH, "/api/v1/accounts/update_credentials", &ana)
+        .json(&json!({ "display_name": "Ana B", "custom_css": "body { color: red } .x { background: url(\"javascript:alert(1)\") }", "top_friends": ["bo"], "unknown": 1 }))
+        .send()
+        .await
+        .unwrap();
+    let (status, account) = json(edited).await;
+    assert_eq!((status, account["display_name"].as_str()), (200, Some("Ana B")), "{account}");
+    let css: String = sqlx::query_scalar("SELECT custom_css FROM users WHERE username = 'ana'").fetch_one(&app.db.pool).await.unwrap();
+    assert!(!css.contains("javascript"), "{css}");
+    let friends: i64 = sqlx::query_scalar("SELECT count(*) FROM top_friends").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(friends, 1);
+    let (status, body) = json(
+        bearer(&app, reqwest::Method::PATCH, "/api/v1/accounts/update_credentials", &ana)
+            .json(&json!({ "display_name": "Not Saved", "custom_css": ".x { background: url(javascript:alert(1)) }" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body["error"].as_str().unwrap().starts_with("Validation failed: custom_css line 1"), "{body}");
+    let name: Option<String> = sqlx::query_scalar("SELECT display_name FROM users WHERE username = 'ana'").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(name.as_deref(), Some("Ana B"), "nothing was saved");
+    let (status, body) = json(bearer(&app, reqwest::Method::PATCH, "/api/v1/accounts/update_credentials", &ana).form(&[("note", "x".repeat(161).as_str())]).send().await.unwrap()).await;
+    assert_eq!(status, 422);
+    assert!(body["error"].as_str().unwrap().starts_with("Validation failed: note"), "{body}");
+    let (status, body) = json(bearer(&app, reqwest::Method::PATCH, "/api/v1/accounts/update_credentials", &ana).json(&json!({ "top_friends": [5] })).send().await.unwrap()).await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("Validation failed: top_friends must be a list of strings")));
+}

@@ -204,18 +204,29 @@ pub struct ProfileEdit {
     pub header_url: String,
 }
 
-/// Saves the profile fields, all or nothing; remote followers get the new actor document (Update).
-pub async fn update(backend: &Backend, user_id: Uuid, edit: ProfileEdit) -> Result<(), AppError> {
+/// Whether `edit` would be saved (every field checked, nothing written).
+pub fn check_edit(edit: &ProfileEdit) -> Result<(), AppError> {
+    parse_edit(edit).map(drop)
+}
+
+type ParsedEdit = (DisplayName, Bio, ImageUrl, ImageUrl);
+
+fn parse_edit(edit: &ProfileEdit) -> Result<ParsedEdit, AppError> {
     let mut errors = FieldErrors::default();
     let display_name = errors.check(DisplayName::parse(&edit.display_name));
     let bio = errors.check(Bio::parse(&edit.bio));
     let avatar_url = errors.check(ImageUrl::parse(&edit.avatar_url, "avatar_url"));
     let header_url = errors.check(ImageUrl::parse(&edit.header_url, "header_url"));
     errors.finish()?;
-    let (Some(display_name), Some(bio), Some(avatar_url), Some(header_url)) = (display_name, bio, avatar_url, header_url)
-    else {
-        return Err(AppError::Internal);
-    };
+    match (display_name, bio, avatar_url, header_url) {
+        (Some(display_name), Some(bio), Some(avatar_url), Some(header_url)) => Ok((display_name, bio, avatar_url, header_url)),
+        _ => Err(AppError::Internal),
+    }
+}
+
+/// Saves the profile fields, all or nothing; remote followers get the new actor document (Update).
+pub async fn update(backend: &Backend, user_id: Uuid, edit: ProfileEdit) -> Result<(), AppError> {
+    let (display_name, bio, avatar_url, header_url) = parse_edit(&edit)?;
     let mut transaction = backend.pool.begin().await?;
     let person: PersonSource = sqlx::query_as(
         "UPDATE users SET display_name = $2, bio = $3, avatar_url = $4, header_url = $5, updated_at = now()

@@ -157,12 +157,18 @@ async fn update_credentials(State(backend): State<Backend>, authed: Authed, para
         avatar_url: params.text("avatar_url")?.unwrap_or(current.avatar_url),
         header_url: params.text("header_url")?.unwrap_or(current.header_url),
     };
-    profiles::update(&backend, me, edit).await.map_err(|error| rename(error, &[("bio", "note")]))?;
-    if let Some(css) = params.text("custom_css")? {
-        profiles::set_custom_css(&backend.pool, me, &css).await?;
+    // Everything is checked before anything is written.
+    profiles::check_edit(&edit).map_err(|error| rename(error, &[("bio", "note")]))?;
+    let css = params.text("custom_css")?;
+    if let Some(css) = &css {
+        profiles::sanitize_css(css)?;
     }
     if let Some(friends) = params.list("top_friends")? {
         profiles::set_top_friends(&backend.pool, me, &friends).await?;
+    }
+    profiles::update(&backend, me, edit).await?;
+    if let Some(css) = css {
+        profiles::set_custom_css(&backend.pool, me, &css).await?;
     }
     let summary = profiles::account(&backend.pool, me).await?;
     Ok(Json(entities::account(&backend, &summary)))
