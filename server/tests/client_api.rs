@@ -171,21 +171,31 @@ async fn timelines_page_by_link_headers_and_calls_are_rate_limited() {
     }
     let first = bearer(&app, reqwest::Method::GET, "/api/v1/timelines/home", &key).send().await.unwrap();
     assert_eq!(first.headers()["x-ratelimit-limit"], "300");
-    let link = first.headers()["link"].to_str().unwrap().to_owned();
+    let next = link(&first, "next").expect("a next page");
     let (_, page) = json(first).await;
     assert_eq!(page.as_array().unwrap().len(), 20);
     assert_eq!(page[0]["text"], "number 25");
-    let next = link.split_once('<').unwrap().1.split_once('>').unwrap().0.to_owned();
-    assert!(link.ends_with("rel=\"next\""), "{link}");
     let second = app.http.get(&next).bearer_auth(&key).send().await.unwrap();
-    assert!(second.headers().get("link").is_none(), "the last page");
+    assert_eq!(link(&second, "next"), None, "the last page");
+    let newer = link(&second, "prev").expect("a previous page");
     let (_, page) = json(second).await;
-    let texts: Vec<&str> = page.as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap()).collect();
-    assert_eq!(texts, ["number 5", "number 4", "number 3", "number 2", "number 1"]);
-    // max_id may also be a status id; limit is honoured.
-    let oldest_of_first = page[0]["id"].as_str().unwrap();
-    let (_, older) = json(bearer(&app, reqwest::Method::GET, &format!("/api/v1/timelines/public?max_id={oldest_of_first}&limit=2"), &key).send().await.unwrap()).await;
-    assert_eq!(older.as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap()).collect::<Vec<_>>(), ["number 4", "number 3"]);
+    let texts = |page: &Value| page.as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    assert_eq!(texts(&page), ["number 5", "number 4", "number 3", "number 2", "number 1"]);
+    // `prev` (min_id) reads the entries right above, oldest first, returned newest first.
+    let (_, above) = json(app.http.get(format!("{newer}&limit=3")).bearer_auth(&key).send().await.unwrap()).await;
+    assert_eq!(texts(&above), ["number 8", "number 7", "number 6"]);
+    // max_id, since_id and min_id may also be status ids; limit is honoured.
+    let id_of = |text: &str, page: &Value| page.as_array().unwrap().iter().find(|s| s["text"] == text).unwrap()["id"].as_str().unwrap().to_owned();
+    let five = id_of("number 5", &page);
+    let get = |query: String| bearer(&app, reqwest::Method::GET, &format!("/api/v1/timelines/public?{query}"), &key).send();
+    let (_, older) = json(get(format!("max_id={five}&limit=2")).await.unwrap()).await;
+    assert_eq!(texts(&older), ["number 4", "number 3"]);
+    let (_, since) = json(get(format!("since_id={five}&limit=2")).await.unwrap()).await;
+    assert_eq!(texts(&since), ["number 25", "number 24"], "since_id: the newest");
+    let (_, min) = json(get(format!("min_id={five}&limit=2")).await.unwrap()).await;
+    assert_eq!(texts(&min), ["number 7", "number 6"], "min_id: right after it");
+    let (_, between) = json(get(format!("min_id={five}&max_id={}&limit=10", id_of("number 3", &older))).await.unwrap()).await;
+    assert_eq!(texts(&between), Vec::<String>::new(), "an empty window");
 
     // 300 calls per window: the next one is 429, with the headers saying when to come back.
     let used: i64 = first_remaining(&app, &key).await;
@@ -196,6 +206,15 @@ async fn timelines_page_by_link_headers_and_calls_are_rate_limited() {
     assert_eq!(refused.status(), 429);
     assert_eq!(refused.headers()["x-ratelimit-remaining"], "0");
     assert!(refused.headers().contains_key("x-ratelimit-reset"));
+}
+
+/// The URL of the `rel` link in a response's `Link` header, if any.
+fn link(response: &reqwest::Response, rel: &str) -> Option<String> {
+    let header = response.headers().get("link")?.to_str().ok()?.to_owned();
+    header
+        .split(", ")
+        .find(|part| part.ends_with(&format!("rel=\"{rel}\"")))
+        .and_then(|part| Some(part.split_once('<')?.1.split_once('>')?.0.to_owned()))
 }
 
 /// How many calls the key has left (this call included in the count).

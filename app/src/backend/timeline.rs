@@ -59,8 +59,33 @@ pub async fn page(
     before: Option<Cursor>,
     limit: i64,
 ) -> Result<TimelinePage, AppError> {
+    page_within(pool, viewer, feed, Window { before, ..Window::default() }, limit).await
+}
+
+/// Which part of a timeline to read (the client API's `max_id`, `since_id`, `min_id`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Window {
+    /// Strictly older than this.
+    pub before: Option<Cursor>,
+    /// Strictly newer than this.
+    pub after: Option<Cursor>,
+    /// The oldest entries of the window rather than the newest (`min_id`); still returned
+    /// newest first.
+    pub oldest_first: bool,
+}
+
+/// One page of `feed` within `window`, newest first; `next` continues to older entries.
+pub async fn page_within(
+    pool: &PgPool,
+    viewer: Option<Uuid>,
+    feed: Feed<'_>,
+    window: Window,
+    limit: i64,
+) -> Result<TimelinePage, AppError> {
     let visible = visible_to("t", "$1::uuid");
-    let keyset = "($2::timestamptz IS NULL OR (t.created_at, t.id) < ($2, $3))";
+    let keyset = "($2::timestamptz IS NULL OR (t.created_at, t.id) < ($2, $3))
+                  AND ($6::timestamptz IS NULL OR (t.created_at, t.id) > ($6, $7))";
+    let order = if window.oldest_first { "ASC" } else { "DESC" };
     // One row more than asked tells whether another page exists.
     let (query, argument) = match feed {
         Feed::Home => {
@@ -85,13 +110,14 @@ pub async fn page(
                          SELECT t.id AS thought_id, t.created_at AS listed_at, NULL::uuid AS booster_id
                            FROM thoughts t
                           WHERE {author_followed} AND {visible} AND {keyset}
-                          ORDER BY t.created_at DESC, t.id DESC LIMIT $4 * 2),
+                          ORDER BY t.created_at {order}, t.id {order} LIMIT $4 * 2),
                      boosted AS (
                          SELECT b.thought_id, b.created_at AS listed_at, b.user_id AS booster_id
                            FROM boosts b JOIN thoughts t ON t.id = b.thought_id
                           WHERE {booster_followed} AND {visible}
                             AND ($2::timestamptz IS NULL OR (b.created_at, b.thought_id) < ($2, $3))
-                          ORDER BY b.created_at DESC, b.thought_id DESC LIMIT $4 * 2),
+                            AND ($6::timestamptz IS NULL OR (b.created_at, b.thought_id) > ($6, $7))
+                          ORDER BY b.created_at {order}, b.thought_id {order} LIMIT $4 * 2),
                      latest AS (
                          SELECT DISTINCT ON (thought_id) thought_id, listed_at, booster_id
                            FROM (SELECT * FROM own UNION ALL SELECT * FROM boosted) entries
@@ -99,7 +125,7 @@ pub async fn page(
                      SELECT {THOUGHT_COLUMNS}, e.listed_at, booster.username AS boosted_by
                        FROM latest e JOIN thoughts t ON t.id = e.thought_id JOIN users u ON u.id = t.user_id
                        LEFT JOIN users booster ON booster.id = e.booster_id
-                      ORDER BY e.listed_at DESC, t.id DESC
+                      ORDER BY e.listed_at {order}, t.id {order}
                       LIMIT $4"
                 ),
                 None,
@@ -116,7 +142,8 @@ pub async fn page(
                   WHERE tt.tag_id = (SELECT g.id FROM tags g WHERE g.name = lower($5))
                     AND t.visibility = 'public' AND {visible}
                     AND ($2::timestamptz IS NULL OR (tt.created_at, tt.thought_id) < ($2, $3))
-                  ORDER BY tt.created_at DESC, tt.thought_id DESC
+                    AND ($6::timestamptz IS NULL OR (tt.created_at, tt.thought_id) > ($6, $7))
+                  ORDER BY tt.created_at {order}, tt.thought_id {order}
                   LIMIT $4"
             ),
             Some(tag),
@@ -131,7 +158,7 @@ pub async fn page(
                     "SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF}
                        FROM thoughts t JOIN users u ON u.id = t.user_id
                       WHERE {visible} AND {condition} AND {keyset}
-                      ORDER BY t.created_at DESC, t.id DESC
+                      ORDER BY t.created_at {order}, t.id {order}
                       LIMIT $4"
                 ),
                 argument,
@@ -140,19 +167,23 @@ pub async fn page(
     };
     let mut thoughts: Vec<ThoughtView> = sqlx::query_as(&query)
         .bind(viewer)
-        .bind(before.map(|c| c.created_at))
-        .bind(before.map(|c| c.id))
+        .bind(window.before.map(|c| c.created_at))
+        .bind(window.before.map(|c| c.id))
         .bind(limit + 1)
         .bind(argument)
+        .bind(window.after.map(|c| c.created_at))
+        .bind(window.after.map(|c| c.id))
         .fetch_all(pool)
         .await?;
 
-    let next = if thoughts.len() as i64 > limit {
-        thoughts.truncate(limit as usize);
-        thoughts.last().map(Cursor::after)
-    } else {
-        None
-    };
+    let more = thoughts.len() as i64 > limit;
+    thoughts.truncate(limit as usize);
+    if window.oldest_first {
+        thoughts.reverse();
+    }
+    // Older entries remain after this page when it was cut short, or when it was read from
+    // the oldest end of a window (everything before the window is older still).
+    let next = if more || window.oldest_first { thoughts.last().map(Cursor::after) } else { None };
     Ok(TimelinePage { thoughts, next })
 }
 

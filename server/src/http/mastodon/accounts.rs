@@ -127,8 +127,8 @@ async fn statuses_of(
 ) -> ApiResult<(axum::http::HeaderMap, Json<Vec<Value>>)> {
     let target = profiles::account(&backend.pool, path_id(&id)?).await?;
     let limit = params.limit(20, 40)?;
-    let before = super::timelines::before(&backend, &params).await?;
-    let page = timeline::page(&backend.pool, caller.viewer(), timeline::Feed::Author(&target.username), before, limit).await?;
+    let window = super::timelines::window(&backend, &params).await?;
+    let page = timeline::page_within(&backend.pool, caller.viewer(), timeline::Feed::Author(&target.username), window, limit).await?;
     super::timelines::respond(&backend, &uri, page).await
 }
 

@@ -1,5 +1,5 @@
-//! Home and public timelines, paged as Mastodon pages: `max_id` and `limit`, with a `Link`
-//! header to the next page (its `max_id` is the app's own keyset position).
+//! Home, public and tag timelines, paged as Mastodon pages (`max_id`, `since_id`, `min_id`,
+//! `limit`), with `Link` headers whose positions are the app's own keyset tokens.
 
 use app::{
     backend::{timeline, Backend},
@@ -28,13 +28,13 @@ pub fn routes() -> Router<Backend> {
         .route("/api/v1/timelines/tag/{hashtag}", get(tag))
 }
 
-/// `max_id`: a position from a `Link` header, or a status id (its own time).
-pub async fn before(backend: &Backend, params: &Params) -> ApiResult<Option<Cursor>> {
-    let Some(raw) = params.text("max_id")?.filter(|raw| !raw.is_empty()) else { return Ok(None) };
+/// A position from a `Link` header, or a status id (its own time).
+async fn position(backend: &Backend, params: &Params, name: &str) -> ApiResult<Option<Cursor>> {
+    let Some(raw) = params.text(name)?.filter(|raw| !raw.is_empty()) else { return Ok(None) };
     if let Some(cursor) = Cursor::parse(&raw) {
         return Ok(Some(cursor));
     }
-    let id = Uuid::try_parse(&raw).map_err(|_| ApiError::invalid("max_id", "is not a status id"))?;
+    let id = Uuid::try_parse(&raw).map_err(|_| ApiError::invalid(name, "is not a status id"))?;
     let created_at: Option<chrono::DateTime<chrono::Utc>> = sqlx::query_scalar("SELECT created_at FROM thoughts WHERE id = $1")
         .bind(id)
         .fetch_optional(&backend.pool)
@@ -43,12 +43,29 @@ pub async fn before(backend: &Backend, params: &Params) -> ApiResult<Option<Curs
     Ok(created_at.map(|created_at| Cursor { created_at, id }))
 }
 
+/// Mastodon's paging: `max_id` (older than), `since_id` (newer than, newest first) and
+/// `min_id` (newer than, the oldest of those first).
+pub async fn window(backend: &Backend, params: &Params) -> ApiResult<timeline::Window> {
+    let before = position(backend, params, "max_id").await?;
+    let min = position(backend, params, "min_id").await?;
+    let since = position(backend, params, "since_id").await?;
+    Ok(timeline::Window { before, after: min.or(since), oldest_first: min.is_some() })
+}
+
+/// The statuses, with a `Link` header to older (`next`) and newer (`prev`) pages.
 pub async fn respond(backend: &Backend, uri: &Uri, page: TimelinePage) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
     let statuses = entities::statuses(backend, &page.thoughts).await?;
-    let mut headers = HeaderMap::new();
+    let base = format!("{}{}", backend.public_url, uri.path());
+    let mut links = Vec::new();
     if let Some(next) = page.next {
-        let link = format!("<{}{}?max_id={}>; rel=\"next\"", backend.public_url, uri.path(), next.token());
-        if let Ok(value) = HeaderValue::from_str(&link) {
+        links.push(format!("<{base}?max_id={}>; rel=\"next\"", next.token()));
+    }
+    if let Some(newest) = page.thoughts.first() {
+        links.push(format!("<{base}?min_id={}>; rel=\"prev\"", Cursor::after(newest).token()));
+    }
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_str(&links.join(", ")) {
+        if !links.is_empty() {
             headers.insert(header::LINK, value);
         }
     }
@@ -58,14 +75,14 @@ pub async fn respond(backend: &Backend, uri: &Uri, page: TimelinePage) -> ApiRes
 async fn home(State(backend): State<Backend>, authed: Authed, uri: Uri, params: Params) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
     let me = authed.need("read:statuses")?;
     let limit = params.limit(20, 40)?;
-    let page = timeline::page(&backend.pool, Some(me), timeline::Feed::Home, before(&backend, &params).await?, limit).await?;
+    let page = timeline::page_within(&backend.pool, Some(me), timeline::Feed::Home, window(&backend, &params).await?, limit).await?;
     respond(&backend, &uri, page).await
 }
 
 async fn public(State(backend): State<Backend>, caller: MaybeAuthed, uri: Uri, params: Params) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
     let limit = params.limit(20, 40)?;
     let viewer = caller.viewer();
-    let page = timeline::page(&backend.pool, viewer, timeline::Feed::Public, before(&backend, &params).await?, limit).await?;
+    let page = timeline::page_within(&backend.pool, viewer, timeline::Feed::Public, window(&backend, &params).await?, limit).await?;
     respond(&backend, &uri, page).await
 }
 
@@ -77,6 +94,6 @@ async fn tag(
     params: Params,
 ) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
     let limit = params.limit(20, 40)?;
-    let page = timeline::page(&backend.pool, caller.viewer(), timeline::Feed::Tag(&hashtag), before(&backend, &params).await?, limit).await?;
+    let page = timeline::page_within(&backend.pool, caller.viewer(), timeline::Feed::Tag(&hashtag), window(&backend, &params).await?, limit).await?;
     respond(&backend, &uri, page).await
 }
