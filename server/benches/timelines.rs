@@ -17,6 +17,8 @@ const RUNS: usize = 300;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // The backend logs the cause of a failed query; show it.
+    tracing_subscriber::fmt().with_env_filter("warn").init();
     let url = std::env::var("DATABASE_URL").map_err(|_| anyhow::anyhow!("set DATABASE_URL to the seeded database"))?;
     let pool = PgPoolOptions::new()
         .max_connections(2)

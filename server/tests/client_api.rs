@@ -496,3 +496,38 @@ async fn favourites_notifications_search_and_profile_edits() {
     let (status, body) = json(bearer(&app, reqwest::Method::PATCH, "/api/v1/accounts/update_credentials", &ana).json(&json!({ "top_friends": [5] })).send().await.unwrap()).await;
     assert_eq!((status, body["error"].as_str()), (422, Some("Validation failed: top_friends must be a list of strings")));
 }
+
+#[tokio::test]
+async fn the_undo_endpoints_and_the_remaining_lists() {
+    let (app, ana, bo, ana_id, bo_id) = two_people().await;
+    let call = |method: reqwest::Method, path: String, key: &str| bearer(&app, method, &path, key).send();
+    let (_, posted) = json(call(reqwest::Method::POST, "/api/v1/statuses?status=undo%20me".into(), &ana).await.unwrap()).await;
+    let id = posted["id"].as_str().unwrap().to_owned();
+
+    assert_eq!(call(reqwest::Method::POST, format!("/api/v1/accounts/{ana_id}/follow"), &bo).await.unwrap().status(), 200);
+    let (_, following) = json(call(reqwest::Method::GET, format!("/api/v1/accounts/{bo_id}/following"), &ana).await.unwrap()).await;
+    assert_eq!(following[0]["username"], "ana");
+    let (_, statuses) = json(call(reqwest::Method::GET, format!("/api/v1/accounts/{ana_id}/statuses"), &bo).await.unwrap()).await;
+    assert_eq!(statuses[0]["id"].as_str(), Some(id.as_str()));
+
+    let (_, boosted) = json(call(reqwest::Method::POST, format!("/api/v1/statuses/{id}/reblog"), &bo).await.unwrap()).await;
+    assert_eq!((boosted["reblogged"].as_bool(), boosted["reblogs_count"].as_i64()), (Some(true), Some(1)));
+    let (_, boosters) = json(call(reqwest::Method::GET, format!("/api/v1/statuses/{id}/reblogged_by"), &ana).await.unwrap()).await;
+    assert_eq!(boosters[0]["username"], "bo");
+    let (_, unboosted) = json(call(reqwest::Method::POST, format!("/api/v1/statuses/{id}/unreblog"), &bo).await.unwrap()).await;
+    assert_eq!((unboosted["reblogged"].as_bool(), unboosted["reblogs_count"].as_i64()), (Some(false), Some(0)));
+    call(reqwest::Method::POST, format!("/api/v1/statuses/{id}/favourite"), &bo).await.unwrap();
+    let (_, unliked) = json(call(reqwest::Method::POST, format!("/api/v1/statuses/{id}/unfavourite"), &bo).await.unwrap()).await;
+    assert_eq!((unliked["favourited"].as_bool(), unliked["favourites_count"].as_i64()), (Some(false), Some(0)));
+
+    let (_, rel) = json(call(reqwest::Method::POST, format!("/api/v1/accounts/{ana_id}/unfollow"), &bo).await.unwrap()).await;
+    assert_eq!(rel["following"].as_bool(), Some(false));
+
+    let (_, before) = json(call(reqwest::Method::GET, "/api/v1/notifications".into(), &ana).await.unwrap()).await;
+    assert_eq!(before.as_array().unwrap().len(), 1, "the follow (undone likes and boosts took theirs back)");
+    assert_eq!(call(reqwest::Method::POST, "/api/v1/notifications/clear".into(), &ana).await.unwrap().status(), 200);
+    let (_, after) = json(call(reqwest::Method::GET, "/api/v1/notifications".into(), &ana).await.unwrap()).await;
+    assert_eq!(after, json!([]));
+    let (status, body) = json(call(reqwest::Method::GET, "/api/v1/no/such/endpoint".into(), &ana).await.unwrap()).await;
+    assert_eq!((status, body), (404, json!({ "error": "Record not found" })));
+}
