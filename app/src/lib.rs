@@ -56,6 +56,8 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="thoughtspace" href="/pkg/thoughtspace.css"/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
+        <Link rel="manifest" href="/manifest.webmanifest"/>
+        <Link rel="apple-touch-icon" href="/icon-192.png"/>
         <Meta name="theme-color" content="#3b5998"/>
         <Title formatter=page_title/>
         // Pages render in full before the first byte (SsrMode::Async): crawlers, link previews
