@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod blocks;
 pub mod custom_css;
+pub mod directory;
 pub mod db;
 pub mod federation;
 pub mod fields;

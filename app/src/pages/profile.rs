@@ -97,6 +97,9 @@ fn ProfileMeta(profile: Profile) -> impl IntoView {
         <Title text=title.clone()/>
         <Meta name="description" content=description.clone()/>
         <Link rel="canonical" href=profile.canonical_url.clone()/>
+        {(!profile.is_remote).then(|| view! {
+            <Link rel="alternate" type_="application/atom+xml" title=format!("{name}’s thoughts") href=format!("/@{}/feed.atom", profile.username)/>
+        })}
         <Meta property="og:type" content="profile"/>
         <Meta property="og:title" content=title.clone()/>
         <Meta property="og:description" content=description.clone()/>

@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::{Link, Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
@@ -26,6 +26,7 @@ pub fn TagPage() -> impl IntoView {
                     Ok((tag, page)) => view! {
                         <Title text=format!("#{tag}")/>
                         <Meta name="description" content=format!("Public thoughts tagged #{tag} on Thoughtspace.")/>
+                        <Link rel="alternate" type_="application/atom+xml" title=format!("#{tag} on Thoughtspace") href=format!("/tags/{tag}/feed.atom")/>
                         <section class="timeline" aria-labelledby="timeline-heading">
                             <h1 id="timeline-heading">"#"{tag.clone()}</h1>
                             <Timeline page source=TimelineSource::Tag { tag }/>

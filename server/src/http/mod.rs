@@ -2,6 +2,7 @@
 //! profile stylesheets, the ActivityPub routes and the Mastodon-compatible client API.
 
 pub mod activitypub;
+mod crawlers;
 pub mod mastodon;
 mod profiles;
 pub mod security;
@@ -51,7 +52,12 @@ pub fn router(backend: Backend, options: LeptosOptions) -> Router {
     // Files at the site root (favicon, robots.txt, …) win over `/{handle}` profile routes;
     // usernames cannot contain a dot, so they never collide.
     for file in root_files(&site_root) {
-        let route = format!("/{}", file.file_name().unwrap_or_default().to_string_lossy());
+        let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        // Generated per request (an older build may have left a static copy behind).
+        if matches!(name.as_str(), "robots.txt" | "sitemap.xml") {
+            continue;
+        }
+        let route = format!("/{name}");
         router = router.route_service(&route, ServeFile::new(&file).precompressed_gzip());
     }
 
@@ -60,6 +66,10 @@ pub fn router(backend: Backend, options: LeptosOptions) -> Router {
     router
         .merge(activitypub::routes(backend.clone()))
         .merge(mastodon::routes(backend.clone()))
+        .route("/robots.txt", get(crawlers::robots).with_state(backend.clone()))
+        .route("/sitemap.xml", get(crawlers::sitemap).with_state(backend.clone()))
+        .route("/{handle}/feed.atom", get(crawlers::profile_feed).with_state(backend.clone()))
+        .route("/tags/{tag}/feed.atom", get(crawlers::tag_feed).with_state(backend.clone()))
         .route("/{handle}/style.css", get(profiles::stylesheet).with_state(backend))
         .layer(middleware::from_fn(move |request, next| {
             activitypub::negotiate_profile_urls(negotiating.clone(), request, next)

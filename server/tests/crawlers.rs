@@ -1,0 +1,55 @@
+//! What crawlers and feed readers get: robots.txt, the sitemap, Atom feeds; never anything
+//! that is not public.
+
+mod support;
+
+use support::TestApp;
+
+async fn text(app: &TestApp, path: &str) -> (u16, String, String) {
+    let response = app.get(path).await;
+    let status = response.status().as_u16();
+    let kind = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    (status, kind, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn robots_sitemap_and_feeds_list_only_public_things() {
+    let app = TestApp::spawn().await;
+    let session = app.sign_up("ana").await;
+    for (content, visibility) in [("hello <world> & #Sunny day", "public"), ("for followers #secret", "followers"), ("just me #hidden", "private")] {
+        let response = app.post_form("/api/thoughts/post", &[("content", content), ("visibility", visibility)], Some(&session)).await;
+        assert_eq!(response.status(), 200);
+    }
+    sqlx::query("INSERT INTO users (username, is_remote, ap_id, inbox_url) VALUES ('far@elsewhere.example', true, 'https://elsewhere.example/u/far', 'https://elsewhere.example/inbox')")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+
+    let (status, kind, robots) = text(&app, "/robots.txt").await;
+    assert_eq!((status, kind.as_str()), (200, "text/plain; charset=utf-8"));
+    assert!(robots.contains(&format!("Sitemap: {}/sitemap.xml", app.url)) && robots.contains("Disallow: /api/"));
+
+    let (status, kind, sitemap) = text(&app, "/sitemap.xml").await;
+    assert_eq!((status, kind.as_str()), (200, "application/xml; charset=utf-8"));
+    assert!(sitemap.contains(&format!("<loc>{}/@ana</loc>", app.url)));
+    assert!(sitemap.contains(&format!("<loc>{}/tags/sunny</loc>", app.url)));
+    assert!(!sitemap.contains("secret") && !sitemap.contains("hidden"), "tags of non-public thoughts are not listed");
+    assert!(!sitemap.contains("far@"), "remote people are not listed");
+
+    let (status, kind, feed) = text(&app, "/@ana/feed.atom").await;
+    assert_eq!((status, kind.as_str()), (200, "application/atom+xml; charset=utf-8"));
+    assert!(feed.contains("<title>hello &lt;world&gt; &amp; #Sunny day</title>"), "{feed}");
+    assert!(!feed.contains("for followers") && !feed.contains("just me"));
+    assert_eq!(feed.matches("<entry>").count(), 1);
+    let (_, _, tag_feed) = text(&app, "/tags/Sunny/feed.atom").await;
+    assert_eq!(tag_feed.matches("<entry>").count(), 1);
+    let (_, _, secret_feed) = text(&app, "/tags/secret/feed.atom").await;
+    assert_eq!(secret_feed.matches("<entry>").count(), 0);
+    assert_eq!(text(&app, "/@nobody/feed.atom").await.0, 404);
+
+    // Pages point to their feeds.
+    let (_, _, profile) = text(&app, "/@ana").await;
+    assert!(profile.contains("type=\"application/atom+xml\"") && profile.contains("/@ana/feed.atom"));
+    let (_, _, tag) = text(&app, "/tags/sunny").await;
+    assert!(tag.contains("/tags/sunny/feed.atom"));
+}
