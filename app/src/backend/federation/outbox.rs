@@ -162,25 +162,23 @@ pub async fn thought_deleted(db: &mut PgConnection, urls: Urls<'_>, thought: Uui
 
 /// `local` accepts the Follow `follow` of the remote `follower`.
 pub async fn accept_follow(db: &mut PgConnection, urls: Urls<'_>, local: Uuid, follower: Uuid, follow: &Value) -> Result<(), AppError> {
-    let Some(inbox) = inbox_of(db, follower).await? else { return Ok(()) };
-    let name = username(db, local).await?;
-    let mut object = follow.clone();
-    if let Some(map) = object.as_object_mut() {
-        map.remove("@context");
-    }
-    let activity = vocab::activity("Accept", &urls.new_activity(), &urls.actor(&name), object, &[], &[]);
-    enqueue(db, Some(local), &activity, vec![inbox]).await
+    answer_follow(db, urls, "Accept", local, follower, follow).await
 }
 
 /// `local` refuses the Follow `follow` of the remote `follower` (a block stands between them).
 pub async fn reject_follow(db: &mut PgConnection, urls: Urls<'_>, local: Uuid, follower: Uuid, follow: &Value) -> Result<(), AppError> {
+    answer_follow(db, urls, "Reject", local, follower, follow).await
+}
+
+/// An Accept or Reject carrying the original Follow inline, to the follower's inbox.
+async fn answer_follow(db: &mut PgConnection, urls: Urls<'_>, kind: &str, local: Uuid, follower: Uuid, follow: &Value) -> Result<(), AppError> {
     let Some(inbox) = inbox_of(db, follower).await? else { return Ok(()) };
     let name = username(db, local).await?;
     let mut object = follow.clone();
     if let Some(map) = object.as_object_mut() {
         map.remove("@context");
     }
-    let activity = vocab::activity("Reject", &urls.new_activity(), &urls.actor(&name), object, &[], &[]);
+    let activity = vocab::activity(kind, &urls.new_activity(), &urls.actor(&name), object, &[], &[]);
     enqueue(db, Some(local), &activity, vec![inbox]).await
 }
 
