@@ -53,3 +53,37 @@ async fn robots_sitemap_and_feeds_list_only_public_things() {
     let (_, _, tag) = text(&app, "/tags/sunny").await;
     assert!(tag.contains("/tags/sunny/feed.atom"));
 }
+
+#[tokio::test]
+async fn every_public_page_type_carries_its_meta_tags_and_no_private_content() {
+    let app = TestApp::spawn().await;
+    let session = app.sign_up("ana").await;
+    let mut ids = Vec::new();
+    for (content, visibility) in [("a public #sunny thought", "public"), ("followers-eyes-only #sunny", "followers"), ("secret-diary #sunny", "private")] {
+        let response = app.post_form("/api/thoughts/post", &[("content", content), ("visibility", visibility)], Some(&session)).await;
+        ids.push(response.json::<String>().await.unwrap());
+    }
+    let pages = [
+        ("/".to_owned(), "website"),
+        ("/public".to_owned(), "website"),
+        ("/tags/sunny".to_owned(), "website"),
+        ("/@ana".to_owned(), "profile"),
+        (format!("/@ana/{}", ids[0]), "article"),
+    ];
+    for (path, kind) in pages {
+        let (status, _, html) = text(&app, &path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(html.contains("<html lang=\"en\">"), "{path}: lang");
+        let has = |needle: &str| html.contains(needle);
+        assert!(has("<title>") && has("name=\"description\""), "{path}: title and description");
+        assert!(has("rel=\"canonical\"") && has(&format!("content=\"{kind}\"")), "{path}: canonical and og:type {kind}");
+        for tag in ["og:title", "og:description", "og:url", "twitter:card"] {
+            assert!(has(&format!("\"{tag}\"")), "{path}: {tag}");
+        }
+        assert!(!has("followers-eyes-only") && !has("secret-diary"), "{path}: nothing that is not public, for a visitor");
+    }
+    // The thoughts that are not public are not found by a visitor at all.
+    for id in &ids[1..] {
+        assert_eq!(text(&app, &format!("/@ana/{id}")).await.0, 404);
+    }
+}

@@ -4,6 +4,7 @@ pub mod avatar;
 pub mod composer;
 pub mod form;
 pub mod layout;
+pub mod meta;
 pub mod profile;
 pub mod thought;
 pub mod timeline;

@@ -1,5 +1,4 @@
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
 
 use crate::{
@@ -9,6 +8,7 @@ use crate::{
     },
     components::{
         composer::Composer,
+        meta::PageMeta,
         timeline::{Timeline, TimelineSource},
     },
 };
@@ -31,8 +31,8 @@ pub fn HomePage() -> impl IntoView {
     );
 
     view! {
-        <Title text=""/>
-        <Meta name="description" content="Thoughtspace: short thoughts, Top Friends and your own profile style, on the fediverse."/>
+        <PageMeta title="" path="/"
+                  description="Thoughtspace: short thoughts, Top Friends and your own profile style, on the fediverse."/>
         <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match feed.await {
@@ -64,8 +64,7 @@ pub fn PublicPage() -> impl IntoView {
     let before = Memo::new(move |_| query.read().get("before"));
     let page = Resource::new(move || before.get(), public_timeline);
     view! {
-        <Title text="Public"/>
-        <Meta name="description" content="The newest public thoughts on Thoughtspace."/>
+        <PageMeta title="Public" path="/public" description="The newest public thoughts on Thoughtspace."/>
         <section class="timeline" aria-labelledby="timeline-heading">
             <h1 id="timeline-heading">"Public thoughts"</h1>
             <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>

@@ -1,10 +1,13 @@
 use leptos::prelude::*;
-use leptos_meta::{Link, Meta, Title};
+use leptos_meta::Link;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
     api::timeline::tag_timeline,
-    components::timeline::{Timeline, TimelineSource},
+    components::{
+        meta::PageMeta,
+        timeline::{Timeline, TimelineSource},
+    },
 };
 
 /// `/tags/{name}`: public thoughts with a tag.
@@ -24,8 +27,8 @@ pub fn TagPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Ok((tag, page)) => view! {
-                        <Title text=format!("#{tag}")/>
-                        <Meta name="description" content=format!("Public thoughts tagged #{tag} on Thoughtspace.")/>
+                        <PageMeta title=format!("#{tag}") path=format!("/tags/{tag}")
+                                  description=format!("Public thoughts tagged #{tag} on Thoughtspace.")/>
                         <Link rel="alternate" type_="application/atom+xml" title=format!("#{tag} on Thoughtspace") href=format!("/tags/{tag}/feed.atom")/>
                         <section class="timeline" aria-labelledby="timeline-heading">
                             <h1 id="timeline-heading">"#"{tag.clone()}</h1>
