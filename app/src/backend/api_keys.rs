@@ -27,7 +27,7 @@ impl Scopes {
     pub fn parse(raw: &str) -> Result<Self, AppError> {
         let scopes: Vec<String> = raw.split([' ', '+', ',']).filter(|s| !s.is_empty()).map(str::to_owned).collect();
         if scopes.is_empty() {
-            return Ok(Scopes(vec!["read".into()]));
+            return Ok(Scopes::read_only());
         }
         for scope in &scopes {
             let top = scope.split(':').next().unwrap_or_default();
@@ -36,6 +36,11 @@ impl Scopes {
             }
         }
         Ok(Scopes(scopes))
+    }
+
+    /// Mastodon's default when an app asks for nothing in particular.
+    pub fn read_only() -> Self {
+        Scopes(vec!["read".into()])
     }
 
     /// Whether these scopes grant `needed` (`read`, `write:statuses`, …). The legacy

@@ -35,7 +35,7 @@ impl App {
     }
 
     pub fn scopes(&self) -> Scopes {
-        Scopes::parse(&self.scopes).unwrap_or_else(|_| Scopes::parse("read").expect("read is a scope"))
+        Scopes::parse(&self.scopes).unwrap_or_else(|_| Scopes::read_only())
     }
 
     /// The app's redirect URI for `requested`: one it registered (the only one, if none asked).

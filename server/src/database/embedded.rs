@@ -8,7 +8,6 @@
 //! directory locked.
 
 use std::{
-    ffi::CString,
     fs,
     os::unix::{
         fs::{MetadataExt, PermissionsExt},
@@ -291,7 +290,7 @@ fn cluster_owner() -> Result<Option<RunAs>, EmbeddedError> {
     if unsafe { libc::geteuid() } != 0 {
         return Ok(None);
     }
-    let name = CString::new("postgres").expect("static name has no NUL");
+    let name = c"postgres";
     // SAFETY: getpwnam returns a pointer into static storage or null; we copy the fields at once.
     let entry = unsafe { libc::getpwnam(name.as_ptr()) };
     if entry.is_null() {
