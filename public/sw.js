@@ -2,7 +2,8 @@
 // icons and the offline page) is cached at install, per release: `scripts/build-site` writes
 // the release's fingerprint below, so a new release installs a new cache and drops the old.
 // Bundle files are served from the cache; pages come from the network, with the offline page
-// when there is none; server functions, the client API and ActivityPub are never cached.
+// when there is none; server functions, the client API, ActivityPub and the live event
+// stream are never cached.
 const RELEASE = '__RELEASE__';
 const CACHE = `thoughtspace-${RELEASE}`;
 const SHELL = [
@@ -32,7 +33,8 @@ self.addEventListener('activate', (event) => {
 /** Requests that must always reach the server (and are never stored). */
 function neverCached(url) {
   return url.pathname.startsWith('/api/') || url.pathname.startsWith('/oauth/') || url.pathname.startsWith('/users/')
-    || url.pathname.startsWith('/.well-known/') || url.pathname.startsWith('/nodeinfo/') || url.pathname === '/inbox';
+    || url.pathname.startsWith('/.well-known/') || url.pathname.startsWith('/nodeinfo/') || url.pathname === '/inbox'
+    || url.pathname === '/events';
 }
 
 self.addEventListener('fetch', (event) => {

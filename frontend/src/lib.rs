@@ -3,10 +3,13 @@
 
 #![recursion_limit = "256"]
 
+mod scroll;
+
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
+    scroll::keep_positions();
     register_service_worker();
 }
 

@@ -35,13 +35,23 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     // Deliveries go out in the background; several server processes share the queue.
     let worker = tokio::spawn(app::backend::federation::delivery::run(backend.clone()));
+    let announcements = app::backend::live::Announcements::listen(&backend.pool)
+        .await
+        .map_err(|e| anyhow!("cannot listen for live events: {e}"))?;
+    let live_events = tokio::spawn(announcements.relay(backend.live.clone()));
+    let hub = backend.live.clone();
     let router = http::router(backend, http::leptos_options(&config.site_root, config.site_addr));
 
     tracing::info!(public_url = %config.public_url, "listening on http://{}", config.site_addr);
     let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown::requested())
+        .with_graceful_shutdown(async move {
+            shutdown::requested().await;
+            // Open event streams would keep the graceful shutdown waiting forever.
+            hub.close();
+        })
         .await;
     worker.abort();
+    live_events.abort();
     database.close().await;
     served.map_err(|e| anyhow!("the HTTP server failed: {e}"))
 }

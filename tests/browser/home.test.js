@@ -36,7 +36,9 @@ test('home page hydrates and loads more thoughts in place', async () => {
 
   let navigated = false;
   page.on('framenavigated', () => { navigated = true; });
-  await page.getByRole('link', { name: 'Load more' }).click();
+  // A click where the link is, without scrolling to it: scrolling would let infinite scroll
+  // (the next test) load the page first.
+  await page.getByRole('link', { name: 'Load more' }).evaluate((link) => link.click());
   await page.locator('.thought').nth(24).waitFor();
   assert.equal(await page.locator('.thought').count(), 25);
   assert.equal(await page.locator('.thought').last().locator('.thought-content').textContent(), 'thought number 1');

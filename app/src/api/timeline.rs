@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    model::{Thread, TimelinePage},
+    model::{Thread, TimelinePage, TimelineSource},
 };
 
 /// The timeline behind every timeline server function: the viewer from the session, the
@@ -12,12 +12,24 @@ async fn page_for_viewer(
     feed: crate::backend::timeline::Feed<'_>,
     before: Option<String>,
 ) -> Result<TimelinePage, AppError> {
+    use crate::backend::timeline;
+    let before = match timeline::parse_before(before.as_deref()) {
+        Ok(before) => before,
+        Err(error) => return crate::backend::respond(Err(error)),
+    };
+    window_for_viewer(feed, timeline::Window { before, ..Default::default() }).await
+}
+
+#[cfg(feature = "ssr")]
+async fn window_for_viewer(
+    feed: crate::backend::timeline::Feed<'_>,
+    window: crate::backend::timeline::Window,
+) -> Result<TimelinePage, AppError> {
     use crate::backend::{self, request, timeline};
     backend::respond(async {
-        let before = timeline::parse_before(before.as_deref())?;
         let backend = backend::from_context()?;
         let viewer = request::viewer(&backend).await?.map(|viewer| viewer.id);
-        timeline::page(&backend.pool, viewer, feed, before, timeline::PAGE_SIZE).await
+        timeline::page_within(&backend.pool, viewer, feed, window, timeline::PAGE_SIZE).await
     }
     .await)
 }
@@ -44,6 +56,23 @@ pub async fn profile_timeline(username: String, before: Option<String>) -> Resul
 #[server(prefix = "/api", endpoint = "timeline/tag", input = server_fn::codec::GetUrl)]
 pub async fn tag_timeline(tag: String, before: Option<String>) -> Result<TimelinePage, AppError> {
     page_for_viewer(crate::backend::timeline::Feed::Tag(&tag), before).await
+}
+
+/// The thoughts of a timeline newer than the `after` cursor token (at most a page, the
+/// newest ones): what an open timeline offers as "N new thoughts".
+#[server(prefix = "/api", endpoint = "timeline/newer", input = server_fn::codec::Json)]
+pub async fn newer_thoughts(source: TimelineSource, after: String) -> Result<TimelinePage, AppError> {
+    use crate::backend::timeline::{Feed, Window};
+    let Some(after) = crate::model::Cursor::parse(&after) else {
+        return crate::backend::respond(Err(AppError::invalid("after", "is not a timeline position")));
+    };
+    let window = Window { after: Some(after), ..Window::default() };
+    match &source {
+        TimelineSource::Public => window_for_viewer(Feed::Public, window).await,
+        TimelineSource::Home => window_for_viewer(Feed::Home, window).await,
+        TimelineSource::Profile { username } => window_for_viewer(Feed::Author(username), window).await,
+        TimelineSource::Tag { tag } => window_for_viewer(Feed::Tag(tag), window).await,
+    }
 }
 
 /// A thought with its ancestors and replies.

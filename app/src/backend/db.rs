@@ -14,13 +14,15 @@ pub struct Backend {
     pub public_url: String,
     /// The HTTP client for other fediverse servers.
     pub federation: Client,
+    /// Live updates for open pages (fed by `live::listen`, which the server starts).
+    pub live: super::live::Hub,
 }
 
 impl Backend {
     /// Fails only when `federation.extra_ca_pem` holds no readable certificate.
     pub fn new(pool: PgPool, public_url: String, federation: &FederationOptions) -> Result<Self, String> {
         let agent = format!("Thoughtspace/{} (+{public_url})", env!("CARGO_PKG_VERSION"));
-        Ok(Backend { pool, federation: Client::new(federation, &agent)?, public_url })
+        Ok(Backend { pool, federation: Client::new(federation, &agent)?, public_url, live: Default::default() })
     }
 
     /// Cookies get the `Secure` attribute when the site is served over https.

@@ -10,6 +10,7 @@ pub mod db;
 pub mod federation;
 pub mod fields;
 pub mod follows;
+pub mod live;
 pub mod login_throttle;
 pub mod notifications;
 pub mod oauth;

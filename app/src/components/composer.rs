@@ -16,12 +16,31 @@ pub fn Composer(
     let text = RwSignal::new(String::new());
     let remaining = move || MAX_THOUGHT_CHARS as i64 - char_count(&text.get()) as i64;
     let input = NodeRef::<html::Textarea>::new();
-    // A posted thought empties the box.
-    Effect::new(move |_| {
-        if matches!(action.value().get(), Some(Ok(_))) {
-            text.set(String::new());
-            if let Some(input) = input.get_untracked() {
-                input.set_value("");
+    let draft = draft::key(reply_to);
+    // A draft left in this box earlier (in this tab) comes back once hydrated.
+    Effect::new({
+        let draft = draft.clone();
+        move |_| {
+            if let Some(input) = input.get() {
+                if input.value().is_empty() {
+                    if let Some(saved) = draft::load(&draft) {
+                        input.set_value(&saved);
+                        text.set(saved);
+                    }
+                }
+            }
+        }
+    });
+    // A posted thought empties the box and forgets the draft.
+    Effect::new({
+        let draft = draft.clone();
+        move |_| {
+            if matches!(action.value().get(), Some(Ok(_))) {
+                text.set(String::new());
+                draft::save(&draft, "");
+                if let Some(input) = input.get_untracked() {
+                    input.set_value("");
+                }
             }
         }
     });
@@ -34,7 +53,11 @@ pub fn Composer(
             <label for=id class="visually-hidden">{label}</label>
             <textarea id=id name="content" rows="3" placeholder=placeholder node_ref=input required=true
                       aria-describedby=format!("{id}-count")
-                      on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                      on:input=move |ev| {
+                          let value = event_target_value(&ev);
+                          draft::save(&draft, &value);
+                          text.set(value);
+                      }></textarea>
             <FieldError error name="content"/>
             <FieldError error name="reply_to"/>
             {reply_to.map(|parent| view! { <input type="hidden" name="reply_to" value=parent.to_string()/> })}
@@ -53,5 +76,42 @@ pub fn Composer(
                 </button>
             </div>
         </ActionForm>
+    }
+}
+
+/// Unposted text, kept per box in the tab's session storage: it survives moving between
+/// pages and reloads, and goes when the tab closes (a shared computer keeps nothing).
+mod draft {
+    pub fn key(reply_to: Option<uuid::Uuid>) -> String {
+        match reply_to {
+            Some(parent) => format!("thoughtspace.draft.reply.{parent}"),
+            None => "thoughtspace.draft".to_owned(),
+        }
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.session_storage().ok().flatten()
+    }
+
+    pub fn load(key: &str) -> Option<String> {
+        #[cfg(feature = "hydrate")]
+        return storage()?.get_item(key).ok().flatten().filter(|text| !text.is_empty());
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = key;
+            None
+        }
+    }
+
+    /// Saves `text`; empty text removes the draft.
+    pub fn save(key: &str, text: &str) {
+        #[cfg(feature = "hydrate")]
+        if let Some(storage) = storage() {
+            // A full or disabled storage only means the draft is not kept.
+            let _ = if text.is_empty() { storage.remove_item(key) } else { storage.set_item(key, text) };
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (key, text);
     }
 }

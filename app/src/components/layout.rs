@@ -1,8 +1,9 @@
 use leptos::{form::ActionForm, prelude::*};
-use leptos_router::hooks::use_location;
+use leptos_router::{components::A, hooks::use_location};
 
 use crate::{
     api::accounts::{current_viewer, LogOut},
+    components::live::LiveUpdates,
     SITE_NAME,
 };
 
@@ -13,6 +14,20 @@ pub fn SiteHeader() -> impl IntoView {
     let log_out = ServerAction::<LogOut>::new();
     // Asked again after every navigation (logging in or out ends in one) and every log-out.
     let viewer = Resource::new(move || (location.pathname.get(), log_out.version().get()), |_| current_viewer());
+    let live = LiveUpdates::get();
+    // Who the page is for, once known (`None` while still asking): the live stream follows it.
+    let identity = RwSignal::new(None::<Option<String>>);
+    Effect::new(move |_| {
+        if let Some(Ok(viewer)) = viewer.get() {
+            let known = Some(viewer.map(|viewer| viewer.username));
+            if identity.with_untracked(|current| *current != known) {
+                identity.set(known);
+            }
+        }
+    });
+    if let Some(live) = live {
+        live.follow(identity.into());
+    }
 
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
@@ -23,31 +38,36 @@ pub fn SiteHeader() -> impl IntoView {
                 <input id="site-search" type="search" name="q" placeholder="Search people, #tags, thoughts"/>
             </form>
             <nav aria-label="Main">
-                <a href="/">"Home"</a>
-                <a href="/public">"Public"</a>
-                <Suspense fallback=|| ()>
+                // `A` marks the current page's link (aria-current="page").
+                <A href="/" exact=true>"Home"</A>
+                <A href="/public" exact=true>"Public"</A>
+                // Asked again on every navigation: the old links stay meanwhile.
+                <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         match viewer.await {
-                            Ok(Some(viewer)) => view! {
-                                <a href="/notifications">
+                            Ok(Some(viewer)) => {
+                                // The stream's count once it speaks; the rendered one until then.
+                                let unread = move || live.and_then(|live| live.unread.get()).unwrap_or(viewer.unread);
+                                view! {
+                                <A href="/notifications">
                                     "Notifications"
-                                    {(viewer.unread > 0).then(|| view! {
-                                        <span class="unread-badge" aria-label=format!("{} unread", viewer.unread)>{viewer.unread}</span>
+                                    {move || (unread() > 0).then(|| view! {
+                                        <span class="unread-badge" aria-label=format!("{} unread", unread())>{unread()}</span>
                                     })}
-                                </a>
-                                <a href=format!("/@{}", viewer.username)>"My profile"</a>
-                                <a href="/settings">"Settings"</a>
+                                </A>
+                                <A href=format!("/@{}", viewer.username) exact=true>"My profile"</A>
+                                <A href="/settings">"Settings"</A>
                                 <ActionForm action=log_out attr:class="inline-form">
                                     <button type="submit" class="link-button">"Log out"</button>
                                 </ActionForm>
-                            }.into_any(),
+                            }.into_any()},
                             _ => view! {
                                 <a href="/login">"Log in"</a>
                                 <a href="/signup" class="nav-button">"Sign up"</a>
                             }.into_any(),
                         }
                     })}
-                </Suspense>
+                </Transition>
             </nav>
         </header>
     }

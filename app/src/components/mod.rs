@@ -4,6 +4,8 @@ pub mod avatar;
 pub mod composer;
 pub mod form;
 pub mod layout;
+pub mod live;
+pub mod loading;
 pub mod meta;
 pub mod profile;
 pub mod thought;

@@ -1,20 +1,12 @@
 use leptos::prelude::*;
 
+pub use crate::model::TimelineSource;
 use crate::{
-    api::timeline::{home_timeline, profile_timeline, public_timeline, tag_timeline},
-    components::thought::ThoughtCard,
+    api::timeline::{home_timeline, newer_thoughts, profile_timeline, public_timeline, tag_timeline},
+    components::{live::LiveUpdates, thought::ThoughtCard},
     error::AppError,
     model::{Cursor, TimelinePage},
 };
-
-/// Which timeline a list shows, so "Load more" fetches the next page of the same one.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum TimelineSource {
-    Public,
-    Home,
-    Profile { username: String },
-    Tag { tag: String },
-}
 
 impl TimelineSource {
     /// The page of this timeline older than `cursor`, as a link (works without JavaScript).
@@ -64,12 +56,61 @@ pub fn Timeline(page: TimelinePage, source: TimelineSource, #[prop(default = "No
         }
     });
 
+    // Thoughts newer than the top of the list, waiting behind the "N new thoughts" button.
+    let waiting = RwSignal::new(None::<TimelinePage>);
+    let check_newer = Action::new({
+        let source = source.clone();
+        move |_: &()| {
+            let source = source.clone();
+            let top = thoughts.with_untracked(|list| list.first().map(Cursor::after));
+            async move {
+                let newer = match top {
+                    Some(top) => newer_thoughts(source, top.token()).await,
+                    None => source.fetch(None).await,
+                };
+                if let Ok(page) = newer {
+                    waiting.set((!page.thoughts.is_empty()).then_some(page));
+                }
+            }
+        }
+    });
+    if let Some(live) = LiveUpdates::get() {
+        // Every announced thought asks once what is new (one question at a time: a burst
+        // of announcements becomes one or two questions).
+        Effect::new(move |previous: Option<u64>| {
+            let announced = live.thoughts.get();
+            if previous.is_some_and(|previous| previous != announced) && !check_newer.pending().get_untracked() {
+                check_newer.dispatch(());
+            }
+            announced
+        });
+    }
+    let show_waiting = move |_| {
+        let Some(page) = waiting.get_untracked() else { return };
+        waiting.set(None);
+        if page.next.is_some() {
+            // More arrived than one page holds: start again from the newest.
+            thoughts.set(page.thoughts);
+            next.set(page.next);
+        } else {
+            thoughts.update(|list| {
+                let mut fresh = page.thoughts;
+                fresh.retain(|thought| !list.iter().any(|shown| shown.id == thought.id));
+                fresh.append(list);
+                *list = fresh;
+            });
+        }
+        #[cfg(feature = "hydrate")]
+        if let Some(window) = web_sys::window() {
+            window.scroll_to_with_x_and_y(0.0, 0.0);
+        }
+    };
+
     let sentinel = NodeRef::<leptos::html::A>::new();
     #[cfg(feature = "hydrate")]
     Effect::new(move |previous: Option<Option<InfiniteScroll>>| {
-        if let Some(Some(previous)) = previous {
-            previous.observer.disconnect();
-        }
+        // The previous watch (if any) stops as it is dropped.
+        drop(previous);
         let link = sentinel.get()?;
         InfiniteScroll::watch(&link, move || {
             if !load_more.pending().get_untracked() {
@@ -81,6 +122,17 @@ pub fn Timeline(page: TimelinePage, source: TimelineSource, #[prop(default = "No
     });
 
     view! {
+        <div class="new-thoughts-slot" aria-live="polite">
+            {move || waiting.with(|page| page.as_ref().map(|page| {
+                let count = page.thoughts.len();
+                let label = match (count, page.next.is_some()) {
+                    (_, true) => format!("{count}+ new thoughts"),
+                    (1, false) => "1 new thought".to_owned(),
+                    (n, false) => format!("{n} new thoughts"),
+                };
+                view! { <button type="button" class="new-thoughts" on:click=show_waiting>{label}</button> }
+            }))}
+        </div>
         <Show when=move || thoughts.with(|list| !list.is_empty()) fallback=move || view! { <p class="empty">{empty}</p> }>
             <ol class="thought-list">
                 <For each=move || thoughts.get() key=|thought| thought.id
@@ -111,6 +163,15 @@ pub fn Timeline(page: TimelinePage, source: TimelineSource, #[prop(default = "No
 struct InfiniteScroll {
     observer: web_sys::IntersectionObserver,
     _callback: wasm_bindgen::closure::Closure<dyn Fn(js_sys::Array)>,
+}
+
+/// An observer must stop before its callback goes: it may still report on an element just
+/// removed from the page (the timeline was left).
+#[cfg(feature = "hydrate")]
+impl Drop for InfiniteScroll {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
 }
 
 #[cfg(feature = "hydrate")]

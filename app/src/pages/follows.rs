@@ -4,7 +4,7 @@ use leptos_router::hooks::{use_location, use_params_map};
 
 use crate::{
     api::profiles::list_follows,
-    components::avatar::PersonList,
+    components::{avatar::PersonList, loading::Loading},
     error::AppError,
     pages::not_found::NotFound,
 };
@@ -27,7 +27,7 @@ pub fn FollowsPage() -> impl IntoView {
         }
     });
     view! {
-        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+        <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match people.await {
                     Ok((handle, direction, people)) => {
@@ -48,6 +48,6 @@ pub fn FollowsPage() -> impl IntoView {
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }

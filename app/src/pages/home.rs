@@ -8,6 +8,7 @@ use crate::{
     },
     components::{
         composer::Composer,
+        loading::Loading,
         meta::PageMeta,
         timeline::{Timeline, TimelineSource},
     },
@@ -33,7 +34,7 @@ pub fn HomePage() -> impl IntoView {
     view! {
         <PageMeta title="" path="/"
                   description="Thoughtspace: short thoughts, Top Friends and your own profile style, on the fediverse."/>
-        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+        <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match feed.await {
                     Ok((TimelineSource::Home, page)) => view! {
@@ -53,7 +54,7 @@ pub fn HomePage() -> impl IntoView {
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -67,14 +68,14 @@ pub fn PublicPage() -> impl IntoView {
         <PageMeta title="Public" path="/public" description="The newest public thoughts on Thoughtspace."/>
         <section class="timeline" aria-labelledby="timeline-heading">
             <h1 id="timeline-heading">"Public thoughts"</h1>
-            <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+            <Transition fallback=|| view! { <Loading/> }>
                 {move || Suspend::new(async move {
                     match page.await {
                         Ok(page) => view! { <Timeline page source=TimelineSource::Public/> }.into_any(),
                         Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }

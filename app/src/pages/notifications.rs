@@ -4,7 +4,7 @@ use leptos_router::components::Redirect;
 
 use crate::{
     api::notifications::{list_notifications, MarkRead},
-    components::thought::ThoughtCard,
+    components::{loading::Loading, thought::ThoughtCard},
     error::AppError,
     model::NotificationGroup,
 };
@@ -18,7 +18,7 @@ pub fn NotificationsPage() -> impl IntoView {
         <Title text="Notifications"/>
         <Meta name="robots" content="noindex"/>
         <h1>"Notifications"</h1>
-        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+        <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match groups.await {
                     Ok(groups) if groups.is_empty() => view! { <p class="empty">"Nothing yet."</p> }.into_any(),
@@ -35,7 +35,7 @@ pub fn NotificationsPage() -> impl IntoView {
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

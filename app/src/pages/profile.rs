@@ -8,6 +8,7 @@ use crate::{
         timeline::profile_timeline,
     },
     components::{
+        loading::Loading,
         profile::ProfileView,
         timeline::{Timeline, TimelineSource},
     },
@@ -52,7 +53,7 @@ pub fn ProfilePage() -> impl IntoView {
     );
 
     view! {
-        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+        <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match profile.await {
                     Ok(profile) => {
@@ -79,7 +80,7 @@ pub fn ProfilePage() -> impl IntoView {
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -136,23 +137,50 @@ fn profile_controls(
         return view! { <div class="profile-controls"><span class="badge">"Blocked"</span>{block_form}</div> }.into_any();
     }
     let follows_you = relationship.followed_by.then(|| view! { <span class="badge">"Follows you"</span> });
-    // A request to someone on another server waits for their server's answer.
-    let (label, class) = match (relationship.following, relationship.requested) {
-        (true, _) => ("Unfollow", "button secondary"),
-        (false, true) => ("Requested (cancel)", "button secondary"),
-        (false, false) => ("Follow", "button"),
-    };
-    let following = relationship.following || relationship.requested;
     view! {
         <div class="profile-controls">
-            <ActionForm action=follow attr:class="follow-form">
-                <input type="hidden" name="username" value=username/>
-                <input type="hidden" name="on" value=(!following).to_string()/>
-                <button type="submit" class=class>{label}</button>
-            </ActionForm>
+            <FollowButton username relationship follow/>
             {follows_you}
             {block_form}
         </div>
     }
     .into_any()
+}
+
+/// Follow or unfollow as a form (works without JavaScript). Once hydrated the button
+/// changes at once, and changes back with the reason if the server refuses.
+#[component]
+fn FollowButton(username: String, relationship: Relationship, follow: ServerAction<SetFollow>) -> impl IntoView {
+    // A request to someone on another server waits for their server's answer.
+    let needs_approval = username.contains('@');
+    let following = RwSignal::new(relationship.following || relationship.requested);
+    let requested = RwSignal::new(relationship.requested);
+    let problem = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(input) = follow.input().get() {
+            following.set(input.on);
+            requested.set(input.on && needs_approval);
+            problem.set(None);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Err(error)) = follow.value().get() {
+            following.set(relationship.following || relationship.requested);
+            requested.set(relationship.requested);
+            problem.set(Some(error.to_string()));
+        }
+    });
+    let label = move || match (following.get(), requested.get()) {
+        (true, false) => "Unfollow",
+        (true, true) => "Requested (cancel)",
+        (false, _) => "Follow",
+    };
+    view! {
+        <ActionForm action=follow attr:class="follow-form">
+            <input type="hidden" name="username" value=username/>
+            <input type="hidden" name="on" value=move || (!following.get()).to_string()/>
+            <button type="submit" class=move || if following.get() { "button secondary" } else { "button" }>{label}</button>
+            {move || problem.get().map(|message| view! { <span class="field-error" role="alert">{message}</span> })}
+        </ActionForm>
+    }
 }

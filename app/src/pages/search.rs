@@ -4,7 +4,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::notifications::search,
-    components::{avatar::PersonList, thought::ThoughtCard},
+    components::{avatar::PersonList, loading::Loading, thought::ThoughtCard},
 };
 
 /// `/search?q=…`: people, tags and thoughts.
@@ -17,7 +17,7 @@ pub fn SearchPage() -> impl IntoView {
     view! {
         <Meta name="robots" content="noindex"/>
         <h1>"Search"</h1>
-        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Searching…"</p> }>
+        <Transition fallback=|| view! { <Loading label="Searching…"/> }>
             {move || Suspend::new(async move {
                 let results = results.await.map(|(q, found)| {
                     (view! { <Title text=format!("Search: {q}")/> }, found)
@@ -58,6 +58,6 @@ pub fn SearchPage() -> impl IntoView {
                 };
                 view! { {title}{body} }
             })}
-        </Suspense>
+        </Transition>
     }
 }

@@ -10,6 +10,7 @@ use crate::{
     },
     components::{
         form::{FieldError, FormError, TextArea, TextField},
+        loading::Loading,
         profile::ProfileView,
     },
     error::AppError,
@@ -25,7 +26,7 @@ pub fn SettingsPage() -> impl IntoView {
         <Title text="Settings"/>
         <Meta name="robots" content="noindex"/>
         <h1>"Settings"</h1>
-        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+        <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match settings.await {
                     Ok(settings) => view! { <SettingsForms settings/> }.into_any(),
@@ -33,7 +34,7 @@ pub fn SettingsPage() -> impl IntoView {
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -234,7 +235,7 @@ fn ApiKeys() -> impl IntoView {
                 <TextField name="name" label="Name" error maxlength=50 hint="What will use it, e.g. “my bot”."/>
                 <button type="submit" class="button">"Create key"</button>
             </ActionForm>
-            <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+            <Transition fallback=|| view! { <Loading/> }>
                 {move || Suspend::new(async move {
                     let (list, from_form) = keys.await.unwrap_or_default();
                     let fresh = create.value().get().and_then(Result::ok).map(|made| made.secret).or(from_form);
@@ -269,7 +270,7 @@ fn ApiKeys() -> impl IntoView {
                         }}
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }

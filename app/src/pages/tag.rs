@@ -5,6 +5,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::{
     api::timeline::tag_timeline,
     components::{
+        loading::Loading,
         meta::PageMeta,
         timeline::{Timeline, TimelineSource},
     },
@@ -23,7 +24,7 @@ pub fn TagPage() -> impl IntoView {
         |(tag, before)| async move { tag_timeline(tag.clone(), before).await.map(|page| (tag, page)) },
     );
     view! {
-        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+        <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match page.await {
                     Ok((tag, page)) => view! {
@@ -38,6 +39,6 @@ pub fn TagPage() -> impl IntoView {
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }

@@ -7,7 +7,7 @@ use crate::{
         accounts::current_viewer,
         timeline::{get_thread, PostThought},
     },
-    components::{composer::Composer, thought::ThoughtCard},
+    components::{composer::Composer, loading::Loading, thought::ThoughtCard},
     error::AppError,
     model::shown_name,
     pages::not_found::{Gone, NotFound},
@@ -33,7 +33,7 @@ pub fn ThreadPage() -> impl IntoView {
         },
     );
     view! {
-        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+        <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match thread.await {
                     Ok((viewer, thread)) => {
@@ -50,7 +50,8 @@ pub fn ThreadPage() -> impl IntoView {
                             <Meta property="og:url" content=thread.canonical_url.clone()/>
                             <Meta name="twitter:card" content="summary"/>
                             {(thread.thought.visibility != "public").then(|| view! { <Meta name="robots" content="noindex"/> })}
-                            <section class="thread" aria-label="Thread">
+                            <section class="thread" aria-labelledby="thread-heading">
+                                <h1 id="thread-heading" class="visually-hidden">{format!("Thought by {name}")}</h1>
                                 <ol class="thought-list ancestors">
                                     {thread.ancestors.into_iter().map(|thought| view! { <li><ThoughtCard thought/></li> }).collect_view()}
                                 </ol>
@@ -74,6 +75,6 @@ pub fn ThreadPage() -> impl IntoView {
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }

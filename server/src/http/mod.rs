@@ -3,6 +3,7 @@
 
 pub mod activitypub;
 mod crawlers;
+mod live;
 pub mod mastodon;
 mod profiles;
 pub mod security;
@@ -66,6 +67,7 @@ pub fn router(backend: Backend, options: LeptosOptions) -> Router {
     router
         .merge(activitypub::routes(backend.clone()))
         .merge(mastodon::routes(backend.clone()))
+        .merge(live::routes(backend.clone()))
         .route("/robots.txt", get(crawlers::robots).with_state(backend.clone()))
         .route("/sitemap.xml", get(crawlers::sitemap).with_state(backend.clone()))
         .route("/{handle}/feed.atom", get(crawlers::profile_feed).with_state(backend.clone()))

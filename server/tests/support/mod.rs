@@ -176,6 +176,8 @@ impl TestApp {
         // Federation tests run their peers on loopback.
         let backend = Backend::new(db.pool.clone(), public_url, &FederationOptions::for_loopback_tests()).unwrap();
         tokio::spawn(app::backend::federation::delivery::run(backend.clone()));
+        let announcements = app::backend::live::Announcements::listen(&backend.pool).await.unwrap();
+        tokio::spawn(announcements.relay(backend.live.clone()));
         let site_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site");
         let router = server::http::router(backend, server::http::leptos_options(&site_root, addr));
         tokio::spawn(async move {

@@ -1,0 +1,188 @@
+//! Live updates for open pages. The database announces every change a page may show
+//! without a reload (migration 018's triggers, on one NOTIFY channel); one listener per
+//! server process fans them out to the connected browsers' event streams.
+
+use serde::Deserialize;
+use sqlx::{postgres::PgListener, PgPool};
+use tokio::sync::{broadcast, watch};
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// The channel migration 018's triggers notify on.
+const CHANNEL: &str = "thoughtspace_events";
+
+/// How many announcements a slow browser stream may fall behind before it is told to
+/// catch up from scratch.
+const BACKLOG: usize = 256;
+
+/// One change, as the database announced it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    /// `user`'s notifications changed (one arrived, was read or dismissed).
+    Unread { user: Uuid },
+    /// A thought was stored.
+    Thought { author: Uuid, visibility: String },
+}
+
+/// What a stream receives: a change, or word that it missed some and must assume anything
+/// changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    Change(Change),
+    Missed,
+}
+
+/// The fan-out point, shared by every clone of the `Backend`.
+#[derive(Debug, Clone)]
+pub struct Hub {
+    changes: broadcast::Sender<Received>,
+    closing: watch::Sender<bool>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub { changes: broadcast::channel(BACKLOG).0, closing: watch::channel(false).0 }
+    }
+}
+
+impl Hub {
+    pub fn subscribe(&self) -> Subscription {
+        Subscription { changes: self.changes.subscribe(), closing: self.closing.subscribe() }
+    }
+
+    /// Ends every open stream (the server is shutting down: open streams would keep it
+    /// waiting forever).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    fn publish(&self, received: Received) {
+        // No subscriber is not an error: nobody has a page open.
+        let _ = self.changes.send(received);
+    }
+}
+
+/// One open stream's view of the hub.
+pub struct Subscription {
+    changes: broadcast::Receiver<Received>,
+    closing: watch::Receiver<bool>,
+}
+
+impl Subscription {
+    /// The next change, or `None` once the server is closing.
+    pub async fn next(&mut self) -> Option<Received> {
+        if *self.closing.borrow() {
+            return None;
+        }
+        tokio::select! {
+            received = self.changes.recv() => match received {
+                Ok(received) => Some(received),
+                Err(broadcast::error::RecvError::Lagged(_)) => Some(Received::Missed),
+                Err(broadcast::error::RecvError::Closed) => None,
+            },
+            _ = self.closing.wait_for(|closing| *closing) => None,
+        }
+    }
+}
+
+/// The database's announcements, listened to on one connection of their own.
+pub struct Announcements(PgListener);
+
+impl Announcements {
+    /// Starts listening: announcements made from now on are heard.
+    pub async fn listen(pool: &PgPool) -> Result<Self, AppError> {
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(CHANNEL).await?;
+        Ok(Announcements(listener))
+    }
+
+    /// Publishes every announcement on `hub` until the hub closes. A lost connection is
+    /// re-established by the listener; what was announced meanwhile is lost, so every
+    /// stream is told it missed some.
+    pub async fn relay(mut self, hub: Hub) {
+        let mut closing = hub.closing.subscribe();
+        loop {
+            let notification = tokio::select! {
+                notification = self.0.try_recv() => notification,
+                _ = closing.wait_for(|closing| *closing) => return,
+            };
+            match notification {
+                Ok(Some(notification)) => match serde_json::from_str::<Change>(notification.payload()) {
+                    Ok(change) => hub.publish(Received::Change(change)),
+                    Err(error) => tracing::warn!(%error, payload = notification.payload(), "unreadable live event"),
+                },
+                Ok(None) => {
+                    tracing::warn!("live events connection lost; reconnecting");
+                    hub.publish(Received::Missed);
+                }
+                Err(error) => {
+                    tracing::error!(%error, "live events listener failed; retrying in 5 s");
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                }
+            }
+        }
+    }
+}
+
+/// How many unread notifications `user` has.
+pub async fn unread_count(pool: &PgPool, user: Uuid) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM notifications WHERE user_id = $1 AND NOT read")
+        .bind(user)
+        .fetch_one(pool)
+        .await?)
+}
+
+/// Whether a new thought by `author` with `visibility` may show on a timeline `viewer` has
+/// open. Deliberately generous (the page asks, under the timeline rules, what is new); it
+/// only spares visitors the announcements of thoughts they could never see.
+pub fn may_concern(change: &Change, viewer: Option<Uuid>) -> bool {
+    match change {
+        Change::Thought { visibility, .. } => viewer.is_some() || visibility == "public",
+        Change::Unread { user } => Some(*user) == viewer,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_payloads_migration_018_sends() {
+        let user = Uuid::now_v7();
+        let unread: Change = serde_json::from_str(&format!(r#"{{"kind":"unread","user":"{user}"}}"#)).unwrap();
+        assert_eq!(unread, Change::Unread { user });
+        let thought: Change =
+            serde_json::from_str(&format!(r#"{{"kind":"thought","author":"{user}","visibility":"followers"}}"#))
+                .unwrap();
+        assert_eq!(thought, Change::Thought { author: user, visibility: "followers".into() });
+    }
+
+    #[test]
+    fn visitors_hear_only_of_public_thoughts_and_nobody_of_others_notifications() {
+        let (me, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let public = Change::Thought { author: other, visibility: "public".into() };
+        let followers = Change::Thought { author: other, visibility: "followers".into() };
+        assert!(may_concern(&public, None));
+        assert!(!may_concern(&followers, None));
+        assert!(may_concern(&followers, Some(me)));
+        assert!(may_concern(&Change::Unread { user: me }, Some(me)));
+        assert!(!may_concern(&Change::Unread { user: other }, Some(me)));
+        assert!(!may_concern(&Change::Unread { user: me }, None));
+    }
+
+    #[tokio::test]
+    async fn a_closed_hub_ends_its_streams_and_a_slow_stream_learns_it_missed_changes() {
+        let hub = Hub::default();
+        let mut slow = hub.subscribe();
+        for _ in 0..BACKLOG + 1 {
+            hub.publish(Received::Change(Change::Unread { user: Uuid::nil() }));
+        }
+        assert_eq!(slow.next().await, Some(Received::Missed));
+        assert!(matches!(slow.next().await, Some(Received::Change(_))));
+        hub.close();
+        assert_eq!(slow.next().await, None);
+        assert_eq!(hub.subscribe().next().await, None);
+    }
+}

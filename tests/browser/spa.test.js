@@ -1,0 +1,171 @@
+// The app once hydrated: moving between pages keeps the document, back returns to where the
+// reader was, the composer keeps its draft, and what others do shows up live (server-sent
+// events): the unread badge and "N new thoughts".
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, watchConsole, hydrated, signUp } from './support.js';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  if (server) assert.equal((await server.stop()).code, 0);
+});
+
+/** Counts the documents the page loads from now on (a reload or a server-side navigation
+ *  loads one; a client-side navigation none). */
+function countDocumentLoads(page) {
+  const loads = [];
+  page.on('request', (request) => {
+    if (request.resourceType() === 'document' && request.frame() === page.mainFrame()) loads.push(request.url());
+  });
+  return loads;
+}
+
+/** Polls `probe` in the page until it returns true (or fails after `timeout` ms). */
+async function eventually(page, probe, arg, message, timeout = 10_000) {
+  try {
+    await page.waitForFunction(probe, arg, { timeout });
+  } catch (error) {
+    throw new Error(`${message}: ${error.message}`);
+  }
+}
+
+test('moving between pages never reloads the document, and back restores the scroll position', async () => {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const page = await context.newPage();
+  const problems = watchConsole(page);
+  await signUp(page, server.url, 'scroller');
+  // Forty thoughts, a minute apart: the public timeline's first page is far taller than the window.
+  server.sql(`INSERT INTO thoughts (user_id, content, visibility, created_at)
+              SELECT id, 'Scroll thought number ' || n, 'public', now() - n * interval '1 minute'
+              FROM users, generate_series(1, 40) AS n WHERE username = 'scroller'`);
+
+  await page.goto(`${server.url}/public`);
+  await hydrated(page);
+  const loads = countDocumentLoads(page);
+  await page.evaluate(() => { window.__sameDocument = true; });
+
+  // Through the header, a profile, a thread and back, by links only.
+  await page.getByRole('link', { name: 'Home' }).click();
+  await page.getByLabel('New thought').waitFor();
+  await page.getByRole('link', { name: 'My profile' }).click();
+  await page.waitForURL(`${server.url}/@scroller`);
+  await page.getByRole('link', { name: 'Public' }).click();
+  await page.waitForURL(`${server.url}/public`);
+  await page.locator('.thought', { hasText: 'Scroll thought number 12' }).waitFor();
+
+  await page.evaluate(() => window.scrollTo(0, 1500));
+  await eventually(page, () => Math.abs(window.scrollY - 1500) < 2, null, 'the page scrolls');
+  const scrolled = await page.evaluate(() => window.scrollY);
+  // Open the thought at the middle of the window, then come back.
+  const middle = await page.evaluate(() => {
+    const links = [...document.querySelectorAll('.thought-time')];
+    const inView = links.find((link) => link.getBoundingClientRect().top > window.innerHeight / 3);
+    return inView.getAttribute('href');
+  });
+  await page.locator(`.thought-time[href="${middle}"]`).click();
+  await page.waitForURL(`${server.url}${middle}`);
+  await page.locator('.thought.focused').waitFor();
+  assert.ok(await page.evaluate(() => window.scrollY) < 50, 'a new page opens at its top');
+
+  await page.goBack();
+  await page.waitForURL(`${server.url}/public`);
+  await eventually(page, (expected) => Math.abs(window.scrollY - expected) < 5, scrolled,
+    `back returns to ${scrolled}px`);
+  await page.goForward();
+  await page.waitForURL(`${server.url}${middle}`);
+  await page.locator('.thought.focused').waitFor();
+
+  assert.deepEqual(loads, [], 'no navigation loaded a new document');
+  assert.equal(await page.evaluate(() => window.__sameDocument), true);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the composer keeps its draft across navigation and reloads, and forgets it once posted', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = watchConsole(page);
+  await signUp(page, server.url, 'drafter');
+  await page.getByRole('link', { name: 'Home' }).click();
+  const composer = page.getByLabel('New thought');
+  await composer.fill('half a thought about #drafts');
+  await page.getByRole('link', { name: 'Public' }).click();
+  await page.waitForURL(`${server.url}/public`);
+  await page.getByRole('link', { name: 'Home' }).click();
+  await eventually(page, () => document.querySelector('#content')?.value === 'half a thought about #drafts',
+    null, 'the draft is back after navigating');
+  await page.reload();
+  await hydrated(page);
+  await eventually(page, () => document.querySelector('#content')?.value === 'half a thought about #drafts',
+    null, 'the draft is back after a reload');
+  assert.equal(await page.locator('.char-count').textContent(), String(128 - 28), 'the count follows the draft');
+
+  await page.getByRole('button', { name: 'Post' }).click();
+  await page.locator('.thought-content', { hasText: 'half a thought' }).waitFor();
+  await page.reload();
+  await hydrated(page);
+  assert.equal(await page.getByLabel('New thought').inputValue(), '', 'a posted draft is gone');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the unread badge and "N new thoughts" update live when someone else acts', async () => {
+  const anaContext = await browser.newContext();
+  const boContext = await browser.newContext();
+  const ana = await anaContext.newPage();
+  const bo = await boContext.newPage();
+  const problems = [ana, bo].map(watchConsole);
+  await signUp(ana, server.url, 'liveana');
+  await signUp(bo, server.url, 'livebo');
+
+  // Ana posts, then reads the public timeline; nothing is unread yet.
+  await ana.getByRole('link', { name: 'Home' }).click();
+  await ana.getByLabel('New thought').fill('Anyone out there?');
+  await ana.getByRole('button', { name: 'Post' }).click();
+  await ana.locator('.thought-content', { hasText: 'Anyone out there?' }).waitFor();
+  await ana.getByRole('link', { name: 'Public' }).click();
+  await ana.waitForURL(`${server.url}/public`);
+  await ana.locator('.thought-content', { hasText: 'Anyone out there?' }).waitFor();
+  assert.equal(await ana.locator('.unread-badge').count(), 0);
+  const loads = countDocumentLoads(ana);
+  // The stream is open once the page is live; give it its first message.
+  await ana.waitForTimeout(500);
+
+  // Bo likes Ana's thought: her badge shows it without a reload.
+  await bo.goto(`${server.url}/public`);
+  await hydrated(bo);
+  const thought = bo.locator('.thought', { hasText: 'Anyone out there?' });
+  await thought.getByRole('button', { name: /^Like/ }).click();
+  await thought.getByRole('button', { name: /^Liked/ }).waitFor();
+  await ana.locator('.unread-badge', { hasText: '1' }).waitFor({ timeout: 10_000 });
+
+  // Bo posts: Ana is offered it above her timeline, and it joins the list on a click.
+  await bo.getByRole('link', { name: 'Home' }).click();
+  await bo.getByLabel('New thought').fill('Here! Hello from Bo');
+  await bo.getByRole('button', { name: 'Post' }).click();
+  await bo.locator('.thought-content', { hasText: 'Hello from Bo' }).waitFor();
+  const offer = ana.getByRole('button', { name: '1 new thought' });
+  await offer.waitFor({ timeout: 10_000 });
+  assert.equal(await ana.locator('.thought-content', { hasText: 'Hello from Bo' }).count(), 0,
+    'the new thought waits until asked for');
+  await offer.click();
+  await ana.locator('.thought-list > li:first-child .thought-content', { hasText: 'Hello from Bo' }).waitFor();
+
+  // Marking the notifications read clears the badge, live too.
+  await ana.getByRole('link', { name: /Notifications/ }).click();
+  await ana.waitForURL(`${server.url}/notifications`);
+  await ana.getByRole('button', { name: 'Mark all read' }).click();
+  await ana.locator('.unread-badge').waitFor({ state: 'detached', timeout: 10_000 });
+  assert.deepEqual(loads, [], 'Ana never reloaded');
+  assert.deepEqual(problems, [[], []]);
+  await anaContext.close();
+  await boContext.close();
+});
