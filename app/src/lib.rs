@@ -52,6 +52,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     components::live::LiveUpdates::provide();
+    components::timeline::TimelineMemory::provide();
     mark_hydrated();
 
     view! {

@@ -30,13 +30,14 @@ async function visit(browser, path, cpuSlowdown) {
   cdp.on('Network.responseReceived', (event) => types.set(event.requestId, { url: event.response.url, type: event.type }));
   cdp.on('Network.loadingFinished', (event) => transferred.set(event.requestId, event.encodedDataLength));
   // Records the moment the WASM marks the document live (html[data-hydrated]).
+  // (The script runs before <html> exists: it watches the whole document.)
   await page.addInitScript(() => {
     new MutationObserver((_, observer) => {
-      if (document.documentElement.hasAttribute('data-hydrated')) {
+      if (document.documentElement?.hasAttribute('data-hydrated')) {
         window.__hydratedAt = performance.now();
         observer.disconnect();
       }
-    }).observe(document.documentElement, { attributes: true });
+    }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-hydrated'] });
   });
   await page.goto(`${base}${path}`, { waitUntil: 'load' });
   await page.waitForFunction(() => window.__hydratedAt !== undefined, null, { timeout: 60_000 });

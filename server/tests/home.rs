@@ -133,3 +133,27 @@ fn link_href(html: &str, class: &str) -> Option<String> {
     let href = tag.split("href=\"").nth(1)?.split('"').next()?;
     Some(href.replace("&amp;", "&"))
 }
+
+#[tokio::test]
+async fn pages_and_server_functions_are_compressed_for_browsers_that_accept_it() {
+    let app = TestApp::spawn().await;
+    let ana = insert_user(&app.db.pool, "ana").await;
+    let start = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+    for i in 0..20 {
+        insert_thought(&app.db.pool, ana, &format!("public thought {i}"), "public", start + Duration::minutes(i)).await;
+    }
+    let plain = app.get("/").await;
+    assert!(plain.headers().get("content-encoding").is_none(), "nothing compressed for a client that did not ask");
+    let plain_size = plain.bytes().await.unwrap().len();
+
+    for path in ["/", "/api/timeline/public"] {
+        let response =
+            app.http.get(format!("{}{path}", app.url)).header("accept-encoding", "gzip").send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["content-encoding"], "gzip", "{path}");
+        if path == "/" {
+            let compressed = response.bytes().await.unwrap().len();
+            assert!(compressed * 3 < plain_size, "{compressed} bytes gzip against {plain_size}");
+        }
+    }
+}

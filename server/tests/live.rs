@@ -14,7 +14,12 @@ struct Stream {
 
 impl Stream {
     async fn open(app: &TestApp, session: Option<&str>) -> Stream {
-        let mut request = app.http.get(format!("{}/events", app.url)).timeout(Duration::from_secs(300));
+        // Asking for compression as browsers do: an event stream must never be buffered by it.
+        let mut request = app
+            .http
+            .get(format!("{}/events", app.url))
+            .header("accept-encoding", "gzip, br")
+            .timeout(Duration::from_secs(300));
         if let Some(session) = session {
             request = request.header("cookie", format!("ts_session={session}"));
         }
@@ -23,6 +28,7 @@ impl Stream {
         assert_eq!(response.headers()["content-type"], "text/event-stream");
         assert_eq!(response.headers()["cache-control"], "no-store");
         assert_eq!(response.headers()["x-accel-buffering"], "no");
+        assert!(response.headers().get("content-encoding").is_none(), "an event stream is sent as it comes");
         Stream { response, buffer: String::new() }
     }
 

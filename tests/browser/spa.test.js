@@ -83,6 +83,26 @@ test('moving between pages never reloads the document, and back restores the scr
   await page.waitForURL(`${server.url}${middle}`);
   await page.locator('.thought.focused').waitFor();
 
+  // Deeper than the first page: infinite scroll appends the second, and back returns there too.
+  await page.goBack();
+  await page.waitForURL(`${server.url}/public`);
+  await eventually(page, (expected) => Math.abs(window.scrollY - expected) < 5, scrolled, 'back again');
+  const deep = page.locator('.thought', { hasText: 'Scroll thought number 33' });
+  await eventually(page, () => {
+    window.scrollTo(0, document.documentElement.scrollHeight);
+    return [...document.querySelectorAll('.thought-content')].some((p) => p.textContent === 'Scroll thought number 33');
+  }, null, 'infinite scroll appends the second page');
+  await deep.scrollIntoViewIfNeeded();
+  const deepScroll = await page.evaluate(() => window.scrollY);
+  assert.ok(deepScroll > 3000, `scrolled into the second page (${deepScroll}px)`);
+  await deep.locator('.thought-time').click();
+  await page.locator('.thought.focused', { hasText: 'Scroll thought number 33' }).waitFor();
+  await page.goBack();
+  await page.waitForURL(`${server.url}/public`);
+  await eventually(page, (expected) => Math.abs(window.scrollY - expected) < 5, deepScroll,
+    `back returns to ${deepScroll}px, in the second page`);
+  assert.ok(await deep.isVisible(), 'the thought opened is on screen again');
+
   assert.deepEqual(loads, [], 'no navigation loaded a new document');
   assert.equal(await page.evaluate(() => window.__sameDocument), true);
   assert.deepEqual(problems, []);

@@ -68,7 +68,9 @@ pub fn Composer(
                     <option value="followers">"Followers only"</option>
                     <option value="private">"Only people mentioned"</option>
                 </select>
-                <span id=format!("{id}-count") class="char-count" class:over=move || remaining() < 0 aria-live="polite">
+                // Read out only near the limit: a count announced at every keystroke is noise.
+                <span id=format!("{id}-count") class="char-count" class:over=move || remaining() < 0
+                      aria-live=move || if remaining() <= 10 { "polite" } else { "off" }>
                     {remaining}
                 </span>
                 <button type="submit" class="button" disabled=move || action.pending().get() || remaining() < 0>

@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
 pub use crate::model::TimelineSource;
 use crate::{
@@ -35,9 +36,23 @@ impl TimelineSource {
 /// scrolls near the viewport (infinite scroll).
 #[component]
 pub fn Timeline(page: TimelinePage, source: TimelineSource, #[prop(default = "No thoughts yet.")] empty: &'static str) -> impl IntoView {
+    // Coming back to a timeline brings back the pages appended before, so back returns to
+    // the same place however far the reader had scrolled.
+    let memory = TimelineMemory::get();
+    let location = use_location();
+    let address = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
+    let page = match memory.and_then(|memory| memory.recall(&address)) {
+        Some(kept) => page.continued_by(kept),
+        None => page,
+    };
     let thoughts = RwSignal::new(page.thoughts);
     let next = RwSignal::new(page.next);
     let error = RwSignal::new(None::<String>);
+    if let Some(memory) = memory {
+        Effect::new(move |_| {
+            memory.remember(&address, TimelinePage { thoughts: thoughts.get(), next: next.get() });
+        });
+    }
 
     let load_more = Action::new({
         let source = source.clone();
@@ -156,6 +171,38 @@ pub fn Timeline(page: TimelinePage, source: TimelineSource, #[prop(default = "No
             }
         })}
     }.into_any()
+}
+
+/// The timelines shown in this tab, by address, with every page appended to them: a
+/// timeline shown again continues as far as it went. Kept in memory only.
+#[derive(Debug, Clone, Copy)]
+pub struct TimelineMemory(StoredValue<Vec<(String, TimelinePage)>>);
+
+/// How many timelines are remembered (the oldest is forgotten first).
+const REMEMBERED_TIMELINES: usize = 16;
+
+impl TimelineMemory {
+    pub fn provide() {
+        provide_context(TimelineMemory(StoredValue::new(Vec::new())));
+    }
+
+    fn get() -> Option<Self> {
+        use_context::<Self>()
+    }
+
+    fn recall(self, address: &str) -> Option<TimelinePage> {
+        self.0.with_value(|kept| kept.iter().find(|(kept, _)| kept == address).map(|(_, page)| page.clone()))
+    }
+
+    fn remember(self, address: &str, page: TimelinePage) {
+        self.0.update_value(|kept| {
+            kept.retain(|(kept, _)| kept != address);
+            if kept.len() == REMEMBERED_TIMELINES {
+                kept.remove(0);
+            }
+            kept.push((address.to_owned(), page));
+        });
+    }
 }
 
 /// Calls back when an element comes within 400px of the viewport.

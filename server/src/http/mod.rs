@@ -16,6 +16,7 @@ use http::header;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::{
+    compression::{CompressionLayer, CompressionLevel},
     services::{ServeDir, ServeFile},
     set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
@@ -82,6 +83,10 @@ pub fn router(backend: Backend, options: LeptosOptions) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        // Pages, server functions and JSON compressed on the fly (the bundle is served from its
+        // precompressed twins, the event stream never: tower-http's default predicate). The
+        // fastest level: a page shrinks about fivefold for a fraction of its render time.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         .layer(TraceLayer::new_for_http())
 }
 
