@@ -93,6 +93,19 @@ async function audits() {
         for (const audit of failed) console.log(`    below 90: ${audit.id} (${audit.displayValue ?? audit.title})`);
       }
     }
+    // Accessibility alone on the other page types a visitor reaches.
+    const newest = (await (await fetch(`${base}/api/timeline/public`)).json()).thoughts[0];
+    const thread = `/@${newest.author_username}/${newest.id}`;
+    for (const path of ['/', thread, '/tags/tag1', '/@user1/followers', '/search?q=user1', '/login', '/signup']) {
+      const result = await lighthouse(`${base}${path}`, {
+        port: chrome.port, output: 'json', logLevel: 'error', onlyCategories: ['accessibility'],
+      }, desktopConfig);
+      const { categories, audits: found } = result.lhr;
+      const failed = Object.values(found).filter((audit) => audit.score !== null && audit.score < 1
+        && !['informative', 'manual', 'notApplicable'].includes(audit.scoreDisplayMode));
+      console.log(`Lighthouse accessibility ${path}: ${Math.round(categories.accessibility.score * 100)}`
+        + (failed.length ? ` (failing: ${failed.map((audit) => audit.id).join(', ')})` : ''));
+    }
   } finally {
     chrome.kill();
   }
