@@ -184,6 +184,13 @@ test('the unread badge and "N new thoughts" update live when someone else acts',
   await ana.waitForURL(`${server.url}/notifications`);
   await ana.getByRole('button', { name: 'Mark all read' }).click();
   await ana.locator('.unread-badge').waitFor({ state: 'detached', timeout: 10_000 });
+
+  // With the notifications open, a new one appears in the list as it happens.
+  await bo.goto(`${server.url}/public`);
+  await hydrated(bo);
+  await bo.locator('.thought', { hasText: 'Anyone out there?' }).getByRole('button', { name: /^Boost/ }).click();
+  await ana.locator('.notification', { hasText: 'boosted your thought' }).waitFor({ timeout: 10_000 });
+  await ana.locator('.unread-badge', { hasText: '1' }).waitFor();
   assert.deepEqual(loads, [], 'Ana never reloaded');
   assert.deepEqual(problems, [[], []]);
   await anaContext.close();

@@ -12,11 +12,15 @@ pub struct LiveUpdates {
     pub unread: RwSignal<Option<i64>>,
     /// Goes up by one with every announced thought; timelines watch it.
     pub thoughts: RwSignal<u64>,
+    /// Goes up by one whenever the viewer's notifications change while the page is open;
+    /// the notifications page watches it.
+    pub notifications: RwSignal<u64>,
 }
 
 impl LiveUpdates {
     pub fn provide() -> Self {
-        let live = LiveUpdates { unread: RwSignal::new(None), thoughts: RwSignal::new(0) };
+        let live =
+            LiveUpdates { unread: RwSignal::new(None), thoughts: RwSignal::new(0), notifications: RwSignal::new(0) };
         provide_context(live);
         live
     }
@@ -50,7 +54,7 @@ impl LiveUpdates {
 
 #[cfg(feature = "hydrate")]
 mod stream {
-    use leptos::prelude::{Set, Update};
+    use leptos::prelude::{GetUntracked, Set, Update};
     use wasm_bindgen::{closure::Closure, JsCast};
 
     use super::LiveUpdates;
@@ -66,6 +70,10 @@ mod stream {
             let source = web_sys::EventSource::new("/events").ok()?;
             let unread = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
                 if let Some(count) = event.data().as_string().and_then(|data| data.parse().ok()) {
+                    // The stream's first word is the count the page was rendered with.
+                    if live.unread.get_untracked().is_some() {
+                        live.notifications.update(|n| *n += 1);
+                    }
                     live.unread.set(Some(count));
                 }
             });

@@ -4,7 +4,7 @@ use leptos_router::components::Redirect;
 
 use crate::{
     api::notifications::{list_notifications, MarkRead},
-    components::{loading::Loading, thought::ThoughtCard},
+    components::{live::LiveUpdates, loading::Loading, thought::ThoughtCard},
     error::AppError,
     model::NotificationGroup,
 };
@@ -13,7 +13,10 @@ use crate::{
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
     let mark = ServerAction::<MarkRead>::new();
-    let groups = Resource::new(move || mark.version().get(), |_| list_notifications());
+    // Asked again after marking read, and whenever the live stream says they changed.
+    let live = LiveUpdates::get();
+    let changes = move || (mark.version().get(), live.map(|live| live.notifications.get()));
+    let groups = Resource::new(changes, |_| list_notifications());
     view! {
         <Title text="Notifications"/>
         <Meta name="robots" content="noindex"/>
