@@ -1,9 +1,7 @@
 //! Profile pages, profile settings, custom CSS and Top Friends, through the server functions
 //! and pages, against real PostgreSQL.
 
-mod support;
-
-use support::TestApp;
+use crate::support::TestApp;
 
 fn field_message(body: &serde_json::Value, field: &str) -> Option<String> {
     body["Invalid"].as_array()?.iter().find(|e| e["field"] == field).map(|e| e["message"].as_str().unwrap().to_owned())

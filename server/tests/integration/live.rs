@@ -1,10 +1,8 @@
 //! The live event stream (`GET /events`): what an open page hears, and who hears what.
 
-mod support;
-
 use std::time::Duration;
 
-use support::TestApp;
+use crate::support::TestApp;
 
 /// An open event stream, read event by event.
 struct Stream {

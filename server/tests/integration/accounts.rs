@@ -1,10 +1,8 @@
 //! Sign-up, log-in, sessions and their protections, through the server functions the
 //! browser calls, against real PostgreSQL.
 
-mod support;
-
 use app::backend::accounts::{self, SignUp};
-use support::{session_cookie, session_set_cookie, TestApp, TestDatabase};
+use crate::support::{session_cookie, session_set_cookie, TestApp, TestDatabase};
 
 async fn viewer_name(app: &TestApp, session: &str) -> Option<String> {
     let response = app.get_as(session, "/api/accounts/viewer").await;

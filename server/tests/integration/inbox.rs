@@ -1,8 +1,6 @@
 //! The inbox against real PostgreSQL: every activity type it handles, sent HTTP-signed by a
 //! remote actor that a small server on loopback publishes (with its key), and the refusals.
 
-mod support;
-
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
@@ -19,7 +17,7 @@ use axum::{
     Json, Router,
 };
 use serde_json::{json, Value};
-use support::TestApp;
+use crate::support::TestApp;
 
 /// Another server with one person, `mia`: it publishes her actor and notes, and records
 /// what arrives in her inbox.

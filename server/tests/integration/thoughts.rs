@@ -1,9 +1,7 @@
 //! Thoughts, visibility, replies, tags, mentions, follows and blocks through the server
 //! functions, against real PostgreSQL.
 
-mod support;
-
-use support::TestApp;
+use crate::support::TestApp;
 
 /// Posts as `session`; returns the new thought's id or the refused response's JSON body.
 async fn post(app: &TestApp, session: &str, content: &str, visibility: &str, reply_to: Option<&str>) -> Result<String, serde_json::Value> {
@@ -333,7 +331,7 @@ async fn home_pagination_is_exact_with_equal_timestamps() {
     let ana_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users").fetch_one(&app.db.pool).await.unwrap();
     let instant = chrono::Utc::now();
     for i in 0..45 {
-        support::insert_thought(&app.db.pool, ana_id, &format!("t{i}"), "public", instant).await;
+        crate::support::insert_thought(&app.db.pool, ana_id, &format!("t{i}"), "public", instant).await;
     }
     let mut seen = std::collections::BTreeSet::new();
     let mut before = String::new();

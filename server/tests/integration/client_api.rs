@@ -1,11 +1,9 @@
 //! The Mastodon-compatible client API against real PostgreSQL: API keys (settings and CLI),
 //! bearer authentication and scopes, statuses, timelines with Link paging, errors and limits.
 
-mod support;
-
 use app::backend::api_keys::{self, Scopes};
 use serde_json::{json, Value};
-use support::TestApp;
+use crate::support::TestApp;
 
 /// Makes a key through the settings' server function; returns the secret.
 async fn key_for(app: &TestApp, session: &str, name: &str) -> String {

@@ -1,13 +1,11 @@
 //! The migrations build the schema of ../shared/spec/database-schema.txt, checked column by
 //! column through information_schema, and a second run changes nothing.
 
-mod support;
-
 use std::{borrow::Cow, collections::BTreeSet};
 
 use app::backend::MIGRATOR;
 use sqlx::{migrate::Migrator, PgPool};
-use support::TestDatabase;
+use crate::support::TestDatabase;
 
 /// (table, column, data_type, character_maximum_length, nullable, default contains)
 const COLUMNS: &[(&str, &str, &str, Option<i32>, bool, Option<&str>)] = &[
@@ -314,8 +312,8 @@ async fn schema_snapshot(pool: &PgPool) -> Vec<String> {
 async fn checks_refuse_values_outside_the_spec() {
     let db = TestDatabase::new().await;
     let pool = &db.pool;
-    let ana = support::insert_user(pool, "ana").await;
-    let bo = support::insert_user(pool, "bo").await;
+    let ana = crate::support::insert_user(pool, "ana").await;
+    let bo = crate::support::insert_user(pool, "bo").await;
 
     let bad_visibility = sqlx::query("INSERT INTO thoughts (user_id, content, visibility) VALUES ($1, 'x', 'everyone')")
         .bind(ana)
@@ -340,7 +338,7 @@ async fn checks_refuse_values_outside_the_spec() {
         assert_check_violation(bad_position, "top friend position");
     }
     for position in 1i16..=5 {
-        let friend = support::insert_user(pool, &format!("friend{position}")).await;
+        let friend = crate::support::insert_user(pool, &format!("friend{position}")).await;
         sqlx::query("INSERT INTO top_friends (user_id, friend_id, position) VALUES ($1, $2, $3)")
             .bind(ana)
             .bind(friend)
@@ -361,9 +359,9 @@ async fn checks_refuse_values_outside_the_spec() {
 #[tokio::test]
 async fn deleting_a_thought_keeps_its_replies() {
     let db = TestDatabase::new().await;
-    let ana = support::insert_user(&db.pool, "ana").await;
+    let ana = crate::support::insert_user(&db.pool, "ana").await;
     let now = chrono::Utc::now();
-    let parent = support::insert_thought(&db.pool, ana, "parent", "public", now).await;
+    let parent = crate::support::insert_thought(&db.pool, ana, "parent", "public", now).await;
     let reply: uuid::Uuid =
         sqlx::query_scalar("INSERT INTO thoughts (user_id, content, reply_to) VALUES ($1, 'reply', $2) RETURNING id")
             .bind(ana)

@@ -1,8 +1,6 @@
 //! The `server` binary as an operator runs it: the embedded default database, DATABASE_URL,
 //! the `migrate` command, clean shutdown, and one clear line for each bad setup.
 
-mod support;
-
 use std::{
     net::TcpListener,
     path::{Path, PathBuf},
@@ -11,7 +9,7 @@ use std::{
 };
 
 use sqlx::{postgres::PgConnectOptions, Connection, PgConnection};
-use support::TestDatabase;
+use crate::support::TestDatabase;
 use tokio::process::{Child, Command};
 
 /// A directory removed when dropped (the embedded cluster's files belong to another user
@@ -161,8 +159,8 @@ async fn without_database_url_the_server_runs_its_own_postgres_and_reuses_the_da
 #[tokio::test]
 async fn with_database_url_the_server_uses_that_database() {
     let db = TestDatabase::new().await;
-    let ana = support::insert_user(&db.pool, "ana").await;
-    support::insert_thought(&db.pool, ana, "from the configured database", "public", chrono::Utc::now()).await;
+    let ana = crate::support::insert_user(&db.pool, "ana").await;
+    crate::support::insert_thought(&db.pool, ana, "from the configured database", "public", chrono::Utc::now()).await;
     let scratch = ScratchDir::new();
     let port = free_port();
     let mut command = server_command(&scratch.0.join("unused"), port);

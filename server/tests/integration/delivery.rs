@@ -2,8 +2,6 @@
 //! retries with back-off, dead letters and their replay, several workers sharing the queue,
 //! and requests that never wait for the network.
 
-mod support;
-
 use std::{
     collections::VecDeque,
     net::SocketAddr,
@@ -16,7 +14,7 @@ use app::backend::{
 };
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
 use serde_json::json;
-use support::{insert_user, TestApp, TestDatabase};
+use crate::support::{insert_user, TestApp, TestDatabase};
 use tokio::sync::Notify;
 use uuid::Uuid;
 

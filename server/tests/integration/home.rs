@@ -1,10 +1,8 @@
 //! The vertical slice: the home page is rendered on the server from a database query made
 //! in a server function, pages are keyset-paged, and unknown URLs get a real 404.
 
-mod support;
-
 use chrono::{Duration, TimeZone, Utc};
-use support::{insert_thought, insert_user, TestApp};
+use crate::support::{insert_thought, insert_user, TestApp};
 
 #[tokio::test]
 async fn home_page_renders_the_newest_public_thoughts_on_the_server() {

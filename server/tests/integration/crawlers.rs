@@ -1,9 +1,7 @@
 //! What crawlers and feed readers get: robots.txt, the sitemap, Atom feeds; never anything
 //! that is not public.
 
-mod support;
-
-use support::TestApp;
+use crate::support::TestApp;
 
 async fn text(app: &TestApp, path: &str) -> (u16, String, String) {
     let response = app.get(path).await;

@@ -1,0 +1,18 @@
+//! The integration tests, as one test binary: each test binary links the whole app (about
+//! 900 MB with line tables), so one binary instead of a dozen saves gigabytes of disk and
+//! a link per file. The harness (`support`) starts one throwaway PostgreSQL cluster for all
+//! of them; every test still gets its own database.
+
+mod support;
+
+mod accounts;
+mod binary;
+mod client_api;
+mod crawlers;
+mod delivery;
+mod home;
+mod inbox;
+mod live;
+mod profiles;
+mod schema;
+mod thoughts;
