@@ -1,42 +1,24 @@
 // Two newcomers in two browsers: follow, post, tag, reply, like, boost, notifications and
 // block, each seen where expected without a page reload once hydrated.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, watchConsole, hydrated, signUp } from './support.js';
+import { serverAndBrowser, watchConsole, hydrated, signUp, markDocument, stillSameDocument } from './support.js';
 
-let server;
-let browser;
+const site = serverAndBrowser();
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  if (server) assert.equal((await server.stop()).code, 0);
-});
-
-/** Marks the document; `stillSameDocument` then proves no navigation reloaded it. */
-async function markDocument(page) {
-  await page.evaluate(() => { window.__sameDocument = true; });
-}
-async function stillSameDocument(page) {
-  assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
-}
 
 test('two people follow, post, reply, like, boost, get notified and block without reloads', async () => {
-  const anaContext = await browser.newContext();
-  const boContext = await browser.newContext();
+  const anaContext = await site.browser.newContext();
+  const boContext = await site.browser.newContext();
   const ana = await anaContext.newPage();
   const bo = await boContext.newPage();
   const problems = [...[ana, bo].map(watchConsole)];
 
-  await signUp(ana, server.url, 'ana');
-  await signUp(bo, server.url, 'bo');
+  await signUp(ana, site.server.url, 'ana');
+  await signUp(bo, site.server.url, 'bo');
 
   // Ana follows Bo from his profile.
-  await ana.goto(`${server.url}/@bo`);
+  await ana.goto(`${site.server.url}/@bo`);
   await hydrated(ana);
   await markDocument(ana);
   await ana.getByRole('button', { name: 'Follow', exact: true }).click();
@@ -71,20 +53,20 @@ test('two people follow, post, reply, like, boost, get notified and block withou
 
   // The tag links to its timeline.
   await ana.locator('.thought.focused a.tag').click();
-  await ana.waitForURL(`${server.url}/tags/world`);
+  await ana.waitForURL(`${site.server.url}/tags/world`);
   await ana.locator('.thought-content', { hasText: 'hello #world' }).waitFor();
   await stillSameDocument(ana);
 
   // Bo's notifications: follow, like, boost, reply.
   await bo.getByRole('link', { name: /^Notifications/ }).click();
-  await bo.waitForURL(`${server.url}/notifications`);
+  await bo.waitForURL(`${site.server.url}/notifications`);
   for (const text of ['followed you', 'liked your thought', 'boosted your thought', 'replied']) {
     await bo.locator('.notification-text', { hasText: text }).waitFor();
   }
   await stillSameDocument(bo);
 
   // Bo blocks Ana: her reply disappears from what he sees.
-  await bo.goto(`${server.url}/@ana`);
+  await bo.goto(`${site.server.url}/@ana`);
   await hydrated(bo);
   await bo.getByRole('button', { name: 'Block' }).click();
   await bo.getByRole('button', { name: 'Unblock' }).waitFor();
@@ -97,9 +79,9 @@ test('two people follow, post, reply, like, boost, get notified and block withou
 });
 
 test('a refused like is rolled back with the reason', async () => {
-  const context = await browser.newContext();
+  const context = await site.browser.newContext();
   const page = await context.newPage();
-  await signUp(page, server.url, 'cy');
+  await signUp(page, site.server.url, 'cy');
   await page.getByRole('link', { name: 'Home' }).click();
   await page.getByLabel('New thought').fill('soon gone');
   await page.getByRole('button', { name: 'Post' }).click();
@@ -107,7 +89,7 @@ test('a refused like is rolled back with the reason', async () => {
   await thought.waitFor();
   // The thought disappears on the server before the like arrives.
   const id = await thought.locator('input[name="id"]').first().getAttribute('value');
-  server.sql(`DELETE FROM thoughts WHERE id = '${id}'`);
+  site.server.sql(`DELETE FROM thoughts WHERE id = '${id}'`);
   await thought.getByRole('button', { name: /^Like/ }).click();
   await thought.locator('.field-error', { hasText: 'not found' }).waitFor();
   assert.equal(await thought.getByRole('button', { name: /^Like/ }).textContent(), 'Like 0');

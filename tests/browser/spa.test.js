@@ -1,22 +1,11 @@
 // The app once hydrated: moving between pages keeps the document, back returns to where the
 // reader was, the composer keeps its draft, and what others do shows up live (server-sent
 // events): the unread badge and "N new thoughts".
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, watchConsole, hydrated, signUp } from './support.js';
+import { serverAndBrowser, watchConsole, hydrated, signUp, markDocument, stillSameDocument } from './support.js';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  if (server) assert.equal((await server.stop()).code, 0);
-});
+const site = serverAndBrowser();
 
 /** Counts the documents the page loads from now on (a reload or a server-side navigation
  *  loads one; a client-side navigation none). */
@@ -38,27 +27,27 @@ async function eventually(page, probe, arg, message, timeout = 10_000) {
 }
 
 test('moving between pages never reloads the document, and back restores the scroll position', async () => {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const context = await site.browser.newContext({ viewport: { width: 1000, height: 700 } });
   const page = await context.newPage();
   const problems = watchConsole(page);
-  await signUp(page, server.url, 'scroller');
+  await signUp(page, site.server.url, 'scroller');
   // Forty thoughts, a minute apart: the public timeline's first page is far taller than the window.
-  server.sql(`INSERT INTO thoughts (user_id, content, visibility, created_at)
+  site.server.sql(`INSERT INTO thoughts (user_id, content, visibility, created_at)
               SELECT id, 'Scroll thought number ' || n, 'public', now() - n * interval '1 minute'
               FROM users, generate_series(1, 40) AS n WHERE username = 'scroller'`);
 
-  await page.goto(`${server.url}/public`);
+  await page.goto(`${site.server.url}/public`);
   await hydrated(page);
   const loads = countDocumentLoads(page);
-  await page.evaluate(() => { window.__sameDocument = true; });
+  await markDocument(page);
 
   // Through the header, a profile, a thread and back, by links only.
   await page.getByRole('link', { name: 'Home' }).click();
   await page.getByLabel('New thought').waitFor();
   await page.getByRole('link', { name: 'My profile' }).click();
-  await page.waitForURL(`${server.url}/@scroller`);
+  await page.waitForURL(`${site.server.url}/@scroller`);
   await page.getByRole('link', { name: 'Public' }).click();
-  await page.waitForURL(`${server.url}/public`);
+  await page.waitForURL(`${site.server.url}/public`);
   await page.locator('.thought', { hasText: 'Scroll thought number 12' }).waitFor();
 
   await page.evaluate(() => window.scrollTo(0, 1500));
@@ -71,21 +60,21 @@ test('moving between pages never reloads the document, and back restores the scr
     return inView.getAttribute('href');
   });
   await page.locator(`.thought-time[href="${middle}"]`).click();
-  await page.waitForURL(`${server.url}${middle}`);
+  await page.waitForURL(`${site.server.url}${middle}`);
   await page.locator('.thought.focused').waitFor();
   assert.ok(await page.evaluate(() => window.scrollY) < 50, 'a new page opens at its top');
 
   await page.goBack();
-  await page.waitForURL(`${server.url}/public`);
+  await page.waitForURL(`${site.server.url}/public`);
   await eventually(page, (expected) => Math.abs(window.scrollY - expected) < 5, scrolled,
     `back returns to ${scrolled}px`);
   await page.goForward();
-  await page.waitForURL(`${server.url}${middle}`);
+  await page.waitForURL(`${site.server.url}${middle}`);
   await page.locator('.thought.focused').waitFor();
 
   // Deeper than the first page: infinite scroll appends the second, and back returns there too.
   await page.goBack();
-  await page.waitForURL(`${server.url}/public`);
+  await page.waitForURL(`${site.server.url}/public`);
   await eventually(page, (expected) => Math.abs(window.scrollY - expected) < 5, scrolled, 'back again');
   const deep = page.locator('.thought', { hasText: 'Scroll thought number 33' });
   await eventually(page, () => {
@@ -98,27 +87,27 @@ test('moving between pages never reloads the document, and back restores the scr
   await deep.locator('.thought-time').click();
   await page.locator('.thought.focused', { hasText: 'Scroll thought number 33' }).waitFor();
   await page.goBack();
-  await page.waitForURL(`${server.url}/public`);
+  await page.waitForURL(`${site.server.url}/public`);
   await eventually(page, (expected) => Math.abs(window.scrollY - expected) < 5, deepScroll,
     `back returns to ${deepScroll}px, in the second page`);
   assert.ok(await deep.isVisible(), 'the thought opened is on screen again');
 
   assert.deepEqual(loads, [], 'no navigation loaded a new document');
-  assert.equal(await page.evaluate(() => window.__sameDocument), true);
+  await stillSameDocument(page);
   assert.deepEqual(problems, []);
   await context.close();
 });
 
 test('the composer keeps its draft across navigation and reloads, and forgets it once posted', async () => {
-  const context = await browser.newContext();
+  const context = await site.browser.newContext();
   const page = await context.newPage();
   const problems = watchConsole(page);
-  await signUp(page, server.url, 'drafter');
+  await signUp(page, site.server.url, 'drafter');
   await page.getByRole('link', { name: 'Home' }).click();
   const composer = page.getByLabel('New thought');
   await composer.fill('half a thought about #drafts');
   await page.getByRole('link', { name: 'Public' }).click();
-  await page.waitForURL(`${server.url}/public`);
+  await page.waitForURL(`${site.server.url}/public`);
   await page.getByRole('link', { name: 'Home' }).click();
   await eventually(page, () => document.querySelector('#content')?.value === 'half a thought about #drafts',
     null, 'the draft is back after navigating');
@@ -138,13 +127,13 @@ test('the composer keeps its draft across navigation and reloads, and forgets it
 });
 
 test('the unread badge and "N new thoughts" update live when someone else acts', async () => {
-  const anaContext = await browser.newContext();
-  const boContext = await browser.newContext();
+  const anaContext = await site.browser.newContext();
+  const boContext = await site.browser.newContext();
   const ana = await anaContext.newPage();
   const bo = await boContext.newPage();
   const problems = [ana, bo].map(watchConsole);
-  await signUp(ana, server.url, 'liveana');
-  await signUp(bo, server.url, 'livebo');
+  await signUp(ana, site.server.url, 'liveana');
+  await signUp(bo, site.server.url, 'livebo');
 
   // Ana posts, then reads the public timeline; nothing is unread yet.
   await ana.getByRole('link', { name: 'Home' }).click();
@@ -152,7 +141,7 @@ test('the unread badge and "N new thoughts" update live when someone else acts',
   await ana.getByRole('button', { name: 'Post' }).click();
   await ana.locator('.thought-content', { hasText: 'Anyone out there?' }).waitFor();
   await ana.getByRole('link', { name: 'Public' }).click();
-  await ana.waitForURL(`${server.url}/public`);
+  await ana.waitForURL(`${site.server.url}/public`);
   await ana.locator('.thought-content', { hasText: 'Anyone out there?' }).waitFor();
   assert.equal(await ana.locator('.unread-badge').count(), 0);
   const loads = countDocumentLoads(ana);
@@ -160,7 +149,7 @@ test('the unread badge and "N new thoughts" update live when someone else acts',
   await ana.waitForTimeout(500);
 
   // Bo likes Ana's thought: her badge shows it without a reload.
-  await bo.goto(`${server.url}/public`);
+  await bo.goto(`${site.server.url}/public`);
   await hydrated(bo);
   const thought = bo.locator('.thought', { hasText: 'Anyone out there?' });
   await thought.getByRole('button', { name: /^Like/ }).click();
@@ -181,12 +170,12 @@ test('the unread badge and "N new thoughts" update live when someone else acts',
 
   // Marking the notifications read clears the badge, live too.
   await ana.getByRole('link', { name: /Notifications/ }).click();
-  await ana.waitForURL(`${server.url}/notifications`);
+  await ana.waitForURL(`${site.server.url}/notifications`);
   await ana.getByRole('button', { name: 'Mark all read' }).click();
   await ana.locator('.unread-badge').waitFor({ state: 'detached', timeout: 10_000 });
 
   // With the notifications open, a new one appears in the list as it happens.
-  await bo.goto(`${server.url}/public`);
+  await bo.goto(`${site.server.url}/public`);
   await hydrated(bo);
   await bo.locator('.thought', { hasText: 'Anyone out there?' }).getByRole('button', { name: /^Boost/ }).click();
   await ana.locator('.notification', { hasText: 'boosted your thought' }).waitFor({ timeout: 10_000 });

@@ -1,7 +1,10 @@
 // Browser-test harness: the real server (tests/support/server.js) and the system's headless Chromium.
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { startServer } from '../support/server.js';
 
-export { startServer } from '../support/server.js';
+export { startServer };
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -40,4 +43,28 @@ export async function signUp(page, baseUrl, username) {
   await page.getByLabel('Password').fill('correct horse battery');
   await page.getByRole('button', { name: 'Sign up' }).click();
   await page.waitForURL(`${baseUrl}/@${username}`);
+}
+
+/** Starts the server and a browser before a file's tests, and closes both after them (the
+ *  server must exit cleanly). Returns `{ server, browser }`, filled in once started. */
+export function serverAndBrowser() {
+  const site = {};
+  before(async () => {
+    site.server = await startServer();
+    site.browser = await launchBrowser();
+  });
+  after(async () => {
+    await site.browser?.close();
+    if (site.server) assert.equal((await site.server.stop()).code, 0);
+  });
+  return site;
+}
+
+/** Marks the document; `stillSameDocument` then proves no navigation reloaded it. */
+export async function markDocument(page) {
+  await page.evaluate(() => { window.__sameDocument = true; });
+}
+
+export async function stillSameDocument(page) {
+  assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
 }
