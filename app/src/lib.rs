@@ -66,7 +66,9 @@ pub fn App() -> impl IntoView {
         // and browsers without JavaScript get complete HTML, not streamed fragments.
         <Router>
             <components::layout::SiteHeader/>
-            <main id="main">
+            <components::layout::PageChangeAnnouncer/>
+            // Focusable from script (not by Tab): page changes move focus here.
+            <main id="main" tabindex="-1">
                 <Routes fallback=pages::not_found::NotFound>
                     <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>

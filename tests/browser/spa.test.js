@@ -49,6 +49,10 @@ test('moving between pages never reloads the document, and back restores the scr
   await page.getByRole('link', { name: 'Public' }).click();
   await page.waitForURL(`${site.server.url}/public`);
   await page.locator('.thought', { hasText: 'Scroll thought number 12' }).waitFor();
+  // Keyboard and screen-reader users land on the new page, which is announced by its title.
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'main', 'focus moves to the page');
+  await eventually(page, () => document.querySelector('[role=status][aria-live=polite]')?.textContent === document.title
+    && document.title.startsWith('Public'), null, 'the new page is announced');
 
   await page.evaluate(() => window.scrollTo(0, 1500));
   await eventually(page, () => Math.abs(window.scrollY - 1500) < 2, null, 'the page scrolls');

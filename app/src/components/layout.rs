@@ -72,3 +72,52 @@ pub fn SiteHeader() -> impl IntoView {
         </header>
     }
 }
+
+/// After moving to another page in the app, keyboard and screen-reader users land where a
+/// full page load would put them: focus goes to the page's content (`<main>`, without
+/// scrolling: back and forward restore positions), and a polite live region reads the new
+/// page's title once its content has loaded.
+#[component]
+pub fn PageChangeAnnouncer() -> impl IntoView {
+    let location = use_location();
+    let announcement = RwSignal::new(String::new());
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |previous: Option<String>| {
+        let page = format!("{}{}", location.pathname.get(), location.search.get());
+        if previous.is_some_and(|previous| previous != page) {
+            announce::after_load(announcement);
+        }
+        page
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = location;
+    view! { <p class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">{announcement}</p> }
+}
+
+#[cfg(feature = "hydrate")]
+mod announce {
+    use leptos::prelude::{document, request_animation_frame, RwSignal, Set};
+    use wasm_bindgen::JsCast;
+
+    /// How many frames (about 5 s) a page may take to load before it is announced anyway.
+    const FRAMES: u32 = 300;
+
+    pub fn after_load(announcement: RwSignal<String>) {
+        if let Some(main) = document().get_element_by_id("main").and_then(|main| main.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let options = web_sys::FocusOptions::new();
+            options.set_prevent_scroll(true);
+            let _ = main.focus_with_options(&options);
+        }
+        wait(announcement, FRAMES);
+    }
+
+    fn wait(announcement: RwSignal<String>, frames_left: u32) {
+        let loading = document().query_selector("main .loading").ok().flatten().is_some();
+        if loading && frames_left > 0 {
+            request_animation_frame(move || wait(announcement, frames_left - 1));
+        } else {
+            // The title is set by the page once loaded.
+            request_animation_frame(move || announcement.set(document().title()));
+        }
+    }
+}
