@@ -95,3 +95,43 @@ test('a refused like is rolled back with the reason', async () => {
   assert.equal(await thought.getByRole('button', { name: /^Like/ }).textContent(), 'Like 0');
   await context.close();
 });
+
+test('following shows at once, and a refused follow is rolled back with the reason', async () => {
+  const context = await site.browser.newContext();
+  const dee = await context.newPage();
+  const problems = watchConsole(dee);
+  await signUp(dee, site.server.url, 'eve');
+  await dee.getByRole('button', { name: 'Log out' }).click();
+  await dee.getByRole('link', { name: 'Log in' }).waitFor();
+  await signUp(dee, site.server.url, 'dee');
+
+  // A slow network: the button flips before the server has answered.
+  let release;
+  const answered = new Promise((resolve) => { release = resolve; });
+  await dee.route('**/api/profiles/follow', async (route) => { await answered; await route.continue(); });
+  await dee.goto(`${site.server.url}/@eve`);
+  await hydrated(dee);
+  await dee.getByRole('button', { name: 'Follow', exact: true }).click();
+  await dee.getByRole('button', { name: 'Unfollow' }).waitFor({ timeout: 2_000 });
+  assert.equal(site.server.sql(`SELECT count(*) FROM follows f JOIN users u ON u.id = f.following_id WHERE u.username = 'eve'`).trim(), '0',
+    'shown before the server has it');
+  release();
+  await dee.waitForResponse('**/api/profiles/follow');
+  await dee.getByRole('button', { name: 'Unfollow' }).waitFor();
+  assert.equal(site.server.sql(`SELECT count(*) FROM follows f JOIN users u ON u.id = f.following_id WHERE u.username = 'eve'`).trim(), '1');
+  await dee.unroute('**/api/profiles/follow');
+
+  // Dee unfollows, then Eve blocks Dee before Dee follows again: the server refuses, and the
+  // button comes back with the reason.
+  await dee.getByRole('button', { name: 'Unfollow' }).click();
+  await dee.getByRole('button', { name: 'Follow', exact: true }).waitFor();
+  await dee.waitForResponse('**/api/profiles/follow');
+  site.server.sql(`INSERT INTO blocks (blocker_id, blocked_id) SELECT e.id, d.id FROM users e, users d
+                   WHERE e.username = 'eve' AND d.username = 'dee'`);
+  await dee.getByRole('button', { name: 'Follow', exact: true }).click();
+  await dee.locator('.follow-form .field-error').waitFor();
+  assert.equal(await dee.locator('.follow-form button').textContent(), 'Follow', 'rolled back');
+  // The refusal itself is the only thing Chromium reports.
+  assert.deepEqual(problems, ['error: Failed to load resource: the server responded with a status of 403 (Forbidden)']);
+  await context.close();
+});

@@ -28,8 +28,20 @@ pub fn ProfilePage() -> impl IntoView {
     let before = Memo::new(move |_| query.read().get("before"));
     let follow = ServerAction::<SetFollow>::new();
     let block = ServerAction::<SetBlock>::new();
-    let changes = move || follow.version().get() + block.version().get();
-    let profile = Resource::new(move || (username.get(), changes()), |(username, _)| async move {
+    // Asked again after a follow or block the server accepted; a refused one changed nothing
+    // (and its button shows why, which a new render would wipe).
+    let accepted = RwSignal::new(0_u32);
+    Effect::new(move |_| {
+        if matches!(follow.value().get(), Some(Ok(()))) {
+            accepted.update(|n| *n += 1);
+        }
+    });
+    Effect::new(move |_| {
+        if matches!(block.value().get(), Some(Ok(()))) {
+            accepted.update(|n| *n += 1);
+        }
+    });
+    let profile = Resource::new(move || (username.get(), accepted.get()), |(username, _)| async move {
         match username {
             Some(username) => get_profile(username).await,
             None => Err(AppError::NotFound),
