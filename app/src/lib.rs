@@ -51,7 +51,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    components::live::LiveUpdates::provide();
+    let live = components::live::LiveUpdates::provide();
     components::timeline::TimelineMemory::provide();
     mark_hydrated();
 
@@ -61,7 +61,8 @@ pub fn App() -> impl IntoView {
         <Link rel="manifest" href="/manifest.webmanifest"/>
         <Link rel="apple-touch-icon" href="/icon-192.png"/>
         <Meta name="theme-color" content="#3b5998"/>
-        <Title formatter=page_title/>
+        // The unread count leads the title, as the live stream reports it (tabs show it).
+        <Title formatter=move |page| page_title(page, live.unread.get())/>
         // Pages render in full before the first byte (SsrMode::Async): crawlers, link previews
         // and browsers without JavaScript get complete HTML, not streamed fragments.
         <Router>
@@ -89,12 +90,30 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The document title for a page. leptos_meta writes `<title>` text unescaped during SSR,
+/// The document title for a page, after the number of unread notifications when there are
+/// any ("(2) Home · Thoughtspace"). leptos_meta writes `<title>` text unescaped during SSR,
 /// and user text (display names) goes into titles: `<` becomes `‹`, so no title can close
 /// the element early.
-fn page_title(page: String) -> String {
+fn page_title(page: String, unread: Option<i64>) -> String {
     let title = if page.is_empty() { SITE_NAME.to_string() } else { format!("{page} · {SITE_NAME}") };
+    let title = match unread {
+        Some(count) if count > 0 => format!("({count}) {title}"),
+        _ => title,
+    };
     title.replace('<', "‹")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_title;
+
+    #[test]
+    fn titles_name_the_page_and_the_site_lead_with_unread_and_cannot_close_the_element() {
+        assert_eq!(page_title(String::new(), None), "Thoughtspace");
+        assert_eq!(page_title("Public".into(), Some(0)), "Public · Thoughtspace");
+        assert_eq!(page_title("Public".into(), Some(3)), "(3) Public · Thoughtspace");
+        assert_eq!(page_title("</title><script>".into(), None), "‹/title>‹script> · Thoughtspace");
+    }
 }
 
 /// Sets `data-hydrated` on `<html>` once the WASM has taken over, so browser tests (and

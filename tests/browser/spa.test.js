@@ -159,6 +159,7 @@ test('the unread badge and "N new thoughts" update live when someone else acts',
   await thought.getByRole('button', { name: /^Like/ }).click();
   await thought.getByRole('button', { name: /^Liked/ }).waitFor();
   await ana.locator('.unread-badge', { hasText: '1' }).waitFor({ timeout: 10_000 });
+  await eventually(ana, () => document.title === '(1) Public · Thoughtspace', null, 'the title leads with the count');
 
   // Bo posts: Ana is offered it above her timeline, and it joins the list on a click.
   await bo.getByRole('link', { name: 'Home' }).click();
