@@ -115,17 +115,19 @@ test('following shows at once, and a refused follow is rolled back with the reas
   await dee.getByRole('button', { name: 'Unfollow' }).waitFor({ timeout: 2_000 });
   assert.equal(site.server.sql(`SELECT count(*) FROM follows f JOIN users u ON u.id = f.following_id WHERE u.username = 'eve'`).trim(), '0',
     'shown before the server has it');
+  const followed = dee.waitForResponse('**/api/profiles/follow');
   release();
-  await dee.waitForResponse('**/api/profiles/follow');
+  await followed;
   await dee.getByRole('button', { name: 'Unfollow' }).waitFor();
   assert.equal(site.server.sql(`SELECT count(*) FROM follows f JOIN users u ON u.id = f.following_id WHERE u.username = 'eve'`).trim(), '1');
   await dee.unroute('**/api/profiles/follow');
 
   // Dee unfollows, then Eve blocks Dee before Dee follows again: the server refuses, and the
   // button comes back with the reason.
+  const unfollowed = dee.waitForResponse('**/api/profiles/follow');
   await dee.getByRole('button', { name: 'Unfollow' }).click();
   await dee.getByRole('button', { name: 'Follow', exact: true }).waitFor();
-  await dee.waitForResponse('**/api/profiles/follow');
+  await unfollowed;
   site.server.sql(`INSERT INTO blocks (blocker_id, blocked_id) SELECT e.id, d.id FROM users e, users d
                    WHERE e.username = 'eve' AND d.username = 'dee'`);
   await dee.getByRole('button', { name: 'Follow', exact: true }).click();
