@@ -73,9 +73,7 @@ fn restore(positions: Rc<RefCell<Positions>>, target: f64, started: f64) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    let loading =
-        window.document().and_then(|document| document.query_selector("main .loading").ok().flatten()).is_some();
-    let reachable = if loading { 0.0 } else { max_scroll(&window) };
+    let reachable = if app::components::loading::page_is_loading() { 0.0 } else { max_scroll(&window) };
     let expired = now(&window) - started > RESTORE_WITHIN_MS;
     // A newer back/forward took over.
     if positions.borrow().restoring != Some(target) {

@@ -112,8 +112,7 @@ mod announce {
     }
 
     fn wait(announcement: RwSignal<String>, frames_left: u32) {
-        let loading = document().query_selector("main .loading").ok().flatten().is_some();
-        if loading && frames_left > 0 {
+        if crate::components::loading::page_is_loading() && frames_left > 0 {
             request_animation_frame(move || wait(announcement, frames_left - 1));
         } else {
             // The title is set by the page once loaded.

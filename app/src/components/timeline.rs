@@ -90,14 +90,15 @@ pub fn Timeline(page: TimelinePage, source: TimelineSource, #[prop(default = "No
         }
     });
     if let Some(live) = LiveUpdates::get() {
-        // Every announced thought asks once what is new (one question at a time: a burst
-        // of announcements becomes one or two questions).
-        Effect::new(move |previous: Option<u64>| {
+        // Announced thoughts ask what is new, one question at a time: announcements that
+        // arrive while a question is out are covered by one more question when it returns.
+        let asked = StoredValue::new(live.thoughts.get_untracked());
+        Effect::new(move |_| {
             let announced = live.thoughts.get();
-            if previous.is_some_and(|previous| previous != announced) && !check_newer.pending().get_untracked() {
+            if !check_newer.pending().get() && asked.get_value() != announced {
+                asked.set_value(announced);
                 check_newer.dispatch(());
             }
-            announced
         });
     }
     let show_waiting = move |_| {
