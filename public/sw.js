@@ -9,6 +9,7 @@ const CACHE = `thoughtspace-${RELEASE}`;
 const SHELL = [
   '/offline.html',
   '/pkg/thoughtspace.js',
+  '/pkg/navigation.js',
   '/pkg/thoughtspace_bg.wasm',
   '/pkg/thoughtspace.css',
   '/favicon.svg',

@@ -37,7 +37,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <HydrationScripts options/>
+                // Islands: only the interactive parts of a page run in the browser.
+                <HydrationScripts options islands=true/>
+                // Moves between pages without reloading the document (links, forms, history).
+                <script type="module" src="/pkg/navigation.js" nonce=leptos::nonce::use_nonce()></script>
                 <MetaTags/>
             </head>
             <body>
@@ -51,9 +54,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let live = components::live::LiveUpdates::provide();
-    components::timeline::TimelineMemory::provide();
-    mark_hydrated();
 
     view! {
         <Stylesheet id="thoughtspace" href="/pkg/thoughtspace.css"/>
@@ -61,13 +61,12 @@ pub fn App() -> impl IntoView {
         <Link rel="manifest" href="/manifest.webmanifest"/>
         <Link rel="apple-touch-icon" href="/icon-192.png"/>
         <Meta name="theme-color" content="#3b5998"/>
-        // The unread count leads the title, as the live stream reports it (tabs show it).
-        <Title formatter=move |page| page_title(page, live.unread.get())/>
+        // The unread count is put in front by the browser, as the live stream reports it.
+        <Title formatter=page_title/>
         // Pages render in full before the first byte (SsrMode::Async): crawlers, link previews
         // and browsers without JavaScript get complete HTML, not streamed fragments.
         <Router>
             <components::layout::SiteHeader/>
-            <components::layout::PageChangeAnnouncer/>
             // Focusable from script (not by Tab): page changes move focus here.
             <main id="main" tabindex="-1">
                 <Routes fallback=pages::not_found::NotFound>
@@ -94,34 +93,38 @@ pub fn App() -> impl IntoView {
 /// any ("(2) Home · Thoughtspace"). leptos_meta writes `<title>` text unescaped during SSR,
 /// and user text (display names) goes into titles: `<` becomes `‹`, so no title can close
 /// the element early.
-fn page_title(page: String, unread: Option<i64>) -> String {
+fn page_title(page: String) -> String {
     let title = if page.is_empty() { SITE_NAME.to_string() } else { format!("{page} · {SITE_NAME}") };
-    let title = match unread {
-        Some(count) if count > 0 => format!("({count}) {title}"),
+    title.replace('<', "‹")
+}
+
+/// `title` led by the number of unread notifications when there are any; a count it
+/// already had is replaced.
+pub fn with_unread(title: &str, unread: i64) -> String {
+    let page = match title.strip_prefix('(').and_then(|rest| rest.split_once(") ")) {
+        Some((count, page)) if !count.is_empty() && count.bytes().all(|b| b.is_ascii_digit()) => page,
         _ => title,
     };
-    title.replace('<', "‹")
+    if unread > 0 { format!("({unread}) {page}") } else { page.to_owned() }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::page_title;
+    use super::{page_title, with_unread};
 
     #[test]
-    fn titles_name_the_page_and_the_site_lead_with_unread_and_cannot_close_the_element() {
-        assert_eq!(page_title(String::new(), None), "Thoughtspace");
-        assert_eq!(page_title("Public".into(), Some(0)), "Public · Thoughtspace");
-        assert_eq!(page_title("Public".into(), Some(3)), "(3) Public · Thoughtspace");
-        assert_eq!(page_title("</title><script>".into(), None), "‹/title>‹script> · Thoughtspace");
+    fn titles_name_the_page_and_the_site_and_cannot_close_the_element() {
+        assert_eq!(page_title(String::new()), "Thoughtspace");
+        assert_eq!(page_title("Public".into()), "Public · Thoughtspace");
+        assert_eq!(page_title("</title><script>".into()), "‹/title>‹script> · Thoughtspace");
     }
-}
 
-/// Sets `data-hydrated` on `<html>` once the WASM has taken over, so browser tests (and
-/// styles) can tell a live page from its server-rendered HTML. Effects never run on the server.
-fn mark_hydrated() {
-    Effect::new(move |_| {
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "");
-        }
-    });
+    #[test]
+    fn the_unread_count_leads_the_title_once() {
+        assert_eq!(with_unread("Public · Thoughtspace", 3), "(3) Public · Thoughtspace");
+        assert_eq!(with_unread("(3) Public · Thoughtspace", 4), "(4) Public · Thoughtspace");
+        assert_eq!(with_unread("(3) Public · Thoughtspace", 0), "Public · Thoughtspace");
+        assert_eq!(with_unread("(yes) Public", 1), "(1) (yes) Public");
+        assert_eq!(with_unread("() Public", 0), "() Public");
+    }
 }

@@ -72,20 +72,12 @@ pub struct TimelinePage {
     pub next: Option<Cursor>,
 }
 
-impl TimelinePage {
-    /// This (fresh) first page followed by what `kept` held beyond it: the newest thoughts
-    /// as they are now, and the older pages as they were appended.
-    pub fn continued_by(self, kept: TimelinePage) -> TimelinePage {
-        let (Some(_), Some(last)) = (&self.next, self.thoughts.last()) else { return self };
-        let end = (last.listed_at, last.id);
-        let older: Vec<_> = kept.thoughts.into_iter().filter(|thought| (thought.listed_at, thought.id) < end).collect();
-        if older.is_empty() {
-            return self;
-        }
-        let mut thoughts = self.thoughts;
-        thoughts.extend(older);
-        TimelinePage { thoughts, next: kept.next }
-    }
+/// How many thoughts a timeline has above the top of a shown list (at most a page), and
+/// whether there are more than that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewerCount {
+    pub count: usize,
+    pub more: bool,
 }
 
 /// Keyset position in a timeline: everything listed strictly before (created_at, id), where
@@ -117,56 +109,6 @@ impl Cursor {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn listed(minute: i64) -> ThoughtView {
-        ThoughtView {
-            id: Uuid::from_u128(minute as u128),
-            content: format!("minute {minute}"),
-            content_html: None,
-            created_at: DateTime::from_timestamp(minute * 60, 0).unwrap(),
-            author_id: Uuid::nil(),
-            author_username: "ana".into(),
-            author_display_name: None,
-            author_avatar_url: None,
-            visibility: "public".into(),
-            reply_to: None,
-            reply_count: 0,
-            deleted: false,
-            by_viewer: false,
-            like_count: 0,
-            boost_count: 0,
-            liked: false,
-            boosted: false,
-            listed_at: DateTime::from_timestamp(minute * 60, 0).unwrap(),
-            boosted_by: None,
-        }
-    }
-
-    fn minutes(page: &TimelinePage) -> Vec<i64> {
-        page.thoughts.iter().map(|thought| thought.listed_at.timestamp() / 60).collect()
-    }
-
-    #[test]
-    fn a_fresh_first_page_continues_with_the_older_pages_kept_before() {
-        let end = Some(Cursor { created_at: DateTime::from_timestamp(60, 0).unwrap(), id: Uuid::from_u128(1) });
-        // Kept: minutes 9..=1 over two pages; since then minutes 11 and 10 arrived.
-        let kept = TimelinePage { thoughts: (1..=9).rev().map(listed).collect(), next: end };
-        let fresh = TimelinePage { thoughts: [11, 10, 9, 8, 7].map(listed).to_vec(), next: Some(Cursor::after(&listed(7))) };
-        let continued = fresh.continued_by(kept.clone());
-        assert_eq!(minutes(&continued), vec![11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
-        assert_eq!(continued.next, end, "more pages continue where the kept ones stopped");
-
-        // A fresh page that is the whole timeline, or nothing kept beyond it: the fresh page.
-        let whole = TimelinePage { thoughts: [11, 10].map(listed).to_vec(), next: None };
-        assert_eq!(whole.clone().continued_by(kept), whole);
-        let fresh = TimelinePage { thoughts: [5, 4, 3].map(listed).to_vec(), next: Some(Cursor::after(&listed(3))) };
-        let newer_only = TimelinePage { thoughts: [5, 4].map(listed).to_vec(), next: None };
-        assert_eq!(fresh.clone().continued_by(newer_only), fresh);
-        // Kept pages that reached the end: so does the continued list.
-        let ended = TimelinePage { thoughts: [3, 2].map(listed).to_vec(), next: None };
-        let continued = fresh.continued_by(ended);
-        assert_eq!((minutes(&continued), continued.next), (vec![5, 4, 3, 2], None));
-    }
 
     #[test]
     fn cursor_token_round_trips() {

@@ -1,16 +1,32 @@
-//! The browser entry point: the JS glue calls `hydrate()` once the WASM is loaded, and the
-//! server-rendered page becomes the live app.
+//! The browser entry point. Pages are rendered on the server; only their islands (the
+//! `#[island]` components of `app`: buttons, forms, live counts) run here. Leptos' loader
+//! calls `hydrate()` once the WASM is in, then hydrates each island on the page;
+//! `navigation.js` (beside this bundle) hydrates those of every page it brings in.
 
 #![recursion_limit = "256"]
 
-mod scroll;
+use wasm_bindgen::JsCast;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    scroll::keep_positions();
+    leptos::mount::hydrate_islands();
+    app::components::navigation::follow_server_redirects();
     register_service_worker();
+    mark_hydrated();
+}
+
+/// Sets `data-hydrated` on `<html>` once the page's islands are live, so browser tests (and
+/// styles) can tell a live page from its server-rendered HTML. The islands hydrate right
+/// after this function returns, so the mark waits for the next task.
+fn mark_hydrated() {
+    let Some(window) = web_sys::window() else { return };
+    let mark = wasm_bindgen::closure::Closure::once_into_js(|| {
+        if let Some(root) = web_sys::window().and_then(|window| window.document()).and_then(|document| document.document_element()) {
+            let _ = root.set_attribute("data-hydrated", "");
+        }
+    });
+    let _ = window.set_timeout_with_callback(mark.unchecked_ref());
 }
 
 /// The service worker (`/sw.js`) makes the app installable and shows the offline page when

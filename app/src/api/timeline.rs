@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    model::{Thread, TimelinePage, TimelineSource},
+    model::{NewerCount, Thread, TimelinePage, TimelineSource},
 };
 
 /// The timeline behind every timeline server function: the viewer from the session, the
@@ -58,21 +58,25 @@ pub async fn tag_timeline(tag: String, before: Option<String>) -> Result<Timelin
     page_for_viewer(crate::backend::timeline::Feed::Tag(&tag), before).await
 }
 
-/// The thoughts of a timeline newer than the `after` cursor token (at most a page, the
-/// newest ones): what an open timeline offers as "N new thoughts".
+/// How many thoughts of a timeline are newer than the `after` cursor token (counted up to a
+/// page; without `after`, the whole timeline): what an open timeline offers as
+/// "N new thoughts".
 #[server(prefix = "/api", endpoint = "timeline/newer", input = server_fn::codec::Json)]
-pub async fn newer_thoughts(source: TimelineSource, after: String) -> Result<TimelinePage, AppError> {
+pub async fn newer_thoughts(source: TimelineSource, after: Option<String>) -> Result<NewerCount, AppError> {
     use crate::backend::timeline::{Feed, Window};
-    let Some(after) = crate::model::Cursor::parse(&after) else {
-        return crate::backend::respond(Err(AppError::invalid("after", "is not a timeline position")));
+    let after = match after.as_deref().map(crate::model::Cursor::parse) {
+        Some(None) => return crate::backend::respond(Err(AppError::invalid("after", "is not a timeline position"))),
+        Some(Some(after)) => Some(after),
+        None => None,
     };
-    let window = Window { after: Some(after), ..Window::default() };
-    match &source {
+    let window = Window { after, ..Window::default() };
+    let page = match &source {
         TimelineSource::Public => window_for_viewer(Feed::Public, window).await,
         TimelineSource::Home => window_for_viewer(Feed::Home, window).await,
         TimelineSource::Profile { username } => window_for_viewer(Feed::Author(username), window).await,
         TimelineSource::Tag { tag } => window_for_viewer(Feed::Tag(tag), window).await,
-    }
+    }?;
+    Ok(NewerCount { count: page.thoughts.len(), more: page.next.is_some() })
 }
 
 /// A thought with its ancestors and replies.

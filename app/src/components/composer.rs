@@ -2,16 +2,15 @@ use leptos::{form::ActionForm, html, prelude::*};
 
 use crate::{
     api::timeline::PostThought,
-    components::form::FieldError,
+    components::{form::FieldError, navigation},
     text::{char_count, MAX_THOUGHT_CHARS},
 };
 
-/// The box to write a thought (or a reply), with a live count of what is left.
-#[component]
-pub fn Composer(
-    action: ServerAction<PostThought>,
-    #[prop(optional)] reply_to: Option<uuid::Uuid>,
-) -> impl IntoView {
+/// The box to write a thought (or a reply), with a live count of what is left. Posted, it
+/// shows the page again with the new thought in place.
+#[island]
+pub fn Composer(#[prop(optional)] reply_to: Option<uuid::Uuid>) -> impl IntoView {
+    let action = ServerAction::<PostThought>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     let text = RwSignal::new(String::new());
     let remaining = move || MAX_THOUGHT_CHARS as i64 - char_count(&text.get()) as i64;
@@ -41,6 +40,7 @@ pub fn Composer(
                 if let Some(input) = input.get_untracked() {
                     input.set_value("");
                 }
+                navigation::refresh();
             }
         }
     });

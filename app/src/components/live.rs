@@ -1,60 +1,76 @@
 //! What the server's event stream (`GET /events`, server-sent events) tells an open page:
-//! the unread-notifications count and that new thoughts may be waiting. Connected only
-//! once hydrated; a page rendered on the server (or without JavaScript) shows the counts it
-//! was rendered with.
+//! the unread-notifications count and that new thoughts may be waiting.
+//!
+//! Pages are server-rendered and only their islands run in the browser, so the stream is
+//! one per tab, kept here rather than in any island: islands come and go as pages change
+//! (`navigation.js`), the connection and its counts stay. A page without JavaScript shows
+//! the counts it was rendered with.
 
 use leptos::prelude::*;
 
-/// The live signals, provided to the whole app.
-#[derive(Debug, Clone, Copy)]
+/// The tab's live signals.
+#[derive(Debug, Clone)]
 pub struct LiveUpdates {
     /// The viewer's unread notifications, once the stream has said.
-    pub unread: RwSignal<Option<i64>>,
+    pub unread: ArcRwSignal<Option<i64>>,
     /// Goes up by one with every announced thought; timelines watch it.
-    pub thoughts: RwSignal<u64>,
-    /// Goes up by one whenever the viewer's notifications change while the page is open;
+    pub thoughts: ArcRwSignal<u64>,
+    /// Goes up by one whenever the viewer's notifications change while the tab is open;
     /// the notifications page watches it.
-    pub notifications: RwSignal<u64>,
+    pub notifications: ArcRwSignal<u64>,
+}
+
+/// Who a stream answers for: `None` for a visitor, else the member's username.
+pub type Identity = Option<String>;
+
+#[cfg(feature = "hydrate")]
+thread_local! {
+    static LIVE: LiveUpdates = LiveUpdates {
+        unread: ArcRwSignal::new(None),
+        thoughts: ArcRwSignal::new(0),
+        notifications: ArcRwSignal::new(0),
+    };
+    static STREAM: std::cell::RefCell<Option<(Identity, stream::Stream)>> = const { std::cell::RefCell::new(None) };
 }
 
 impl LiveUpdates {
-    pub fn provide() -> Self {
-        let live =
-            LiveUpdates { unread: RwSignal::new(None), thoughts: RwSignal::new(0), notifications: RwSignal::new(0) };
-        provide_context(live);
-        live
-    }
-
-    pub fn get() -> Option<Self> {
-        use_context::<Self>()
-    }
-
-    /// Connects once `identity` (who the page is for: `Some(None)` for a visitor) is known,
-    /// and reconnects whenever it changes (log in, log out): the stream answers for the
-    /// session it was opened with.
-    pub fn follow(self, identity: Signal<Option<Option<String>>>) {
+    /// The tab's live signals, however the stream is connected (the header's badge connects
+    /// it for members). `None` on the server.
+    pub fn current() -> Option<Self> {
         #[cfg(feature = "hydrate")]
-        Effect::new(move |previous: Option<(Option<Option<String>>, Option<stream::Stream>)>| {
-            let identity = identity.get();
-            if let Some((previous_identity, stream)) = previous {
-                if previous_identity == identity {
-                    return (previous_identity, stream);
-                }
-                // The old stream closes as it is dropped.
-                drop(stream);
-            }
-            self.unread.set(None);
-            let stream = identity.is_some().then(|| stream::Stream::open(self)).flatten();
-            (identity, stream)
-        });
+        return Some(LIVE.with(Clone::clone));
         #[cfg(not(feature = "hydrate"))]
-        let _ = identity;
+        None
+    }
+
+    /// The tab's live signals, connected for `identity` (who the page was rendered for).
+    /// A different identity than the open stream's (someone logged in or out) reconnects:
+    /// the stream answers for the session it was opened with. `None` on the server.
+    pub fn connect(identity: Identity) -> Option<Self> {
+        #[cfg(feature = "hydrate")]
+        {
+            let live = LIVE.with(Clone::clone);
+            STREAM.with_borrow_mut(|open| {
+                if open.as_ref().is_none_or(|(current, _)| *current != identity) {
+                    // The old stream closes as it is dropped.
+                    *open = None;
+                    live.unread.set(None);
+                    *open = stream::Stream::open(live.clone()).map(|stream| (identity, stream));
+                }
+            });
+            Some(live)
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = identity;
+            None
+        }
     }
 }
 
 #[cfg(feature = "hydrate")]
 mod stream {
-    use leptos::prelude::{GetUntracked, Set, Update};
+    use leptos::prelude::{document, window, GetUntracked, Set, Update};
     use wasm_bindgen::{closure::Closure, JsCast};
 
     use super::LiveUpdates;
@@ -63,29 +79,48 @@ mod stream {
     pub struct Stream {
         source: web_sys::EventSource,
         listeners: Vec<(&'static str, Closure<dyn Fn(web_sys::MessageEvent)>)>,
+        /// Puts the count back in front of a new page's title.
+        retitle: Closure<dyn Fn()>,
+    }
+
+    /// The document's title, led by the unread count when there is one.
+    fn retitle(unread: Option<i64>) {
+        let document = document();
+        let title = crate::with_unread(&document.title(), unread.unwrap_or(0));
+        if title != document.title() {
+            document.set_title(&title);
+        }
     }
 
     impl Stream {
         pub fn open(live: LiveUpdates) -> Option<Self> {
             let source = web_sys::EventSource::new("/events").ok()?;
-            let unread = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-                if let Some(count) = event.data().as_string().and_then(|data| data.parse().ok()) {
-                    // The stream's first word is the count the page was rendered with.
-                    if live.unread.get_untracked().is_some() {
-                        live.notifications.update(|n| *n += 1);
+            let unread = Closure::<dyn Fn(web_sys::MessageEvent)>::new({
+                let live = live.clone();
+                move |event: web_sys::MessageEvent| {
+                    if let Some(count) = event.data().as_string().and_then(|data| data.parse().ok()) {
+                        // The stream's first word is the count the page was rendered with.
+                        if live.unread.get_untracked().is_some() {
+                            live.notifications.update(|n| *n += 1);
+                        }
+                        live.unread.set(Some(count));
+                        retitle(Some(count));
                     }
-                    live.unread.set(Some(count));
                 }
             });
-            let thought = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_| {
-                live.thoughts.update(|n| *n += 1);
+            let thought = Closure::<dyn Fn(web_sys::MessageEvent)>::new({
+                let live = live.clone();
+                move |_| live.thoughts.update(|n| *n += 1)
             });
             let listeners = vec![("unread", unread), ("thought", thought)];
             for (event, listener) in &listeners {
                 source.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref()).ok()?;
             }
+            let retitle = Closure::<dyn Fn()>::new(move || retitle(live.unread.get_untracked()));
+            // Sent by navigation.js once a new page is in place.
+            window().add_event_listener_with_callback("thoughtspace:navigated", retitle.as_ref().unchecked_ref()).ok()?;
             // The browser reconnects a dropped stream by itself.
-            Some(Stream { source, listeners })
+            Some(Stream { source, listeners, retitle })
         }
     }
 
@@ -96,6 +131,7 @@ mod stream {
             for (event, listener) in &self.listeners {
                 let _ = self.source.remove_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
             }
+            let _ = window().remove_event_listener_with_callback("thoughtspace:navigated", self.retitle.as_ref().unchecked_ref());
         }
     }
 }

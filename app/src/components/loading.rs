@@ -7,10 +7,3 @@ use leptos::prelude::*;
 pub fn Loading(#[prop(default = "Loading…")] label: &'static str) -> impl IntoView {
     view! { <p class="loading" aria-busy="true" role="status">{label}</p> }
 }
-
-/// Whether the page in `<main>` still shows its first-load placeholder: what waits for a page
-/// to be there (scroll restoration, page-change announcements) asks this.
-#[cfg(feature = "hydrate")]
-pub fn page_is_loading() -> bool {
-    document().query_selector("main .loading").ok().flatten().is_some()
-}

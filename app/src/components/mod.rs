@@ -7,6 +7,7 @@ pub mod layout;
 pub mod live;
 pub mod loading;
 pub mod meta;
+pub mod navigation;
 pub mod profile;
 pub mod thought;
 pub mod timeline;

@@ -51,14 +51,13 @@ pub fn ThoughtCard(thought: ThoughtView, #[prop(optional)] focused: bool) -> imp
         _ => None,
     };
     let delete = ServerAction::<DeleteThought>::new();
-    let removed = move || matches!(delete.value().get(), Some(Ok(())));
     let replies = match thought.reply_count {
         0 => "Reply".to_owned(),
         1 => "1 reply".to_owned(),
         n => format!("{n} replies"),
     };
     view! {
-        <article class="thought" class:focused=focused class:removed=removed>
+        <article class="thought" class:focused=focused>
             {thought.boosted_by.clone().map(|booster| view! {
                 <p class="boosted-by">"↻ boosted by "<a href=format!("/@{booster}")>"@"{booster.clone()}</a></p>
             })}
@@ -73,9 +72,9 @@ pub fn ThoughtCard(thought: ThoughtView, #[prop(optional)] focused: bool) -> imp
             <ThoughtText content=thought.content.clone() html=thought.content_html.clone()/>
             <footer class="thought-actions">
                 <a href=href>{replies}</a>
-                <ReactionButton id=thought.id reaction="like" active=thought.liked count=thought.like_count/>
+                <ReactionButton id=thought.id reaction="like".into() active=thought.liked count=thought.like_count/>
                 {(thought.visibility == "public").then(|| view! {
-                    <ReactionButton id=thought.id reaction="boost" active=thought.boosted count=thought.boost_count/>
+                    <ReactionButton id=thought.id reaction="boost".into() active=thought.boosted count=thought.boost_count/>
                 })}
                 {thought.by_viewer.then(|| view! {
                     <ActionForm action=delete attr:class="inline-form">
@@ -89,10 +88,10 @@ pub fn ThoughtCard(thought: ThoughtView, #[prop(optional)] focused: bool) -> imp
     .into_any()
 }
 
-/// Like or boost as a form (works without JavaScript). Once hydrated the change shows at
+/// Like or boost as a form (works without JavaScript). In the browser the change shows at
 /// once and is rolled back, with the reason, if the server refuses it.
-#[component]
-fn ReactionButton(id: uuid::Uuid, reaction: &'static str, active: bool, count: i64) -> impl IntoView {
+#[island]
+fn ReactionButton(id: uuid::Uuid, reaction: String, active: bool, count: i64) -> impl IntoView {
     let action = ServerAction::<SetReaction>::new();
     let active = RwSignal::new(active);
     let count = RwSignal::new(count);
@@ -115,14 +114,14 @@ fn ReactionButton(id: uuid::Uuid, reaction: &'static str, active: bool, count: i
             problem.set(Some(error.to_string()));
         }
     });
-    let (label, done) = match reaction {
+    let (label, done) = match reaction.as_str() {
         "boost" => ("Boost", "Boosted"),
         _ => ("Like", "Liked"),
     };
     view! {
         <ActionForm action attr:class="inline-form reaction-form">
             <input type="hidden" name="id" value=id.to_string()/>
-            <input type="hidden" name="reaction" value=reaction/>
+            <input type="hidden" name="reaction" value=reaction.clone()/>
             <input type="hidden" name="on" value=move || (!active.get()).to_string()/>
             <button type="submit" class=format!("reaction {reaction}") class:active=active
                     aria-pressed=move || active.get().to_string()>

@@ -4,7 +4,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::{
         accounts::current_viewer,
-        timeline::{home_timeline, public_timeline, PostThought},
+        timeline::{home_timeline, public_timeline},
     },
     components::{
         composer::Composer,
@@ -20,10 +20,9 @@ use crate::{
 pub fn HomePage() -> impl IntoView {
     let query = use_query_map();
     let before = Memo::new(move |_| query.read().get("before"));
-    let post = ServerAction::<PostThought>::new();
     let feed = Resource::new(
-        move || (before.get(), post.version().get()),
-        |(before, _)| async move {
+        move || before.get(),
+        |before| async move {
             match current_viewer().await? {
                 Some(_) => home_timeline(before).await.map(|page| (TimelineSource::Home, page)),
                 None => public_timeline(before).await.map(|page| (TimelineSource::Public, page)),
@@ -38,7 +37,7 @@ pub fn HomePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match feed.await {
                     Ok((TimelineSource::Home, page)) => view! {
-                        <Composer action=post/>
+                        <Composer/>
                         <section class="timeline" aria-labelledby="timeline-heading">
                             <h1 id="timeline-heading">"Home"</h1>
                             <Timeline page source=TimelineSource::Home

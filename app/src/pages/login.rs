@@ -10,16 +10,25 @@ use crate::{
 /// `/login`: by username or email.
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let action = ServerAction::<LogIn>::new();
-    let error = Signal::derive(move || action.value().get().and_then(Result::err));
-    let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_default();
+    let next = use_query_map().with_untracked(|query| query.get("next").unwrap_or_default());
 
     view! {
         <Title text="Log in"/>
         <Meta name="robots" content="noindex"/>
         <section class="card narrow" aria-labelledby="login-heading">
             <h1 id="login-heading">"Log in"</h1>
+            <LoginForm next/>
+            <p>"New here? "<a href="/signup">"Create an account"</a></p>
+        </section>
+    }
+}
+
+/// In the browser, a refused login keeps what was typed and says why.
+#[island]
+fn LoginForm(next: String) -> impl IntoView {
+    let action = ServerAction::<LogIn>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    view! {
             <ActionForm action>
                 <FormError error/>
                 <TextField label="Username or email" name="login" autocomplete="username" required=true error/>
@@ -27,7 +36,5 @@ pub fn LoginPage() -> impl IntoView {
                 <input type="hidden" name="next" value=next/>
                 <button type="submit" class="button" disabled=move || action.pending().get()>"Log in"</button>
             </ActionForm>
-            <p>"New here? "<a href="/signup">"Create an account"</a></p>
-        </section>
     }
 }

@@ -4,7 +4,7 @@ use leptos_router::components::Redirect;
 
 use crate::{
     api::notifications::{list_notifications, MarkRead},
-    components::{live::LiveUpdates, loading::Loading, thought::ThoughtCard},
+    components::{live::LiveUpdates, loading::Loading, navigation, thought::ThoughtCard},
     error::AppError,
     model::NotificationGroup,
 };
@@ -13,14 +13,12 @@ use crate::{
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
     let mark = ServerAction::<MarkRead>::new();
-    // Asked again after marking read, and whenever the live stream says they changed.
-    let live = LiveUpdates::get();
-    let changes = move || (mark.version().get(), live.map(|live| live.notifications.get()));
-    let groups = Resource::new(changes, |_| list_notifications());
+    let groups = Resource::new(|| (), |_| list_notifications());
     view! {
         <Title text="Notifications"/>
         <Meta name="robots" content="noindex"/>
         <h1>"Notifications"</h1>
+        <LiveNotifications/>
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match groups.await {
@@ -86,4 +84,22 @@ fn Notification(group: NotificationGroup, mark: ServerAction<MarkRead>) -> impl 
             })}
         </li>
     }
+}
+
+/// Shows the page again whenever the event stream says the notifications changed.
+#[island]
+fn LiveNotifications() -> impl IntoView {
+    let anchor = NodeRef::<leptos::html::Span>::new();
+    if let Some(live) = LiveUpdates::current() {
+        let seen = StoredValue::new(live.notifications.get_untracked());
+        Effect::new(move |_| {
+            let changes = live.notifications.get();
+            // Only while this page is the one shown.
+            if seen.get_value() != changes && anchor.get().is_some_and(|anchor| anchor.is_connected()) {
+                seen.set_value(changes);
+                navigation::refresh();
+            }
+        });
+    }
+    view! { <span hidden node_ref=anchor></span> }
 }

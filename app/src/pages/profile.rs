@@ -9,6 +9,7 @@ use crate::{
     },
     components::{
         loading::Loading,
+        navigation,
         profile::ProfileView,
         timeline::{Timeline, TimelineSource},
     },
@@ -26,22 +27,7 @@ pub fn ProfilePage() -> impl IntoView {
         params.read().get("handle").and_then(|handle| handle.strip_prefix('@').map(str::to_owned))
     });
     let before = Memo::new(move |_| query.read().get("before"));
-    let follow = ServerAction::<SetFollow>::new();
-    let block = ServerAction::<SetBlock>::new();
-    // Asked again after a follow or block the server accepted; a refused one changed nothing
-    // (and its button shows why, which a new render would wipe).
-    let accepted = RwSignal::new(0_u32);
-    Effect::new(move |_| {
-        if matches!(follow.value().get(), Some(Ok(()))) {
-            accepted.update(|n| *n += 1);
-        }
-    });
-    Effect::new(move |_| {
-        if matches!(block.value().get(), Some(Ok(()))) {
-            accepted.update(|n| *n += 1);
-        }
-    });
-    let profile = Resource::new(move || (username.get(), accepted.get()), |(username, _)| async move {
+    let profile = Resource::new(move || username.get(), |username| async move {
         match username {
             Some(username) => get_profile(username).await,
             None => Err(AppError::NotFound),
@@ -74,7 +60,7 @@ pub fn ProfilePage() -> impl IntoView {
                         let controls = profile
                             .relationship
                             .filter(|relationship| !relationship.is_self)
-                            .map(|relationship| profile_controls(&profile.username, relationship, follow, block));
+                            .map(|relationship| profile_controls(&profile.username, relationship));
                         view! {
                             <ProfileMeta profile=profile.clone()/>
                             <ProfileView profile controls>
@@ -130,12 +116,8 @@ fn ProfileMeta(profile: Profile) -> impl IntoView {
 }
 
 /// Follow or unfollow, block or unblock, as forms (they work without JavaScript).
-fn profile_controls(
-    username: &str,
-    relationship: Relationship,
-    follow: ServerAction<SetFollow>,
-    block: ServerAction<SetBlock>,
-) -> AnyView {
+fn profile_controls(username: &str, relationship: Relationship) -> AnyView {
+    let block = ServerAction::<SetBlock>::new();
     let username = username.to_owned();
     let block_username = username.clone();
     let block_form = view! {
@@ -151,7 +133,7 @@ fn profile_controls(
     let follows_you = relationship.followed_by.then(|| view! { <span class="badge">"Follows you"</span> });
     view! {
         <div class="profile-controls">
-            <FollowButton username relationship follow/>
+            <FollowButton username relationship/>
             {follows_you}
             {block_form}
         </div>
@@ -159,10 +141,12 @@ fn profile_controls(
     .into_any()
 }
 
-/// Follow or unfollow as a form (works without JavaScript). Once hydrated the button
-/// changes at once, and changes back with the reason if the server refuses.
-#[component]
-fn FollowButton(username: String, relationship: Relationship, follow: ServerAction<SetFollow>) -> impl IntoView {
+/// Follow or unfollow as a form (works without JavaScript). In the browser the button
+/// changes at once, and changes back with the reason if the server refuses; once the
+/// server agrees, the profile is shown again (its counts changed).
+#[island]
+fn FollowButton(username: String, relationship: Relationship) -> impl IntoView {
+    let follow = ServerAction::<SetFollow>::new();
     // A request to someone on another server waits for their server's answer.
     let needs_approval = username.contains('@');
     let following = RwSignal::new(relationship.following || relationship.requested);
@@ -180,6 +164,11 @@ fn FollowButton(username: String, relationship: Relationship, follow: ServerActi
             following.set(relationship.following || relationship.requested);
             requested.set(relationship.requested);
             problem.set(Some(error.to_string()));
+        }
+    });
+    Effect::new(move |_| {
+        if matches!(follow.value().get(), Some(Ok(()))) {
+            navigation::refresh();
         }
     });
     let label = move || match (following.get(), requested.get()) {

@@ -43,7 +43,7 @@ fn SettingsForms(settings: ProfileSettings) -> impl IntoView {
     view! {
         <div class="settings">
             <ProfileForm settings=settings.clone()/>
-            <CssForm settings=settings.clone()/>
+            <CssSettings settings=settings.clone()/>
             <TopFriendsForm settings/>
             <ApiKeys/>
             <SessionsForm/>
@@ -56,7 +56,10 @@ fn saved_note(succeeded: impl Fn() -> bool + Send + Sync + 'static) -> impl Into
     move || succeeded().then(|| view! { <p class="saved" role="status">"Saved."</p> })
 }
 
-#[component]
+// The forms are islands: in the browser a refused field keeps what was typed and says why,
+// and a saved one says so, without leaving the page.
+
+#[island]
 fn ProfileForm(settings: ProfileSettings) -> impl IntoView {
     let action = ServerAction::<UpdateProfile>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
@@ -77,12 +80,31 @@ fn ProfileForm(settings: ProfileSettings) -> impl IntoView {
     }
 }
 
+/// The profile's CSS, with a preview of the profile wearing it.
 #[component]
-fn CssForm(settings: ProfileSettings) -> impl IntoView {
+fn CssSettings(settings: ProfileSettings) -> impl IntoView {
+    let profile = Resource::new(move || settings.username.clone(), get_profile);
+    view! {
+        <CssForm custom_css=settings.custom_css.clone()>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    profile.await.ok().map(|profile| view! {
+                        <ProfileView profile preview=true>
+                            <p class="preview-note">"Your thoughts appear here."</p>
+                        </ProfileView>
+                    })
+                })}
+            </Suspense>
+        </CssForm>
+    }
+}
+
+/// The CSS editor; what is typed is applied to the preview (`children`) as it would be saved.
+#[island]
+fn CssForm(custom_css: String, children: Children) -> impl IntoView {
     let action = ServerAction::<UpdateCustomCss>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
-    let typed = RwSignal::new(settings.custom_css.clone());
-    let profile = Resource::new(move || settings.username.clone(), get_profile);
+    let typed = RwSignal::new(custom_css.clone());
     let removed = move || {
         action.value().get().and_then(Result::ok).filter(|outcome| !outcome.removed.is_empty()).map(|outcome| {
             view! {
@@ -98,7 +120,7 @@ fn CssForm(settings: ProfileSettings) -> impl IntoView {
             <h2 id="css-settings-heading">"Profile style"</h2>
             <ActionForm action>
                 <FormError error/>
-                <TextArea label="Your CSS" name="custom_css" value=settings.custom_css rows=14 monospace=true error
+                <TextArea label="Your CSS" name="custom_css" value=custom_css rows=14 monospace=true error
                           on_input=Callback::new(move |css: String| typed.set(css))
                           hint="It styles your profile page only: html, body and :root mean your whole profile; url() takes https images. Up to 64 KiB."/>
                 <button type="submit" class="button" disabled=move || action.pending().get()>"Save style"</button>
@@ -107,15 +129,7 @@ fn CssForm(settings: ProfileSettings) -> impl IntoView {
             </ActionForm>
             <h3>"Preview"</h3>
             <CssPreview typed/>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    profile.await.ok().map(|profile| view! {
-                        <ProfileView profile preview=true>
-                            <p class="preview-note">"Your thoughts appear here."</p>
-                        </ProfileView>
-                    })
-                })}
-            </Suspense>
+            {children()}
         </section>
     }
 }
@@ -146,6 +160,7 @@ fn CssPreview(typed: RwSignal<String>) -> impl IntoView {
         )
         .ok()
     });
+    // Leaving the page removes the preview's sheet too (navigation.js clears adopted sheets).
     on_cleanup(preview::clear);
     move || problem.get().map(|message| view! { <p class="field-error" role="status">{message}</p> })
 }
@@ -173,7 +188,7 @@ mod preview {
     pub fn clear() {}
 }
 
-#[component]
+#[island]
 fn TopFriendsForm(settings: ProfileSettings) -> impl IntoView {
     let action = ServerAction::<SetTopFriends>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));

@@ -9,14 +9,23 @@ use crate::{
 /// `/signup`: username, email, password; then straight to the new profile.
 #[component]
 pub fn SignUpPage() -> impl IntoView {
-    let action = ServerAction::<SignUp>::new();
-    let error = Signal::derive(move || action.value().get().and_then(Result::err));
-
     view! {
         <Title text="Sign up"/>
         <Meta name="description" content="Join Thoughtspace: short thoughts, Top Friends and a profile styled your way."/>
         <section class="card narrow" aria-labelledby="signup-heading">
             <h1 id="signup-heading">"Create your space"</h1>
+            <SignUpForm/>
+            <p>"Already a member? "<a href="/login">"Log in"</a></p>
+        </section>
+    }
+}
+
+/// In the browser, a refused field keeps what was typed and says why next to it.
+#[island]
+fn SignUpForm() -> impl IntoView {
+    let action = ServerAction::<SignUp>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    view! {
             <ActionForm action>
                 <FormError error/>
                 <TextField label="Username" name="username" autocomplete="username" required=true maxlength=32
@@ -26,7 +35,5 @@ pub fn SignUpPage() -> impl IntoView {
                            minlength=8 hint="At least 8 characters" error/>
                 <button type="submit" class="button" disabled=move || action.pending().get()>"Sign up"</button>
             </ActionForm>
-            <p>"Already a member? "<a href="/login">"Log in"</a></p>
-        </section>
     }
 }

@@ -5,7 +5,7 @@ use leptos_router::hooks::use_params_map;
 use crate::{
     api::{
         accounts::current_viewer,
-        timeline::{get_thread, PostThought},
+        timeline::get_thread,
     },
     components::{composer::Composer, loading::Loading, thought::ThoughtCard},
     error::AppError,
@@ -21,10 +21,9 @@ pub fn ThreadPage() -> impl IntoView {
         let params = params.read();
         (params.get("handle").unwrap_or_default(), params.get("id").unwrap_or_default())
     });
-    let reply = ServerAction::<PostThought>::new();
     let thread = Resource::new(
-        move || (key.get(), reply.version().get()),
-        |((handle, id), _)| async move {
+        move || key.get(),
+        |(handle, id)| async move {
             let viewer = current_viewer().await?;
             match handle.strip_prefix('@') {
                 Some(username) => get_thread(username.to_owned(), id).await.map(|thread| (viewer, thread)),
@@ -56,7 +55,7 @@ pub fn ThreadPage() -> impl IntoView {
                                     {thread.ancestors.into_iter().map(|thought| view! { <li><ThoughtCard thought/></li> }).collect_view()}
                                 </ol>
                                 <ThoughtCard thought=thread.thought focused=true/>
-                                {viewer.is_some().then(|| view! { <Composer action=reply reply_to=parent/> })}
+                                {viewer.is_some().then(|| view! { <Composer reply_to=parent/> })}
                                 <h2 class="replies-heading">"Replies"</h2>
                                 {if thread.replies.is_empty() {
                                     view! { <p class="empty">"No replies yet."</p> }.into_any()
