@@ -190,3 +190,28 @@ test('the unread badge and "N new thoughts" update live when someone else acts',
   await anaContext.close();
   await boContext.close();
 });
+
+test('a first visit loads at most 300 KiB of compressed WASM and JavaScript', async () => {
+  const context = await site.browser.newContext();
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  const responses = new Map();
+  const received = new Map();
+  cdp.on('Network.responseReceived', ({ requestId, type, response }) => {
+    responses.set(requestId, { url: response.url, type, encoding: response.headers['content-encoding'] ?? response.headers['Content-Encoding'] });
+  });
+  cdp.on('Network.loadingFinished', ({ requestId, encodedDataLength }) => received.set(requestId, encodedDataLength));
+  await page.goto(`${site.server.url}/public`);
+  await hydrated(page);
+  // Scripts written into the page count too (Leptos' islands loader).
+  const inline = await page.evaluate(() => [...document.scripts].filter((script) => !script.src).reduce((sum, script) => sum + script.text.length, 0));
+  const code = [...responses].filter(([, response]) => response.type === 'Script' || response.url.endsWith('.wasm'));
+  const wasm = code.filter(([, response]) => response.url.endsWith('.wasm'));
+  assert.equal(wasm.length, 1, 'one WASM bundle');
+  assert.equal(wasm[0][1].encoding, 'gzip', 'the bundle travels compressed');
+  const bytes = inline + code.reduce((sum, [id]) => sum + (received.get(id) ?? 0), 0);
+  const report = code.map(([id, response]) => `${new URL(response.url).pathname} ${received.get(id)}`).join(', ');
+  assert.ok(bytes <= 300 * 1024, `WASM + JS is ${(bytes / 1024).toFixed(1)} KiB (${report}, inline ${inline})`);
+  await context.close();
+});

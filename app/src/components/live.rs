@@ -50,6 +50,7 @@ impl LiveUpdates {
         #[cfg(feature = "hydrate")]
         {
             let live = LIVE.with(Clone::clone);
+            stream::follow_page_changes();
             STREAM.with_borrow_mut(|open| {
                 if open.as_ref().is_none_or(|(current, _)| *current != identity) {
                     // The old stream closes as it is dropped.
@@ -79,8 +80,29 @@ mod stream {
     pub struct Stream {
         source: web_sys::EventSource,
         listeners: Vec<(&'static str, Closure<dyn Fn(web_sys::MessageEvent)>)>,
-        /// Puts the count back in front of a new page's title.
-        retitle: Closure<dyn Fn()>,
+    }
+
+    /// Once per tab: after each page change (navigation.js), the count goes back in front
+    /// of the new title, and a member's stream closes when the page is no longer a member's
+    /// (they logged out: it has no unread badge).
+    pub fn follow_page_changes() {
+        thread_local!(static FOLLOWING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+        if FOLLOWING.replace(true) {
+            return;
+        }
+        let changed = Closure::<dyn Fn()>::new(|| {
+            let member_page = document().query_selector(".unread-slot").ok().flatten().is_some();
+            super::STREAM.with_borrow_mut(|open| {
+                if !member_page && open.as_ref().is_some_and(|(identity, _)| identity.is_some()) {
+                    *open = None;
+                    super::LIVE.with(|live| live.unread.set(None));
+                }
+            });
+            retitle(super::LIVE.with(|live| live.unread.get_untracked()));
+        });
+        let _ = window().add_event_listener_with_callback("thoughtspace:navigated", changed.as_ref().unchecked_ref());
+        // Lives as long as the tab.
+        changed.forget();
     }
 
     /// The document's title, led by the unread count when there is one.
@@ -108,19 +130,13 @@ mod stream {
                     }
                 }
             });
-            let thought = Closure::<dyn Fn(web_sys::MessageEvent)>::new({
-                let live = live.clone();
-                move |_| live.thoughts.update(|n| *n += 1)
-            });
+            let thought = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_| live.thoughts.update(|n| *n += 1));
             let listeners = vec![("unread", unread), ("thought", thought)];
             for (event, listener) in &listeners {
                 source.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref()).ok()?;
             }
-            let retitle = Closure::<dyn Fn()>::new(move || retitle(live.unread.get_untracked()));
-            // Sent by navigation.js once a new page is in place.
-            window().add_event_listener_with_callback("thoughtspace:navigated", retitle.as_ref().unchecked_ref()).ok()?;
             // The browser reconnects a dropped stream by itself.
-            Some(Stream { source, listeners, retitle })
+            Some(Stream { source, listeners })
         }
     }
 
@@ -131,7 +147,6 @@ mod stream {
             for (event, listener) in &self.listeners {
                 let _ = self.source.remove_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
             }
-            let _ = window().remove_event_listener_with_callback("thoughtspace:navigated", self.retitle.as_ref().unchecked_ref());
         }
     }
 }
