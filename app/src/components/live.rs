@@ -43,6 +43,21 @@ impl LiveUpdates {
         None
     }
 
+    /// The tab's live signals, connected: the stream already open (a member's, if the page
+    /// is a member's: the header's badge connects first), else a visitor's. `None` on the
+    /// server.
+    pub fn join() -> Option<Self> {
+        #[cfg(feature = "hydrate")]
+        {
+            let open = STREAM.with_borrow(Option::is_some);
+            if open {
+                stream::follow_page_changes();
+                return Self::current();
+            }
+        }
+        Self::connect(None)
+    }
+
     /// The tab's live signals, connected for `identity` (who the page was rendered for).
     /// A different identity than the open stream's (someone logged in or out) reconnects:
     /// the stream answers for the session it was opened with. `None` on the server.
@@ -83,8 +98,8 @@ mod stream {
     }
 
     /// Once per tab: after each page change (navigation.js), the count goes back in front
-    /// of the new title, and a member's stream closes when the page is no longer a member's
-    /// (they logged out: it has no unread badge).
+    /// of the new title, and a member's stream is replaced by a visitor's when the page is no
+    /// longer a member's (they logged out: it has no unread badge).
     pub fn follow_page_changes() {
         thread_local!(static FOLLOWING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
         if FOLLOWING.replace(true) {
@@ -94,8 +109,12 @@ mod stream {
             let member_page = document().query_selector(".unread-slot").ok().flatten().is_some();
             super::STREAM.with_borrow_mut(|open| {
                 if !member_page && open.as_ref().is_some_and(|(identity, _)| identity.is_some()) {
+                    // The old stream closes as it is dropped.
                     *open = None;
-                    super::LIVE.with(|live| live.unread.set(None));
+                    super::LIVE.with(|live| {
+                        live.unread.set(None);
+                        *open = Stream::open(live.clone()).map(|stream| (None, stream));
+                    });
                 }
             });
             retitle(super::LIVE.with(|live| live.unread.get_untracked()));

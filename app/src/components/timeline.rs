@@ -3,12 +3,8 @@ use leptos_router::hooks::use_query_map;
 
 pub use crate::model::TimelineSource;
 use crate::{
-    api::{accounts::current_viewer, timeline::newer_thoughts},
-    components::{
-        live::{Identity, LiveUpdates},
-        navigation,
-        thought::ThoughtCard,
-    },
+    api::timeline::newer_thoughts,
+    components::{live::LiveUpdates, navigation, thought::ThoughtCard},
     model::{Cursor, TimelinePage},
 };
 
@@ -33,21 +29,7 @@ impl TimelineSource {
 pub fn Timeline(page: TimelinePage, source: TimelineSource, #[prop(default = "No thoughts yet.")] empty: &'static str) -> impl IntoView {
     let first_page = use_query_map().with_untracked(|query| query.get("before").is_none());
     let top = page.thoughts.first().map(|thought| Cursor::after(thought).token());
-    let viewer = Resource::new(|| (), |_| current_viewer());
-    let newer = first_page.then(|| {
-        let source = source.clone();
-        view! {
-            <Suspense fallback=|| ()>
-                {move || {
-                    let (source, top) = (source.clone(), top.clone());
-                    Suspend::new(async move {
-                        let identity = viewer.await.ok().flatten().map(|viewer| viewer.username);
-                        view! { <NewThoughts source top identity/> }
-                    })
-                }}
-            </Suspense>
-        }
-    });
+    let newer = first_page.then(|| view! { <NewThoughts source=source.clone() top/> });
     let more = page.next.map(|cursor| {
         view! { <a class="load-more" rel="next" href=source.next_href(&cursor)>"Load more"</a> }
     });
@@ -64,12 +46,13 @@ pub fn Timeline(page: TimelinePage, source: TimelineSource, #[prop(default = "No
             {more}
         </div>
     }
+    .into_any()
 }
 
 /// "N new thoughts": asks what is newer than the top of the list whenever the event
 /// stream announces a thought, and on a click shows the timeline again from its newest.
 #[island]
-fn NewThoughts(source: TimelineSource, top: Option<String>, identity: Identity) -> impl IntoView {
+fn NewThoughts(source: TimelineSource, top: Option<String>) -> impl IntoView {
     let waiting = RwSignal::new(None::<(usize, bool)>);
     let slot = NodeRef::<leptos::html::Div>::new();
     let check_newer = Action::new(move |_: &()| {
@@ -80,7 +63,7 @@ fn NewThoughts(source: TimelineSource, top: Option<String>, identity: Identity) 
             }
         }
     });
-    if let Some(live) = LiveUpdates::connect(identity) {
+    if let Some(live) = LiveUpdates::join() {
         // Announced thoughts ask what is new, one question at a time: announcements that
         // arrive while a question is out are covered by one more question when it returns.
         // A list no longer on the page (another page replaced it) asks nothing.

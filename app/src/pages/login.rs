@@ -29,12 +29,12 @@ fn LoginForm(next: String) -> impl IntoView {
     let action = ServerAction::<LogIn>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
-            <ActionForm action>
-                <FormError error/>
-                <TextField label="Username or email" name="login" autocomplete="username" required=true error/>
-                <TextField label="Password" name="password" kind="password" autocomplete="current-password" required=true error/>
-                <input type="hidden" name="next" value=next/>
-                <button type="submit" class="button" disabled=move || action.pending().get()>"Log in"</button>
-            </ActionForm>
+        <ActionForm action>
+            <FormError error/>
+            <TextField label="Username or email" name="login" autocomplete="username" required=true error/>
+            <TextField label="Password" name="password" kind="password" autocomplete="current-password" required=true error/>
+            <input type="hidden" name="next" value=next/>
+            <button type="submit" class="button" disabled=move || action.pending().get()>"Log in"</button>
+        </ActionForm>
     }
 }

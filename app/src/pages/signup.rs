@@ -26,14 +26,14 @@ fn SignUpForm() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
-            <ActionForm action>
-                <FormError error/>
-                <TextField label="Username" name="username" autocomplete="username" required=true maxlength=32
-                           hint="1–32 letters, digits or _; your address will be /@username" error/>
-                <TextField label="Email" name="email" kind="email" autocomplete="email" required=true error/>
-                <TextField label="Password" name="password" kind="password" autocomplete="new-password" required=true
-                           minlength=8 hint="At least 8 characters" error/>
-                <button type="submit" class="button" disabled=move || action.pending().get()>"Sign up"</button>
-            </ActionForm>
+        <ActionForm action>
+            <FormError error/>
+            <TextField label="Username" name="username" autocomplete="username" required=true maxlength=32
+                       hint="1–32 letters, digits or _; your address will be /@username" error/>
+            <TextField label="Email" name="email" kind="email" autocomplete="email" required=true error/>
+            <TextField label="Password" name="password" kind="password" autocomplete="new-password" required=true
+                       minlength=8 hint="At least 8 characters" error/>
+            <button type="submit" class="button" disabled=move || action.pending().get()>"Sign up"</button>
+        </ActionForm>
     }
 }
