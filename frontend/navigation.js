@@ -12,9 +12,16 @@
 // with full page loads: every link and form here works without JavaScript.
 
 const KEPT_PAGES = 10;
-/** @type {Map<string, {body: Node[], head: Node[], scroll: number, live: boolean}>} */
+/**
+ * Pages left, by history entry. `page` is the id of the reactive owner their islands were
+ * hydrated under (`frontend/src/pages.rs`), null if the WASM was not running yet.
+ * @type {Map<string, {body: Node[], head: Node[], scroll: number, page: number | null}>}
+ */
 const keptPages = new Map();
 let navigation = 0;
+/** The owner of the shown page's islands; unset (or null: shown before the WASM ran) means
+ *  the first page's, under which the loader hydrated whatever page it found. */
+let shownPage;
 
 // Islands asking for a page (components/navigation.rs) look for this.
 window.thoughtspaceNavigation = true;
@@ -27,9 +34,18 @@ function newKey() {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
-/** Whether the WASM islands loader is running (it defines this once loaded). */
-function islandsLive() {
-  return typeof window.__hydrateIsland === 'function';
+/** The islands' module once its WASM runs (`hydrate()` announces the first page). */
+function islands() {
+  return typeof window.thoughtspaceFirstPage === 'number' ? import('./thoughtspace.js') : null;
+}
+
+function pageShown() {
+  return shownPage ?? (typeof window.thoughtspaceFirstPage === 'number' ? window.thoughtspaceFirstPage : null);
+}
+
+/** Lets a page's islands go (their effects stop, their memory is freed). */
+async function letGo(page) {
+  if (page != null) (await islands())?.end_page(page);
 }
 
 /** Paths that are not pages of the app. */
@@ -72,8 +88,15 @@ async function mergeHead(wanted) {
   for (const old of present) if (!kept.has(old)) old.remove();
 }
 
-function hydrateIslands(root) {
-  if (!islandsLive()) return; // the loader hydrates whatever is on the page once it runs
+/**
+ * Hydrates the islands under `root`, for the shown page (`fresh`: a page of its own). Before
+ * the WASM runs there is nothing to do: the loader hydrates whatever page it finds.
+ */
+async function hydrateIslands(root, { fresh = false } = {}) {
+  const wasm = await islands();
+  if (!wasm) return;
+  if (fresh) shownPage = wasm.begin_page();
+  else wasm.enter_page(pageShown());
   for (const island of root.querySelectorAll('leptos-island')) {
     if (island.parentElement.closest('leptos-island')) continue; // hydrated with its parent
     window.__hydrateIsland(island, island.dataset.component);
@@ -82,23 +105,31 @@ function hydrateIslands(root) {
 
 /** The page as it is now, to bring back on back or forward. */
 function keepPage(key) {
+  const page = pageShown();
+  const before = keptPages.get(key);
+  if (before && before.page !== page) letGo(before.page); // an older copy of this entry
   keptPages.delete(key);
-  keptPages.set(key, {
-    body: [...document.body.childNodes], head: pageHeadNodes(document.head), scroll: scrollY, live: islandsLive(),
-  });
-  while (keptPages.size > KEPT_PAGES) keptPages.delete(keptPages.keys().next().value);
+  keptPages.set(key, { body: [...document.body.childNodes], head: pageHeadNodes(document.head), scroll: scrollY, page });
+  while (keptPages.size > KEPT_PAGES) {
+    const [oldest, { page: gone }] = keptPages.entries().next().value;
+    keptPages.delete(oldest);
+    letGo(gone);
+  }
 }
 
-async function showKept(page) {
-  await mergeHead(page.head);
-  document.body.replaceChildren(...page.body);
-  if (!page.live) hydrateIslands(document.body);
+async function showKept(kept) {
+  await mergeHead(kept.head);
+  document.body.replaceChildren(...kept.body);
+  shownPage = kept.page;
+  // Left before the WASM ran: its islands were never hydrated.
+  if (kept.page === null) await hydrateIslands(document.body, { fresh: true });
 }
 
 async function showFetched(doc) {
   await mergeHead(pageHeadNodes(doc.head));
   document.body.replaceChildren(...[...doc.body.childNodes].map((node) => document.importNode(node, true)));
-  hydrateIslands(document.body);
+  shownPage = null;
+  await hydrateIslands(document.body, { fresh: true });
 }
 
 /** After a new page is in place: what a full page load would have done for focus and
@@ -204,7 +235,7 @@ async function loadMore(link) {
       .filter((item) => !shown.has(item.dataset.id))
       .map((item) => document.importNode(item, true));
     list.append(...items);
-    for (const item of items) hydrateIslands(item);
+    for (const item of items) await hydrateIslands(item);
     const next = fresh.querySelector('a.load-more[rel=next]');
     if (next) {
       link.href = next.href;

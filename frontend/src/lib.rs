@@ -5,12 +5,18 @@
 
 #![recursion_limit = "256"]
 
+mod pages;
+
 use wasm_bindgen::JsCast;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
+    let first_page = pages::start();
+    // navigation.js hydrates the islands of the pages it brings in from now on (before,
+    // the loader hydrates whatever page is shown), under the first page's owner until then.
+    let _ = js_sys::Reflect::set(&leptos::prelude::window(), &"thoughtspaceFirstPage".into(), &first_page.into());
     app::components::navigation::follow_server_redirects();
     register_service_worker();
     mark_hydrated();

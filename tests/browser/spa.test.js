@@ -191,6 +191,43 @@ test('the unread badge and "N new thoughts" update live when someone else acts',
   await boContext.close();
 });
 
+test('a page left behind keeps its islands live while back can return to it, and lets them go after', async () => {
+  const anaContext = await site.browser.newContext();
+  const boContext = await site.browser.newContext();
+  const ana = await anaContext.newPage();
+  const bo = await boContext.newPage();
+  const problems = [ana, bo].map(watchConsole);
+  await signUp(ana, site.server.url, 'keepana');
+  await signUp(bo, site.server.url, 'keepbo');
+  await ana.getByRole('link', { name: 'Home' }).click();
+  await ana.getByLabel('New thought').fill('Like me later');
+  await ana.getByRole('button', { name: 'Post' }).click();
+  await ana.locator('.thought-content', { hasText: 'Like me later' }).waitFor();
+
+  // Every page has its own header, with its own unread badge island. Keep the first one's.
+  await ana.evaluate(() => { window.__firstBadge = document.querySelector('.unread-slot'); });
+  // Eleven page changes: the first page falls out of the ten kept for back and forward.
+  for (let change = 1; change <= 11; change += 1) {
+    const [name, path] = change % 2 ? ['Public', '/public'] : ['My profile', '/@keepana'];
+    await ana.getByRole('link', { name, exact: true }).click();
+    await ana.waitForURL(`${site.server.url}${path}`);
+    // The page left last stays kept.
+    if (change === 10) await ana.evaluate(() => { window.__keptBadge = document.querySelector('.unread-slot'); });
+  }
+  assert.equal(await ana.evaluate(() => window.__firstBadge.isConnected || window.__keptBadge.isConnected), false);
+  await ana.waitForTimeout(300);
+
+  await bo.goto(`${site.server.url}/@keepana`);
+  await hydrated(bo);
+  await bo.locator('.thought', { hasText: 'Like me later' }).getByRole('button', { name: /^Like/ }).click();
+  await ana.locator('.unread-badge', { hasText: '1' }).waitFor({ timeout: 10_000 });
+  await eventually(ana, () => window.__keptBadge.textContent === '1', null, 'a kept page\'s islands still run');
+  assert.equal(await ana.evaluate(() => window.__firstBadge.textContent), '', 'a page let go runs nothing');
+  assert.deepEqual(problems, [[], []]);
+  await anaContext.close();
+  await boContext.close();
+});
+
 test('a first visit loads at most 300 KiB of compressed WASM and JavaScript', async () => {
   const context = await site.browser.newContext();
   const page = await context.newPage();

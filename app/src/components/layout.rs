@@ -69,7 +69,7 @@ fn current(path: &str, href: &str) -> Option<&'static str> {
 #[island]
 fn UnreadBadge(unread: i64, identity: Identity) -> impl IntoView {
     let live = LiveUpdates::connect(identity);
-    let unread = move || live.as_ref().and_then(|live| live.unread.get()).unwrap_or(unread);
+    let unread = move || live.and_then(|live| live.unread.get()).unwrap_or(unread);
     view! {
         <span class="unread-slot">
             {move || (unread() > 0).then(|| view! {

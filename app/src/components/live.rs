@@ -8,16 +8,38 @@
 
 use leptos::prelude::*;
 
-/// The tab's live signals.
-#[derive(Debug, Clone)]
+/// What an island watches: the tab's counts, seen through memos the island owns, so an
+/// island let go (its page with it) stops following them.
+#[derive(Debug, Clone, Copy)]
 pub struct LiveUpdates {
     /// The viewer's unread notifications, once the stream has said.
-    pub unread: ArcRwSignal<Option<i64>>,
+    pub unread: Memo<Option<i64>>,
     /// Goes up by one with every announced thought; timelines watch it.
-    pub thoughts: ArcRwSignal<u64>,
+    pub thoughts: Memo<u64>,
     /// Goes up by one whenever the viewer's notifications change while the tab is open;
     /// the notifications page watches it.
-    pub notifications: ArcRwSignal<u64>,
+    pub notifications: Memo<u64>,
+}
+
+/// The tab's counts, as the stream sets them.
+#[cfg(feature = "hydrate")]
+#[derive(Debug, Clone)]
+struct Counts {
+    unread: ArcRwSignal<Option<i64>>,
+    thoughts: ArcRwSignal<u64>,
+    notifications: ArcRwSignal<u64>,
+}
+
+impl LiveUpdates {
+    #[cfg(feature = "hydrate")]
+    fn watch(counts: Counts) -> Self {
+        let Counts { unread, thoughts, notifications } = counts;
+        LiveUpdates {
+            unread: Memo::new(move |_| unread.get()),
+            thoughts: Memo::new(move |_| thoughts.get()),
+            notifications: Memo::new(move |_| notifications.get()),
+        }
+    }
 }
 
 /// Who a stream answers for: `None` for a visitor, else the member's username.
@@ -25,7 +47,7 @@ pub type Identity = Option<String>;
 
 #[cfg(feature = "hydrate")]
 thread_local! {
-    static LIVE: LiveUpdates = LiveUpdates {
+    static LIVE: Counts = Counts {
         unread: ArcRwSignal::new(None),
         thoughts: ArcRwSignal::new(0),
         notifications: ArcRwSignal::new(0),
@@ -38,7 +60,7 @@ impl LiveUpdates {
     /// it for members). `None` on the server.
     pub fn current() -> Option<Self> {
         #[cfg(feature = "hydrate")]
-        return Some(LIVE.with(Clone::clone));
+        return Some(Self::watch(LIVE.with(Clone::clone)));
         #[cfg(not(feature = "hydrate"))]
         None
     }
@@ -74,7 +96,7 @@ impl LiveUpdates {
                     *open = stream::Stream::open(live.clone()).map(|stream| (identity, stream));
                 }
             });
-            Some(live)
+            Some(Self::watch(live))
         }
         #[cfg(not(feature = "hydrate"))]
         {
@@ -89,7 +111,7 @@ mod stream {
     use leptos::prelude::{document, window, GetUntracked, Set, Update};
     use wasm_bindgen::{closure::Closure, JsCast};
 
-    use super::LiveUpdates;
+    use super::Counts;
 
     /// An open `EventSource` and the listeners it calls.
     pub struct Stream {
@@ -134,7 +156,7 @@ mod stream {
     }
 
     impl Stream {
-        pub fn open(live: LiveUpdates) -> Option<Self> {
+        pub fn open(live: Counts) -> Option<Self> {
             let source = web_sys::EventSource::new("/events").ok()?;
             let unread = Closure::<dyn Fn(web_sys::MessageEvent)>::new({
                 let live = live.clone();
