@@ -6,7 +6,8 @@
 // style sheet), the body is replaced, and the new page's islands are hydrated. Back and
 // forward bring the pages kept in memory back as they were left (appended timeline pages,
 // pressed buttons) at the same scroll position. "Load more" appends the next page of a
-// timeline in place, on a click or when it scrolls near the viewport.
+// timeline in place, on a click or when it scrolls near the viewport. A link the pointer
+// rests on is fetched ahead, so the click usually finds its page already there.
 //
 // Without this script (or when something goes wrong) the browser does the same by itself,
 // with full page loads: every link and form here works without JavaScript.
@@ -146,6 +147,48 @@ function arrived() {
 
 // ---- Navigation -------------------------------------------------------------------------
 
+/** A page of the app from the server: where it ended up (after redirects), whether it is
+ *  the page asked for (not an error page), and its HTML. */
+async function fetchPage(url, init = {}) {
+  const response = await fetch(url, { ...init, headers: { Accept: 'text/html' }, credentials: 'same-origin' });
+  if (!(response.headers.get('content-type') || '').startsWith('text/html')) throw new Error('not a page');
+  return { address: new URL(response.url), ok: response.ok, html: await response.text() };
+}
+
+// A link the pointer rests on (or a finger touches) is fetched before the click, which
+// usually comes 100–300 ms later. Used once, within a few seconds, or not at all.
+const PREFETCH_DELAY_MS = 65;
+const PREFETCH_FRESH_MS = 5000;
+/** @type {Map<string, {at: number, page: Promise<{address: URL, ok: boolean, html: string}>}>} */
+const prefetched = new Map();
+
+function prefetch(link) {
+  const url = new URL(link.href);
+  if (notAPage(url) || link.target || link.hasAttribute('download') || url.href === location.href) return;
+  const known = prefetched.get(url.href);
+  if (known && performance.now() - known.at < PREFETCH_FRESH_MS) return;
+  const page = fetchPage(url.href);
+  page.catch(() => prefetched.delete(url.href)); // the click fetches again
+  prefetched.set(url.href, { at: performance.now(), page });
+}
+
+function takePrefetched(url) {
+  const known = prefetched.get(url);
+  prefetched.delete(url);
+  return known && performance.now() - known.at < PREFETCH_FRESH_MS ? known.page : null;
+}
+
+let resting;
+document.addEventListener('mouseover', (event) => {
+  const link = event.target instanceof Element ? event.target.closest('a[href]') : null;
+  clearTimeout(resting);
+  if (link && !link.matches('a.load-more')) resting = setTimeout(() => prefetch(link), PREFETCH_DELAY_MS);
+});
+document.addEventListener('touchstart', (event) => {
+  const link = event.target instanceof Element ? event.target.closest('a[href]') : null;
+  if (link && !link.matches('a.load-more')) prefetch(link);
+}, { passive: true });
+
 /**
  * Shows the page at `url` (or the answer to a form).
  * `how`: 'push' (a new history entry), 'replace' (the same entry, at the same scroll
@@ -165,12 +208,9 @@ async function go(url, { how = 'push', init = {}, state = null } = {}) {
     return;
   }
   document.documentElement.classList.add('navigating');
-  let response;
-  let html;
+  let page;
   try {
-    response = await fetch(url, { ...init, headers: { Accept: 'text/html' }, credentials: 'same-origin' });
-    if (!(response.headers.get('content-type') || '').startsWith('text/html')) throw new Error('not a page');
-    html = await response.text();
+    page = await (init.method ? fetchPage(url, init) : takePrefetched(url) ?? fetchPage(url));
   } catch {
     // Offline (the service worker shows its page), or not a page of the app.
     if (mine === navigation) location.assign(init.method === 'POST' ? location.href : url);
@@ -179,11 +219,12 @@ async function go(url, { how = 'push', init = {}, state = null } = {}) {
     if (mine === navigation) document.documentElement.classList.remove('navigating');
   }
   if (mine !== navigation) return; // a later click won
-  const address = new URL(response.url);
-  if (how === 'form' || (how === 'push' && address.href === location.href)) {
-    how = address.href === location.href ? 'replace' : 'push';
-  }
-  const scroll = how === 'replace' ? scrollY : 0;
+  const { address, html } = page;
+  const samePage = address.href === location.href;
+  // The answer to a form on this page keeps the reader's place; a link to the page shown
+  // shows it afresh from the top, as a page load would, without a second history entry.
+  const scroll = how === 'replace' || (how === 'form' && samePage) ? scrollY : 0;
+  if (how === 'form' || how === 'push') how = samePage ? 'replace' : 'push';
   await showFetched(new DOMParser().parseFromString(html, 'text/html'));
   if (how === 'push') {
     shownKey = newKey();
@@ -223,9 +264,9 @@ async function loadMore(link) {
   loading.add(link);
   link.setAttribute('aria-busy', 'true');
   try {
-    const response = await fetch(link.href, { headers: { Accept: 'text/html' }, credentials: 'same-origin' });
-    if (!response.ok) throw new Error(`status ${response.status}`);
-    const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
+    const { ok, html } = await fetchPage(link.href);
+    if (!ok) throw new Error('no next page');
+    const doc = new DOMParser().parseFromString(html, 'text/html');
     const pages = link.closest('.timeline-pages');
     const list = pages?.querySelector('.thought-list');
     const fresh = doc.querySelector('.timeline-pages');
@@ -280,6 +321,8 @@ document.addEventListener('click', (event) => {
 });
 
 document.addEventListener('submit', (event) => {
+  // Something changes: pages fetched ahead may no longer be true.
+  prefetched.clear();
   // Forms of live islands send themselves (and say so).
   if (event.defaultPrevented) return;
   const form = event.target;
@@ -304,7 +347,10 @@ window.addEventListener('popstate', (event) => {
   go(location.href, { how: 'pop', state: event.state });
 });
 
-window.addEventListener('thoughtspace:refresh', () => go(location.href, { how: 'replace' }));
+window.addEventListener('thoughtspace:refresh', () => {
+  prefetched.clear();
+  go(location.href, { how: 'replace' });
+});
 window.addEventListener('thoughtspace:visit', (event) => go(new URL(event.detail, location.href).href));
 
 watchLoadMore();

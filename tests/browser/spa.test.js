@@ -191,6 +191,27 @@ test('the unread badge and "N new thoughts" update live when someone else acts',
   await boContext.close();
 });
 
+test('a link the pointer rests on is fetched ahead, and the click uses that page', async () => {
+  const context = await site.browser.newContext();
+  const page = await context.newPage();
+  const problems = watchConsole(page);
+  await page.goto(`${site.server.url}/`);
+  await hydrated(page);
+  const fetched = [];
+  page.on('request', (request) => {
+    if (new URL(request.url()).pathname === '/public') fetched.push(request.resourceType());
+  });
+  await page.getByRole('link', { name: 'Public', exact: true }).hover();
+  await page.waitForTimeout(300);
+  assert.deepEqual(fetched, ['fetch'], 'resting on the link fetched its page');
+  await page.getByRole('link', { name: 'Public', exact: true }).click();
+  await page.waitForURL(`${site.server.url}/public`);
+  await page.getByRole('heading', { name: 'Public thoughts' }).waitFor();
+  assert.deepEqual(fetched, ['fetch'], 'the click used the page fetched ahead');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('a page left behind keeps its islands live while back can return to it, and lets them go after', async () => {
   const anaContext = await site.browser.newContext();
   const boContext = await site.browser.newContext();
