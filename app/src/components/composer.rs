@@ -1,8 +1,11 @@
-use leptos::{form::ActionForm, html, prelude::*};
+use leptos::{html, prelude::*};
 
 use crate::{
     api::timeline::PostThought,
-    components::{form::FieldError, navigation},
+    components::{
+        form::{FieldError, Fields, ServerForm},
+        navigation,
+    },
     text::{char_count, MAX_THOUGHT_CHARS},
 };
 
@@ -49,7 +52,12 @@ pub fn Composer(#[prop(optional)] reply_to: Option<uuid::Uuid>) -> impl IntoView
         None => ("content", "New thought", "What’s on your mind?"),
     };
     view! {
-        <ActionForm action attr:class="composer card">
+        <ServerForm action attr:class="composer card"
+                    input=|fields: &Fields| PostThought {
+                        content: fields.text("content"),
+                        visibility: fields.text("visibility"),
+                        reply_to: fields.optional("reply_to"),
+                    }>
             <label for=id class="visually-hidden">{label}</label>
             <textarea id=id name="content" rows="3" placeholder=placeholder node_ref=input required=true
                       aria-describedby=format!("{id}-count")
@@ -77,7 +85,7 @@ pub fn Composer(#[prop(optional)] reply_to: Option<uuid::Uuid>) -> impl IntoView
                     {if reply_to.is_some() { "Reply" } else { "Post" }}
                 </button>
             </div>
-        </ActionForm>
+        </ServerForm>
     }
 }
 

@@ -2,6 +2,7 @@ use leptos::{form::ActionForm, prelude::*};
 
 use crate::{
     api::timeline::{DeleteThought, SetReaction},
+    components::form::{Fields, ServerForm},
     model::{shown_name, ThoughtView},
     text::{segments, Segment},
 };
@@ -114,12 +115,16 @@ fn ReactionButton(id: uuid::Uuid, reaction: String, active: bool, count: i64) ->
             problem.set(Some(error.to_string()));
         }
     });
+    let input = {
+        let reaction = reaction.clone();
+        move |_: &Fields| SetReaction { id: id.to_string(), reaction: reaction.clone(), on: !active.get_untracked() }
+    };
     let (label, done) = match reaction.as_str() {
         "boost" => ("Boost", "Boosted"),
         _ => ("Like", "Liked"),
     };
     view! {
-        <ActionForm action attr:class="inline-form reaction-form">
+        <ServerForm action input attr:class="inline-form reaction-form">
             <input type="hidden" name="id" value=id.to_string()/>
             <input type="hidden" name="reaction" value=reaction.clone()/>
             <input type="hidden" name="on" value=move || (!active.get()).to_string()/>
@@ -130,6 +135,6 @@ fn ReactionButton(id: uuid::Uuid, reaction: String, active: bool, count: i64) ->
                 <span class="reaction-count">{count}</span>
             </button>
             {move || problem.get().map(|message| view! { <span class="field-error" role="alert">{message}</span> })}
-        </ActionForm>
+        </ServerForm>
     }
 }

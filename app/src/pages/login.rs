@@ -1,10 +1,10 @@
-use leptos::{form::ActionForm, prelude::*};
+use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::accounts::LogIn,
-    components::form::{FormError, TextField},
+    components::form::{Fields, FormError, ServerForm, TextField},
 };
 
 /// `/login`: by username or email.
@@ -29,12 +29,17 @@ fn LoginForm(next: String) -> impl IntoView {
     let action = ServerAction::<LogIn>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
-        <ActionForm action>
+        <ServerForm action
+                    input=|fields: &Fields| LogIn {
+                        login: fields.text("login"),
+                        password: fields.text("password"),
+                        next: fields.optional("next"),
+                    }>
             <FormError error/>
             <TextField label="Username or email" name="login" autocomplete="username" required=true error/>
             <TextField label="Password" name="password" kind="password" autocomplete="current-password" required=true error/>
             <input type="hidden" name="next" value=next/>
             <button type="submit" class="button" disabled=move || action.pending().get()>"Log in"</button>
-        </ActionForm>
+        </ServerForm>
     }
 }

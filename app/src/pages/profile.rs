@@ -9,6 +9,7 @@ use crate::{
     },
     components::{
         loading::Loading,
+        form::{Fields, ServerForm},
         navigation,
         profile::ProfileView,
         timeline::{Timeline, TimelineSource},
@@ -176,12 +177,16 @@ fn FollowButton(username: String, relationship: Relationship) -> impl IntoView {
         (true, true) => "Requested (cancel)",
         (false, _) => "Follow",
     };
+    let input = {
+        let username = username.clone();
+        move |_: &Fields| SetFollow { username: username.clone(), on: !following.get_untracked() }
+    };
     view! {
-        <ActionForm action=follow attr:class="follow-form">
+        <ServerForm action=follow input attr:class="follow-form">
             <input type="hidden" name="username" value=username/>
             <input type="hidden" name="on" value=move || (!following.get()).to_string()/>
             <button type="submit" class=move || if following.get() { "button secondary" } else { "button" }>{label}</button>
             {move || problem.get().map(|message| view! { <span class="field-error" role="alert">{message}</span> })}
-        </ActionForm>
+        </ServerForm>
     }
 }

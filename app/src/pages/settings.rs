@@ -9,7 +9,7 @@ use crate::{
         profiles::{get_profile, get_profile_settings, preview_custom_css, SetTopFriends, UpdateCustomCss, UpdateProfile},
     },
     components::{
-        form::{FieldError, FormError, TextArea, TextField},
+        form::{FieldError, Fields, FormError, ServerForm, TextArea, TextField},
         loading::Loading,
         profile::ProfileView,
     },
@@ -66,7 +66,13 @@ fn ProfileForm(settings: ProfileSettings) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="profile-settings-heading">
             <h2 id="profile-settings-heading">"Profile"</h2>
-            <ActionForm action>
+            <ServerForm action
+                        input=|fields: &Fields| UpdateProfile {
+                            display_name: fields.text("display_name"),
+                            bio: fields.text("bio"),
+                            avatar_url: fields.text("avatar_url"),
+                            header_url: fields.text("header_url"),
+                        }>
                 <FormError error/>
                 <TextField label="Display name" name="display_name" value=settings.display_name maxlength=50 error/>
                 <TextArea label="Bio" name="bio" value=settings.bio maxlength=160 error hint="Up to 160 characters."/>
@@ -75,7 +81,7 @@ fn ProfileForm(settings: ProfileSettings) -> impl IntoView {
                 <TextField label="Header image address" name="header_url" kind="url" value=settings.header_url error/>
                 <button type="submit" class="button" disabled=move || action.pending().get()>"Save profile"</button>
                 {saved_note(move || matches!(action.value().get(), Some(Ok(_))))}
-            </ActionForm>
+            </ServerForm>
         </section>
     }
 }
@@ -118,7 +124,7 @@ fn CssForm(custom_css: String, children: Children) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="css-settings-heading">
             <h2 id="css-settings-heading">"Profile style"</h2>
-            <ActionForm action>
+            <ServerForm action input=|fields: &Fields| UpdateCustomCss { custom_css: fields.text("custom_css") }>
                 <FormError error/>
                 <TextArea label="Your CSS" name="custom_css" value=custom_css rows=14 monospace=true error
                           on_input=Callback::new(move |css: String| typed.set(css))
@@ -126,7 +132,7 @@ fn CssForm(custom_css: String, children: Children) -> impl IntoView {
                 <button type="submit" class="button" disabled=move || action.pending().get()>"Save style"</button>
                 {saved_note(move || matches!(action.value().get(), Some(Ok(_))))}
                 {removed}
-            </ActionForm>
+            </ServerForm>
             <h3>"Preview"</h3>
             <CssPreview typed/>
             {children()}
@@ -220,13 +226,20 @@ fn TopFriendsForm(settings: ProfileSettings) -> impl IntoView {
         <section class="card" aria-labelledby="friends-settings-heading">
             <h2 id="friends-settings-heading">"Top Friends"</h2>
             <p class="hint">"Up to five, in the order your profile shows them."</p>
-            <ActionForm action>
+            <ServerForm action
+                        input=|fields: &Fields| SetTopFriends {
+                            friend_1: fields.optional("friend_1"),
+                            friend_2: fields.optional("friend_2"),
+                            friend_3: fields.optional("friend_3"),
+                            friend_4: fields.optional("friend_4"),
+                            friend_5: fields.optional("friend_5"),
+                        }>
                 <FormError error/>
                 <ol class="friend-slots">{slots}</ol>
                 <FieldError error name="top_friends"/>
                 <button type="submit" class="button" disabled=move || action.pending().get()>"Save Top Friends"</button>
                 {saved_note(move || matches!(action.value().get(), Some(Ok(_))))}
-            </ActionForm>
+            </ServerForm>
         </section>
     }
 }

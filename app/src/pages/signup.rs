@@ -1,9 +1,9 @@
-use leptos::{form::ActionForm, prelude::*};
+use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 
 use crate::{
     api::accounts::SignUp,
-    components::form::{FormError, TextField},
+    components::form::{Fields, FormError, ServerForm, TextField},
 };
 
 /// `/signup`: username, email, password; then straight to the new profile.
@@ -26,7 +26,12 @@ fn SignUpForm() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
-        <ActionForm action>
+        <ServerForm action
+                    input=|fields: &Fields| SignUp {
+                        username: fields.text("username"),
+                        email: fields.text("email"),
+                        password: fields.text("password"),
+                    }>
             <FormError error/>
             <TextField label="Username" name="username" autocomplete="username" required=true maxlength=32
                        hint="1–32 letters, digits or _; your address will be /@username" error/>
@@ -34,6 +39,6 @@ fn SignUpForm() -> impl IntoView {
             <TextField label="Password" name="password" kind="password" autocomplete="new-password" required=true
                        minlength=8 hint="At least 8 characters" error/>
             <button type="submit" class="button" disabled=move || action.pending().get()>"Sign up"</button>
-        </ActionForm>
+        </ServerForm>
     }
 }
