@@ -91,17 +91,23 @@ async function mergeHead(wanted) {
 
 /**
  * Hydrates the islands under `root`, for the shown page (`fresh`: a page of its own). Before
- * the WASM runs there is nothing to do: the loader hydrates whatever page it finds.
+ * the WASM runs there is nothing to do: the loader hydrates whatever page it finds. Islands
+ * this bundle does not have mean `address` comes from a newer release: it is loaded in full.
  */
-async function hydrateIslands(root, { fresh = false } = {}) {
+async function hydrateIslands(root, { fresh = false, address = location.href } = {}) {
   const wasm = await islands();
   if (!wasm) return;
+  const found = [...root.querySelectorAll('leptos-island')]
+    .filter((island) => !island.parentElement.closest('leptos-island')); // hydrated with their parent
+  // A page from a newer release than this tab's bundle (at `address`): only a full load
+  // brings its code.
+  if (found.some((island) => typeof wasm[island.dataset.component] !== 'function')) {
+    location.assign(address);
+    return;
+  }
   if (fresh) shownPage = wasm.begin_page();
   else wasm.enter_page(pageShown());
-  for (const island of root.querySelectorAll('leptos-island')) {
-    if (island.parentElement.closest('leptos-island')) continue; // hydrated with its parent
-    window.__hydrateIsland(island, island.dataset.component);
-  }
+  for (const island of found) window.__hydrateIsland(island, island.dataset.component);
 }
 
 /** The page as it is now, to bring back on back or forward. */
@@ -126,11 +132,11 @@ async function showKept(kept) {
   if (kept.page === null) await hydrateIslands(document.body, { fresh: true });
 }
 
-async function showFetched(doc) {
+async function showFetched(doc, address) {
   await mergeHead(pageHeadNodes(doc.head));
   document.body.replaceChildren(...[...doc.body.childNodes].map((node) => document.importNode(node, true)));
   shownPage = null;
-  await hydrateIslands(document.body, { fresh: true });
+  await hydrateIslands(document.body, { fresh: true, address: address.href });
 }
 
 /** After a new page is in place: what a full page load would have done for focus and
@@ -225,7 +231,7 @@ async function go(url, { how = 'push', init = {}, state = null } = {}) {
   // shows it afresh from the top, as a page load would, without a second history entry.
   const scroll = how === 'replace' || (how === 'form' && samePage) ? scrollY : 0;
   if (how === 'form' || how === 'push') how = samePage ? 'replace' : 'push';
-  await showFetched(new DOMParser().parseFromString(html, 'text/html'));
+  await showFetched(new DOMParser().parseFromString(html, 'text/html'), address);
   if (how === 'push') {
     shownKey = newKey();
     history.pushState({ key: shownKey, scroll: 0 }, '', address.href);
@@ -276,7 +282,7 @@ async function loadMore(link) {
       .filter((item) => !shown.has(item.dataset.id))
       .map((item) => document.importNode(item, true));
     list.append(...items);
-    for (const item of items) await hydrateIslands(item);
+    for (const item of items) await hydrateIslands(item, { address: link.href });
     const next = fresh.querySelector('a.load-more[rel=next]');
     if (next) {
       link.href = next.href;

@@ -212,6 +212,27 @@ test('a link the pointer rests on is fetched ahead, and the click uses that page
   await context.close();
 });
 
+test('a page whose islands the open tab does not have (a newer release) is loaded in full', async () => {
+  const context = await site.browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${site.server.url}/`);
+  await hydrated(page);
+  // The server now answers with islands of another build.
+  await page.route(`${site.server.url}/public`, async (route) => {
+    const response = await route.fetch();
+    const html = (await response.text()).replaceAll(/data-component="NewThoughts_\d+"/g, 'data-component="NewThoughts_0"');
+    await route.fulfill({ response, body: html });
+  });
+  const loads = countDocumentLoads(page);
+  await page.getByRole('link', { name: 'Public', exact: true }).click();
+  await page.waitForURL(`${site.server.url}/public`);
+  await eventually(page, () => document.readyState === 'complete' && document.querySelector('h1')?.textContent === 'Public thoughts',
+    null, 'the page is shown');
+  await page.waitForTimeout(500);
+  assert.deepEqual(loads, [`${site.server.url}/public`], 'one full load of the new page');
+  await context.close();
+});
+
 test('a page left behind keeps its islands live while back can return to it, and lets them go after', async () => {
   const anaContext = await site.browser.newContext();
   const boContext = await site.browser.newContext();
