@@ -3,7 +3,7 @@
 // events): the unread badge and "N new thoughts".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serverAndBrowser, watchConsole, hydrated, signUp, markDocument, stillSameDocument } from './support.js';
+import { serverAndBrowser, watchConsole, hydrated, signUp, markDocument, stillSameDocument, postFromHome } from './support.js';
 
 const site = serverAndBrowser();
 
@@ -15,6 +15,17 @@ function countDocumentLoads(page) {
     if (request.resourceType() === 'document' && request.frame() === page.mainFrame()) loads.push(request.url());
   });
   return loads;
+}
+
+/** Two members, each signed up in a browser context of their own. */
+async function twoMembers(first, second) {
+  const contexts = [await site.browser.newContext(), await site.browser.newContext()];
+  const pages = [await contexts[0].newPage(), await contexts[1].newPage()];
+  const problems = pages.map(watchConsole);
+  await signUp(pages[0], site.server.url, first);
+  await signUp(pages[1], site.server.url, second);
+  const close = () => Promise.all(contexts.map((context) => context.close()));
+  return { pages, problems, close };
 }
 
 /** Polls `probe` in the page until it returns true (or fails after `timeout` ms). */
@@ -131,19 +142,10 @@ test('the composer keeps its draft across navigation and reloads, and forgets it
 });
 
 test('the unread badge and "N new thoughts" update live when someone else acts', async () => {
-  const anaContext = await site.browser.newContext();
-  const boContext = await site.browser.newContext();
-  const ana = await anaContext.newPage();
-  const bo = await boContext.newPage();
-  const problems = [ana, bo].map(watchConsole);
-  await signUp(ana, site.server.url, 'liveana');
-  await signUp(bo, site.server.url, 'livebo');
+  const { pages: [ana, bo], problems, close } = await twoMembers('liveana', 'livebo');
 
   // Ana posts, then reads the public timeline; nothing is unread yet.
-  await ana.getByRole('link', { name: 'Home' }).click();
-  await ana.getByLabel('New thought').fill('Anyone out there?');
-  await ana.getByRole('button', { name: 'Post' }).click();
-  await ana.locator('.thought-content', { hasText: 'Anyone out there?' }).waitFor();
+  await postFromHome(ana, 'Anyone out there?');
   await ana.getByRole('link', { name: 'Public' }).click();
   await ana.waitForURL(`${site.server.url}/public`);
   await ana.locator('.thought-content', { hasText: 'Anyone out there?' }).waitFor();
@@ -162,10 +164,7 @@ test('the unread badge and "N new thoughts" update live when someone else acts',
   await eventually(ana, () => document.title === '(1) Public · Thoughtspace', null, 'the title leads with the count');
 
   // Bo posts: Ana is offered it above her timeline, and it joins the list on a click.
-  await bo.getByRole('link', { name: 'Home' }).click();
-  await bo.getByLabel('New thought').fill('Here! Hello from Bo');
-  await bo.getByRole('button', { name: 'Post' }).click();
-  await bo.locator('.thought-content', { hasText: 'Hello from Bo' }).waitFor();
+  await postFromHome(bo, 'Here! Hello from Bo');
   const offer = ana.getByRole('button', { name: '1 new thought' });
   await offer.waitFor({ timeout: 10_000 });
   assert.equal(await ana.locator('.thought-content', { hasText: 'Hello from Bo' }).count(), 0,
@@ -187,8 +186,7 @@ test('the unread badge and "N new thoughts" update live when someone else acts',
   await ana.locator('.unread-badge', { hasText: '1' }).waitFor();
   assert.deepEqual(loads, [], 'Ana never reloaded');
   assert.deepEqual(problems, [[], []]);
-  await anaContext.close();
-  await boContext.close();
+  await close();
 });
 
 test('a link the pointer rests on is fetched ahead, and the click uses that page', async () => {
@@ -234,17 +232,8 @@ test('a page whose islands the open tab does not have (a newer release) is loade
 });
 
 test('a page left behind keeps its islands live while back can return to it, and lets them go after', async () => {
-  const anaContext = await site.browser.newContext();
-  const boContext = await site.browser.newContext();
-  const ana = await anaContext.newPage();
-  const bo = await boContext.newPage();
-  const problems = [ana, bo].map(watchConsole);
-  await signUp(ana, site.server.url, 'keepana');
-  await signUp(bo, site.server.url, 'keepbo');
-  await ana.getByRole('link', { name: 'Home' }).click();
-  await ana.getByLabel('New thought').fill('Like me later');
-  await ana.getByRole('button', { name: 'Post' }).click();
-  await ana.locator('.thought-content', { hasText: 'Like me later' }).waitFor();
+  const { pages: [ana, bo], problems, close } = await twoMembers('keepana', 'keepbo');
+  await postFromHome(ana, 'Like me later');
 
   // Every page has its own header, with its own unread badge island. Keep the first one's.
   await ana.evaluate(() => { window.__firstBadge = document.querySelector('.unread-slot'); });
@@ -266,8 +255,7 @@ test('a page left behind keeps its islands live while back can return to it, and
   await eventually(ana, () => window.__keptBadge.textContent === '1', null, 'a kept page\'s islands still run');
   assert.equal(await ana.evaluate(() => window.__firstBadge.textContent), '', 'a page let go runs nothing');
   assert.deepEqual(problems, [[], []]);
-  await anaContext.close();
-  await boContext.close();
+  await close();
 });
 
 test('a first visit loads at most 300 KiB of compressed WASM and JavaScript', async () => {

@@ -45,6 +45,14 @@ export async function signUp(page, baseUrl, username) {
   await page.waitForURL(`${baseUrl}/@${username}`);
 }
 
+/** Posts `text` from the member's home page and waits until it is listed there. */
+export async function postFromHome(page, text) {
+  await page.getByRole('link', { name: 'Home' }).click();
+  await page.getByLabel('New thought').fill(text);
+  await page.getByRole('button', { name: 'Post' }).click();
+  await page.locator('.thought-content', { hasText: text }).waitFor();
+}
+
 /** Starts the server and a browser before a file's tests, and closes both after them (the
  *  server must exit cleanly). Returns `{ server, browser }`, filled in once started. */
 export function serverAndBrowser() {

@@ -3,7 +3,7 @@ use leptos_router::hooks::use_location;
 
 use crate::{
     api::accounts::{current_viewer, LogOut},
-    components::live::{Identity, LiveUpdates},
+    components::live::LiveUpdates,
     SITE_NAME,
 };
 
@@ -32,7 +32,7 @@ pub fn SiteHeader() -> impl IntoView {
                             Ok(Some(viewer)) => view! {
                                 <a href="/notifications" aria-current=current(&path, "/notifications")>
                                     "Notifications"
-                                    <UnreadBadge unread=viewer.unread identity=Some(viewer.username.clone())/>
+                                    <UnreadBadge unread=viewer.unread username=viewer.username.clone()/>
                                 </a>
                                 {nav_link(&path, format!("/@{}", viewer.username), "My profile")}
                                 {nav_link(&path, "/settings".into(), "Settings")}
@@ -67,8 +67,8 @@ fn current(path: &str, href: &str) -> Option<&'static str> {
 /// The unread count on the Notifications link, kept current by the tab's event stream,
 /// which also puts it at the front of the document title ("(2) Home · Thoughtspace").
 #[island]
-fn UnreadBadge(unread: i64, identity: Identity) -> impl IntoView {
-    let live = LiveUpdates::connect(identity);
+fn UnreadBadge(unread: i64, username: String) -> impl IntoView {
+    let live = LiveUpdates::connect(Some(username));
     let unread = move || live.and_then(|live| live.unread.get()).unwrap_or(unread);
     view! {
         <span class="unread-slot">
