@@ -357,6 +357,22 @@ window.addEventListener('thoughtspace:refresh', () => {
   prefetched.clear();
   go(location.href, { how: 'replace' });
 });
-window.addEventListener('thoughtspace:visit', (event) => go(new URL(event.detail, location.href).href));
+// Where an island or a server function's redirect leads: only ever a page of this site. A
+// redirect elsewhere is not followed at all (not even by the full-load fallback), however
+// it got past the server.
+window.addEventListener('thoughtspace:visit', (event) => {
+  const url = sameOrigin(event.detail);
+  if (url) go(url.href);
+});
+
+/** `address` resolved against this page, if it stays on this origin. */
+function sameOrigin(address) {
+  try {
+    const url = new URL(String(address), location.href);
+    return url.origin === location.origin ? url : null;
+  } catch {
+    return null;
+  }
+}
 
 watchLoadMore();

@@ -5,6 +5,8 @@ use std::{net::SocketAddr, path::PathBuf};
 use anyhow::{anyhow, bail};
 pub use app::backend::federation::client::FederationOptions;
 
+use crate::http::client_address::TrustedProxies;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// An existing PostgreSQL server; `None` runs the embedded one under `data_dir`.
@@ -20,6 +22,9 @@ pub struct Config {
     pub site_root: PathBuf,
     /// How federation reaches other servers (`ALLOW_PRIVATE_ADDRESSES`, `EXTRA_CA_CERTS`).
     pub federation: FederationOptions,
+    /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` headers name the client
+    /// (`TRUSTED_PROXIES`; loopback by default).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Config {
@@ -46,6 +51,12 @@ impl Config {
                     None => None,
                     Some(path) => Some(std::fs::read(&path).map_err(|e| anyhow!("EXTRA_CA_CERTS={path:?} cannot be read: {e}"))?),
                 },
+            },
+            trusted_proxies: match var("TRUSTED_PROXIES") {
+                None => TrustedProxies::default(),
+                Some(raw) => TrustedProxies::parse(&raw).map_err(|why| {
+                    anyhow!("TRUSTED_PROXIES: {why}; expected addresses or ranges separated by commas, e.g. 127.0.0.1/32,10.0.0.0/8 (or none)")
+                })?,
             },
         })
     }

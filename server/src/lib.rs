@@ -40,7 +40,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow!("cannot listen for live events: {e}"))?;
     let live_events = tokio::spawn(announcements.relay(backend.live.clone()));
     let hub = backend.live.clone();
-    let router = http::router(backend, http::leptos_options(&config.site_root, config.site_addr));
+    let router = http::router_behind(backend, http::leptos_options(&config.site_root, config.site_addr), config.trusted_proxies.clone());
 
     tracing::info!(public_url = %config.public_url, "listening on http://{}", config.site_addr);
     let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())

@@ -36,6 +36,22 @@ pub struct Account {
 /// The one message for a wrong password and an unknown account alike.
 pub const WRONG_CREDENTIALS: &str = "wrong username, email or password";
 
+/// The answer to a sign-up with an email that already has an account. Without sending mail
+/// nothing can look like an accepted sign-up, so the answer is a refusal, but it does not
+/// say why: the same words refuse addresses that can never receive mail. Usernames are
+/// public, so a taken one is named as such. Refused sign-ups are throttled per address
+/// (`login_throttle::reserve_sign_up`), which bounds probing.
+pub const EMAIL_UNUSABLE: &str = "this email cannot be used";
+
+/// Whether mail to this (well-formed) address can ever arrive: not at the special-use
+/// names that never route mail (RFC 2606 `.invalid`, RFC 6761 `.localhost`, mDNS `.local`,
+/// `.onion`, ICANN's private-use `.internal`, `.arpa`).
+fn deliverable_domain(email: &str) -> bool {
+    let domain = email.rsplit_once('@').map_or("", |(_, domain)| domain).trim_end_matches('.').to_ascii_lowercase();
+    let top_level = domain.rsplit('.').next().unwrap_or_default();
+    !matches!(top_level, "invalid" | "localhost" | "local" | "onion" | "internal" | "arpa")
+}
+
 /// Creates a local account after checking every field (all errors reported together).
 /// Takes a connection so a caller can make more of the same transaction (sign-up also opens
 /// the first session: both happen, or neither).
@@ -62,8 +78,8 @@ pub async fn create(db: &mut PgConnection, input: SignUp) -> Result<Account, App
     if taken.0 {
         errors.push("username", "this username is taken");
     }
-    if taken.1 {
-        errors.push("email", "an account with this email already exists");
+    if taken.1 || !deliverable_domain(email.as_str()) {
+        errors.push("email", EMAIL_UNUSABLE);
     }
     errors.finish()?;
 
@@ -93,7 +109,7 @@ fn unique_violation_to_field_error(error: sqlx::Error) -> AppError {
                 return AppError::invalid("username", "this username is taken");
             }
             Some("users_email_key" | "users_email_lower_key") => {
-                return AppError::invalid("email", "an account with this email already exists");
+                return AppError::invalid("email", EMAIL_UNUSABLE);
             }
             _ => {}
         }
@@ -127,18 +143,17 @@ pub async fn authenticate(
     .await?;
     // Throttle by the account itself when it exists, so username and email share one count.
     let account_key = found.as_ref().map_or_else(|| login.to_lowercase(), |(id, _)| id.to_string());
-    login_throttle::check(pool, &account_key, client).await?;
+    // Reserved before the password is checked, so concurrent guesses cannot outrun the count.
+    let attempt = login_throttle::attempt(pool, &account_key, client).await?;
 
     let matches = passwords::verify(password.to_owned(), found.as_ref().and_then(|(_, hash)| hash.clone())).await?;
     match found {
         Some((id, _)) if matches => {
-            login_throttle::clear_account(pool, &account_key).await?;
+            attempt.release(pool).await?;
             Ok(by_id(pool, id).await?)
         }
-        _ => {
-            login_throttle::record_failure(pool, &account_key, client).await?;
-            Err(AppError::invalid("login", WRONG_CREDENTIALS))
-        }
+        // The reservation stays: it is the failure counted.
+        _ => Err(AppError::invalid("login", WRONG_CREDENTIALS)),
     }
 }
 
@@ -188,4 +203,19 @@ pub async fn delete(pool: &PgPool, username: &str) -> Result<Account, AppError> 
     .fetch_optional(pool)
     .await?
     .ok_or(AppError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::deliverable_domain;
+
+    #[test]
+    fn special_use_domains_never_receive_mail() {
+        for usable in ["ana@example.com", "ana@example.test", "ana@mail.social"] {
+            assert!(deliverable_domain(usable), "{usable}");
+        }
+        for unusable in ["ana@nowhere.invalid", "ana@box.LOCALHOST", "ana@printer.local.", "ana@x.onion", "ana@corp.internal"] {
+            assert!(!deliverable_domain(unusable), "{unusable}");
+        }
+    }
 }

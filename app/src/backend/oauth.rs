@@ -150,7 +150,9 @@ pub async fn issue_code(
     Ok(code)
 }
 
-/// Trades a code (once) for a token: (secret, scopes).
+/// Trades a code (once) for a token: (secret, scopes). The app must name the redirect URI
+/// the code was issued for (RFC 6749 4.1.3): a code that leaked from one callback cannot
+/// be redeemed by claiming another.
 pub async fn exchange_code(
     pool: &PgPool,
     app: &App,
@@ -158,6 +160,8 @@ pub async fn exchange_code(
     redirect_uri: Option<&str>,
     code_verifier: Option<&str>,
 ) -> Result<(String, Scopes), AppError> {
+    // Checked before the code is used up, so a request that forgot it can be repeated.
+    let redirect_uri = redirect_uri.filter(|uri| !uri.is_empty()).ok_or_else(|| AppError::invalid("redirect_uri", "is missing"))?;
     let invalid = || AppError::invalid("code", "is invalid, used or expired");
     let found: Option<(Uuid, String, String, Option<String>)> = sqlx::query_as(
         "DELETE FROM oauth_codes WHERE code_hash = $1 AND app_id = $2 AND expires_at > now()
@@ -168,7 +172,7 @@ pub async fn exchange_code(
     .fetch_optional(pool)
     .await?;
     let (user, expected_uri, scopes, challenge) = found.ok_or_else(invalid)?;
-    if redirect_uri.is_some_and(|uri| uri != expected_uri) {
+    if redirect_uri != expected_uri {
         return Err(AppError::invalid("redirect_uri", "is not the one the code was issued for"));
     }
     if let Some(challenge) = challenge {

@@ -1,7 +1,7 @@
 //! What a server function or page render knows of its HTTP request, from the Leptos context:
 //! the session (who is asking), the client's address, and cookies to set in the answer.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use leptos::prelude::use_context;
 
@@ -43,9 +43,22 @@ pub async fn require_viewer(backend: &Backend) -> Result<Viewer, AppError> {
     viewer(backend).await?.ok_or(AppError::Unauthorized)
 }
 
-/// The address of the connected client (the socket peer; no proxy headers are trusted).
+/// The client's address as the HTTP edge established it (the socket peer, or what trusted
+/// reverse proxies say it is: `server/src/http/client_address.rs` puts it in every request's
+/// extensions). Throttles and rate limits key on this, never on proxy headers themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientAddress(pub IpAddr);
+
+/// The address of the client making this request, if the edge established one.
 pub fn client_address() -> Option<IpAddr> {
-    parts()?.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().map(|info| info.0.ip())
+    parts()?.extensions.get::<ClientAddress>().map(|address| address.0)
+}
+
+/// Answers with a redirect to `path`, a path on this site. A value that cannot be a header
+/// goes home instead: leptos_axum's `redirect` would panic on it.
+pub fn redirect(path: &str) {
+    let path = if http::HeaderValue::from_str(path).is_ok() { path } else { "/" };
+    leptos_axum::redirect(path);
 }
 
 /// Adds a `Set-Cookie` header to the response being built.

@@ -12,10 +12,11 @@ pub fn refresh() {
     }
 }
 
-/// Goes to `url` (a path on this site), as following a link would.
+/// Goes to `url` (a path on this site), as following a link would. Anything that is not a
+/// safe local path (a server function's redirect is one) is not followed.
 pub fn visit(url: &str) {
     #[cfg(feature = "hydrate")]
-    if !ask("thoughtspace:visit", Some(url)) {
+    if crate::api::accounts::local_path(Some(url)) == url && !ask("thoughtspace:visit", Some(url)) {
         let _ = leptos::prelude::window().location().assign(url);
     }
     #[cfg(not(feature = "hydrate"))]

@@ -2,6 +2,7 @@
 //! profile stylesheets, the ActivityPub routes and the Mastodon-compatible client API.
 
 pub mod activitypub;
+pub mod client_address;
 mod crawlers;
 mod live;
 pub mod mastodon;
@@ -12,6 +13,7 @@ use std::{path::Path, sync::OnceLock};
 
 use app::{backend::Backend, shell, App};
 use axum::{http::HeaderValue, middleware, routing::get, Router};
+use client_address::TrustedProxies;
 use http::header;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
@@ -22,8 +24,14 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-/// Everything a running server answers.
+/// Everything a running server answers, trusting proxies on loopback only (the default of
+/// `TRUSTED_PROXIES`).
 pub fn router(backend: Backend, options: LeptosOptions) -> Router {
+    router_behind(backend, options, TrustedProxies::default())
+}
+
+/// Everything a running server answers, believing what `trusted_proxies` say of the client.
+pub fn router_behind(backend: Backend, options: LeptosOptions, trusted_proxies: TrustedProxies) -> Router {
     let routes = route_list();
     let site_root = Path::new(&*options.site_root).to_owned();
     let pkg_dir = site_root.join(&*options.site_pkg_dir);
@@ -64,6 +72,7 @@ pub fn router(backend: Backend, options: LeptosOptions) -> Router {
     }
 
     let public_url = backend.public_url.clone();
+    let hsts = backend.public_url.starts_with("https://");
     let negotiating = backend.clone();
     router
         .merge(activitypub::routes(backend.clone()))
@@ -80,6 +89,9 @@ pub fn router(backend: Backend, options: LeptosOptions) -> Router {
         .layer(middleware::from_fn(move |request, next| {
             security::refuse_cross_site_writes(public_url.clone(), request, next)
         }))
+        .layer(middleware::from_fn(move |request, next| security::response_policies(hsts, request, next)))
+        // Before anything that counts requests per client.
+        .layer(middleware::from_fn(move |request, next| client_address::establish(trusted_proxies.clone(), request, next)))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

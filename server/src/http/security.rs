@@ -40,6 +40,37 @@ pub async fn refuse_cross_site_writes(public_url: String, request: Request, next
     }
 }
 
+/// Response headers that depend on who asks and how the site is reached:
+/// - `Cache-Control: no-store` on what is personal, so no shared cache or back-forward
+///   store keeps it: any page or JSON answering a request with a session cookie or an
+///   `Authorization` header (the settings page shows a new API key once), everything under
+///   `/api/` and `/oauth/` (server functions and the client API answer per caller), and
+///   every response that sets a cookie. Responses that chose their own caching (the
+///   bundle, public profile style sheets) keep it.
+/// - `Strict-Transport-Security` when the site is public over https (`hsts`): browsers
+///   then never try plain http for it. Behind a TLS proxy the header passes through.
+pub async fn response_policies(hsts: bool, request: Request, next: Next) -> Response {
+    let credentialed = app::backend::sessions::token_from_headers(request.headers()).is_some()
+        || request.headers().contains_key(header::AUTHORIZATION);
+    let path = request.uri().path();
+    let per_caller = path.starts_with("/api/") || path.starts_with("/oauth/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if hsts {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    // Redirects carry no body; pages and JSON are what differs per person. Files do not.
+    let personal_kind = essence.is_empty() || essence == "text/html" || essence.ends_with("json");
+    let sets_cookie = headers.contains_key(header::SET_COOKIE);
+    let chose_own = headers.contains_key(header::CACHE_CONTROL);
+    if sets_cookie || ((credentialed || per_caller) && personal_kind && !chose_own) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
 /// The Mastodon-compatible client API's paths.
 pub fn is_client_api(path: &str) -> bool {
     path.starts_with("/api/v1/") || path.starts_with("/api/v2/") || matches!(path, "/oauth/token" | "/oauth/revoke")

@@ -351,7 +351,14 @@ async fn pkce_and_app_tokens() {
     let token = |verifier: &'static str, code: String| {
         app.http
             .post(format!("{}/oauth/token", app.url))
-            .form(&[("grant_type", "authorization_code"), ("code", &code), ("client_id", &client_id), ("client_secret", &client_secret), ("code_verifier", verifier)])
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("client_id", &client_id),
+                ("client_secret", &client_secret),
+                ("redirect_uri", "urn:ietf:wg:oauth:2.0:oob"),
+                ("code_verifier", verifier),
+            ])
             .send()
     };
     let (status, refused) = json(token("the-wrong-verifier", code.clone()).await.unwrap()).await;

@@ -15,4 +15,5 @@ mod inbox;
 mod live;
 mod profiles;
 mod schema;
+mod security_auth;
 mod thoughts;

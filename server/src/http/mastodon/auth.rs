@@ -2,17 +2,17 @@
 
 use std::{
     collections::HashMap,
-    net::SocketAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use app::backend::{
     api_keys::{self, Caller},
+    request::ClientAddress,
     Backend,
 };
 use axum::{
-    extract::{ConnectInfo, FromRequestParts, Request, State},
+    extract::{FromRequestParts, Request, State},
     http::{header, request::Parts, HeaderValue, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -71,7 +71,8 @@ pub async fn authenticate(
             Err(error) => return ApiError::from(error).into_response(),
         },
         None => {
-            let address = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string());
+            // The client as the edge established it (behind a proxy, not the proxy itself).
+            let address = request.extensions().get::<ClientAddress>().map(|address| address.0.to_string());
             format!("address:{}", address.unwrap_or_default())
         }
     };

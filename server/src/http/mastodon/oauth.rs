@@ -243,7 +243,13 @@ async fn token(State(backend): State<Backend>, params: Params) -> Response {
         .into_response(),
         Err(AppError::Invalid(errors)) => {
             let description = errors.iter().map(|e| format!("{} {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
-            let code = if errors.iter().any(|e| e.field == "scope") { "invalid_scope" } else { "invalid_grant" };
+            let code = if errors.iter().any(|e| e.field == "scope") {
+                "invalid_scope"
+            } else if errors.iter().any(|e| e.field == "redirect_uri" && e.message == "is missing") {
+                "invalid_request"
+            } else {
+                "invalid_grant"
+            };
             oauth_error(StatusCode::BAD_REQUEST, code, description)
         }
         Err(_) => oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "try again later"),
