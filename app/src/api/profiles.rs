@@ -54,19 +54,20 @@ pub async fn update_custom_css(custom_css: String) -> Result<CssOutcome, AppErro
     backend::respond(async {
         let backend = backend::from_context()?;
         let viewer = request::require_viewer(&backend).await?;
-        profiles::set_custom_css(&backend.pool, viewer.id, &custom_css).await
+        profiles::set_custom_css(&backend, viewer.id, &custom_css).await
     }
     .await)
 }
 
-/// Sanitizes CSS without saving it, for the editor's live preview.
+/// Sanitizes CSS without saving it, for the editor's live preview (its images are copied
+/// as saving would, once).
 #[server(prefix = "/api", endpoint = "profiles/css_preview")]
 pub async fn preview_custom_css(custom_css: String) -> Result<CssOutcome, AppError> {
     use crate::backend::{self, profiles, request};
     backend::respond(async {
         let backend = backend::from_context()?;
-        request::require_viewer(&backend).await?;
-        profiles::sanitize_css(&custom_css)
+        let viewer = request::require_viewer(&backend).await?;
+        profiles::preview_css(&backend, viewer.id, &custom_css).await
     }
     .await)
 }

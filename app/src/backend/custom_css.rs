@@ -1,18 +1,37 @@
 //! Profile CSS, safe by construction: parsed with a real CSS parser (lightningcss), reduced
-//! to what cannot reach outside the profile, and re-serialized. Only the output is stored.
+//! to what cannot reach outside the profile, and re-serialized. The owner's source is stored
+//! as typed beside the output, and only the output is served.
+//!
+//! The rule: the profile box renders the same for every visitor, and nothing in the served
+//! sheet reaches another host. So no selector can tell the owner anything about a visitor
+//! (which links they visited, what they hover, when they came): whatever matches, the only
+//! requests it causes go to this site, for the same local copies everyone gets.
 //!
 //! - Every selector is re-rooted under the profile container (`.ts-profile`); a leading
 //!   `html`, `body` or `:root` *becomes* the container, so `body { background: pink }` styles
-//!   the profile page as MySpace users expect. Sibling combinators after it are refused.
+//!   the profile page as MySpace users expect. Sibling combinators after it are refused. A
+//!   leading `.ts-profile` is the container too, so sanitizing is idempotent:
+//!   `sanitize(sanitize(x).css) == sanitize(x).css`. `:has()` is refused: it makes every
+//!   change in the page costly to restyle.
 //! - Only style rules and `@media`, `@supports`, `@container`, `@keyframes` survive; every
 //!   other at-rule (`@import`, `@charset`, `@namespace`, `@font-face`, `@property`, …) and
 //!   nested rules are removed.
-//! - `url()` survives only for https images or small raster `data:image/` URLs; unknown
+//! - `url()` survives only as the local copy of an image (`/media/css/{sha256}.{ext}`, which
+//!   [`ImageCopies`] makes of each https image when the sheet is saved; see `css_images`) or
+//!   as a small raster `data:image/` URL, which reaches no host. Unknown
 //!   properties (`behavior`, `-moz-binding`), `expression()` and other URL-taking functions in
 //!   raw values are removed; `position: fixed|sticky` becomes `absolute|relative` and z-index
 //!   is clamped (the container also isolates stacking and paint).
+//! - What is costly to paint is bounded, and refused when it cannot be (`costs`: filters,
+//!   shadows, layers, `backdrop-filter`, costly properties in `@keyframes`).
 //! - The output has no `<` at all, so it cannot end a `<style>` element or open a comment,
 //!   wherever it is embedded.
+//!
+//! Everything removed is listed in [`SanitizedCss::removed`] with its line and the reason.
+
+mod costs;
+
+use std::{cell::RefCell, collections::HashMap};
 
 use lightningcss::{
     declaration::DeclarationBlock,
@@ -25,6 +44,7 @@ use lightningcss::{
     selector::{Combinator, Component, Selector, SelectorList},
     stylesheet::{MinifyOptions, ParserOptions, PrinterOptions, StyleSheet},
     targets::{Browsers, Targets},
+    traits::ToCss,
     values::{ident::Ident, image::Image, url::Url},
     visit_types,
     visitor::{Visit, VisitTypes, Visitor},
@@ -38,6 +58,8 @@ pub const MAX_CSS_BYTES: usize = 64 * 1024;
 const MAX_NESTING: usize = 32;
 const MAX_DATA_URL_BYTES: usize = 16 * 1024;
 const MAX_Z_INDEX: i32 = 10;
+/// Rounds of re-sanitizing the output before it must have settled (two have always sufficed).
+const MAX_ROUNDS: usize = 3;
 /// Functions that fetch or evaluate something when they appear in raw (unparsed) values.
 const FORBIDDEN_FUNCTIONS: &[&str] = &[
     "expression", "url", "src", "image", "image-set", "-webkit-image-set", "cross-fade",
@@ -55,6 +77,43 @@ const UNMODELED_SAFE_PROPERTIES: &[&str] = &[
     "font-variant-emoji", "orphans", "widows",
 ];
 const RASTER_DATA_TYPES: &[&str] = &["image/png", "image/gif", "image/jpeg", "image/webp", "image/avif"];
+/// Where local copies of images are served: `/media/css/{sha256}.{ext}`.
+pub const LOCAL_COPY_PREFIX: &str = "/media/css/";
+/// The extensions of local copies (PNG, JPEG, GIF, WebP).
+pub const COPY_EXTENSIONS: &[&str] = &["png", "jpg", "gif", "webp"];
+
+/// The local copies of the images a sheet names: each absolute http(s) `url()` is asked for
+/// here and becomes the path of its copy, or is removed with the reason given.
+pub trait ImageCopies {
+    fn local_path(&self, url: &url::Url) -> Result<String, String>;
+}
+
+/// No copies: every remote image is removed (checking a sheet without fetching anything).
+pub struct NoCopies;
+
+impl ImageCopies for NoCopies {
+    fn local_path(&self, url: &url::Url) -> Result<String, String> {
+        if url.scheme() != "https" {
+            return Err("only https images are copied".into());
+        }
+        Err("it was not copied here (images are copied when the CSS is saved)".into())
+    }
+}
+
+/// Copies made beforehand, by normalized address.
+impl ImageCopies for HashMap<String, Result<String, String>> {
+    fn local_path(&self, url: &url::Url) -> Result<String, String> {
+        self.get(url.as_str()).cloned().unwrap_or_else(|| NoCopies.local_path(url))
+    }
+}
+
+/// Whether `path` is the path of a local copy, exactly as this site makes them.
+pub fn is_local_copy(path: &str) -> bool {
+    let Some((hash, extension)) = path.strip_prefix(LOCAL_COPY_PREFIX).and_then(|name| name.split_once('.')) else {
+        return false;
+    };
+    hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) && COPY_EXTENSIONS.contains(&extension)
+}
 
 /// The stored CSS and what was removed from the input on the way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,7 +133,54 @@ pub enum CssError {
     Syntax { line: u32, column: u32, message: String },
 }
 
+/// Sanitizes `input` without fetching anything: remote images are removed.
 pub fn sanitize(input: &str) -> Result<SanitizedCss, CssError> {
+    sanitize_with(input, &NoCopies)
+}
+
+/// The absolute http(s) addresses of the images `input` names (normalized, each once, in the
+/// order written): what saving it has to copy.
+pub fn remote_images(input: &str) -> Result<Vec<url::Url>, CssError> {
+    struct Collect(RefCell<Vec<url::Url>>);
+    impl ImageCopies for Collect {
+        fn local_path(&self, url: &url::Url) -> Result<String, String> {
+            let mut seen = self.0.borrow_mut();
+            if !seen.contains(url) {
+                seen.push(url.clone());
+            }
+            Err(String::new())
+        }
+    }
+    let collect = Collect(RefCell::default());
+    sanitize_with(input, &collect)?;
+    Ok(collect.0.into_inner())
+}
+
+/// Sanitizes `input`, each remote image becoming its copy in `images` (or removed).
+///
+/// The printer does not always print what it reads back the same way (huge numbers become
+/// other huge numbers, escapes lose their backslash), so the output is sanitized again until
+/// it is its own result: re-saving what was saved, or the same source, never changes the
+/// style. What does not settle within a few rounds, or would not parse again, is refused.
+pub fn sanitize_with(input: &str, images: &dyn ImageCopies) -> Result<SanitizedCss, CssError> {
+    let cannot_keep = |error: CssError| CssError::Syntax {
+        line: 1,
+        column: 1,
+        message: format!("this cannot be kept as written ({error})"),
+    };
+    let mut result = sanitize_once(input, images)?;
+    for _ in 0..MAX_ROUNDS {
+        let again = sanitize_once(&result.css, &NoCopies).map_err(cannot_keep)?;
+        if again.css == result.css {
+            return Ok(result);
+        }
+        result.css = again.css;
+        result.removed.extend(again.removed);
+    }
+    Err(cannot_keep(CssError::Syntax { line: 1, column: 1, message: "its printed form does not settle".into() }))
+}
+
+fn sanitize_once(input: &str, images: &dyn ImageCopies) -> Result<SanitizedCss, CssError> {
     if input.len() > MAX_CSS_BYTES {
         return Err(CssError::TooLarge { bytes: input.len() });
     }
@@ -86,9 +192,9 @@ pub fn sanitize(input: &str) -> Result<SanitizedCss, CssError> {
     })?;
 
     let mut removed = Vec::new();
-    sanitize_rules(&mut sheet.rules, &mut removed);
+    sanitize_rules(&mut sheet.rules, images, &mut removed);
 
-    // Pretty-printed: the owner edits the stored form in the settings page.
+    // Pretty-printed: the owner may read the served sheet (and the preview's) to see what was kept.
     let targets = printer_targets();
     sheet
         .minify(MinifyOptions { targets, ..MinifyOptions::default() })
@@ -98,6 +204,9 @@ pub fn sanitize(input: &str) -> Result<SanitizedCss, CssError> {
         .map_err(|error| CssError::Syntax { line: 1, column: 1, message: error.kind.to_string() })?;
     // Any `<` left is inside a string or an identifier, where its escape means the same.
     let css = printed.code.replace('<', "\\3c ");
+    // What would not parse again is refused by the next round (`sanitize_with`), not stored.
+    // Nothing left is nothing at all: no one-newline sheet is stored or linked.
+    let css = if css.trim().is_empty() { String::new() } else { css };
     Ok(SanitizedCss { css, removed })
 }
 
@@ -159,7 +268,7 @@ fn check_nesting(input: &str) -> Result<(), CssError> {
     Ok(())
 }
 
-fn sanitize_rules(rules: &mut CssRuleList<'_>, removed: &mut Vec<String>) {
+fn sanitize_rules(rules: &mut CssRuleList<'_>, images: &dyn ImageCopies, removed: &mut Vec<String>) {
     rules.0.retain_mut(|rule| match rule {
         CssRule::Style(style) => {
             if !style.rules.0.is_empty() {
@@ -171,6 +280,10 @@ fn sanitize_rules(rules: &mut CssRuleList<'_>, removed: &mut Vec<String>) {
                 .0
                 .iter()
                 .filter_map(|selector| {
+                    if matches_relatives(selector) {
+                        removed.push(at(style.loc.line, "a :has() selector (it makes every change in the page costly to restyle)"));
+                        return None;
+                    }
                     let result = scope_selector(selector);
                     if result.is_none() {
                         removed.push(at(style.loc.line, "a selector that reaches outside the profile"));
@@ -182,24 +295,36 @@ fn sanitize_rules(rules: &mut CssRuleList<'_>, removed: &mut Vec<String>) {
                 return false;
             }
             style.selectors = SelectorList::new(scoped.into());
-            sanitize_declarations(&mut style.declarations, style.loc.line, removed);
+            sanitize_declarations(&mut style.declarations, style.loc.line, images, removed);
             true
         }
         CssRule::Media(media) => {
-            sanitize_rules(&mut media.rules, removed);
+            sanitize_rules(&mut media.rules, images, removed);
             true
         }
         CssRule::Supports(supports) => {
-            sanitize_rules(&mut supports.rules, removed);
+            sanitize_rules(&mut supports.rules, images, removed);
             true
         }
         CssRule::Container(container) => {
-            sanitize_rules(&mut container.rules, removed);
+            sanitize_rules(&mut container.rules, images, removed);
             true
         }
         CssRule::Keyframes(keyframes) => {
+            let line = keyframes.loc.line;
             for keyframe in &mut keyframes.keyframes {
-                sanitize_declarations(&mut keyframe.declarations, keyframes.loc.line, removed);
+                sanitize_declarations(&mut keyframe.declarations, line, images, removed);
+                let block = &mut keyframe.declarations;
+                for list in [&mut block.declarations, &mut block.important_declarations] {
+                    list.retain(|property| {
+                        let costly = costs::costly_to_animate(property);
+                        if costly {
+                            let what = format!("`{}` in @keyframes (it would repaint at every frame)", property.property_id().name());
+                            removed.push(at(line, &what));
+                        }
+                        !costly
+                    });
+                }
             }
             true
         }
@@ -240,6 +365,12 @@ fn at(line: u32, what: &str) -> String {
     format!("line {}: removed {what}", line + 1)
 }
 
+/// Whether `selector` holds `:has()` anywhere (inside `:is()`, `:not()`, an unknown
+/// pseudo-class's arguments): the printed form spells every way of writing it the same.
+fn matches_relatives(selector: &Selector<'_>) -> bool {
+    selector.to_css_string(PrinterOptions::default()).map_or(true, |printed| printed.to_ascii_lowercase().contains(":has("))
+}
+
 /// `selector` re-rooted under the profile container, or `None` if it could reach outside.
 fn scope_selector<'i>(selector: &Selector<'i>) -> Option<Selector<'i>> {
     let mut components = parse_order(selector);
@@ -256,6 +387,8 @@ fn scope_selector<'i>(selector: &Selector<'i>) -> Option<Selector<'i>> {
     let names_root = |c: &Component<'_>| match c {
         Component::Root | Component::Scope => true,
         Component::LocalName(name) => matches!(name.lower_name.0.as_ref(), "html" | "body"),
+        // The container as an earlier pass printed it.
+        Component::Class(class) => class.0.as_ref() == PROFILE_SCOPE_CLASS,
         _ => false,
     };
     let separates = |c: &Component<'_>| {
@@ -322,9 +455,9 @@ pub(crate) fn parse_order<'i>(selector: &Selector<'i>) -> Vec<Component<'i>> {
     components
 }
 
-fn sanitize_declarations(block: &mut DeclarationBlock<'_>, line: u32, removed: &mut Vec<String>) {
+fn sanitize_declarations(block: &mut DeclarationBlock<'_>, line: u32, images: &dyn ImageCopies, removed: &mut Vec<String>) {
     for list in [&mut block.declarations, &mut block.important_declarations] {
-        list.retain_mut(|property| match sanitize_property(property) {
+        list.retain_mut(|property| match sanitize_property(property, images) {
             Ok(()) => true,
             Err(why) => {
                 removed.push(at(line, &why));
@@ -334,7 +467,7 @@ fn sanitize_declarations(block: &mut DeclarationBlock<'_>, line: u32, removed: &
     }
 }
 
-fn sanitize_property(property: &mut Property<'_>) -> Result<(), String> {
+fn sanitize_property(property: &mut Property<'_>, images: &dyn ImageCopies) -> Result<(), String> {
     match property {
         Property::Position(position) => match position {
             Position::Fixed => *position = Position::Absolute,
@@ -356,18 +489,36 @@ fn sanitize_property(property: &mut Property<'_>) -> Result<(), String> {
         }
         _ => {}
     }
-    let mut hazards = Hazards::default();
+    trim_raw_value(property);
+    costs::check(property)?;
+    let mut hazards = Hazards { problem: None, images };
     let _ = property.visit(&mut hazards);
     hazards.problem.map_or(Ok(()), Err)
 }
 
-/// Finds what must not survive inside one declaration: disallowed URLs and functions.
-#[derive(Default)]
-struct Hazards {
-    problem: Option<String>,
+/// Raw values lose the whitespace around them: the printer adds its own, so what was kept
+/// would grow at every pass and re-saving would never settle.
+fn trim_raw_value(property: &mut Property<'_>) {
+    let tokens = match property {
+        Property::Custom(custom) => &mut custom.value.0,
+        Property::Unparsed(unparsed) => &mut unparsed.value.0,
+        _ => return,
+    };
+    while tokens.last().is_some_and(TokenOrValue::is_whitespace) {
+        tokens.pop();
+    }
+    let leading = tokens.iter().take_while(|token| token.is_whitespace()).count();
+    tokens.drain(..leading);
 }
 
-impl<'i> Visitor<'i> for Hazards {
+/// Finds what must not survive inside one declaration: disallowed URLs and functions; turns
+/// remote images into their local copies.
+struct Hazards<'a> {
+    problem: Option<String>,
+    images: &'a dyn ImageCopies,
+}
+
+impl<'i> Visitor<'i> for Hazards<'_> {
     type Error = std::convert::Infallible;
 
     fn visit_types(&self) -> VisitTypes {
@@ -376,7 +527,14 @@ impl<'i> Visitor<'i> for Hazards {
 
     fn visit_url(&mut self, url: &mut Url<'i>) -> Result<(), Self::Error> {
         match allowed_url(&url.url) {
-            Some(normalized) => url.url = normalized.into(),
+            Some(UrlKind::Kept(kept)) => url.url = kept.into(),
+            Some(UrlKind::Remote(remote)) => match self.images.local_path(&remote) {
+                Ok(path) => url.url = path.into(),
+                // The first image that cannot be copied is the one named.
+                Err(why) => {
+                    self.problem.get_or_insert_with(|| format!("the image {remote}: {why}"));
+                }
+            },
             None => self.problem = Some("a url() that is not an https image".into()),
         }
         Ok(())
@@ -404,8 +562,16 @@ impl<'i> Visitor<'i> for Hazards {
     }
 }
 
-/// The URL to keep (normalized), or `None` when it is not allowed.
-fn allowed_url(raw: &str) -> Option<String> {
+/// What an allowed `url()` is.
+enum UrlKind {
+    /// A small raster `data:` URL or the path of a local copy, kept as it is.
+    Kept(String),
+    /// An absolute http(s) address (normalized), to become its local copy.
+    Remote(url::Url),
+}
+
+/// What the URL is, or `None` when it is not allowed.
+fn allowed_url(raw: &str) -> Option<UrlKind> {
     let trimmed = raw.trim();
     if trimmed.len() >= 5 && trimmed[..5].eq_ignore_ascii_case("data:") {
         let rest = trimmed[5..].to_ascii_lowercase();
@@ -413,11 +579,17 @@ fn allowed_url(raw: &str) -> Option<String> {
             rest.strip_prefix(kind).is_some_and(|after| after.starts_with(';') || after.starts_with(','))
         });
         let clean = trimmed.chars().all(|c| c.is_ascii_graphic());
-        return (raster && clean && trimmed.len() <= MAX_DATA_URL_BYTES).then(|| trimmed.to_owned());
+        return (raster && clean && trimmed.len() <= MAX_DATA_URL_BYTES).then(|| UrlKind::Kept(trimmed.to_owned()));
+    }
+    if is_local_copy(trimmed) {
+        return Some(UrlKind::Kept(trimmed.to_owned()));
     }
     let url = url::Url::parse(trimmed).ok()?;
-    (url.scheme() == "https" && url.host_str().is_some()).then(|| url.to_string())
+    (matches!(url.scheme(), "https" | "http") && url.host_str().is_some()).then_some(UrlKind::Remote(url))
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod confinement;

@@ -4,6 +4,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{
+    css_images::{self, Purpose},
     custom_css,
     federation::{
         keys, outbox, remote,
@@ -141,13 +142,38 @@ async fn top_friends(pool: &PgPool, user_id: Uuid) -> Result<Vec<PersonCard>, Ap
 }
 
 /// The stored (sanitized) CSS of `username`'s profile, if any.
+///
+/// A sheet saved before sources were kept (no `custom_css_source`) may name other hosts'
+/// images: it is sanitized again without them (nothing is fetched for a visitor), once, and
+/// the old form becomes the source, so that saving it in the settings copies them.
 pub async fn stylesheet(pool: &PgPool, username: &str) -> Result<Option<String>, AppError> {
-    let css: Option<Option<String>> =
-        sqlx::query_scalar("SELECT custom_css FROM users WHERE lower(username) = lower($1) AND NOT is_remote")
-            .bind(username)
-            .fetch_optional(pool)
-            .await?;
-    Ok(css.flatten().filter(|css| !css.is_empty()))
+    let found: Option<(Uuid, Option<String>, bool)> = sqlx::query_as(
+        "SELECT id, custom_css, custom_css_source IS NULL FROM users WHERE lower(username) = lower($1) AND NOT is_remote",
+    )
+    .bind(username)
+    .fetch_optional(pool)
+    .await?;
+    let Some((id, Some(css), legacy)) = found else { return Ok(None) };
+    if !legacy || css.trim().is_empty() {
+        return Ok(Some(css).filter(|css| !css.trim().is_empty()));
+    }
+    let clean = custom_css::sanitize(&css).map(|clean| clean.css).unwrap_or_default();
+    sqlx::query("UPDATE users SET custom_css = $2, custom_css_source = $3 WHERE id = $1 AND custom_css_source IS NULL")
+        .bind(id)
+        .bind(Some(&clean).filter(|clean| !clean.is_empty()))
+        .bind(&css)
+        .execute(pool)
+        .await?;
+    Ok(Some(clean).filter(|clean| !clean.is_empty()))
+}
+
+/// The owner's CSS as typed (or, saved before sources were kept, as stored).
+pub async fn custom_css_source(pool: &PgPool, user_id: Uuid) -> Result<Option<String>, AppError> {
+    let source: Option<Option<String>> = sqlx::query_scalar("SELECT coalesce(custom_css_source, custom_css) FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(source.flatten())
 }
 
 /// What the settings page shows the owner.
@@ -160,7 +186,8 @@ pub async fn settings(pool: &PgPool, user_id: Uuid) -> Result<ProfileSettings, A
         Option<String>,
         Option<String>,
     ) = sqlx::query_as(
-        "SELECT username, display_name, bio, avatar_url, header_url, custom_css FROM users WHERE id = $1",
+        "SELECT username, display_name, bio, avatar_url, header_url, coalesce(custom_css_source, custom_css)
+           FROM users WHERE id = $1",
     )
     .bind(user_id)
     .fetch_optional(pool)
@@ -247,21 +274,52 @@ pub async fn update(backend: &Backend, user_id: Uuid, edit: ProfileEdit) -> Resu
     Ok(())
 }
 
-/// Sanitizes profile CSS; the error names the field and says where the problem is.
+/// Checks profile CSS without fetching anything; the error names the field and says where
+/// the problem is.
 pub fn sanitize_css(raw: &str) -> Result<CssOutcome, AppError> {
     custom_css::sanitize(raw)
         .map(|clean| CssOutcome { css: clean.css, removed: clean.removed })
         .map_err(|error| AppError::invalid("custom_css", error.to_string()))
 }
 
-/// Sanitizes and stores the profile CSS; only the sanitized form is ever written.
-pub async fn set_custom_css(pool: &PgPool, user_id: Uuid, raw: &str) -> Result<CssOutcome, AppError> {
-    let outcome = sanitize_css(raw)?;
-    sqlx::query("UPDATE users SET custom_css = $2, updated_at = now() WHERE id = $1")
+/// Sanitizes `raw` with its images copied here (see `css_images`), and the addresses it names.
+async fn sanitize_copying(
+    backend: &Backend,
+    owner: Uuid,
+    raw: &str,
+    purpose: Purpose,
+) -> Result<(CssOutcome, Vec<String>), AppError> {
+    let invalid = |error: custom_css::CssError| AppError::invalid("custom_css", error.to_string());
+    let urls = custom_css::remote_images(raw).map_err(invalid)?;
+    let copies = css_images::copies(backend, owner, &urls, purpose).await?;
+    let clean = custom_css::sanitize_with(raw, &copies).map_err(invalid)?;
+    let named = urls.iter().map(url::Url::to_string).collect();
+    Ok((CssOutcome { css: clean.css, removed: clean.removed }, named))
+}
+
+/// What saving `raw` would store, for the editor's preview; its images are copied (and
+/// kept a while, so the next preview or the save reuses them).
+pub async fn preview_css(backend: &Backend, owner: Uuid, raw: &str) -> Result<CssOutcome, AppError> {
+    let (outcome, _) = sanitize_copying(backend, owner, raw, Purpose::Preview).await?;
+    css_images::tidy(&backend.pool, owner, None).await?;
+    Ok(outcome)
+}
+
+/// Sanitizes and stores the profile CSS: the source as typed, and the sanitized form, the
+/// only one ever served. Nothing but whitespace clears both: no stylesheet is linked then.
+pub async fn set_custom_css(backend: &Backend, user_id: Uuid, raw: &str) -> Result<CssOutcome, AppError> {
+    let (outcome, named) = if raw.trim().is_empty() {
+        (CssOutcome { css: String::new(), removed: Vec::new() }, Vec::new())
+    } else {
+        sanitize_copying(backend, user_id, raw, Purpose::Save).await?
+    };
+    sqlx::query("UPDATE users SET custom_css = $2, custom_css_source = $3, updated_at = now() WHERE id = $1")
         .bind(user_id)
-        .bind((!outcome.css.is_empty()).then_some(&outcome.css))
-        .execute(pool)
+        .bind(Some(&outcome.css).filter(|css| !css.is_empty()))
+        .bind(Some(raw).filter(|raw| !raw.trim().is_empty()))
+        .execute(&backend.pool)
         .await?;
+    css_images::tidy(&backend.pool, user_id, Some(&named)).await?;
     Ok(outcome)
 }
 

@@ -128,7 +128,7 @@ fn CssForm(custom_css: String, children: Children) -> impl IntoView {
                 <FormError error/>
                 <TextArea label="Your CSS" name="custom_css" value=custom_css rows=14 monospace=true error
                           on_input=Callback::new(move |css: String| typed.set(css))
-                          hint="It styles your profile page only: html, body and :root mean your whole profile; url() takes https images. Up to 64 KiB."/>
+                          hint="It styles your profile page only: html, body and :root mean your whole profile; url() takes https images, copied here when you save (visitors never reach another site). Up to 64 KiB."/>
                 <button type="submit" class="button" disabled=move || action.pending().get()>"Save style"</button>
                 {saved_note(move || matches!(action.value().get(), Some(Ok(_))))}
                 {removed}

@@ -82,7 +82,8 @@ pub fn router_behind(backend: Backend, options: LeptosOptions, trusted_proxies: 
         .route("/sitemap.xml", get(crawlers::sitemap).with_state(backend.clone()))
         .route("/{handle}/feed.atom", get(crawlers::profile_feed).with_state(backend.clone()))
         .route("/tags/{tag}/feed.atom", get(crawlers::tag_feed).with_state(backend.clone()))
-        .route("/{handle}/style.css", get(profiles::stylesheet).with_state(backend))
+        .route("/{handle}/style.css", get(profiles::stylesheet).with_state(backend.clone()))
+        .route("/media/css/{name}", get(profiles::css_image).with_state(backend))
         .layer(middleware::from_fn(move |request, next| {
             activitypub::negotiate_profile_urls(negotiating.clone(), request, next)
         }))

@@ -1,6 +1,7 @@
-//! Profile assets served outside the app: the owner's sanitized CSS as a stylesheet.
+//! Profile assets served outside the app: the owner's sanitized CSS as a stylesheet, and
+//! the local copies of the images it names.
 
-use app::backend::{profiles, Backend};
+use app::backend::{css_images, profiles, Backend};
 use axum::{
     extract::{Path, State},
     http::{header, StatusCode},
@@ -15,6 +16,24 @@ pub async fn stylesheet(State(backend): State<Backend>, Path(handle): Path<Strin
         Ok(Some(css)) => (
             [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")],
             css,
+        )
+            .into_response(),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// `GET /media/css/{sha256}.{ext}`: a local copy of an image profile CSS names. Named by
+/// its content, it never changes: browsers and proxies may keep it for a year.
+pub async fn css_image(State(backend): State<Backend>, Path(name): Path<String>) -> Response {
+    match css_images::load(&backend.pool, &name).await {
+        Ok(Some((content_type, bytes))) => (
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable".to_owned()),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            ],
+            bytes,
         )
             .into_response(),
         Ok(None) => StatusCode::NOT_FOUND.into_response(),

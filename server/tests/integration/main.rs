@@ -13,6 +13,7 @@ mod delivery;
 mod home;
 mod inbox;
 mod live;
+mod profile_css;
 mod profiles;
 mod schema;
 mod security_auth;

@@ -121,7 +121,7 @@ async fn custom_css_is_stored_sanitized_and_served_as_its_own_stylesheet() {
     let app = TestApp::spawn().await;
     let ana = app.sign_up("ana").await;
     let hostile = "@import url(https://evil.example/x.css);\n\
-                   body { background: pink url(https://img.example/tile.png) repeat }\n\
+                   body { background: pink url(data:image/png;base64,iVBORw0KGgo=) repeat }\n\
                    .site-header, body ~ header { display: none }\n\
                    h1 { color: hotpink; position: fixed; z-index: 99999 }\n\
                    p::after { content: '</style><script>alert(1)</script>' }";
@@ -131,7 +131,7 @@ async fn custom_css_is_stored_sanitized_and_served_as_its_own_stylesheet() {
     assert!(outcome["removed"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().contains("@import")));
 
     let stored: String = sqlx::query_scalar("SELECT custom_css FROM users").fetch_one(&app.db.pool).await.unwrap();
-    assert!(stored.contains(".ts-profile {") && stored.contains("background: pink url(\"https://img.example/tile.png\")"), "{stored}");
+    assert!(stored.contains(".ts-profile {") && stored.contains("background: pink url(\"data:image/png;base64,iVBORw0KGgo=\")"), "{stored}");
     assert!(stored.contains(".ts-profile .site-header"), "scoped, so it cannot hide the real header: {stored}");
     for gone in ["@import", "evil", "~ header", "fixed", "99999", "<"] {
         assert!(!stored.contains(gone), "{gone} survived: {stored}");

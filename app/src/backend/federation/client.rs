@@ -167,6 +167,36 @@ impl Client {
         serde_json::from_slice(&body).map_err(|_| FederationError::Remote(format!("GET {url}: the answer is not JSON")))
     }
 
+    /// Fetches a file that is not a document (an image profile CSS names), unsigned: at
+    /// most `limit` bytes within `timeout`, or why not, in words for the person who named it.
+    pub async fn get_bytes(&self, url: &str, accept: &str, limit: usize, timeout: Duration) -> Result<Vec<u8>, String> {
+        let parsed = url::Url::parse(url).map_err(|_| "it is not a URL".to_owned())?;
+        check_url(&parsed, self.allow_private).map_err(|why| format!("it cannot be fetched ({why})"))?;
+        let response = self.http.get(parsed).header(http::header::ACCEPT, accept).timeout(timeout).send().await.map_err(|error| {
+            tracing::info!(url, error = describe(&error), "an image could not be fetched");
+            if error.is_timeout() {
+                "its server took too long".to_owned()
+            } else {
+                "its server could not be reached".to_owned()
+            }
+        })?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(format!("its server answered HTTP {}", status.as_u16()));
+        }
+        if response.content_length().is_some_and(|length| length > limit as u64) {
+            return Err(format!("it is larger than {} KiB", limit / 1024));
+        }
+        read_limited(response, limit).await.map_err(|why| {
+            tracing::info!(url, why, "an image could not be read");
+            if why.contains("larger than") {
+                format!("it is larger than {} KiB", limit / 1024)
+            } else {
+                "its server stopped sending it".to_owned()
+            }
+        })
+    }
+
     /// Delivers `body` to an inbox, signed by `signer`.
     pub async fn post(&self, inbox: &str, body: &[u8], signer: &Signer) -> Result<(), Refused> {
         let parsed = self.checked(inbox).map_err(|e| Refused { status: None, body: e.to_string() })?;

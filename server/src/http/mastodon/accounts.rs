@@ -27,8 +27,11 @@ async fn verify_credentials(State(backend): State<Backend>, authed: Authed) -> A
     let me = authed.need("read:accounts")?;
     let summary = profiles::account(&backend.pool, me).await?;
     let mut account = entities::account(&backend, &summary);
+    // Thoughtspace's own: the profile CSS as the owner typed it.
+    let custom_css = profiles::custom_css_source(&backend.pool, me).await?;
     account["source"] = serde_json::json!({
         "note": summary.bio.clone().unwrap_or_default(), "privacy": "public", "sensitive": false, "language": null, "fields": [],
+        "custom_css": custom_css.unwrap_or_default(),
     });
     Ok(Json(account))
 }
@@ -168,7 +171,7 @@ async fn update_credentials(State(backend): State<Backend>, authed: Authed, para
     }
     profiles::update(&backend, me, edit).await?;
     if let Some(css) = css {
-        profiles::set_custom_css(&backend.pool, me, &css).await?;
+        profiles::set_custom_css(&backend, me, &css).await?;
     }
     let summary = profiles::account(&backend.pool, me).await?;
     Ok(Json(entities::account(&backend, &summary)))
