@@ -504,7 +504,7 @@ fn trim_raw_value(property: &mut Property<'_>) {
         Property::Unparsed(unparsed) => &mut unparsed.value.0,
         _ => return,
     };
-    while tokens.last().is_some_and(TokenOrValue::is_whitespace) {
+    while tokens.last().is_some_and(|token| token.is_whitespace()) {
         tokens.pop();
     }
     let leading = tokens.iter().take_while(|token| token.is_whitespace()).count();
