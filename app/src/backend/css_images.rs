@@ -81,7 +81,7 @@ pub enum Purpose {
 
 /// A checked image, re-encoded, named by its SHA-256.
 #[derive(Debug, Clone)]
-pub struct Copy {
+pub struct LocalCopy {
     pub sha256: String,
     pub content_type: &'static str,
     pub bytes: Vec<u8>,
@@ -89,7 +89,7 @@ pub struct Copy {
     pub height: u32,
 }
 
-impl Copy {
+impl LocalCopy {
     pub fn path(&self) -> String {
         local_path(&self.sha256, self.content_type)
     }
@@ -140,9 +140,18 @@ pub async fn copies(
         return Ok(result);
     }
 
+    /// What became of an address before.
+    #[derive(sqlx::FromRow)]
+    struct Earlier {
+        url: String,
+        sha256: Option<String>,
+        content_type: Option<String>,
+        refusal: Option<String>,
+        recent: bool,
+    }
     let addresses: Vec<&str> = wanted.iter().map(url::Url::as_str).collect();
-    let known: Vec<(String, Option<String>, Option<String>, Option<String>, bool)> = sqlx::query_as(
-        "SELECT s.url, s.sha256, i.content_type, s.refusal, s.fetched_at > now() - make_interval(secs => $3)
+    let known: Vec<Earlier> = sqlx::query_as(
+        "SELECT s.url, s.sha256, i.content_type, s.refusal, s.fetched_at > now() - make_interval(secs => $3) AS recent
            FROM css_image_sources s LEFT JOIN css_images i ON i.sha256 = s.sha256
           WHERE s.owner_id = $1 AND s.url = ANY($2)",
     )
@@ -153,12 +162,12 @@ pub async fn copies(
     .await?;
     let mut to_fetch = Vec::new();
     for url in wanted {
-        let earlier = known.iter().find(|(address, ..)| address == url.as_str());
+        let earlier = known.iter().find(|earlier| earlier.url == url.as_str());
         match earlier {
-            Some((_, Some(sha256), Some(content_type), _, _)) => {
+            Some(Earlier { sha256: Some(sha256), content_type: Some(content_type), .. }) => {
                 result.insert(url.to_string(), Ok(local_path(sha256, content_type)));
             }
-            Some((_, _, _, Some(refusal), true)) if purpose == Purpose::Preview => {
+            Some(Earlier { refusal: Some(refusal), recent: true, .. }) if purpose == Purpose::Preview => {
                 result.insert(url.to_string(), Err(refusal.clone()));
             }
             _ => to_fetch.push(url),
@@ -209,7 +218,7 @@ pub async fn copies(
     Ok(result)
 }
 
-async fn fetch_and_copy(client: &Client, url: &url::Url, fetched: &AtomicUsize) -> Result<Copy, String> {
+async fn fetch_and_copy(client: &Client, url: &url::Url, fetched: &AtomicUsize) -> Result<LocalCopy, String> {
     let bytes = client.get_bytes(url.as_str(), ACCEPT_IMAGES, MAX_DOWNLOAD_BYTES, FETCH_BUDGET).await?;
     let total = fetched.fetch_add(bytes.len(), Ordering::Relaxed) + bytes.len();
     if total > MAX_TOTAL_BYTES {
@@ -226,7 +235,7 @@ async fn fetch_and_copy(client: &Client, url: &url::Url, fetched: &AtomicUsize) 
 }
 
 /// Stores what became of `url` for `owner`; the copy's path, or why there is none.
-async fn record(pool: &PgPool, owner: Uuid, url: &url::Url, outcome: Result<Copy, String>) -> Result<Result<String, String>, AppError> {
+async fn record(pool: &PgPool, owner: Uuid, url: &url::Url, outcome: Result<LocalCopy, String>) -> Result<Result<String, String>, AppError> {
     let mut transaction = pool.begin().await?;
     let (sha256, refusal) = match &outcome {
         Ok(copy) => {
@@ -306,7 +315,7 @@ pub async fn load(pool: &PgPool, name: &str) -> Result<Option<(String, Vec<u8>)>
 
 /// Checks that `bytes` are a PNG, JPEG, GIF or WebP image within the limits, by content,
 /// and re-encodes it in its own format (a WebP losslessly; a GIF with all its frames).
-pub fn process(bytes: &[u8]) -> Result<Copy, String> {
+pub fn process(bytes: &[u8]) -> Result<LocalCopy, String> {
     let format = sniff(bytes).ok_or_else(|| "it is not a PNG, JPEG, GIF or WebP image".to_owned())?;
     let (encoded, width, height) = match format {
         ImageFormat::Gif => reencode_gif(bytes)?,
@@ -322,7 +331,7 @@ pub fn process(bytes: &[u8]) -> Result<Copy, String> {
         _ => "image/png",
     };
     let sha256 = format!("{:x}", Sha256::digest(&encoded));
-    Ok(Copy { sha256, content_type, bytes: encoded, width, height })
+    Ok(LocalCopy { sha256, content_type, bytes: encoded, width, height })
 }
 
 /// The format by the file's first bytes; what the server said it was does not count.
