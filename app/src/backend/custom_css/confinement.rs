@@ -460,4 +460,3 @@ fn visit_urls(rules: &mut CssRuleList<'_>, problems: &mut Vec<String>) {
     }
     let _ = rules.visit(&mut Urls(problems));
 }
-
