@@ -30,6 +30,10 @@ pub enum AppError {
     Gone,
     #[error("too many attempts; try again in {retry_after} seconds")]
     RateLimited { retry_after: u64 },
+    /// The request could not be read (arguments that do not decode, or a value no field
+    /// can hold): the caller's mistake, not ours.
+    #[error("the request was not understood: {0}")]
+    BadRequest(String),
     /// Something failed on the server. Its cause was logged there and is never sent.
     #[error("something went wrong on our side; please try again")]
     Internal,
@@ -107,6 +111,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Gone => StatusCode::GONE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -116,13 +121,35 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        match value {
+            // On the server, these are arguments that do not decode: a malformed request.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) | ServerFnErrorErr::Deserialization(_) => {
+                let error = AppError::BadRequest(value.to_string());
+                // The server function's handler answers every error 500 unless told otherwise.
+                if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                    response.set_status(error.status());
+                }
+                error
+            }
+            other => AppError::Transport(other.to_string()),
+        }
     }
+}
+
+/// Whether PostgreSQL refused a text value it cannot store (a NUL character: SQLSTATE
+/// 22021). Input parsers refuse these first; this keeps any path they miss from being a 500.
+#[cfg(feature = "ssr")]
+pub fn is_unstorable_text(error: &sqlx::Error) -> bool {
+    error.as_database_error().and_then(|db| db.code()).is_some_and(|code| code == "22021")
 }
 
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
+        if is_unstorable_text(&error) {
+            return AppError::BadRequest("it holds a NUL character".into());
+        }
         tracing::error!(%error, "database error");
         AppError::Internal
     }

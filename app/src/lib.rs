@@ -19,6 +19,9 @@ pub mod text;
 #[cfg(feature = "ssr")]
 pub mod backend;
 
+#[cfg(test)]
+mod generators;
+
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{

@@ -6,6 +6,10 @@ use unicode_segmentation::UnicodeSegmentation;
 
 /// The longest thought, in user-perceived characters (grapheme clusters): 👩‍👩‍👧 is one.
 pub const MAX_THOUGHT_CHARS: usize = 128;
+/// The heaviest thought, in bytes (UTF-8). A grapheme cluster can carry any number of
+/// combining marks, so the character limit alone lets 128 "characters" weigh megabytes. The
+/// largest emoji are 35 bytes: 128 of them fit with room to spare.
+pub const MAX_THOUGHT_BYTES: usize = 8 * 1024;
 /// Tags are stored in a VARCHAR(50).
 const MAX_TAG_CHARS: usize = 50;
 const MAX_USERNAME_CHARS: usize = 32;
@@ -13,6 +17,55 @@ const MAX_USERNAME_CHARS: usize = 32;
 /// User-perceived characters in `text`.
 pub fn char_count(text: &str) -> usize {
     text.graphemes(true).count()
+}
+
+/// Whether `c` is a control character that text may not hold (C0, DEL and C1: invisible,
+/// refused by PostgreSQL (NUL) or by XML). Text that may span lines keeps its line breaks
+/// and tabs. The one rule for every field we accept and every text other servers send.
+pub fn is_forbidden_control(c: char, multiline: bool) -> bool {
+    c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'))
+}
+
+/// Whether `text` holds a control character it may not (see [`is_forbidden_control`]).
+pub fn has_forbidden_controls(text: &str, multiline: bool) -> bool {
+    text.chars().any(|c| is_forbidden_control(c, multiline))
+}
+
+/// `text` without the control characters it may not hold: for text from other servers,
+/// which is kept (without them) rather than refused.
+pub fn strip_controls(text: &str, multiline: bool) -> String {
+    text.chars().filter(|&c| !is_forbidden_control(c, multiline)).collect()
+}
+
+/// The longest start of `text` that is at most `max_bytes` long and ends between two
+/// characters (`String::truncate` panics inside one).
+pub fn truncate_bytes(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Whether `url` is an absolute http or https address (with a host, without spaces or
+/// control characters). The only kind of address accepted from forms, the client API and
+/// other servers, and the only kind rendered as a link: `javascript:`, `data:` and the rest
+/// never are.
+pub fn is_http_url(url: &str) -> bool {
+    let has_scheme = |scheme: &str| url.get(..scheme.len()).is_some_and(|start| start.eq_ignore_ascii_case(scheme));
+    let rest = if has_scheme("https://") {
+        &url[8..]
+    } else if has_scheme("http://") {
+        &url[7..]
+    } else {
+        return false;
+    };
+    let authority = &rest[..rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len())];
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    !host.is_empty() && !host.starts_with(':') && !url.chars().any(|c| c.is_control() || c.is_whitespace())
 }
 
 /// A piece of a thought's text.
@@ -89,12 +142,12 @@ fn token_after(rest: &str, allowed: impl Fn(char) -> bool, max_chars: usize) -> 
     (!token.is_empty() && token.chars().count() <= max_chars && !followed_by_word).then_some(token)
 }
 
-/// An address up to the next space, without trailing punctuation that ends a sentence.
+/// An address up to the next space (or control character), without trailing punctuation
+/// that ends a sentence.
 fn link_at(rest: &str) -> Option<&str> {
-    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let end = rest.find(|c: char| c.is_whitespace() || c.is_control()).unwrap_or(rest.len());
     let link = rest[..end].trim_end_matches(['.', ',', '!', '?', ';', ':', ')', '\'', '"']);
-    let after_scheme = link.split_once("://").map_or("", |(_, after)| after);
-    (!after_scheme.is_empty()).then_some(link)
+    is_http_url(link).then_some(link)
 }
 
 /// The distinct tags of a thought, lower-cased, in order of appearance.
@@ -125,9 +178,38 @@ pub fn mentions(text: &str) -> Vec<String> {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use Segment::*;
+
+    #[test]
+    fn control_characters_and_byte_cuts() {
+        assert!(has_forbidden_controls("a\u{0}b", true) && has_forbidden_controls("a\nb", false));
+        assert!(!has_forbidden_controls("a\nb\tc\r\n", true) && !has_forbidden_controls("Ana ✨ e\u{301}", false));
+        assert!(has_forbidden_controls("c1 \u{85} and del \u{7f}", true));
+        assert_eq!(strip_controls("a\u{0}b\u{1b}[0m\nc\td", true), "ab[0m\nc\td");
+        assert_eq!(strip_controls("a\nb\tc", false), "abc");
+        assert_eq!(truncate_bytes("héllo", 2), "h");
+        assert_eq!(truncate_bytes("héllo", 3), "hé");
+        assert_eq!(truncate_bytes("hi", 10), "hi");
+    }
+
+    #[test]
+    fn only_http_and_https_urls_are_web_addresses() {
+        for ok in ["https://m.example/@bo", "http://127.0.0.1:3000/x", "HTTPS://M.EXAMPLE", "https://user@host.example/"] {
+            assert!(is_http_url(ok), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)", "data:text/html,x", "//evil.example",
+            "/local", "https://", "https:///path", "https://:443/", "https://a b.example", "https://a.example/\nx",
+            "https://a.example/\u{0}", "ftp://x.example", "https:", "httpé://x", "",
+        ] {
+            assert!(!is_http_url(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn counts_user_perceived_characters() {

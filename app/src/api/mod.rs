@@ -6,3 +6,6 @@ pub mod api_keys;
 pub mod notifications;
 pub mod profiles;
 pub mod timeline;
+
+#[cfg(test)]
+mod local_path_properties;

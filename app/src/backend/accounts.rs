@@ -128,6 +128,8 @@ pub async fn authenticate(
     let mut errors = FieldErrors::default();
     if login.is_empty() {
         errors.push("login", "enter your username or email");
+    } else if crate::text::has_forbidden_controls(login, false) {
+        errors.push("login", "remove the control characters");
     }
     if password.is_empty() {
         errors.push("password", "enter your password");
@@ -157,10 +159,20 @@ pub async fn authenticate(
     }
 }
 
+/// `handle` without spaces and a leading `@`, as usernames are looked up; `NotFound` when
+/// no stored name could be it (no name holds a control character).
+pub fn lookup_name(handle: &str) -> Result<&str, AppError> {
+    let name = handle.trim().trim_start_matches('@');
+    if crate::text::has_forbidden_controls(name, false) {
+        return Err(AppError::NotFound);
+    }
+    Ok(name)
+}
+
 /// The id of the local user `username` (any case, with or without `@`), or `NotFound`.
 pub async fn local_user_id(pool: &PgPool, username: &str) -> Result<Uuid, AppError> {
     sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = lower($1) AND NOT is_remote")
-        .bind(username.trim().trim_start_matches('@'))
+        .bind(lookup_name(username)?)
         .fetch_optional(pool)
         .await?
         .ok_or(AppError::NotFound)
@@ -170,7 +182,7 @@ pub async fn local_user_id(pool: &PgPool, username: &str) -> Result<Uuid, AppErr
 /// without `@`). Returns their id and whether they are remote, or `NotFound`.
 pub async fn person_id(pool: &PgPool, handle: &str) -> Result<(Uuid, bool), AppError> {
     sqlx::query_as("SELECT id, is_remote FROM users WHERE lower(username) = lower($1)")
-        .bind(handle.trim().trim_start_matches('@'))
+        .bind(lookup_name(handle)?)
         .fetch_optional(pool)
         .await?
         .ok_or(AppError::NotFound)

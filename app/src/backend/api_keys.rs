@@ -84,6 +84,9 @@ pub async fn create(pool: &PgPool, user: Option<Uuid>, name: &str, scopes: &Scop
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(AppError::invalid("name", format!("use at most {MAX_NAME_CHARS} characters")));
     }
+    if crate::text::has_forbidden_controls(name, false) {
+        return Err(AppError::invalid("name", "remove the control characters"));
+    }
     let secret = format!("{PREFIX}{}", secrets::random_token()?);
     let key: ApiKeyView = sqlx::query_as(
         "WITH key AS (INSERT INTO api_keys (user_id, key_hash, name, scopes, app_id) VALUES ($1, $2, $3, $4, $5)

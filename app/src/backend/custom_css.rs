@@ -36,7 +36,7 @@ use std::{cell::RefCell, collections::HashMap};
 use lightningcss::{
     declaration::DeclarationBlock,
     properties::{
-        custom::{CustomPropertyName, Function},
+        custom::{CustomPropertyName, Function, Token, TokenOrValue},
         position::{Position, ZIndex},
         Property, PropertyId,
     },
@@ -129,6 +129,8 @@ pub enum CssError {
     TooLarge { bytes: usize },
     #[error("line {line}, column {column}: brackets nest deeper than {MAX_NESTING} levels")]
     TooDeep { line: u32, column: u32 },
+    #[error("line {line}, column {column}: remove the control character")]
+    Control { line: u32, column: u32 },
     #[error("line {line}, column {column}: {message}")]
     Syntax { line: u32, column: u32, message: String },
 }
@@ -184,6 +186,7 @@ fn sanitize_once(input: &str, images: &dyn ImageCopies) -> Result<SanitizedCss, 
     if input.len() > MAX_CSS_BYTES {
         return Err(CssError::TooLarge { bytes: input.len() });
     }
+    check_controls(input)?;
     check_nesting(input)?;
     let options = ParserOptions { error_recovery: false, ..ParserOptions::default() };
     let mut sheet = StyleSheet::parse(input, options).map_err(|error| {
@@ -193,6 +196,8 @@ fn sanitize_once(input: &str, images: &dyn ImageCopies) -> Result<SanitizedCss, 
 
     let mut removed = Vec::new();
     sanitize_rules(&mut sheet.rules, images, &mut removed);
+    // `/*! … */` comments are kept by the printer; nothing unchecked is stored, comments included.
+    sheet.license_comments.clear();
 
     // Pretty-printed: the owner may read the served sheet (and the preview's) to see what was kept.
     let targets = printer_targets();
@@ -204,7 +209,8 @@ fn sanitize_once(input: &str, images: &dyn ImageCopies) -> Result<SanitizedCss, 
         .map_err(|error| CssError::Syntax { line: 1, column: 1, message: error.kind.to_string() })?;
     // Any `<` left is inside a string or an identifier, where its escape means the same.
     let css = printed.code.replace('<', "\\3c ");
-    // What would not parse again is refused by the next round (`sanitize_with`), not stored.
+    // The printer has corner cases (an escaped space in a pseudo-class's name prints bare):
+    // what would not parse again is refused by the next round (`sanitize_with`), not stored.
     // Nothing left is nothing at all: no one-newline sheet is stored or linked.
     let css = if css.trim().is_empty() { String::new() } else { css };
     Ok(SanitizedCss { css, removed })
@@ -219,6 +225,20 @@ fn printer_targets() -> Targets {
         safari: Some(15 << 16),
         ..Browsers::default()
     })
+}
+
+/// Refuses control characters (but CSS's own whitespace): the parser keeps them in raw
+/// values (`--x: a\u{1}`), where they would be stored and served, and no text column
+/// holds a NUL.
+fn check_controls(input: &str) -> Result<(), CssError> {
+    for (number, line) in input.split('\n').enumerate() {
+        let found = line.chars().position(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\u{c}'));
+        if let Some(index) = found {
+            let at = |n: usize| u32::try_from(n + 1).unwrap_or(u32::MAX);
+            return Err(CssError::Control { line: at(number), column: at(index) });
+        }
+    }
+    Ok(())
 }
 
 /// Refuses input whose brackets nest too deeply, without recursing.
@@ -413,8 +433,19 @@ fn scope_selector<'i>(selector: &Selector<'i>) -> Option<Selector<'i>> {
         }
         // This compound (html, body, :root, :scope, maybe with classes or pseudo-classes)
         // stands for the container itself.
-        let others: Vec<Component<'i>> =
-            components[..compound_end].iter().filter(|c| !names_root(c)).cloned().collect();
+        let others: Vec<Component<'i>> = components[..compound_end]
+            .iter()
+            .filter(|c| !names_root(c) && !matches!(c, Component::ExplicitUniversalType))
+            .cloned()
+            .collect();
+        // Another type selector in it (`div:root`) would have to come before the container's
+        // class, and printed after it, it merges into the class name: `.ts-profilediv`.
+        let typed = |c: &Component<'_>| {
+            matches!(c, Component::LocalName(_) | Component::ExplicitAnyNamespace | Component::ExplicitNoNamespace)
+        };
+        if others.iter().any(typed) {
+            return None;
+        }
         match components.get(compound_end).and_then(Component::as_combinator) {
             // Siblings of the container are outside it.
             Some(Combinator::NextSibling | Combinator::LaterSibling) => return None,
@@ -560,6 +591,15 @@ impl<'i> Visitor<'i> for Hazards<'_> {
         }
         function.visit_children(self)
     }
+
+    fn visit_token(&mut self, token: &mut TokenOrValue<'i>) -> Result<(), Self::Error> {
+        // A `<` in a raw value (not in a string) could only be written as `\3c `, which
+        // is another token: the output would not re-parse. Such a value is invalid anyway.
+        if matches!(token, TokenOrValue::Token(Token::Delim('<') | Token::CDO)) {
+            self.problem = Some("a `<` outside a string".into());
+        }
+        token.visit_children(self)
+    }
 }
 
 /// What an allowed `url()` is.
@@ -573,8 +613,9 @@ enum UrlKind {
 /// What the URL is, or `None` when it is not allowed.
 fn allowed_url(raw: &str) -> Option<UrlKind> {
     let trimmed = raw.trim();
-    if trimmed.len() >= 5 && trimmed[..5].eq_ignore_ascii_case("data:") {
-        let rest = trimmed[5..].to_ascii_lowercase();
+    // `get`, not indexing: byte 5 may fall inside a character (`url(dataéx)`).
+    if let Some(rest) = trimmed.get(..5).filter(|scheme| scheme.eq_ignore_ascii_case("data:")).and(trimmed.get(5..)) {
+        let rest = rest.to_ascii_lowercase();
         let raster = RASTER_DATA_TYPES.iter().any(|kind| {
             rest.strip_prefix(kind).is_some_and(|after| after.starts_with(';') || after.starts_with(','))
         });
@@ -590,6 +631,9 @@ fn allowed_url(raw: &str) -> Option<UrlKind> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod properties;
 
 #[cfg(test)]
 mod confinement;

@@ -1,7 +1,7 @@
 //! Input parsed once into types that can only hold valid values. Each parser names the
 //! form field it refuses, so a form can show the message next to it.
 
-use crate::error::AppError;
+use crate::{error::AppError, text};
 
 /// Names that would collide with the site's own paths or suggest authority.
 const RESERVED_USERNAMES: &[&str] = &[
@@ -19,23 +19,40 @@ pub struct Username(String);
 
 impl Username {
     pub const MAX_CHARS: usize = 32;
+    /// Names on other servers may be longer (Mastodon sets no limit on remote ones).
+    pub const MAX_REMOTE_CHARS: usize = 64;
 
     pub fn parse(raw: &str) -> Result<Self, AppError> {
         let value = raw.trim();
-        let refuse = |message: &str| Err(AppError::invalid("username", message));
-        if value.is_empty() {
-            return refuse("choose a username");
-        }
-        if value.chars().count() > Self::MAX_CHARS {
-            return refuse("use at most 32 characters");
-        }
-        if !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return refuse("use only letters a–z, digits 0–9 and _");
+        if let Some(problem) = Self::problem(value, false) {
+            return Err(AppError::invalid("username", problem));
         }
         if RESERVED_USERNAMES.contains(&value.to_ascii_lowercase().as_str()) {
-            return refuse("this name is reserved; choose another");
+            return Err(AppError::invalid("username", "this name is reserved; choose another"));
         }
         Ok(Username(value.to_owned()))
+    }
+
+    /// What is wrong with `name` as a username, if anything: the one rule for the shape of
+    /// every name, ours and other servers' (whose `preferredUsername` becomes `name@host`
+    /// here, in links and paths). Letters a–z, digits and `_`; a remote name may also have
+    /// `.` and `-` inside it, as Mastodon allows. Nothing else: no `#`, `?`, `/`, `@`,
+    /// spaces, controls, direction overrides or look-alike letters.
+    pub fn problem(name: &str, remote: bool) -> Option<&'static str> {
+        let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        let max = if remote { Self::MAX_REMOTE_CHARS } else { Self::MAX_CHARS };
+        if name.is_empty() {
+            Some("choose a username")
+        } else if name.chars().count() > max {
+            Some(if remote { "use at most 64 characters" } else { "use at most 32 characters" })
+        } else if remote && name.chars().all(|c| word(c) || c == '.' || c == '-') {
+            let ends_ok = name.starts_with(word) && name.ends_with(word);
+            (!ends_ok).then_some("begin and end with a letter, digit or _")
+        } else if !name.chars().all(word) {
+            Some("use only letters a–z, digits 0–9 and _")
+        } else {
+            None
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -55,6 +72,9 @@ impl Email {
         }
         if value.chars().count() > 255 {
             return Err(AppError::invalid("email", "use at most 255 characters"));
+        }
+        if text::has_forbidden_controls(value, false) {
+            return Err(AppError::invalid("email", "remove the control characters"));
         }
         // email_address accepts bare local names; a deliverable address needs a dotted domain.
         let valid = email_address::EmailAddress::parse_with_options(value, Default::default())
@@ -92,6 +112,9 @@ impl Password {
         if raw.len() > Self::MAX_BYTES {
             return Err(AppError::invalid("password", "use at most 1024 bytes"));
         }
+        if text::has_forbidden_controls(raw, false) {
+            return Err(AppError::invalid("password", "remove the control characters"));
+        }
         Ok(Password(raw.to_owned()))
     }
 
@@ -109,7 +132,7 @@ fn optional_text(raw: &str, field: &str, max_chars: usize, multiline: bool) -> R
     if value.chars().count() > max_chars {
         return Err(AppError::invalid(field, format!("use at most {max_chars} characters")));
     }
-    if value.chars().any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r' || c == '\t'))) {
+    if text::has_forbidden_controls(value, multiline) {
         return Err(AppError::invalid(field, "remove the control characters"));
     }
     Ok(Some(value.replace("\r\n", "\n")))
@@ -155,7 +178,7 @@ impl ImageUrl {
             return Err(AppError::invalid(field, "use an address of at most 2048 characters"));
         }
         match url::Url::parse(value) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
+            Ok(url) if !text::has_forbidden_controls(value, false) && text::is_http_url(url.as_str()) => {
                 Ok(ImageUrl(Some(url.to_string())))
             }
             _ => Err(AppError::invalid(field, "use an http:// or https:// address")),
@@ -185,6 +208,33 @@ mod tests {
         for reserved in ["admin", "API", "inbox", "settings", "well_known", "Login"] {
             assert!(refused(Username::parse(reserved), "username").contains("reserved"), "{reserved}");
         }
+    }
+
+    #[test]
+    fn remote_names_follow_the_same_rule() {
+        for ok in ["bo", "admin", "Bo_99", "jo.doe", "a-b", &"x".repeat(64)] {
+            assert_eq!(Username::problem(ok, true), None, "{ok}");
+        }
+        for bad in ["", "bo#", "bo?x", "b/o", "bo@x", "bo\nx", "bo\0", "\u{202e}bo", "b<o", "b o", "bö", ".bo", "bo-", &"x".repeat(65)] {
+            assert!(Username::problem(bad, true).is_some(), "{bad:?}");
+        }
+        // Dots and dashes are another server's custom, not ours.
+        assert!(Username::problem("jo.doe", false).is_some());
+    }
+
+    #[test]
+    fn control_characters_are_refused_where_typed() {
+        for field in ["email", "password"] {
+            let result = match field {
+                "email" => Email::parse("ana\u{0}@example.com").map(drop),
+                _ => Password::parse("correct\u{0}horse").map(drop),
+            };
+            assert!(refused(result, field).contains("control"), "{field}");
+        }
+        refused(DisplayName::parse("Ana\u{0}"), "display_name");
+        refused(Bio::parse("tab\tand\u{1b}[31m"), "bio");
+        assert!(Bio::parse("two\nlines\tand a tab").is_ok(), "a bio spans lines");
+        refused(ImageUrl::parse("https://img.example/a\u{0}.png", "avatar_url"), "avatar_url");
     }
 
     #[test]
@@ -219,7 +269,7 @@ mod tests {
     fn image_urls() {
         assert_eq!(ImageUrl::parse("", "avatar_url").unwrap(), ImageUrl(None));
         assert!(ImageUrl::parse("https://img.example/a.png", "avatar_url").unwrap().0.is_some());
-        for bad in ["javascript:alert(1)", "data:image/png;base64,AAAA", "ftp://x.example/a.png", "/relative.png", "https://"] {
+        for bad in ["javascript:alert(1)", "data:image/png;base64,AAAA", "ftp://x.example/a.png", "/relative.png", "https://", " javascript:alert(1)"] {
             refused(ImageUrl::parse(bad, "header_url"), "header_url");
         }
     }

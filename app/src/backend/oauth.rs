@@ -13,7 +13,7 @@ use super::{
     api_keys::{self, Scopes},
     secrets,
 };
-use crate::error::AppError;
+use crate::{error::AppError, text};
 
 /// The redirect URI of apps that show the code for the person to copy (no web callback).
 pub const OUT_OF_BAND: &str = "urn:ietf:wg:oauth:2.0:oob";
@@ -67,14 +67,24 @@ pub async fn register(pool: &PgPool, name: &str, redirect_uris: &str, scopes: &s
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::invalid("client_name", "must be 1 to 100 characters"));
     }
+    if text::has_forbidden_controls(name, false) {
+        return Err(AppError::invalid("client_name", "must not contain control characters"));
+    }
+    // Shown as a link on the consent page: only an http(s) address.
+    let website = website.map(str::trim).filter(|w| !w.is_empty());
+    if website.is_some_and(|w| !text::is_http_url(w) || w.len() > 2048) {
+        return Err(AppError::invalid("website", "must be an http:// or https:// address"));
+    }
     let uris: Vec<&str> = redirect_uris.split(['\n', ' ']).map(str::trim).filter(|uri| !uri.is_empty()).collect();
     if uris.is_empty() {
         return Err(AppError::invalid("redirect_uris", "is missing"));
     }
     for uri in &uris {
-        let valid = *uri == OUT_OF_BAND || url::Url::parse(uri).is_ok_and(|parsed| !matches!(parsed.scheme(), "javascript" | "data" | "file"));
+        let valid = *uri == OUT_OF_BAND
+            || (!text::has_forbidden_controls(uri, false)
+                && url::Url::parse(uri).is_ok_and(|parsed| !matches!(parsed.scheme(), "javascript" | "data" | "file")));
         if !valid {
-            return Err(AppError::invalid("redirect_uris", format!("{uri} is not a usable redirect URI")));
+            return Err(AppError::invalid("redirect_uris", format!("{uri:?} is not a usable redirect URI")));
         }
     }
     let scopes = Scopes::parse(scopes)?;
@@ -88,7 +98,7 @@ pub async fn register(pool: &PgPool, name: &str, redirect_uris: &str, scopes: &s
     .bind(&client_id)
     .bind(secrets::hash(&secret))
     .bind(name)
-    .bind(website.filter(|w| !w.is_empty()))
+    .bind(website)
     .bind(uris.join("\n"))
     .bind(scopes.as_string())
     .fetch_one(pool)
@@ -97,11 +107,16 @@ pub async fn register(pool: &PgPool, name: &str, redirect_uris: &str, scopes: &s
 }
 
 pub async fn app(pool: &PgPool, client_id: &str) -> Result<App, AppError> {
+    let unknown = || AppError::invalid("client_id", "is not a registered app");
+    if text::has_forbidden_controls(client_id, false) {
+        return Err(unknown());
+    }
     sqlx::query_as("SELECT id, client_id, name, website, redirect_uris, scopes FROM oauth_apps WHERE client_id = $1")
         .bind(client_id)
         .fetch_optional(pool)
         .await?
-        .ok_or_else(|| AppError::invalid("client_id", "is not a registered app"))
+        .map(shown)
+        .ok_or_else(unknown)
 }
 
 pub async fn app_by_id(pool: &PgPool, id: Uuid) -> Result<App, AppError> {
@@ -109,7 +124,14 @@ pub async fn app_by_id(pool: &PgPool, id: Uuid) -> Result<App, AppError> {
         .bind(id)
         .fetch_optional(pool)
         .await?
+        .map(shown)
         .ok_or(AppError::NotFound)
+}
+
+/// An app as it may be shown: a website registered before addresses were checked is dropped
+/// unless it is http(s).
+fn shown(app: App) -> App {
+    App { website: app.website.filter(|website| text::is_http_url(website)), ..app }
 }
 
 /// The app whose id and secret these are (`Unauthorized` otherwise).

@@ -26,7 +26,7 @@ pub const MAX_TOP_FRIENDS: usize = 5;
 /// person asks for someone not seen before; their server being away only means the cached
 /// copy (or `NotFound`) is shown.
 pub async fn view(backend: &Backend, viewer: Option<Uuid>, handle: &str) -> Result<Profile, AppError> {
-    let handle = handle.trim().trim_start_matches('@');
+    let handle = super::accounts::lookup_name(handle)?;
     if remote::parse_handle(handle).is_some() {
         // Refreshed when a day old, or when the outbox was never read (found by search).
         let cached: Option<(String, chrono::DateTime<chrono::Utc>, bool)> = sqlx::query_as(
@@ -82,7 +82,8 @@ pub async fn by_username(
         follower_count: i64,
         following_count: i64,
         is_remote: bool,
-        remote_url: Option<String>,
+        profile_url: Option<String>,
+        ap_id: Option<String>,
     }
     // A remote person's counts are those their own server reports, when it does.
     let row: Row = sqlx::query_as(
@@ -91,14 +92,15 @@ pub async fn by_username(
                 coalesce(r.post_count, (SELECT count(*) FROM thoughts t WHERE t.user_id = u.id AND t.deleted_at IS NULL)) AS thought_count,
                 coalesce(r.follower_count, (SELECT count(*) FROM follows f WHERE f.following_id = u.id AND f.state = 'accepted')) AS follower_count,
                 coalesce(r.following_count, (SELECT count(*) FROM follows f WHERE f.follower_id = u.id AND f.state = 'accepted')) AS following_count,
-                u.is_remote, coalesce(r.profile_url, u.ap_id) AS remote_url
+                u.is_remote, r.profile_url, u.ap_id
            FROM users u LEFT JOIN remote_actors r ON r.user_id = u.id
           WHERE lower(u.username) = lower($1)",
     )
-    .bind(username.trim_start_matches('@'))
+    .bind(super::accounts::lookup_name(username)?)
     .fetch_optional(pool)
     .await?
     .ok_or(AppError::NotFound)?;
+    let remote_url = web_address(row.profile_url).or(web_address(row.ap_id)).filter(|_| row.is_remote);
 
     let top_friends = top_friends(pool, row.id).await?;
     let relationship = match viewer {
@@ -110,23 +112,26 @@ pub async fn by_username(
         stylesheet_url: row
             .has_css
             .then(|| format!("/@{}/style.css?v={}", row.username, row.updated_at.timestamp_micros())),
-        canonical_url: match (&row.remote_url, row.is_remote) {
-            (Some(remote), true) => remote.clone(),
-            _ => format!("{public_url}/@{}", row.username),
-        },
+        canonical_url: remote_url.clone().unwrap_or_else(|| format!("{public_url}/@{}", row.username)),
         username: row.username,
         display_name: row.display_name,
         bio: row.bio,
-        avatar_url: row.avatar_url,
-        header_url: row.header_url,
+        avatar_url: web_address(row.avatar_url),
+        header_url: web_address(row.header_url),
         joined_at: row.created_at,
         thought_count: row.thought_count,
         follower_count: row.follower_count,
         following_count: row.following_count,
         top_friends,
-        remote_url: row.remote_url.filter(|_| row.is_remote),
+        remote_url,
         is_remote: row.is_remote,
     })
+}
+
+/// A stored address, if it may be shown: rows written before addresses were checked may hold
+/// `javascript:` and the like, and these become links, `canonical`, `og:url` and API fields.
+fn web_address(url: Option<String>) -> Option<String> {
+    url.filter(|url| crate::text::is_http_url(url))
 }
 
 async fn top_friends(pool: &PgPool, user_id: Uuid) -> Result<Vec<PersonCard>, AppError> {
@@ -150,7 +155,7 @@ pub async fn stylesheet(pool: &PgPool, username: &str) -> Result<Option<String>,
     let found: Option<(Uuid, Option<String>, bool)> = sqlx::query_as(
         "SELECT id, custom_css, custom_css_source IS NULL FROM users WHERE lower(username) = lower($1) AND NOT is_remote",
     )
-    .bind(username)
+    .bind(super::accounts::lookup_name(username)?)
     .fetch_optional(pool)
     .await?;
     let Some((id, Some(css), legacy)) = found else { return Ok(None) };
@@ -396,5 +401,16 @@ pub async fn accounts(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<AccountSummary>
     )
     .bind(ids)
     .fetch_all(pool)
-    .await?)
+    .await?
+    .into_iter()
+    .map(|account: AccountSummary| {
+        AccountSummary {
+            avatar_url: web_address(account.avatar_url),
+            header_url: web_address(account.header_url),
+            ap_id: web_address(account.ap_id),
+            profile_url: web_address(account.profile_url),
+            ..account
+        }
+    })
+    .collect())
 }

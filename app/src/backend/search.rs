@@ -23,6 +23,9 @@ fn literal(text: &str) -> String {
 }
 
 pub async fn search(backend: &Backend, viewer: Option<Uuid>, query: &str) -> Result<SearchResults, AppError> {
+    if crate::text::has_forbidden_controls(query, false) {
+        return Err(AppError::invalid("q", "remove the control characters"));
+    }
     let pool = &backend.pool;
     // `@name@server`: someone elsewhere in the fediverse, looked up for logged-in people (a
     // visitor cannot make this server fetch from others).

@@ -12,10 +12,11 @@ use super::{
 };
 use crate::{
     error::{AppError, FieldErrors},
-    text::{self, MAX_THOUGHT_CHARS},
+    text::{self, MAX_THOUGHT_BYTES, MAX_THOUGHT_CHARS},
 };
 
-/// A thought's text: not blank, at most [`MAX_THOUGHT_CHARS`] user-perceived characters.
+/// A thought's text: not blank, at most [`MAX_THOUGHT_CHARS`] user-perceived characters and
+/// [`MAX_THOUGHT_BYTES`] bytes, no control characters but line breaks and tabs.
 /// Stored as typed (trimmed); escaped on output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThoughtText(String);
@@ -25,6 +26,16 @@ impl ThoughtText {
         let text = raw.trim();
         if text.is_empty() {
             return Err(AppError::invalid("content", "write something first"));
+        }
+        // Checked first: counting graphemes of megabytes is work for nothing.
+        if text.len() > MAX_THOUGHT_BYTES {
+            return Err(AppError::invalid(
+                "content",
+                format!("this is too long: at most {MAX_THOUGHT_BYTES} bytes, accents and emoji included (this has {})", text.len()),
+            ));
+        }
+        if text::has_forbidden_controls(text, true) {
+            return Err(AppError::invalid("content", "remove the control characters"));
         }
         let count = text::char_count(text);
         if count > MAX_THOUGHT_CHARS {
@@ -333,6 +344,28 @@ mod tests {
         assert_eq!(error.field_message("content").unwrap(), "use at most 128 characters (this has 129)");
         assert!(ThoughtText::parse("  \n ").unwrap_err().field_message("content").is_some());
         assert_eq!(ThoughtText::parse("  hi <b>  ").unwrap().as_str(), "hi <b>", "stored as typed");
+    }
+
+    #[test]
+    fn thought_text_has_a_byte_cap_that_combining_marks_cannot_pass() {
+        // One letter under 14,000 combining marks is one "character", and 28 KB.
+        let heavy = format!("a{}", "\u{301}".repeat(14_000));
+        assert_eq!(text::char_count(&heavy), 1);
+        let message = ThoughtText::parse(&heavy).unwrap_err().field_message("content").unwrap();
+        assert!(message.contains("8192 bytes"), "{message}");
+        // 128 of the largest emoji still fit.
+        let kiss = "\u{1f469}\u{1f3fb}\u{200d}\u{2764}\u{fe0f}\u{200d}\u{1f48b}\u{200d}\u{1f468}\u{1f3fc}";
+        assert_eq!((text::char_count(kiss), kiss.len()), (1, 35));
+        assert!(ThoughtText::parse(&kiss.repeat(128)).is_ok());
+    }
+
+    #[test]
+    fn thought_text_refuses_control_characters_but_not_line_breaks() {
+        for bad in ["a\u{0}b", "bell\u{7}", "esc\u{1b}[2J", "c1\u{85}x"] {
+            let message = ThoughtText::parse(bad).unwrap_err().field_message("content");
+            assert_eq!(message.as_deref(), Some("remove the control characters"), "{bad:?}");
+        }
+        assert_eq!(ThoughtText::parse("one\r\ntwo\tthree").unwrap().as_str(), "one\ntwo\tthree");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! profile stylesheets, the ActivityPub routes and the Mastodon-compatible client API.
 
 pub mod activitypub;
+pub mod guards;
 pub mod client_address;
 mod crawlers;
 mod live;
@@ -87,6 +88,7 @@ pub fn router_behind(backend: Backend, options: LeptosOptions, trusted_proxies: 
         .layer(middleware::from_fn(move |request, next| {
             activitypub::negotiate_profile_urls(negotiating.clone(), request, next)
         }))
+        .layer(middleware::from_fn(guards::refuse_control_paths))
         .layer(middleware::from_fn(move |request, next| {
             security::refuse_cross_site_writes(public_url.clone(), request, next)
         }))
@@ -100,6 +102,8 @@ pub fn router_behind(backend: Backend, options: LeptosOptions, trusted_proxies: 
         // precompressed twins, the event stream never: tower-http's default predicate). The
         // fastest level: a page shrinks about fivefold for a fraction of its render time.
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
+        // Inside the trace layer, so that a panic's 500 is traced like any answer.
+        .layer(guards::catch_panics())
         .layer(TraceLayer::new_for_http())
 }
 

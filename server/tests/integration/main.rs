@@ -16,5 +16,6 @@ mod live;
 mod profile_css;
 mod profiles;
 mod schema;
+mod security_input;
 mod security_auth;
 mod thoughts;

@@ -39,11 +39,17 @@ fn minified(css: &str) -> String {
 }
 
 fn assert_invariants(css: &str) {
-    assert!(!css.contains('<'), "a `<` survived: {css}");
     let lower = css.to_ascii_lowercase();
     for needle in ["</style", "<!--", "javascript:", "expression(", "@import", "behavior", "-moz-binding", "http:"] {
         assert!(!lower.contains(needle), "{needle} survived: {css}");
     }
+    assert_structure(css);
+}
+
+/// What holds of any output, whatever the input: no `<`, it re-parses, every selector is
+/// under the container, and a second pass removes nothing.
+pub(super) fn assert_structure(css: &str) {
+    assert!(!css.contains('<'), "a `<` survived: {css}");
     let sheet = StyleSheet::parse(css, ParserOptions { error_recovery: false, ..ParserOptions::default() })
         .unwrap_or_else(|e| panic!("the output does not re-parse ({e}): {css}"));
     assert_scoped(&sheet.rules, css);
@@ -297,6 +303,50 @@ fn syntax_errors_name_line_and_column() {
     // An unquoted url() with a parenthesis inside is malformed CSS, refused with its place.
     let error = sanitize("p {\n  background: url(javascript:alert(1))\n}").unwrap_err();
     assert!(error.to_string().starts_with("line 2, column "), "{error}");
+}
+
+#[test]
+fn a_multibyte_character_where_a_scheme_would_end_is_no_panic() {
+    // Byte 5 of `dataéx` falls inside the `é`: slicing there panicked.
+    let result = clean("p { background: url(dataéx) } q { background: url('data\u{e9}:image/png,x') }");
+    assert!(!result.css.contains("data"), "{}", result.css);
+    assert_eq!(result.removed.len(), 2, "{:?}", result.removed);
+}
+
+#[test]
+fn a_type_selector_beside_the_root_cannot_merge_into_the_class() {
+    // Found by the property test: `div:root` became `.ts-profilediv`, a class outside.
+    let result = clean("div:root { color: red } -preview:root { color: blue } *:root { color: green } body:hover { color: pink }");
+    assert_eq!(result.css, ".ts-profile{color:green}.ts-profile:hover{color:pink}");
+    assert_eq!(result.removed.len(), 2, "{:?}", result.removed);
+}
+
+#[test]
+fn a_less_than_sign_in_a_raw_value_is_removed_not_escaped_into_garbage() {
+    // Found by the property test: `<!--` became `\3c !--`, which does not re-parse.
+    let result = clean("p { color: <!-- } q { --x: a < b; color: red }");
+    assert_eq!(result.css, ".ts-profile q{color:red}");
+    assert_eq!(result.removed.len(), 2, "{:?}", result.removed);
+}
+
+#[test]
+fn what_would_not_parse_again_is_refused_not_stored() {
+    // Found by the property test: `:\ ` (an escaped space) prints as `: `.
+    let error = sanitize(":\\  { content: var(--x) }").unwrap_err();
+    assert!(error.to_string().contains("cannot be kept as written"), "{error}");
+}
+
+#[test]
+fn no_comment_survives_not_even_a_license_comment() {
+    let css = clean("/*! javascript:alert(1) expression( */ p { color: red } /* plain */").css;
+    assert_eq!(css, ".ts-profile p{color:red}");
+}
+
+#[test]
+fn control_characters_are_refused_with_their_place() {
+    assert_eq!(sanitize("p {\n  --x: fixed\u{1};\n}"), Err(CssError::Control { line: 2, column: 13 }));
+    assert!(sanitize("p { content: '\u{0}' }").unwrap_err().to_string().starts_with("line 1, column 15: remove"));
+    assert!(sanitize("p {\tcolor: red\r\n}\u{c}").is_ok(), "CSS whitespace is not refused");
 }
 
 #[test]

@@ -215,9 +215,7 @@ impl Client {
             return Ok(());
         }
         let answer = read_limited(response, MAX_ERROR_BODY).await.unwrap_or_default();
-        let mut text = String::from_utf8_lossy(&answer).into_owned();
-        text.truncate(MAX_ERROR_BODY);
-        Err(Refused { status: Some(status.as_u16()), body: text })
+        Err(Refused { status: Some(status.as_u16()), body: error_text(&answer) })
     }
 
     fn checked(&self, url: &str) -> Result<url::Url, FederationError> {
@@ -225,6 +223,14 @@ impl Client {
         check_url(&parsed, self.allow_private).map_err(|why| FederationError::Remote(format!("{url}: {why}")))?;
         Ok(parsed)
     }
+}
+
+/// What a failed delivery keeps of the answer: text, without the control characters the
+/// database refuses (NUL) or a log would act on, at most [`MAX_ERROR_BODY`] bytes. (Invalid
+/// UTF-8 grows when replaced, so the cut must fall between characters.)
+pub fn error_text(answer: &[u8]) -> String {
+    let text = crate::text::strip_controls(&String::from_utf8_lossy(answer), true);
+    crate::text::truncate_bytes(&text, MAX_ERROR_BODY).to_owned()
 }
 
 fn describe(error: &reqwest::Error) -> String {
@@ -333,6 +339,17 @@ impl reqwest::dns::Resolve for GuardedResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_answers_are_cut_between_characters_and_lose_their_controls() {
+        // 2048 invalid bytes become 2048 three-byte replacement characters: the old
+        // `truncate(2048)` fell inside one and panicked.
+        let text = error_text(&[0xff; MAX_ERROR_BODY]);
+        assert!(text.len() <= MAX_ERROR_BODY && text.chars().all(|c| c == '\u{fffd}'), "{}", text.len());
+        let text = error_text("é".repeat(1500).as_bytes());
+        assert_eq!(text, "é".repeat(MAX_ERROR_BODY / 2));
+        assert_eq!(error_text(b"bad\0request\x1b[2J\nsee logs"), "badrequest[2J\nsee logs");
+    }
 
     #[test]
     fn private_addresses_are_refused() {

@@ -5,12 +5,19 @@
 //! about a day; a delivery refused for good, or still failing then, becomes a dead letter
 //! in `failed_events`, with the last status and answer.
 
-use std::time::Duration;
+use std::{future::Future, time::Duration};
 
 use sqlx::postgres::PgListener;
 use uuid::Uuid;
 
-use super::{client::Signer, keys, outbox::CHANNEL, remote::instance_signer, urls::Urls, FederationError};
+use super::{
+    client::{Refused, Signer},
+    keys,
+    outbox::CHANNEL,
+    remote::instance_signer,
+    urls::Urls,
+    FederationError,
+};
 use crate::backend::Backend;
 
 /// Attempts before a delivery becomes a dead letter; with [`backoff`] they span about a day.
@@ -32,6 +39,21 @@ struct Claimed {
     inbox_url: String,
     payload: String,
     attempts: i32,
+}
+
+/// What recording the outcome of an attempt needs to know of a claimed delivery.
+#[derive(Debug, Clone)]
+struct Lease {
+    id: Uuid,
+    activity_type: String,
+    inbox_url: String,
+    attempts: i32,
+}
+
+impl Claimed {
+    fn lease(&self) -> Lease {
+        Lease { id: self.id, activity_type: self.activity_type.clone(), inbox_url: self.inbox_url.clone(), attempts: self.attempts }
+    }
 }
 
 /// Runs a worker until the process stops: sends what is due, then sleeps until a new
@@ -79,24 +101,66 @@ pub async fn deliver_due(backend: &Backend) -> Result<usize, FederationError> {
     .fetch_all(&backend.pool)
     .await?;
     let count = claimed.len();
-    let mut sends = tokio::task::JoinSet::new();
-    for delivery in claimed {
+    let sends = claimed.into_iter().map(|delivery| {
         let backend = backend.clone();
-        sends.spawn(async move { send(&backend, delivery).await });
-    }
-    while let Some(result) = sends.join_next().await {
-        if let Ok(Err(error)) = result {
+        (delivery.lease(), async move { send(&backend, delivery).await })
+    });
+    // A send that panicked recorded nothing: left alone, its row would come back after
+    // every lease, forever, and never become a dead letter. It counts as a failed attempt.
+    for (lease, why) in run_all(sends).await {
+        tracing::error!(inbox = %lease.inbox_url, %why, "a delivery failed inside; counted as a failed attempt");
+        let failed = Err(Refused { status: None, body: format!("the delivery failed on our side: {why}") });
+        if let Err(error) = record(backend, &lease, failed).await {
             tracing::error!(%error, "recording a delivery's outcome failed");
         }
     }
     Ok(count)
 }
 
+/// Runs each task in a task of its own and waits for them all; returns the keys of those
+/// that ended without an outcome (they panicked), with the panic's message.
+async fn run_all<K, F>(tasks: impl IntoIterator<Item = (K, F)>) -> Vec<(K, String)>
+where
+    F: Future<Output = Result<(), FederationError>> + Send + 'static,
+{
+    let mut running = tokio::task::JoinSet::new();
+    let mut keys = std::collections::HashMap::new();
+    for (key, task) in tasks {
+        keys.insert(running.spawn(task).id(), key);
+    }
+    let mut lost = Vec::new();
+    while let Some(result) = running.join_next_with_id().await {
+        match result {
+            Ok((_, Ok(()))) => {}
+            Ok((_, Err(error))) => tracing::error!(%error, "recording a delivery's outcome failed"),
+            Err(error) => {
+                let key = keys.remove(&error.id());
+                let why = match error.try_into_panic() {
+                    Ok(payload) => payload
+                        .downcast_ref::<&str>()
+                        .map(|message| message.to_string())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "a panic".into()),
+                    Err(_) => "cancelled".into(),
+                };
+                lost.extend(key.map(|key| (key, why)));
+            }
+        }
+    }
+    lost
+}
+
 async fn send(backend: &Backend, delivery: Claimed) -> Result<(), FederationError> {
     let outcome = match signer(backend, delivery.sender_id).await {
         Ok(signer) => backend.federation.post(&delivery.inbox_url, delivery.payload.as_bytes(), &signer).await,
-        Err(error) => Err(super::client::Refused { status: None, body: error.to_string() }),
+        Err(error) => Err(Refused { status: None, body: error.to_string() }),
     };
+    record(backend, &delivery.lease(), outcome).await
+}
+
+/// Records how an attempt ended: delivered (the row goes), to be retried after a back-off,
+/// or given up (a dead letter).
+async fn record(backend: &Backend, delivery: &Lease, outcome: Result<(), Refused>) -> Result<(), FederationError> {
     match outcome {
         Ok(()) => {
             tracing::debug!(inbox = %delivery.inbox_url, kind = %delivery.activity_type, "delivered");
@@ -194,6 +258,27 @@ pub async fn purge(backend: &Backend, older_than: Option<chrono::Duration>) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_task_that_panics_is_reported_not_lost() {
+        type Task = std::pin::Pin<Box<dyn Future<Output = Result<(), FederationError>> + Send>>;
+        fn panicking(message: String) -> Task {
+            Box::pin(async move {
+                // Slicing past the end panics, with a formatted (String) message.
+                std::hint::black_box(&message[..message.len() + 1]);
+                Ok(())
+            })
+        }
+        let tasks: Vec<(u8, Task)> = vec![
+            (1, Box::pin(async { Ok(()) })),
+            (2, panicking("é".into())),
+            (3, Box::pin(async { Err(FederationError::Internal) })),
+        ];
+        let lost = run_all(tasks).await;
+        assert_eq!(lost.len(), 1, "{lost:?}");
+        assert_eq!(lost[0].0, 2);
+        assert!(lost[0].1.contains("byte index"), "the panic's message: {}", lost[0].1);
+    }
 
     #[test]
     fn backoff_spans_about_a_day() {

@@ -16,6 +16,10 @@ use crate::backend::Backend;
 const PAGE: i64 = 20;
 
 async fn local_user(backend: &Backend, username: &str) -> Result<Option<(Uuid, PersonSource)>, FederationError> {
+    // No name holds a control character (and PostgreSQL refuses a NUL outright).
+    if crate::text::has_forbidden_controls(username, false) {
+        return Ok(None);
+    }
     let row: Option<(Uuid, String, Option<String>, Option<String>, Option<String>, Option<String>, chrono::DateTime<chrono::Utc>)> =
         sqlx::query_as(
             "SELECT id, username, display_name, bio, avatar_url, header_url, created_at

@@ -14,12 +14,18 @@ use super::{
     vocab::{id_of, ids_in},
     FederationError,
 };
-use crate::backend::{
-    blocks, follows,
-    reactions::{self, Reaction},
-    thoughts::{self, RemoteThought, Visibility},
-    Backend,
+use crate::{
+    backend::{
+        blocks, follows,
+        reactions::{self, Reaction},
+        thoughts::{self, RemoteThought, Visibility},
+        Backend,
+    },
+    text::{is_http_url, strip_controls},
 };
+
+/// The longest id (of an activity, a note, a note replied to) we look up or keep.
+const MAX_ID_BYTES: usize = 2048;
 
 /// Handles one verified activity from `actor`.
 pub async fn receive(backend: &Backend, actor: &RemoteActor, activity: &Value) -> Result<(), FederationError> {
@@ -27,6 +33,9 @@ pub async fn receive(backend: &Backend, actor: &RemoteActor, activity: &Value) -
         .get("id")
         .and_then(Value::as_str)
         .ok_or_else(|| FederationError::BadRequest("the activity has no id".into()))?;
+    if !is_http_url(id) || id.len() > MAX_ID_BYTES {
+        return Err(FederationError::BadRequest("the activity's id is not an http(s) URL".into()));
+    }
     if activity.get("actor").and_then(id_of) != Some(actor.ap_id.as_str()) {
         return Err(FederationError::Forbidden("the activity's actor is not the signer".into()));
     }
@@ -169,47 +178,59 @@ pub async fn note_from(backend: &Backend, actor: &RemoteActor, note: &Value) -> 
     parse_note(backend, actor, note).await
 }
 
-/// Reads a Note by `actor` into a thought: cleaned HTML, its text, visibility from its
-/// addressing, the thought it replies to (if we have it), tags and local mentions.
-async fn parse_note(backend: &Backend, actor: &RemoteActor, note: &Value) -> Result<Option<RemoteThought>, FederationError> {
+/// The most a remote note's HTML may weigh, as sent and once cleaned. Notes over it are
+/// refused, not cut: a cut note would put words in its author's mouth (or drop them), and
+/// no fediverse server's own limit comes near (Mastodon's is 500 characters).
+pub const MAX_REMOTE_HTML_BYTES: usize = 64 * 1024;
+
+/// A Note as read from its document alone, before what needs the database.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ReadNote {
+    pub ap_id: String,
+    /// Plain text without control characters (line breaks and tabs kept).
+    pub text: String,
+    /// Cleaned HTML ([`clean_html`]), at most [`MAX_REMOTE_HTML_BYTES`].
+    pub html: String,
+    pub url: Option<String>,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    /// The id of the note it replies to, if it is an http(s) URL.
+    pub in_reply_to: Option<String>,
+    pub tags: Vec<String>,
+    /// Local usernames it mentions (by tag or by addressing).
+    pub mentions: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Reads a Note by the actor `actor_id`: pure, so it is testable on its own (see
+/// [`parse_note`] for the rest). Refused when it is not the actor's, has no http(s) id, or
+/// its content is over [`MAX_REMOTE_HTML_BYTES`].
+pub(crate) fn read_note(urls: Urls<'_>, actor_id: &str, note: &Value, now: DateTime<Utc>) -> Result<ReadNote, FederationError> {
     let bad = |why: &str| FederationError::BadRequest(format!("the note {why}"));
     let ap_id = note.get("id").and_then(Value::as_str).ok_or_else(|| bad("has no id"))?;
-    if authority(ap_id) != authority(&actor.ap_id) {
+    if !is_http_url(ap_id) || ap_id.len() > MAX_ID_BYTES {
+        return Err(bad("has an id that is not an http(s) URL"));
+    }
+    if authority(ap_id) != authority(actor_id) {
         return Err(FederationError::Forbidden("the note is not on its actor's server".into()));
     }
-    if note.get("attributedTo").and_then(|a| ids_in(a).into_iter().next()).as_deref() != Some(actor.ap_id.as_str()) {
+    if note.get("attributedTo").and_then(|a| ids_in(a).into_iter().next()).as_deref() != Some(actor_id) {
         return Err(FederationError::Forbidden("the note is not attributed to its sender".into()));
     }
-    let urls = Urls::new(&backend.public_url);
-    let html = clean_html(note.get("content").and_then(Value::as_str).unwrap_or_default());
-    let text = html_to_text(&html).trim().to_owned();
+    let content = note.get("content").and_then(Value::as_str).unwrap_or_default();
+    let too_large = || bad(&format!("is larger than {} KiB", MAX_REMOTE_HTML_BYTES / 1024));
+    if content.len() > MAX_REMOTE_HTML_BYTES {
+        return Err(too_large());
+    }
+    let html = strip_controls(&clean_html(content), true);
+    // Cleaning escapes what it keeps as text, which can make it longer.
+    if html.len() > MAX_REMOTE_HTML_BYTES {
+        return Err(too_large());
+    }
+    let text = strip_controls(&html_to_text(&html), true).trim().to_owned();
     let to = ids_in(note.get("to").unwrap_or(&Value::Null));
     let cc = ids_in(note.get("cc").unwrap_or(&Value::Null));
-    let is_public = |id: &String| id == PUBLIC || id == "as:Public" || id == "Public";
-    let followers: Option<String> = sqlx::query_scalar("SELECT followers_url FROM remote_actors WHERE ap_url = $1")
-        .bind(&actor.ap_id)
-        .fetch_optional(&backend.pool)
-        .await?
-        .flatten();
-    let visibility = if to.iter().any(is_public) {
-        Visibility::Public
-    } else if cc.iter().any(is_public) {
-        Visibility::Unlisted
-    } else if followers.is_some_and(|followers| to.contains(&followers) || cc.contains(&followers)) {
-        Visibility::Followers
-    } else {
-        Visibility::Private
-    };
-    let reply_to = match note.get("inReplyTo").and_then(id_of) {
-        None => None,
-        Some(parent) => match urls.local_thought(parent) {
-            Some(local) => Some(local),
-            None => sqlx::query_scalar("SELECT id FROM thoughts WHERE ap_id = $1")
-                .bind(parent)
-                .fetch_optional(&backend.pool)
-                .await?,
-        },
-    };
+    let in_reply_to = note.get("inReplyTo").and_then(id_of).filter(|id| is_http_url(id) && id.len() <= MAX_ID_BYTES).map(str::to_owned);
     let tag_items = match note.get("tag") {
         Some(Value::Array(items)) => items.clone(),
         Some(single @ Value::Object(_)) => vec![single.clone()],
@@ -248,20 +269,58 @@ async fn parse_note(backend: &Backend, actor: &RemoteActor, note: &Value) -> Res
         .and_then(Value::as_str)
         .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
         .map(|at| at.with_timezone(&Utc))
-        .filter(|at| *at <= Utc::now() + chrono::Duration::minutes(5))
-        .unwrap_or_else(Utc::now);
-    let url = note.get("url").and_then(|url| ids_in(url).into_iter().next()).filter(|url| url.starts_with("http"));
+        .filter(|at| *at <= now + chrono::Duration::minutes(5))
+        .unwrap_or(now);
+    let url = note.get("url").and_then(|url| ids_in(url).into_iter().find(|url| is_http_url(url) && url.len() <= MAX_ID_BYTES));
+    Ok(ReadNote { ap_id: ap_id.to_owned(), text, html, url, to, cc, in_reply_to, tags, mentions, created_at })
+}
+
+/// Who may see a note, from its addressing (`followers`: its author's collection, if known).
+fn visibility_of(to: &[String], cc: &[String], followers: Option<&str>) -> Visibility {
+    let is_public = |id: &String| id == PUBLIC || id == "as:Public" || id == "Public";
+    if to.iter().any(is_public) {
+        Visibility::Public
+    } else if cc.iter().any(is_public) {
+        Visibility::Unlisted
+    } else if followers.is_some_and(|followers| to.iter().chain(cc).any(|id| id == followers)) {
+        Visibility::Followers
+    } else {
+        Visibility::Private
+    }
+}
+
+/// Reads a Note by `actor` into a thought: cleaned HTML, its text, visibility from its
+/// addressing, the thought it replies to (if we have it), tags and local mentions.
+async fn parse_note(backend: &Backend, actor: &RemoteActor, note: &Value) -> Result<Option<RemoteThought>, FederationError> {
+    let urls = Urls::new(&backend.public_url);
+    let read = read_note(urls, &actor.ap_id, note, Utc::now())?;
+    let followers: Option<String> = sqlx::query_scalar("SELECT followers_url FROM remote_actors WHERE ap_url = $1")
+        .bind(&actor.ap_id)
+        .fetch_optional(&backend.pool)
+        .await?
+        .flatten();
+    let visibility = visibility_of(&read.to, &read.cc, followers.as_deref());
+    let reply_to = match read.in_reply_to.as_deref() {
+        None => None,
+        Some(parent) => match urls.local_thought(parent) {
+            Some(local) => Some(local),
+            None => sqlx::query_scalar("SELECT id FROM thoughts WHERE ap_id = $1")
+                .bind(parent)
+                .fetch_optional(&backend.pool)
+                .await?,
+        },
+    };
     Ok(Some(RemoteThought {
-        ap_id: ap_id.to_owned(),
+        ap_id: read.ap_id,
         author: actor.user_id,
-        text,
-        html,
-        url,
+        text: read.text,
+        html: read.html,
+        url: read.url,
         visibility,
-        created_at,
+        created_at: read.created_at,
         reply_to,
-        tags,
-        mentions,
+        tags: read.tags,
+        mentions: read.mentions,
     }))
 }
 
@@ -346,7 +405,51 @@ async fn block(backend: &Backend, actor: &RemoteActor, id: &str, object: &Value)
 
 #[cfg(test)]
 mod tests {
-    use super::clean_html;
+    use super::{clean_html, read_note, FederationError, Urls, MAX_REMOTE_HTML_BYTES};
+    use serde_json::json;
+
+    const ACTOR: &str = "https://m.example/users/bo";
+
+    fn note(content: &str) -> serde_json::Value {
+        json!({ "id": "https://m.example/users/bo/notes/1", "type": "Note", "attributedTo": ACTOR, "content": content })
+    }
+
+    fn read(note: &serde_json::Value) -> Result<super::ReadNote, FederationError> {
+        read_note(Urls::new("https://ts.example"), ACTOR, note, chrono::Utc::now())
+    }
+
+    #[test]
+    fn oversized_notes_are_refused_as_sent_and_once_cleaned() {
+        let error = read(&note(&"a".repeat(MAX_REMOTE_HTML_BYTES + 1))).unwrap_err();
+        assert!(matches!(&error, FederationError::BadRequest(why) if why.contains("64 KiB")), "{error}");
+        // Under the limit as sent, over it once every `&` is written `&amp;`.
+        assert!(read(&note(&"&".repeat(MAX_REMOTE_HTML_BYTES / 2))).is_err());
+        // A 128-character thought of combining marks is 1.8 MB: refused long before.
+        let zalgo = format!("<p>a{}</p>", "\u{301}".repeat(900_000));
+        assert!(read(&note(&zalgo)).is_err());
+        assert_eq!(read(&note("<p>fine</p>")).unwrap().text, "fine");
+    }
+
+    #[test]
+    fn note_text_loses_its_control_characters_and_keeps_its_lines() {
+        let read = read(&note("<p>one\u{0}\u{1b}[2J&#7;</p><p>two\tcols</p>")).unwrap();
+        assert_eq!(read.text, "one[2J\n\ntwo\tcols");
+        assert!(!read.html.contains(['\u{0}', '\u{1b}', '\u{7}']), "{}", read.html);
+    }
+
+    #[test]
+    fn note_addresses_and_mentions_are_checked() {
+        let mut hostile = note("hi");
+        hostile["url"] = json!("javascript:alert(1)");
+        hostile["inReplyTo"] = json!("https://m.example/notes/\u{0}");
+        hostile["tag"] = json!([{ "type": "Mention", "href": "https://ts.example/users/an\u{0}a" },
+                                { "type": "Mention", "href": "https://ts.example/users/ana" }]);
+        let read = read(&hostile).unwrap();
+        assert_eq!((read.url, read.in_reply_to, read.mentions), (None, None, vec!["ana".to_owned()]));
+        let mut no_url_id = note("hi");
+        no_url_id["id"] = json!("urn:x:m.example");
+        assert!(matches!(self::read(&no_url_id), Err(FederationError::BadRequest(_))));
+    }
 
     #[test]
     fn remote_html_is_cut_down_to_mastodons_set() {

@@ -66,6 +66,10 @@ impl FederationError {
 
 impl From<sqlx::Error> for FederationError {
     fn from(error: sqlx::Error) -> Self {
+        // A NUL in an id or text that no check caught: the sender's mistake, never retried.
+        if crate::error::is_unstorable_text(&error) {
+            return FederationError::BadRequest("the activity holds a NUL character".into());
+        }
         tracing::error!(%error, "database error in federation");
         FederationError::Internal
     }

@@ -13,13 +13,20 @@ use super::{
     vocab::{id_of, ids_in},
     FederationError,
 };
-use crate::backend::Backend;
+use crate::{
+    backend::{fields::Username, Backend},
+    text::{self, is_http_url, strip_controls},
+};
 
 /// How long a fetched actor is trusted before it is fetched again.
 const FRESH_FOR: Duration = Duration::days(1);
 /// Column limits of `users` (001).
 const MAX_DISPLAY_NAME: usize = 50;
 const MAX_BIO: usize = 160;
+/// The longest address kept from a remote document.
+const MAX_URL_BYTES: usize = 2048;
+/// How much of a remote summary is read (it is cut to [`MAX_BIO`] characters of text).
+const MAX_SUMMARY_BYTES: usize = 16 * 1024;
 
 /// A remote actor as the rest of the server needs it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -89,7 +96,7 @@ pub async fn fetch_actor(backend: &Backend, ap_id: &str) -> Result<RemoteActor, 
 /// Splits `@name@domain` (or `name@domain`) into its parts, if it is one.
 pub fn parse_handle(text: &str) -> Option<(&str, &str)> {
     let (name, domain) = text.trim().trim_start_matches('@').split_once('@')?;
-    let name_ok = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    let name_ok = Username::problem(name, true).is_none();
     let domain_ok = domain.contains('.') || domain.contains(':');
     let domain_ok = domain_ok && !domain.is_empty() && domain.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
     (name_ok && domain_ok).then_some((name, domain))
@@ -311,22 +318,22 @@ pub async fn store_actor(backend: &Backend, fetched_from: &str, document: &Value
 }
 
 #[derive(Debug, Clone, PartialEq)]
-struct ParsedActor {
-    ap_id: String,
-    preferred_username: String,
-    handle: String,
-    display_name: Option<String>,
-    bio: Option<String>,
-    avatar_url: Option<String>,
-    header_url: Option<String>,
-    inbox_url: String,
-    shared_inbox_url: Option<String>,
-    outbox_url: Option<String>,
-    followers_url: Option<String>,
-    following_url: Option<String>,
-    profile_url: Option<String>,
-    public_key_id: Option<String>,
-    public_key_pem: Option<String>,
+pub(crate) struct ParsedActor {
+    pub ap_id: String,
+    pub preferred_username: String,
+    pub handle: String,
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_url: Option<String>,
+    pub header_url: Option<String>,
+    pub inbox_url: String,
+    pub shared_inbox_url: Option<String>,
+    pub outbox_url: Option<String>,
+    pub followers_url: Option<String>,
+    pub following_url: Option<String>,
+    pub profile_url: Option<String>,
+    pub public_key_id: Option<String>,
+    pub public_key_pem: Option<String>,
 }
 
 /// The host (and port) of a URL.
@@ -339,10 +346,17 @@ pub fn authority(url: &str) -> Option<String> {
     })
 }
 
-fn parse_actor(fetched_from: &str, document: &Value) -> Result<ParsedActor, FederationError> {
-    let bad = |why: &str| FederationError::BadRequest(format!("the actor at {fetched_from} {why}"));
+/// Reads an actor document fetched from `fetched_from`: pure, so every check is testable
+/// without a network or a database. Its names and summary lose their control characters;
+/// its addresses must be http(s); its `preferredUsername` must be a name as ours are
+/// ([`Username::problem`]), or the actor is refused.
+pub(crate) fn parse_actor(fetched_from: &str, document: &Value) -> Result<ParsedActor, FederationError> {
+    let bad = |why: &str| FederationError::BadRequest(format!("the actor at {fetched_from:?} {why}"));
     let text = |name: &str| document.get(name).and_then(Value::as_str).map(str::to_owned);
+    // Every address it gives: http(s) only (ids, inboxes, links and images alike).
+    let address = |url: Option<String>| url.filter(|url| is_http_url(url) && url.len() <= MAX_URL_BYTES);
     let ap_id = text("id").ok_or_else(|| bad("has no id"))?;
+    let ap_id = address(Some(ap_id)).ok_or_else(|| bad("has an id that is not an http(s) URL"))?;
     // A document speaks only for its own server.
     let host = authority(&ap_id).ok_or_else(|| bad("has an id that is not a URL"))?;
     if authority(fetched_from).as_deref() != Some(host.as_str()) {
@@ -353,11 +367,11 @@ fn parse_actor(fetched_from: &str, document: &Value) -> Result<ParsedActor, Fede
         return Err(bad("is not an actor"));
     }
     let preferred_username = text("preferredUsername").filter(|name| !name.is_empty()).ok_or_else(|| bad("has no preferredUsername"))?;
-    if preferred_username.contains(['@', '/', ' ']) || preferred_username.len() > 200 {
-        return Err(bad("has an unusable preferredUsername"));
+    if let Some(problem) = Username::problem(&preferred_username, true) {
+        return Err(bad(&format!("has an unusable preferredUsername {preferred_username:?} ({problem})")));
     }
     let inbox_url = text("inbox").ok_or_else(|| bad("has no inbox"))?;
-    let same_server = |url: Option<String>| url.filter(|url| authority(url).as_deref() == Some(host.as_str()));
+    let same_server = |url: Option<String>| address(url).filter(|url| authority(url).as_deref() == Some(host.as_str()));
     let inbox_url = same_server(Some(inbox_url)).ok_or_else(|| bad("has an inbox on another server"))?;
     let key = document.get("publicKey").map(|key| match key {
         Value::Array(keys) => keys.first().cloned().unwrap_or(Value::Null),
@@ -369,7 +383,8 @@ fn parse_actor(fetched_from: &str, document: &Value) -> Result<ParsedActor, Fede
             if owner.is_some_and(|owner| owner != ap_id) {
                 return Err(bad("publishes a key owned by someone else"));
             }
-            (key.get("id").and_then(Value::as_str).map(str::to_owned), key.get("publicKeyPem").and_then(Value::as_str).map(str::to_owned))
+            let key_id = key.get("id").and_then(Value::as_str).map(str::to_owned);
+            (address(key_id), key.get("publicKeyPem").and_then(Value::as_str).map(str::to_owned))
         }
         None => (None, None),
     };
@@ -382,13 +397,16 @@ fn parse_actor(fetched_from: &str, document: &Value) -> Result<ParsedActor, Fede
             other => other.get("url").and_then(|url| id_of(url).map(str::to_owned)),
         })
     };
-    let profile_url = ids_in(document.get("url").unwrap_or(&Value::Null)).into_iter().next();
+    // The first http(s) one: `url` may list several links.
+    let profile_url = ids_in(document.get("url").unwrap_or(&Value::Null)).into_iter().find_map(|url| address(Some(url)));
+    // Bounded before the HTML is parsed: the summary is cut to a few characters anyway.
+    let summary = text("summary").map(|html| text::truncate_bytes(&html, MAX_SUMMARY_BYTES).to_owned());
     Ok(ParsedActor {
         handle: format!("{preferred_username}@{host}"),
-        display_name: text("name").map(|name| truncate(name.trim(), MAX_DISPLAY_NAME)).filter(|name| !name.is_empty()),
-        bio: text("summary").map(|html| truncate(html_to_text(&html).trim(), MAX_BIO)).filter(|bio| !bio.is_empty()),
-        avatar_url: image("icon").filter(|url| url.starts_with("https://") || url.starts_with("http://")),
-        header_url: image("image").filter(|url| url.starts_with("https://") || url.starts_with("http://")),
+        display_name: text("name").map(|name| truncate(strip_controls(&name, false).trim(), MAX_DISPLAY_NAME)).filter(|name| !name.is_empty()),
+        bio: summary.map(|html| truncate(strip_controls(&html_to_text(&html), true).trim(), MAX_BIO)).filter(|bio| !bio.is_empty()),
+        avatar_url: address(image("icon")),
+        header_url: address(image("image")),
         shared_inbox_url: same_server(document.get("endpoints").and_then(|e| e.get("sharedInbox")).and_then(Value::as_str).map(str::to_owned)),
         outbox_url: same_server(text("outbox")),
         followers_url: same_server(text("followers")),
@@ -419,6 +437,9 @@ pub fn html_to_text(html: &str) -> String {
         .replace("&nbsp;", " ")
         .replace("&amp;", "&")
 }
+
+#[cfg(test)]
+mod properties;
 
 #[cfg(test)]
 mod tests {
@@ -465,5 +486,44 @@ mod tests {
         let mut foreign_key = mastodon_actor();
         foreign_key["publicKey"]["owner"] = json!("https://m.example/users/al");
         assert!(parse_actor("https://m.example/users/bo", &foreign_key).is_err());
+    }
+
+    #[test]
+    fn only_http_addresses_are_kept_from_an_actor() {
+        let mut actor = mastodon_actor();
+        actor["url"] = json!("javascript:alert(document.cookie)");
+        actor["icon"] = json!({ "url": "javascript:alert(1)" });
+        actor["image"] = json!({ "url": "data:image/svg+xml,<svg onload=alert(1)>" });
+        let parsed = parse_actor("https://m.example/users/bo", &actor).unwrap();
+        assert_eq!((parsed.profile_url, parsed.avatar_url, parsed.header_url), (None, None, None));
+        actor["url"] = json!(["JavaScript:alert(1)", "https://m.example/@bo"]);
+        assert_eq!(parse_actor("https://m.example/users/bo", &actor).unwrap().profile_url.as_deref(), Some("https://m.example/@bo"));
+        let mut bad_inbox = mastodon_actor();
+        bad_inbox["inbox"] = json!("https://m.example/users/bo/inbox\u{0}");
+        assert!(parse_actor("https://m.example/users/bo", &bad_inbox).unwrap_err().to_string().contains("inbox"));
+    }
+
+    #[test]
+    fn a_preferred_username_must_be_a_name_as_ours_are() {
+        for bad in ["bo#", "bo?x=1", "bo\nmallory", "bo\u{202e}gnp", "<b>bo", "b\u{0}o", "bo/x", "bö", "bo x"] {
+            let mut actor = mastodon_actor();
+            actor["preferredUsername"] = json!(bad);
+            let error = parse_actor("https://m.example/users/bo", &actor).unwrap_err();
+            assert!(matches!(error, FederationError::BadRequest(_)), "{bad:?}: {error}");
+            assert!(error.to_string().contains("unusable preferredUsername"), "{error}");
+        }
+        let mut dotted = mastodon_actor();
+        dotted["preferredUsername"] = json!("jo.doe");
+        assert_eq!(parse_actor("https://m.example/users/bo", &dotted).unwrap().handle, "jo.doe@m.example");
+    }
+
+    #[test]
+    fn remote_names_and_summaries_lose_their_control_characters() {
+        let mut actor = mastodon_actor();
+        actor["name"] = json!("Bo\u{0}\u{1b}[31m Red\nline");
+        actor["summary"] = json!("<p>one\u{7}</p><p>two &#x1b;three</p>");
+        let parsed = parse_actor("https://m.example/users/bo", &actor).unwrap();
+        assert_eq!(parsed.display_name.as_deref(), Some("Bo[31m Redline"));
+        assert_eq!(parsed.bio.as_deref(), Some("one\n\ntwo three"));
     }
 }

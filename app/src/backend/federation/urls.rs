@@ -71,10 +71,10 @@ impl<'a> Urls<'a> {
         format!("{}/activities/{}", self.base, Uuid::new_v4())
     }
 
-    /// The local username an actor id names, if it is one of ours.
+    /// The local username an actor id names, if it is one of ours (and could be a name).
     pub fn local_username(&self, actor_id: &str) -> Option<String> {
         let name = actor_id.strip_prefix(self.base)?.strip_prefix("/users/")?;
-        (!name.is_empty() && !name.contains(['/', '#', '?'])).then(|| name.to_owned())
+        crate::backend::fields::Username::problem(name, false).is_none().then(|| name.to_owned())
     }
 
     /// The thought id a note id (or its page) names, if it is one of ours.
@@ -105,6 +105,9 @@ mod tests {
         assert_eq!(urls.local_username(&urls.actor("ana")).as_deref(), Some("ana"));
         assert_eq!(urls.local_username("https://ts.example/users/ana/inbox"), None);
         assert_eq!(urls.local_username("https://ts.example.evil/users/ana"), None);
+        for not_a_name in ["", "ana?x", "ana#x", "an\u{0}a", "an%20a"] {
+            assert_eq!(urls.local_username(&format!("https://ts.example/users/{not_a_name}")), None, "{not_a_name:?}");
+        }
         let id = Uuid::new_v4();
         assert_eq!(urls.local_thought(&urls.note("ana", id)), Some(id));
         assert_eq!(urls.local_thought(&urls.thought_page("ana", id)), Some(id));

@@ -116,6 +116,7 @@ impl From<AppError> for ApiError {
             AppError::RateLimited { retry_after } => {
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, format!("Too many requests; try again in {retry_after} seconds"))
             }
+            AppError::BadRequest(message) => ApiError::new(StatusCode::BAD_REQUEST, message),
             // The cause was logged where it happened.
             AppError::Internal | AppError::Transport(_) => {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side; try again later")

@@ -66,10 +66,13 @@ impl Params {
         self.0.iter().rev().find(|(key, _)| key == name).map(|(_, value)| value).filter(|value| !value.is_null())
     }
 
-    /// A text parameter (numbers are taken as their text).
+    /// A text parameter (numbers are taken as their text). A NUL is refused here, naming the
+    /// parameter, whatever it is for: no text column can hold one. (Each field's own parser
+    /// refuses the other control characters it must not hold.)
     pub fn text(&self, name: &str) -> Result<Option<String>, ApiError> {
         match self.get(name) {
             None => Ok(None),
+            Some(Value::String(text)) if text.contains('\0') => Err(no_nul(name)),
             Some(Value::String(text)) => Ok(Some(text.clone())),
             Some(Value::Number(number)) => Ok(Some(number.to_string())),
             Some(_) => Err(ApiError::invalid(name, "must be a string")),
@@ -109,10 +112,12 @@ impl Params {
             }
             let items = found.get_or_insert_with(Vec::new);
             match value {
+                Value::String(text) if text.contains('\0') => return Err(no_nul(name)),
                 Value::String(text) => items.push(text.clone()),
                 Value::Array(values) => {
                     for value in values {
                         match value {
+                            Value::String(text) if text.contains('\0') => return Err(no_nul(name)),
                             Value::String(text) => items.push(text.clone()),
                             _ => return Err(ApiError::invalid(name, "must be a list of strings")),
                         }
@@ -128,4 +133,8 @@ impl Params {
     pub fn limit(&self, default: i64, max: i64) -> Result<i64, ApiError> {
         Ok(self.integer("limit")?.unwrap_or(default).clamp(1, max))
     }
+}
+
+fn no_nul(name: &str) -> ApiError {
+    ApiError::invalid(name, "must not contain NUL characters")
 }
