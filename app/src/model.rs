@@ -13,12 +13,11 @@ pub enum TimelineSource {
     Tag { tag: String },
 }
 
-/// A thought as a timeline or thread shows it.
+/// A thought as a timeline or thread shows it. On the server only
+/// `backend::visibility::thoughts` makes these, under the visibility rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ThoughtView {
     pub id: Uuid,
-    /// Empty for a deleted or unavailable thought.
     pub content: String,
     /// A remote note's HTML, cleaned to a small safe set when it arrived (local thoughts
     /// are plain text, linked on output).
@@ -32,8 +31,6 @@ pub struct ThoughtView {
     pub visibility: String,
     pub reply_to: Option<Uuid>,
     pub reply_count: i64,
-    /// A tombstone: the thought was deleted (its place in a thread is kept).
-    pub deleted: bool,
     /// Written by the person looking (who may delete it).
     pub by_viewer: bool,
     pub like_count: i64,
@@ -54,11 +51,22 @@ impl ThoughtView {
     }
 }
 
+/// A thought up a thread: shown, or a placeholder that keeps its place and tells nothing
+/// else about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Ancestor {
+    Shown(ThoughtView),
+    /// Deleted (and the viewer could have seen it).
+    Deleted,
+    /// One the viewer may not see.
+    Unavailable,
+}
+
 /// A thought with the thread around it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Thread {
-    /// Oldest first; deleted ones as tombstones, ones the viewer may not see as placeholders.
-    pub ancestors: Vec<ThoughtView>,
+    /// Oldest first.
+    pub ancestors: Vec<Ancestor>,
     pub thought: ThoughtView,
     /// Direct replies the viewer may see, oldest first.
     pub replies: Vec<ThoughtView>,

@@ -18,12 +18,13 @@ pub async fn profiles(pool: &PgPool) -> Result<Vec<(String, DateTime<Utc>)>, App
 
 /// Tags that public, live thoughts carry, with their newest use.
 pub async fn tags(pool: &PgPool) -> Result<Vec<(String, DateTime<Utc>)>, AppError> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(&format!(
         "SELECT g.name, max(tt.created_at) FROM tags g JOIN thought_tags tt ON tt.tag_id = g.id
            JOIN thoughts t ON t.id = tt.thought_id
-          WHERE t.visibility = 'public' AND t.deleted_at IS NULL
+          WHERE t.visibility = 'public' AND {}
           GROUP BY g.name ORDER BY max(tt.created_at) DESC LIMIT $1",
-    )
+        super::visibility::visible_to("t", "NULL::uuid")
+    ))
     .bind(SITEMAP_LIMIT)
     .fetch_all(pool)
     .await?)

@@ -126,14 +126,6 @@ impl Announcements {
     }
 }
 
-/// How many unread notifications `user` has.
-pub async fn unread_count(pool: &PgPool, user: Uuid) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM notifications WHERE user_id = $1 AND NOT read")
-        .bind(user)
-        .fetch_one(pool)
-        .await?)
-}
-
 /// Whether a new thought by `author` with `visibility` may show on a timeline `viewer` has
 /// open. Deliberately generous (the page asks, under the timeline rules, what is new); it
 /// only spares visitors the announcements of thoughts they could never see.

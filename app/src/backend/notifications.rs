@@ -4,8 +4,21 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::visibility::blocked_between;
+use super::visibility::{blocked_between, visible_to};
 use crate::error::AppError;
+
+/// SQL: notification `n` may be shown to its recipient: no block stands between them and its
+/// actor, and the thought it is about (if any) is one the recipient may see now (a private
+/// reply that does not address them, a followers-only one after they unfollowed). Every
+/// read of notifications (pages, counts, the client API) goes through this.
+fn shown(n: &str) -> String {
+    format!(
+        "(NOT {blocked} AND ({n}.thought_id IS NULL
+              OR EXISTS (SELECT 1 FROM thoughts nt WHERE nt.id = {n}.thought_id AND {visible})))",
+        blocked = blocked_between(&format!("{n}.user_id"), &format!("{n}.actor_id")),
+        visible = visible_to("nt", &format!("{n}.user_id")),
+    )
+}
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +42,8 @@ impl Kind {
     }
 }
 
-/// Tells `recipient` that `actor` did `kind` (about `thought`), unless the rules say not to.
+/// Tells `recipient` that `actor` did `kind` (about `thought`), unless the rules say not to
+/// (a block, or a thought the recipient may not see).
 pub async fn notify(
     db: &mut PgConnection,
     recipient: Uuid,
@@ -42,8 +56,9 @@ pub async fn notify(
     }
     sqlx::query(&format!(
         "INSERT INTO notifications (user_id, type, actor_id, thought_id)
-         SELECT $1, $2, $3, $4 WHERE NOT {}",
-        blocked_between("$1::uuid", "$3::uuid")
+         SELECT $1, $2, $3, $4 FROM (SELECT $1::uuid AS user_id, $3::uuid AS actor_id, $4::uuid AS thought_id) n
+          WHERE {}",
+        shown("n")
     ))
     .bind(recipient)
     .bind(kind.as_str())
@@ -61,7 +76,6 @@ const NAMED_ACTORS: usize = 3;
 /// become one entry each ("Ana and 3 others liked your thought").
 pub async fn grouped(pool: &sqlx::PgPool, user: Uuid) -> Result<Vec<crate::model::NotificationGroup>, AppError> {
     use crate::model::{NotificationGroup, PersonCard, ThoughtView};
-    use super::timeline::{LISTED_AS_ITSELF, THOUGHT_COLUMNS};
 
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -79,10 +93,10 @@ pub async fn grouped(pool: &sqlx::PgPool, user: Uuid) -> Result<Vec<crate::model
         "SELECT n.id, n.type, n.read, n.created_at, n.thought_id,
                 a.username AS actor_username, a.display_name AS actor_display_name, a.avatar_url AS actor_avatar_url
            FROM notifications n JOIN users a ON a.id = n.actor_id
-          WHERE n.user_id = $1 AND NOT {}
+          WHERE n.user_id = $1 AND {}
           ORDER BY n.created_at DESC, n.id DESC
           LIMIT 200",
-        blocked_between("$1::uuid", "n.actor_id")
+        shown("n")
     ))
     .bind(user)
     .fetch_all(pool)
@@ -124,21 +138,28 @@ pub async fn grouped(pool: &sqlx::PgPool, user: Uuid) -> Result<Vec<crate::model
     }
 
     let thought_ids: Vec<Uuid> = keys.iter().filter_map(|(_, thought)| *thought).collect();
-    let thoughts: std::collections::HashMap<Uuid, ThoughtView> = sqlx::query_as::<_, ThoughtView>(&format!(
-        "SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF} FROM thoughts t JOIN users u ON u.id = t.user_id
-          WHERE t.id = ANY($2)"
-    ))
-    .bind(user)
-    .bind(&thought_ids)
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(|thought| (thought.id, thought))
-    .collect();
+    let thoughts: std::collections::HashMap<Uuid, ThoughtView> = super::timeline::some(pool, Some(user), &thought_ids)
+        .await?
+        .into_iter()
+        .map(|thought| (thought.id, thought))
+        .collect();
     for (group, (_, thought)) in groups.iter_mut().zip(&keys) {
         group.thought = thought.and_then(|id| thoughts.get(&id).cloned());
     }
     Ok(groups)
+}
+
+/// SQL: how many unread notifications (of those shown) the user expression `user` has.
+pub(crate) fn unread_count_sql(user: &str) -> String {
+    format!("(SELECT count(*) FROM notifications n WHERE n.user_id = {user} AND NOT n.read AND {})", shown("n"))
+}
+
+/// How many unread notifications `user` has (of those shown).
+pub async fn unread_count(pool: &sqlx::PgPool, user: Uuid) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(&format!("SELECT {}", unread_count_sql("$1::uuid")))
+        .bind(user)
+        .fetch_one(pool)
+        .await?)
 }
 
 /// Marks `ids` (or every notification when `ids` is empty) of `user` as read.
@@ -165,10 +186,13 @@ pub struct Single {
 /// `user`'s notifications, newest first, older than `before` (a notification id) if given.
 pub async fn list(pool: &sqlx::PgPool, user: Uuid, before: Option<Uuid>, limit: i64) -> Result<Vec<Single>, AppError> {
     Ok(sqlx::query_as(
-        "SELECT n.id, n.type, n.actor_id, n.thought_id, n.created_at FROM notifications n
-          WHERE n.user_id = $1
-            AND ($2::uuid IS NULL OR (n.created_at, n.id) < (SELECT created_at, id FROM notifications WHERE id = $2 AND user_id = $1))
-          ORDER BY n.created_at DESC, n.id DESC LIMIT $3",
+        &format!(
+            "SELECT n.id, n.type, n.actor_id, n.thought_id, n.created_at FROM notifications n
+              WHERE n.user_id = $1 AND {}
+                AND ($2::uuid IS NULL OR (n.created_at, n.id) < (SELECT created_at, id FROM notifications WHERE id = $2 AND user_id = $1))
+              ORDER BY n.created_at DESC, n.id DESC LIMIT $3",
+            shown("n")
+        ),
     )
     .bind(user)
     .bind(before)
@@ -178,7 +202,10 @@ pub async fn list(pool: &sqlx::PgPool, user: Uuid, before: Option<Uuid>, limit: 
 }
 
 pub async fn one(pool: &sqlx::PgPool, user: Uuid, id: Uuid) -> Result<Single, AppError> {
-    sqlx::query_as("SELECT id, type, actor_id, thought_id, created_at FROM notifications WHERE id = $1 AND user_id = $2")
+    sqlx::query_as(&format!(
+        "SELECT n.id, n.type, n.actor_id, n.thought_id, n.created_at FROM notifications n WHERE n.id = $1 AND n.user_id = $2 AND {}",
+        shown("n")
+    ))
         .bind(id)
         .bind(user)
         .fetch_optional(pool)

@@ -212,16 +212,18 @@ pub async fn settings(pool: &PgPool, user_id: Uuid) -> Result<ProfileSettings, A
 }
 
 /// Who `user_id` may pick as a Top Friend: the people they follow, and until they follow
-/// anyone, every local user (the choice is made by name, so a long list stays usable).
+/// anyone, every local user (the choice is made by name, so a long list stays usable);
+/// never someone a block stands between.
 pub async fn friend_choices(pool: &PgPool, user_id: Uuid) -> Result<Vec<PersonCard>, AppError> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(&format!(
         "SELECT u.username, u.display_name, u.avatar_url
            FROM users u
-          WHERE u.id <> $1 AND NOT u.is_remote
+          WHERE u.id <> $1 AND NOT u.is_remote AND NOT {}
             AND (NOT EXISTS (SELECT 1 FROM follows WHERE follower_id = $1)
                  OR EXISTS (SELECT 1 FROM follows WHERE follower_id = $1 AND following_id = u.id AND state = 'accepted'))
           ORDER BY lower(u.username)",
-    )
+        super::visibility::blocked_between("u.id", "$1::uuid")
+    ))
     .bind(user_id)
     .fetch_all(pool)
     .await?)

@@ -177,16 +177,14 @@ pub async fn who(pool: &PgPool, viewer: Option<Uuid>, id: Uuid, reaction: Reacti
 
 /// The thoughts `user` liked, newest like first (those still visible to them).
 pub async fn liked(pool: &PgPool, user: Uuid, limit: i64) -> Result<Vec<crate::model::ThoughtView>, AppError> {
-    use super::timeline::{LISTED_AS_ITSELF, THOUGHT_COLUMNS};
-    Ok(sqlx::query_as(&format!(
-        "SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF}
-           FROM likes mine JOIN thoughts t ON t.id = mine.thought_id JOIN users u ON u.id = t.user_id
+    let candidates = format!(
+        "SELECT t.id AS thought_id, mine.created_at AS listed_at, NULL::text AS boosted_by
+           FROM likes mine JOIN thoughts t ON t.id = mine.thought_id
           WHERE mine.user_id = $1 AND {}
           ORDER BY mine.created_at DESC LIMIT $2",
         visible_to("t", "$1::uuid")
-    ))
-    .bind(user)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?)
+    );
+    // Listed at the like: this list is ordered by when each entered it.
+    super::visibility::thoughts(pool, Some(user), &candidates, "c.listed_at DESC, t.id", vec![super::visibility::Arg::Int(limit)])
+        .await
 }

@@ -7,8 +7,7 @@ use uuid::Uuid;
 use super::{
     federation::remote,
     Backend,
-    timeline::{LISTED_AS_ITSELF, THOUGHT_COLUMNS},
-    visibility::{blocked_between, visible_to},
+    visibility::{self, blocked_between, visible_to, Arg},
 };
 use crate::{error::AppError, model::SearchResults};
 
@@ -84,16 +83,22 @@ pub async fn search(backend: &Backend, viewer: Option<Uuid>, query: &str) -> Res
     .fetch_all(pool)
     .await?;
 
-    let tags = sqlx::query_scalar(
+    // A tag is found only through a thought the viewer may see (a private thought's tags
+    // are as private as its text).
+    let tags = sqlx::query_scalar(&format!(
         "SELECT g.name FROM tags g
-          WHERE g.name LIKE $1 OR ($3 AND g.name % $2)
+          WHERE (g.name LIKE $1 OR ($3 AND g.name % $2))
+            AND EXISTS (SELECT 1 FROM thought_tags tt JOIN thoughts t ON t.id = tt.thought_id
+                         WHERE tt.tag_id = g.id AND {})
           ORDER BY (g.name = lower($2)) DESC, similarity(g.name, $2) DESC, g.name
           LIMIT $4",
-    )
+        visible_to("t", "$5::uuid")
+    ))
     .bind(&prefix)
     .bind(query)
     .bind(!short)
     .bind(LIMIT)
+    .bind(viewer)
     .fetch_all(pool)
     .await?;
 
@@ -105,7 +110,7 @@ pub async fn search(backend: &Backend, viewer: Option<Uuid>, query: &str) -> Res
         // order, cheap); only when they hold fewer than a page of matches is the word rare
         // enough that ranking all its matches through the trigram index is cheap too. The
         // InitPlan `count(*) < $4` gates that second scan, so it does not run otherwise.
-        sqlx::query_as(&format!(
+        let candidates = format!(
             "WITH recent AS MATERIALIZED (
                  SELECT t.id FROM (SELECT * FROM thoughts ORDER BY created_at DESC, id DESC LIMIT $5) t
                   WHERE t.content ILIKE $2 AND {visible}
@@ -118,19 +123,19 @@ pub async fn search(backend: &Backend, viewer: Option<Uuid>, query: &str) -> Res
                    ORDER BY similarity(t.content, $3) DESC, t.created_at DESC
                    LIMIT $4)
              )
-             SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF}
-               FROM candidates c JOIN thoughts t ON t.id = c.id JOIN users u ON u.id = t.user_id
+             {by_id} JOIN candidates c ON c.id = t.id
               ORDER BY similarity(t.content, $3) DESC, t.created_at DESC
               LIMIT $4",
             visible = visible_to("t", "$1::uuid"),
-        ))
-        .bind(viewer)
-        .bind(&contains)
-        .bind(query)
-        .bind(LIMIT)
-        .bind(RECENT_WINDOW)
-        .fetch_all(pool)
-        .await?
+            by_id = visibility::BY_ID,
+        );
+        let args = vec![
+            Arg::Text(Some(contains.clone())),
+            Arg::Text(Some(query.to_owned())),
+            Arg::Int(LIMIT),
+            Arg::Int(RECENT_WINDOW),
+        ];
+        visibility::thoughts(pool, viewer, &candidates, "similarity(t.content, $3) DESC, t.created_at DESC", args).await?
     };
     let mut people: Vec<crate::model::PersonCard> = people;
     if let Some(person) = remote_person {

@@ -35,12 +35,12 @@ pub async fn start(db: &mut PgConnection, user_id: Uuid) -> Result<String, AppEr
 /// The user a token belongs to, if the session is open; keeps an active session alive.
 pub async fn viewer(pool: &PgPool, token: &str) -> Result<Option<Viewer>, AppError> {
     let hash = secrets::hash(token);
-    let row: Option<(Uuid, String, Option<String>, bool, chrono::DateTime<Utc>, i64)> = sqlx::query_as(
-        "SELECT u.id, u.username, u.display_name, u.is_admin, s.last_seen_at,
-                (SELECT count(*) FROM notifications n WHERE n.user_id = u.id AND NOT n.read) AS unread
+    let row: Option<(Uuid, String, Option<String>, bool, chrono::DateTime<Utc>, i64)> = sqlx::query_as(&format!(
+        "SELECT u.id, u.username, u.display_name, u.is_admin, s.last_seen_at, {} AS unread
            FROM sessions s JOIN users u ON u.id = s.user_id
           WHERE s.token_hash = $1 AND s.expires_at > now()",
-    )
+        super::notifications::unread_count_sql("u.id")
+    ))
     .bind(&hash)
     .fetch_optional(pool)
     .await?;

@@ -5,28 +5,16 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::visibility::visible_to;
+use super::visibility::{self, may_see, visible_to, Arg};
 use crate::{
     error::AppError,
-    model::{Cursor, ThoughtView, Thread, TimelinePage},
+    model::{Ancestor, Cursor, ThoughtView, Thread, TimelinePage},
 };
 
 pub const PAGE_SIZE: i64 = 20;
 
-/// The columns of a [`ThoughtView`] for the thought row `t` joined to its author `u`;
-/// `$1` is the viewer.
-pub(crate) const THOUGHT_COLUMNS: &str = "t.id, t.content, t.content_html, t.created_at, t.visibility, t.reply_to,
-       (t.deleted_at IS NOT NULL) AS deleted,
-       t.user_id AS author_id, u.username AS author_username, u.display_name AS author_display_name, u.avatar_url AS author_avatar_url,
-       (SELECT count(*) FROM thoughts r WHERE r.reply_to = t.id AND r.deleted_at IS NULL) AS reply_count,
-       (t.user_id = $1::uuid) IS TRUE AS by_viewer,
-       (SELECT count(*) FROM likes l WHERE l.thought_id = t.id) AS like_count,
-       (SELECT count(*) FROM boosts b WHERE b.thought_id = t.id) AS boost_count,
-       EXISTS (SELECT 1 FROM likes l WHERE l.thought_id = t.id AND l.user_id = $1::uuid) AS liked,
-       EXISTS (SELECT 1 FROM boosts b WHERE b.thought_id = t.id AND b.user_id = $1::uuid) AS boosted";
-
 /// The listing columns of a thought shown as itself (not brought by a boost).
-pub(crate) const LISTED_AS_ITSELF: &str = "t.created_at AS listed_at, NULL::text AS boosted_by";
+const LISTED_AS_ITSELF: &str = "t.id AS thought_id, t.created_at AS listed_at, NULL::text AS boosted_by";
 
 /// Which thoughts a timeline shows.
 #[derive(Debug, Clone, Copy)]
@@ -128,10 +116,9 @@ pub async fn page_within(
                          SELECT DISTINCT ON (thought_id) thought_id, listed_at, booster_id
                            FROM (SELECT * FROM own UNION ALL SELECT * FROM boosted) entries
                           ORDER BY thought_id, listed_at DESC)
-                     SELECT {THOUGHT_COLUMNS}, e.listed_at, booster.username AS boosted_by
-                       FROM latest e JOIN thoughts t ON t.id = e.thought_id JOIN users u ON u.id = t.user_id
-                       LEFT JOIN users booster ON booster.id = e.booster_id
-                      ORDER BY e.listed_at {order}, t.id {order}
+                     SELECT e.thought_id, e.listed_at, booster.username AS boosted_by
+                       FROM latest e LEFT JOIN users booster ON booster.id = e.booster_id
+                      ORDER BY e.listed_at {order}, e.thought_id {order}
                       LIMIT $4"
                 ),
                 None,
@@ -144,9 +131,9 @@ pub async fn page_within(
             // id comes from a scalar subquery so that the planner sees one index range in
             // order and stops after a page (a join with `tags` made it sort every tagged row).
             format!(
-                "SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF}
+                "SELECT {LISTED_AS_ITSELF}
                    FROM thought_tags tt
-                   JOIN thoughts t ON t.id = tt.thought_id JOIN users u ON u.id = t.user_id
+                   JOIN thoughts t ON t.id = tt.thought_id
                   WHERE tt.tag_id = (SELECT g.id FROM tags g WHERE g.name = lower($5))
                     AND t.visibility = 'public' AND {visible}
                     AND ($2::timestamptz IS NULL OR (tt.created_at, tt.thought_id) < ($2, $3))
@@ -164,7 +151,7 @@ pub async fn page_within(
             };
             (
                 format!(
-                    "SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF}
+                    "SELECT {LISTED_AS_ITSELF}
                        FROM thoughts t JOIN users u ON u.id = t.user_id
                       WHERE {visible} AND {condition} AND {keyset}
                       ORDER BY t.created_at {order}, t.id {order}
@@ -174,16 +161,16 @@ pub async fn page_within(
             )
         }
     };
-    let mut thoughts: Vec<ThoughtView> = sqlx::query_as(&query)
-        .bind(viewer)
-        .bind(window.before.map(|c| c.created_at))
-        .bind(window.before.map(|c| c.id))
-        .bind(limit + 1)
-        .bind(argument)
-        .bind(window.after.map(|c| c.created_at))
-        .bind(window.after.map(|c| c.id))
-        .fetch_all(pool)
-        .await?;
+    let args = vec![
+        Arg::Time(window.before.map(|c| c.created_at)),
+        Arg::Uuid(window.before.map(|c| c.id)),
+        Arg::Int(limit + 1),
+        Arg::Text(argument.map(str::to_owned)),
+        Arg::Time(window.after.map(|c| c.created_at)),
+        Arg::Uuid(window.after.map(|c| c.id)),
+    ];
+    let mut thoughts =
+        visibility::thoughts(pool, viewer, &query, &format!("c.listed_at {order}, t.id {order}"), args).await?;
 
     let more = thoughts.len() as i64 > limit;
     thoughts.truncate(limit as usize);
@@ -196,23 +183,19 @@ pub async fn page_within(
     Ok(TimelinePage { thoughts, next })
 }
 
-/// The thought `id` by `author` with its ancestors and replies, as `viewer` may see them.
-/// `NotFound` when it does not exist or may not be seen; `Gone` when it was deleted.
 /// One thought, if `viewer` may see it (`NotFound` otherwise, hiding that it exists).
 pub async fn one(pool: &PgPool, viewer: Option<Uuid>, id: Uuid) -> Result<ThoughtView, AppError> {
-    sqlx::query_as(&format!(
-        "SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF}
-           FROM thoughts t JOIN users u ON u.id = t.user_id
-          WHERE t.id = $2 AND {}",
-        visible_to("t", "$1::uuid")
-    ))
-    .bind(viewer)
-    .bind(id)
-    .fetch_optional(pool)
-    .await?
-    .ok_or(AppError::NotFound)
+    some(pool, viewer, &[id]).await?.pop().ok_or(AppError::NotFound)
 }
 
+/// The thoughts `ids` that `viewer` may see, in no particular order.
+pub async fn some(pool: &PgPool, viewer: Option<Uuid>, ids: &[Uuid]) -> Result<Vec<ThoughtView>, AppError> {
+    let candidates = format!("{} WHERE t.id = ANY($2)", visibility::BY_ID);
+    visibility::thoughts(pool, viewer, &candidates, "t.id", vec![Arg::Uuids(ids.to_vec())]).await
+}
+
+/// The thought `id` by `author` with its ancestors and replies, as `viewer` may see them.
+/// `NotFound` when it does not exist or may not be seen; `Gone` when it was deleted.
 pub async fn thread(
     pool: &PgPool,
     public_url: &str,
@@ -220,68 +203,54 @@ pub async fn thread(
     author: &str,
     id: Uuid,
 ) -> Result<Thread, AppError> {
-    let visible_condition = visible_to("t", "$1::uuid");
-    // The thought and its ancestors, nearest first, each marked visible or not.
-    let chain: Vec<(ThoughtView, bool, i32)> = sqlx::query_as::<_, ChainRow>(&format!(
+    // The thought and its ancestors, nearest first: only ids and what the viewer may know
+    // of them; what is shown is read through the visibility gate.
+    let chain: Vec<(Uuid, bool, bool, String)> = sqlx::query_as(&format!(
         "WITH RECURSIVE chain(id, depth) AS (
              SELECT id, 0 FROM thoughts WHERE id = $2
              UNION ALL
              SELECT p.reply_to, c.depth + 1 FROM chain c JOIN thoughts p ON p.id = c.id
               WHERE p.reply_to IS NOT NULL AND c.depth < 100)
-         SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF}, {visible_condition} AS visible, c.depth
+         SELECT t.id, t.deleted_at IS NOT NULL, {may_see}, u.username
            FROM chain c JOIN thoughts t ON t.id = c.id JOIN users u ON u.id = t.user_id
-          ORDER BY c.depth"
-    ))
-    .bind(viewer)
-    .bind(id)
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(|row| (row.thought, row.visible, row.depth))
-    .collect();
-
-    let Some((thought, visible, _)) = chain.first().cloned() else { return Err(AppError::NotFound) };
-    if !thought.author_username.eq_ignore_ascii_case(author) {
-        return Err(AppError::NotFound);
-    }
-    if thought.deleted {
-        return Err(AppError::Gone);
-    }
-    if !visible {
-        return Err(AppError::NotFound);
-    }
-    let ancestors = chain.into_iter().skip(1).rev().map(|(t, visible, _)| placeholder_unless(t, visible)).collect();
-
-    let replies: Vec<ThoughtView> = sqlx::query_as(&format!(
-        "SELECT {THOUGHT_COLUMNS}, {LISTED_AS_ITSELF} FROM thoughts t JOIN users u ON u.id = t.user_id
-          WHERE t.reply_to = $2 AND {visible_condition}
-          ORDER BY t.created_at, t.id"
+          ORDER BY c.depth",
+        may_see = may_see("t", "$1::uuid"),
     ))
     .bind(viewer)
     .bind(id)
     .fetch_all(pool)
     .await?;
 
-    Ok(Thread { canonical_url: format!("{public_url}{}", thought.href()), ancestors, thought, replies })
-}
-
-#[derive(sqlx::FromRow)]
-struct ChainRow {
-    #[sqlx(flatten)]
-    thought: ThoughtView,
-    visible: bool,
-    depth: i32,
-}
-
-/// A thought the viewer may not see keeps its place in a thread, without its content or author.
-fn placeholder_unless(mut thought: ThoughtView, visible: bool) -> ThoughtView {
-    if !visible || thought.deleted {
-        thought.content.clear();
-        if !visible && !thought.deleted {
-            thought.author_username.clear();
-            thought.author_display_name = None;
-            thought.author_avatar_url = None;
-        }
+    let Some((_, deleted, may_see, username)) = chain.first() else { return Err(AppError::NotFound) };
+    if !may_see || !username.eq_ignore_ascii_case(author) {
+        return Err(AppError::NotFound);
     }
-    thought
+    if *deleted {
+        return Err(AppError::Gone);
+    }
+    let ids: Vec<Uuid> = chain.iter().map(|(id, ..)| *id).collect();
+    let mut shown: std::collections::HashMap<Uuid, ThoughtView> =
+        some(pool, viewer, &ids).await?.into_iter().map(|thought| (thought.id, thought)).collect();
+    let thought = shown.remove(&id).ok_or(AppError::NotFound)?;
+    let ancestors = chain
+        .iter()
+        .skip(1)
+        .rev()
+        .map(|(id, deleted, may_see, _)| match shown.remove(id) {
+            Some(thought) => Ancestor::Shown(thought),
+            None if *deleted && *may_see => Ancestor::Deleted,
+            None => Ancestor::Unavailable,
+        })
+        .collect();
+
+    let replies = visibility::thoughts(
+        pool,
+        viewer,
+        &format!("{} WHERE t.reply_to = $2 AND {}", visibility::BY_ID, visible_to("t", "$1::uuid")),
+        "t.created_at, t.id",
+        vec![Arg::Uuid(Some(id))],
+    )
+    .await?;
+
+    Ok(Thread { canonical_url: format!("{public_url}{}", thought.href()), ancestors, thought, replies })
 }

@@ -34,13 +34,16 @@ pub fn ThoughtText(content: String, #[prop(default = None)] html: Option<String>
     view! { <p class="thought-content">{parts}</p> }.into_any()
 }
 
+/// The place of a thought up a thread that is not shown.
+#[component]
+pub fn AncestorPlaceholder(deleted: bool) -> impl IntoView {
+    let note = if deleted { "This thought was deleted." } else { "This thought is not available." };
+    view! { <article class="thought placeholder"><p>{note}</p></article> }
+}
+
 /// One thought in a list or thread.
 #[component]
 pub fn ThoughtCard(thought: ThoughtView, #[prop(optional)] focused: bool) -> impl IntoView {
-    if thought.deleted || thought.author_username.is_empty() {
-        let note = if thought.deleted { "This thought was deleted." } else { "This thought is not available." };
-        return view! { <article class="thought placeholder"><p>{note}</p></article> }.into_any();
-    }
     let name = shown_name(&thought.author_display_name, &thought.author_username).to_owned();
     // Absolute UTC time: the server and the browser must render the same text to hydrate.
     let when = thought.created_at.format("%Y-%m-%d %H:%M UTC").to_string();

@@ -7,9 +7,9 @@ use crate::{
         accounts::current_viewer,
         timeline::get_thread,
     },
-    components::{composer::Composer, loading::Loading, thought::ThoughtCard},
+    components::{composer::Composer, loading::Loading, thought::{AncestorPlaceholder, ThoughtCard}},
     error::AppError,
-    model::shown_name,
+    model::{shown_name, Ancestor},
     pages::not_found::{Gone, NotFound},
 };
 
@@ -52,7 +52,11 @@ pub fn ThreadPage() -> impl IntoView {
                             <section class="thread" aria-labelledby="thread-heading">
                                 <h1 id="thread-heading" class="visually-hidden">{format!("Thought by {name}")}</h1>
                                 <ol class="thought-list ancestors">
-                                    {thread.ancestors.into_iter().map(|thought| view! { <li><ThoughtCard thought/></li> }).collect_view()}
+                                    {thread.ancestors.into_iter().map(|ancestor| match ancestor {
+                                        Ancestor::Shown(thought) => view! { <li><ThoughtCard thought/></li> }.into_any(),
+                                        Ancestor::Deleted => view! { <li><AncestorPlaceholder deleted=true/></li> }.into_any(),
+                                        Ancestor::Unavailable => view! { <li><AncestorPlaceholder deleted=false/></li> }.into_any(),
+                                    }).collect_view()}
                                 </ol>
                                 <ThoughtCard thought=thread.thought focused=true/>
                                 {viewer.is_some().then(|| view! { <Composer reply_to=parent/> })}

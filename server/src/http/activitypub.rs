@@ -190,15 +190,17 @@ async fn inbox(State(backend): State<Backend>, method: Method, uri: Uri, headers
     };
     let actor = match verify(&backend, &method, &uri, &headers, &body, &activity).await {
         Ok(actor) => actor,
-        Err(error) => {
-            // A deleted account's Delete cannot be verified (its key is gone with it): there
-            // is nothing to apply, so it is acknowledged rather than retried for days.
-            if activity.get("type").and_then(Value::as_str) == Some("Delete")
-                && activity.get("actor") == activity.get("object")
-                && matches!(error, FederationError::Remote(_))
-            {
-                return StatusCode::ACCEPTED.into_response();
-            }
+        // A deleted account's Delete cannot be verified (its key is gone with it): there is
+        // nothing to apply, so it is acknowledged rather than retried for days.
+        Err(Refused::KeyUnavailable(_))
+            if activity.get("type").and_then(Value::as_str) == Some("Delete") && activity.get("actor") == activity.get("object") =>
+        {
+            return StatusCode::ACCEPTED.into_response();
+        }
+        Err(Refused::KeyUnavailable(key_id)) => {
+            return failure(FederationError::Unauthorized(format!("the key {key_id} could not be fetched or used")));
+        }
+        Err(Refused::Because(error)) => {
             tracing::info!(%error, "inbox request refused");
             return failure(error);
         }
@@ -209,6 +211,20 @@ async fn inbox(State(backend): State<Backend>, method: Method, uri: Uri, headers
     }
 }
 
+/// Why an inbox request was not verified.
+enum Refused {
+    /// The signer's key could not be fetched or read (the cause is logged, not told: the
+    /// answer must not report on other servers, or on our network, to whoever asks).
+    KeyUnavailable(String),
+    Because(FederationError),
+}
+
+impl From<FederationError> for Refused {
+    fn from(error: FederationError) -> Self {
+        Refused::Because(error)
+    }
+}
+
 async fn verify(
     backend: &Backend,
     method: &Method,
@@ -216,15 +232,24 @@ async fn verify(
     headers: &HeaderMap,
     body: &[u8],
     activity: &Value,
-) -> Result<remote::RemoteActor, FederationError> {
+) -> Result<remote::RemoteActor, Refused> {
     let unauthorized = FederationError::Unauthorized;
     let signature = signatures::parse_header(headers).map_err(unauthorized)?;
     signatures::check_request(&signature, headers, Some(body), chrono::Utc::now()).map_err(unauthorized)?;
+    // The signed Host must be ours: a request signed for another server cannot be replayed here.
+    let ours = app::backend::federation::urls::Urls::new(&backend.public_url).host().to_owned();
+    let host = headers.get(header::HOST).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    if !host.eq_ignore_ascii_case(&ours) {
+        return Err(FederationError::Unauthorized(format!("the request was signed for {host:?}, not for this server")).into());
+    }
     let target = uri.path_and_query().map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
     let signed = signatures::signing_string(&signature, method, &target, headers).map_err(unauthorized)?;
     let key_error = |error: FederationError| match error {
-        FederationError::Internal => FederationError::Internal,
-        other => FederationError::Unauthorized(format!("the key {} cannot be used: {other}", signature.key_id)),
+        FederationError::Internal => Refused::Because(FederationError::Internal),
+        other => {
+            tracing::info!(key_id = signature.key_id, error = %other, "an inbox request's key could not be used");
+            Refused::KeyUnavailable(signature.key_id.clone())
+        }
     };
     let (mut actor, pem) = remote::key(backend, &signature.key_id, false).await.map_err(key_error)?;
     let verifies = |pem: &str| {
@@ -234,13 +259,13 @@ async fn verify(
         // Perhaps the key was rotated: fetch it once more.
         let (fresh, pem) = remote::key(backend, &signature.key_id, true).await.map_err(key_error)?;
         if !verifies(&pem) {
-            return Err(FederationError::Unauthorized("the signature does not verify".into()));
+            return Err(FederationError::Unauthorized("the signature does not verify".into()).into());
         }
         actor = fresh;
     }
     let claimed = activity.get("actor").and_then(app::backend::federation::vocab::id_of);
     if claimed != Some(actor.ap_id.as_str()) {
-        return Err(FederationError::Unauthorized("the signer and the activity's actor do not match".into()));
+        return Err(FederationError::Unauthorized("the signer and the activity's actor do not match".into()).into());
     }
     Ok(actor)
 }

@@ -83,7 +83,7 @@ pub async fn tag_feed(State(backend): State<Backend>, Path(tag): Path<String>) -
 /// An Atom feed of public thoughts (only `public` ones: a feed is read by anyone).
 fn atom(backend: &Backend, id: &str, page: &str, title: &str, thoughts: &[ThoughtView]) -> Response {
     let urls = Urls::new(&backend.public_url);
-    let public: Vec<&ThoughtView> = thoughts.iter().filter(|t| t.visibility == "public" && !t.deleted).collect();
+    let public: Vec<&ThoughtView> = thoughts.iter().filter(|t| t.visibility == "public").collect();
     let updated = public.first().map_or_else(chrono::Utc::now, |t| t.created_at);
     let mut xml = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n  <id>{id}</id>\n  <title>{title}</title>\n  \

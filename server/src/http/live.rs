@@ -86,7 +86,7 @@ impl EventStream {
 
     async fn queue_unread(&mut self) {
         let Some(viewer) = self.viewer else { return };
-        match live::unread_count(&self.backend.pool, viewer).await {
+        match app::backend::notifications::unread_count(&self.backend.pool, viewer).await {
             Ok(count) => self.queued.push_back(unread_event(count)),
             Err(error) => {
                 tracing::error!(%error, "cannot count unread notifications for an event stream")

@@ -115,6 +115,11 @@ fn route_list() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+/// The paths of the app's pages, as the router matches them.
+pub fn page_paths() -> Vec<String> {
+    route_list().iter().map(|route| route.path().to_owned()).collect()
+}
+
 /// The plain files directly in the site root (not the gzip twins, not directories).
 fn root_files(site_root: &Path) -> Vec<std::path::PathBuf> {
     let Ok(entries) = std::fs::read_dir(site_root) else { return Vec::new() };

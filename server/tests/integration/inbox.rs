@@ -355,9 +355,9 @@ async fn bad_deliveries_get_clear_refusals() {
     // Our database away: 5xx, so that the sender tries again later. (A second server over
     // its own pool, which is then closed; the first keeps its delivery worker's connection.)
     let pool = sqlx::PgPool::connect(&w.app.db.url()).await.unwrap();
-    let backend = Backend::new(pool.clone(), w.app.url.clone(), &FederationOptions::for_loopback_tests()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let backend = Backend::new(pool.clone(), format!("http://{addr}"), &FederationOptions::for_loopback_tests()).unwrap();
     let site_root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site");
     let router = server::http::router(backend, server::http::leptos_options(&site_root, addr));
     tokio::spawn(async move {
@@ -366,4 +366,84 @@ async fn bad_deliveries_get_clear_refusals() {
     pool.close().await;
     let (status, body) = w.remote.send(&format!("http://{addr}/inbox"), &w.activity("Like", "likes/later", json!(w.ana))).await;
     assert_eq!((status, body.as_str()), (500, "internal error; try again later"));
+}
+
+/// POSTs `activity` to `inbox`, signed with mia's key as if for `signed_url`, whose Host it
+/// sends (written by hand: an HTTP client would send the inbox's own Host).
+async fn send_signed_for(remote: &Remote, inbox: &str, signed_url: &str, key_id: &str, activity: &Value) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = activity.to_string();
+    let signed = url::Url::parse(signed_url).unwrap();
+    let target = url::Url::parse(inbox).unwrap();
+    let key = keys::private_key(&remote.keys.lock().unwrap().0).unwrap();
+    let host = match signed.port() {
+        Some(port) => format!("{}:{port}", signed.host_str().unwrap()),
+        None => signed.host_str().unwrap().to_owned(),
+    };
+    let mut request = format!(
+        "POST {} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/activity+json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        signed.path(),
+        body.len()
+    );
+    for (name, value) in signatures::sign(&http::Method::POST, &signed, Some(body.as_bytes()), key_id, &key, chrono::Utc::now()) {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(&body);
+    let mut stream = tokio::net::TcpStream::connect((target.host_str().unwrap(), target.port().unwrap())).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+    // The body may come chunked: keep only its text.
+    let text = if head.to_lowercase().contains("transfer-encoding: chunked") {
+        body.split("\r\n").skip(1).step_by(2).collect::<Vec<_>>().join("")
+    } else {
+        body.to_owned()
+    };
+    (status, text)
+}
+
+#[tokio::test]
+async fn a_request_signed_for_another_host_is_refused() {
+    let w = world().await;
+    let follow = w.activity("Follow", "follows/elsewhere", json!(w.ana));
+    // Signed (validly, by mia) for another server's inbox, then replayed here.
+    let (status, body) =
+        send_signed_for(&w.remote, &w.inbox, "http://other.example/inbox", &format!("{}#main-key", w.remote.actor_id()), &follow).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("signed for"), "{body}");
+    assert_eq!(w.count("SELECT count(*) FROM follows").await, 0);
+    // The same activity signed for this host is fine.
+    assert_eq!(w.deliver(follow).await.0, 202);
+}
+
+#[tokio::test]
+async fn a_key_naming_one_of_our_own_people_makes_no_phantom_account() {
+    let w = world().await;
+    let follow = w.activity("Follow", "follows/phantom", json!(w.ana));
+    let (status, _) = send_signed_for(&w.remote, &w.inbox, &w.inbox, &format!("{}#main-key", w.ana), &follow).await;
+    assert_eq!(status, 401);
+    assert_eq!(w.count("SELECT count(*) FROM users WHERE is_remote").await, 0, "ana's own actor was not stored as a remote copy");
+    assert_eq!(w.count("SELECT count(*) FROM users").await, 1);
+}
+
+#[tokio::test]
+async fn a_refused_key_says_nothing_of_the_network() {
+    let w = world().await;
+    // A key on a port nothing listens on: the fetch fails with a connection error.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let key_id = format!("http://127.0.0.1:{closed}/users/ghost#main-key");
+    let follow = json!({ "@context": "https://www.w3.org/ns/activitystreams", "id": format!("http://127.0.0.1:{closed}/follows/1"),
+                          "type": "Follow", "actor": format!("http://127.0.0.1:{closed}/users/ghost"), "object": w.ana });
+    let (status, body) = send_signed_for(&w.remote, &w.inbox, &w.inbox, &key_id, &follow).await;
+    assert_eq!(status, 401);
+    assert_eq!(body, format!("signature: the key {key_id} could not be fetched or used"));
+    for leak in ["connect", "refused", "error", "tcp"] {
+        assert!(!body.to_lowercase().contains(leak), "{body}");
+    }
 }

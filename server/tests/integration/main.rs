@@ -19,3 +19,4 @@ mod schema;
 mod security_input;
 mod security_auth;
 mod thoughts;
+mod visibility;

@@ -87,7 +87,20 @@ pub async fn actor(backend: &Backend, ap_id: &str) -> Result<RemoteActor, Federa
 }
 
 /// Fetches an actor document and stores it.
+/// Our own people are not remote: a URL on this server is never fetched or stored as a
+/// remote actor (a request whose key names one of ours would otherwise make a phantom copy).
+fn refuse_our_own(backend: &Backend, url: &str) -> Result<(), FederationError> {
+    let ours = super::urls::Urls::new(&backend.public_url).host();
+    match authority(url) {
+        Some(host) if host.eq_ignore_ascii_case(ours) => {
+            Err(FederationError::Unauthorized(format!("{url} is on this server, not a remote actor")))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub async fn fetch_actor(backend: &Backend, ap_id: &str) -> Result<RemoteActor, FederationError> {
+    refuse_our_own(backend, ap_id)?;
     let signer = instance_signer(backend).await?;
     let document = backend.federation.get(ap_id, &signer).await?;
     store_actor(backend, ap_id, &document).await
@@ -230,6 +243,7 @@ async fn collection_page(backend: &Backend, url: &str, signer: &Signer) -> Resul
 /// The owner and public key of `key_id`, for verifying a signature. `refresh` fetches it
 /// again even if cached (after a verification failure: the key may have been rotated).
 pub async fn key(backend: &Backend, key_id: &str, refresh: bool) -> Result<(RemoteActor, String), FederationError> {
+    refuse_our_own(backend, key_id)?;
     if !refresh {
         let found: Option<RemoteActor> =
             sqlx::query_as(&format!("{SELECT} WHERE r.public_key_id = $1")).bind(key_id).fetch_optional(&backend.pool).await?;
@@ -260,6 +274,7 @@ pub async fn key(backend: &Backend, key_id: &str, refresh: bool) -> Result<(Remo
 
 /// Checks an actor document fetched from `fetched_from` and stores it.
 pub async fn store_actor(backend: &Backend, fetched_from: &str, document: &Value) -> Result<RemoteActor, FederationError> {
+    refuse_our_own(backend, fetched_from)?;
     let parsed = parse_actor(fetched_from, document)?;
     let mut transaction = backend.pool.begin().await?;
     let user_id: Uuid = sqlx::query_scalar(

@@ -3,19 +3,24 @@
 use app::backend::{accounts as local_accounts, profiles, Backend};
 use axum::{
     extract::{Path, State},
-    routing::get,
-    Json, Router,
+    Json,
 };
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{auth::Authed, entities, params::Params, ApiError, ApiResult};
+use super::{
+    auth::Authed,
+    entities,
+    params::Params,
+    scopes::{Access::*, Routes},
+    ApiError, ApiResult,
+};
 
-pub fn routes() -> Router<Backend> {
-    Router::new()
-        .route("/api/v1/accounts/verify_credentials", get(verify_credentials))
-        .route("/api/v1/accounts/lookup", get(lookup))
-        .route("/api/v1/accounts/{id}", get(by_id))
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/api/v1/accounts/verify_credentials", User("read:accounts"), verify_credentials)
+        .get("/api/v1/accounts/lookup", Open("read:accounts"), lookup)
+        .get("/api/v1/accounts/{id}", Open("read:accounts"), by_id)
 }
 
 /// An id from the path: malformed ids are 404, like unknown ones.
@@ -24,7 +29,7 @@ pub fn path_id(raw: &str) -> ApiResult<Uuid> {
 }
 
 async fn verify_credentials(State(backend): State<Backend>, authed: Authed) -> ApiResult<Json<Value>> {
-    let me = authed.need("read:accounts")?;
+    let me = authed.person()?;
     let summary = profiles::account(&backend.pool, me).await?;
     let mut account = entities::account(&backend, &summary);
     // Thoughtspace's own: the profile CSS as the owner typed it.
@@ -51,19 +56,18 @@ async fn lookup(State(backend): State<Backend>, params: Params) -> ApiResult<Jso
     Ok(Json(entities::account(&backend, &profiles::account(&backend.pool, id).await?)))
 }
 
-pub fn more_routes() -> Router<Backend> {
-    use axum::routing::{patch, post};
-    Router::new()
-        .route("/api/v1/accounts/update_credentials", patch(update_credentials))
-        .route("/api/v1/accounts/relationships", get(relationships))
-        .route("/api/v1/accounts/{id}/statuses", get(statuses_of))
-        .route("/api/v1/accounts/{id}/followers", get(|s, p, q| people(s, p, q, follows::Direction::Followers)))
-        .route("/api/v1/accounts/{id}/following", get(|s, p, q| people(s, p, q, follows::Direction::Following)))
-        .route("/api/v1/accounts/{id}/follow", post(|s, a, p| act(s, a, p, Action::Follow)))
-        .route("/api/v1/accounts/{id}/unfollow", post(|s, a, p| act(s, a, p, Action::Unfollow)))
-        .route("/api/v1/accounts/{id}/block", post(|s, a, p| act(s, a, p, Action::Block)))
-        .route("/api/v1/accounts/{id}/unblock", post(|s, a, p| act(s, a, p, Action::Unblock)))
-        .route("/api/v1/blocks", get(blocks_list))
+pub fn more_routes() -> Routes {
+    Routes::default()
+        .patch("/api/v1/accounts/update_credentials", User("write:accounts"), update_credentials)
+        .get("/api/v1/accounts/relationships", User("read:follows"), relationships)
+        .get("/api/v1/accounts/{id}/statuses", Open("read:statuses"), statuses_of)
+        .get("/api/v1/accounts/{id}/followers", Open("read:accounts"), |s, p, q| people(s, p, q, follows::Direction::Followers))
+        .get("/api/v1/accounts/{id}/following", Open("read:accounts"), |s, p, q| people(s, p, q, follows::Direction::Following))
+        .post("/api/v1/accounts/{id}/follow", User("write:follows"), |s, a, p| act(s, a, p, Action::Follow))
+        .post("/api/v1/accounts/{id}/unfollow", User("write:follows"), |s, a, p| act(s, a, p, Action::Unfollow))
+        .post("/api/v1/accounts/{id}/block", User("write:blocks"), |s, a, p| act(s, a, p, Action::Block))
+        .post("/api/v1/accounts/{id}/unblock", User("write:blocks"), |s, a, p| act(s, a, p, Action::Unblock))
+        .get("/api/v1/blocks", User("read:blocks"), blocks_list)
 }
 
 use app::backend::{blocks, follows, timeline};
@@ -90,11 +94,7 @@ enum Action {
 }
 
 async fn act(State(backend): State<Backend>, authed: Authed, Path(id): Path<String>, action: Action) -> ApiResult<Json<Value>> {
-    let scope = match action {
-        Action::Follow | Action::Unfollow => "write:follows",
-        Action::Block | Action::Unblock => "write:blocks",
-    };
-    let me = authed.need(scope)?;
+    let me = authed.person()?;
     let target = profiles::account(&backend.pool, path_id(&id)?).await?;
     match action {
         Action::Follow => follows::follow(&backend, me, &target.username).await?,
@@ -106,7 +106,7 @@ async fn act(State(backend): State<Backend>, authed: Authed, Path(id): Path<Stri
 }
 
 async fn relationships(State(backend): State<Backend>, authed: Authed, uri: Uri) -> ApiResult<Json<Vec<Value>>> {
-    let me = authed.need("read:follows")?;
+    let me = authed.person()?;
     let ids: Vec<Uuid> = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
         .filter(|(key, _)| key == "id[]" || key == "id")
         .filter_map(|(_, value)| Uuid::try_parse(&value).ok())
@@ -143,7 +143,7 @@ async fn people(State(backend): State<Backend>, Path(id): Path<String>, params: 
 }
 
 async fn blocks_list(State(backend): State<Backend>, authed: Authed, params: Params) -> ApiResult<Json<Vec<Value>>> {
-    let me = authed.need("read:blocks")?;
+    let me = authed.person()?;
     let ids = blocks::blocked_by(&backend.pool, me, params.limit(40, 80)?).await?;
     let entities = entities::accounts(&backend, ids.iter().copied()).await?;
     Ok(Json(ids.iter().filter_map(|id| entities.get(id).cloned()).collect()))
@@ -152,7 +152,7 @@ async fn blocks_list(State(backend): State<Backend>, authed: Authed, params: Par
 /// Partial profile edits (fields not sent keep their value), plus Thoughtspace's own:
 /// `custom_css` (sanitized as in settings) and `top_friends[]` (usernames, in order).
 async fn update_credentials(State(backend): State<Backend>, authed: Authed, params: Params, ) -> ApiResult<Json<Value>> {
-    let me = authed.need("write:accounts")?;
+    let me = authed.person()?;
     let current = profiles::settings(&backend.pool, me).await?;
     let edit = profiles::ProfileEdit {
         display_name: params.text("display_name")?.unwrap_or(current.display_name),

@@ -126,7 +126,6 @@ pub async fn statuses(backend: &Backend, thoughts: &[ThoughtView]) -> ApiResult<
     let authors = accounts(backend, thoughts.iter().map(|t| t.author_id)).await?;
     Ok(thoughts
         .iter()
-        .filter(|thought| !thought.deleted && !thought.author_username.is_empty())
         .map(|thought| status(backend, thought, authors.get(&thought.author_id).unwrap_or(&Value::Null)))
         .collect())
 }

@@ -4,13 +4,16 @@ use app::{
     backend::{federation::urls::Urls, Backend},
     text::MAX_THOUGHT_CHARS,
 };
-use axum::{extract::State, routing::get, Json, Router};
+use axum::{extract::State, Json};
 use serde_json::{json, Value};
 
-use super::ApiResult;
+use super::{
+    scopes::{Access::Anyone, Routes},
+    ApiResult,
+};
 
-pub fn routes() -> Router<Backend> {
-    Router::new().route("/api/v1/instance", get(v1)).route("/api/v2/instance", get(v2))
+pub fn routes() -> Routes {
+    Routes::default().get("/api/v1/instance", Anyone, v1).get("/api/v2/instance", Anyone, v2)
 }
 
 async fn counts(backend: &Backend) -> ApiResult<(i64, i64)> {

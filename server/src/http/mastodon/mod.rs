@@ -17,6 +17,7 @@ mod instance;
 mod notifications;
 mod oauth;
 mod params;
+mod scopes;
 mod statuses;
 mod timelines;
 
@@ -30,13 +31,15 @@ use axum::{
 };
 
 pub use auth::RateLimits;
+pub use scopes::{Access, Route};
+use scopes::Routes;
 
 /// The largest request body the API reads.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
-pub fn routes(backend: Backend) -> Router {
-    let limits = RateLimits::default();
-    Router::new()
+/// Every route of the API with what it asks of the caller.
+fn all_routes() -> Routes {
+    Routes::default()
         .merge(instance::routes())
         .merge(oauth::routes())
         .merge(accounts::routes())
@@ -46,8 +49,19 @@ pub fn routes(backend: Backend) -> Router {
         .merge(notifications::routes())
         .merge(timelines::routes())
         // Anything else under the API is Mastodon's JSON 404, not the site's page.
-        .route("/api/v1/{*rest}", axum::routing::any(|| async { ApiError::not_found() }))
-        .route("/api/v2/{*rest}", axum::routing::any(|| async { ApiError::not_found() }))
+        .any("/api/v1/{*rest}", Access::Anyone, || async { ApiError::not_found() })
+        .any("/api/v2/{*rest}", Access::Anyone, || async { ApiError::not_found() })
+}
+
+/// The route table: every API route, its method and its access rule.
+pub fn table() -> Vec<Route> {
+    all_routes().into_parts().1
+}
+
+pub fn routes(backend: Backend) -> Router {
+    let limits = RateLimits::default();
+    let (api, _) = all_routes().into_parts();
+    api
         .layer(middleware::from_fn_with_state((backend.clone(), limits), auth::authenticate))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(cors))

@@ -5,21 +5,27 @@ use std::collections::HashMap;
 use app::backend::{notifications, search, timeline, Backend};
 use axum::{
     extract::{Path, State},
-    routing::{get, post},
-    Json, Router,
+    Json,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::{accounts::path_id, auth::{Authed, MaybeAuthed}, entities, params::Params, ApiError, ApiResult};
+use super::{
+    accounts::path_id,
+    auth::{Authed, MaybeAuthed},
+    entities,
+    params::Params,
+    scopes::{Access::*, Routes},
+    ApiError, ApiResult,
+};
 
-pub fn routes() -> Router<Backend> {
-    Router::new()
-        .route("/api/v1/notifications", get(list))
-        .route("/api/v1/notifications/clear", post(clear))
-        .route("/api/v1/notifications/{id}", get(show))
-        .route("/api/v1/notifications/{id}/dismiss", post(dismiss))
-        .route("/api/v2/search", get(search_all))
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/api/v1/notifications", User("read:notifications"), list)
+        .post("/api/v1/notifications/clear", User("write:notifications"), clear)
+        .get("/api/v1/notifications/{id}", User("read:notifications"), show)
+        .post("/api/v1/notifications/{id}/dismiss", User("write:notifications"), dismiss)
+        .get("/api/v2/search", Open("read:search"), search_all)
 }
 
 /// Mastodon's names for the kinds of notification.
@@ -56,26 +62,26 @@ async fn entities_of(backend: &Backend, me: Uuid, found: &[notifications::Single
 }
 
 async fn list(State(backend): State<Backend>, authed: Authed, params: Params) -> ApiResult<Json<Vec<Value>>> {
-    let me = authed.need("read:notifications")?;
+    let me = authed.person()?;
     let before = params.text("max_id")?.map(|raw| Uuid::try_parse(&raw).map_err(|_| ApiError::invalid("max_id", "is not a notification id"))).transpose()?;
     let found = notifications::list(&backend.pool, me, before, params.limit(15, 30)?).await?;
     Ok(Json(entities_of(&backend, me, &found).await?))
 }
 
 async fn show(State(backend): State<Backend>, authed: Authed, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let me = authed.need("read:notifications")?;
+    let me = authed.person()?;
     let found = notifications::one(&backend.pool, me, path_id(&id)?).await?;
     entities_of(&backend, me, &[found]).await?.pop().map(Json).ok_or_else(ApiError::not_found)
 }
 
 async fn clear(State(backend): State<Backend>, authed: Authed) -> ApiResult<Json<Value>> {
-    let me = authed.need("write:notifications")?;
+    let me = authed.person()?;
     notifications::dismiss(&backend.pool, me, None).await?;
     Ok(Json(json!({})))
 }
 
 async fn dismiss(State(backend): State<Backend>, authed: Authed, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let me = authed.need("write:notifications")?;
+    let me = authed.person()?;
     notifications::dismiss(&backend.pool, me, Some(path_id(&id)?)).await?;
     Ok(Json(json!({})))
 }

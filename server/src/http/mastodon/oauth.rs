@@ -15,21 +15,26 @@ use axum::{
     extract::{Query, State},
     http::{header, HeaderMap, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
-    routing::{get, post},
-    Json, Router,
+    Json,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{auth::MaybeAuthed, params::Params, ApiError, ApiResult};
+use super::{
+    auth::MaybeAuthed,
+    params::Params,
+    scopes::{Access::*, Routes},
+    ApiError, ApiResult,
+};
 
-pub fn routes() -> Router<Backend> {
-    Router::new()
-        .route("/api/v1/apps", post(register))
-        .route("/api/v1/apps/verify_credentials", get(verify_app))
-        .route("/oauth/authorize", get(consent_page).post(decide))
-        .route("/oauth/token", post(token))
-        .route("/oauth/revoke", post(revoke))
+pub fn routes() -> Routes {
+    Routes::default()
+        .post("/api/v1/apps", Anyone, register)
+        .get("/api/v1/apps/verify_credentials", Token, verify_app)
+        .get("/oauth/authorize", Anyone, consent_page)
+        .post("/oauth/authorize", Anyone, decide)
+        .post("/oauth/token", Anyone, token)
+        .post("/oauth/revoke", Anyone, revoke)
 }
 
 fn required(params: &Params, name: &str) -> ApiResult<String> {

@@ -6,8 +6,7 @@ use app::{
 };
 use axum::{
     extract::{Path, State},
-    routing::{get, post},
-    Json, Router,
+    Json,
 };
 use serde_json::Value;
 
@@ -16,11 +15,15 @@ use super::{
     auth::{Authed, MaybeAuthed},
     entities,
     params::Params,
+    scopes::{Access::*, Routes},
     ApiResult,
 };
 
-pub fn routes() -> Router<Backend> {
-    Router::new().route("/api/v1/statuses", post(create)).route("/api/v1/statuses/{id}", get(show).delete(delete))
+pub fn routes() -> Routes {
+    Routes::default()
+        .post("/api/v1/statuses", User("write:statuses"), create)
+        .get("/api/v1/statuses/{id}", Open("read:statuses"), show)
+        .delete("/api/v1/statuses/{id}", User("write:statuses"), delete)
 }
 
 /// Mastodon's visibilities in Thoughtspace's terms (`private` is followers-only there).
@@ -40,7 +43,7 @@ async fn one(backend: &Backend, viewer: Option<uuid::Uuid>, id: uuid::Uuid) -> A
 }
 
 async fn create(State(backend): State<Backend>, authed: Authed, params: Params) -> ApiResult<Json<Value>> {
-    let me = authed.need("write:statuses")?;
+    let me = authed.person()?;
     // Content warnings are not supported yet: the flag is read (and checked), not applied.
     params.boolean("sensitive")?;
     let input = thoughts::NewThought {
@@ -59,7 +62,7 @@ async fn show(State(backend): State<Backend>, caller: MaybeAuthed, Path(id): Pat
 }
 
 async fn delete(State(backend): State<Backend>, authed: Authed, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let me = authed.need("write:statuses")?;
+    let me = authed.person()?;
     let id = path_id(&id)?;
     // Mastodon answers with the deleted status (its text, for "delete and redraft").
     let status = one(&backend, Some(me), id).await?;
@@ -67,16 +70,16 @@ async fn delete(State(backend): State<Backend>, authed: Authed, Path(id): Path<S
     Ok(Json(status))
 }
 
-pub fn more_routes() -> Router<Backend> {
-    Router::new()
-        .route("/api/v1/statuses/{id}/context", get(context))
-        .route("/api/v1/statuses/{id}/favourite", post(|s, a, p| react(s, a, p, Reaction::Like, true)))
-        .route("/api/v1/statuses/{id}/unfavourite", post(|s, a, p| react(s, a, p, Reaction::Like, false)))
-        .route("/api/v1/statuses/{id}/reblog", post(|s, a, p| react(s, a, p, Reaction::Boost, true)))
-        .route("/api/v1/statuses/{id}/unreblog", post(|s, a, p| react(s, a, p, Reaction::Boost, false)))
-        .route("/api/v1/statuses/{id}/favourited_by", get(|s, c, p, q| who(s, c, p, q, Reaction::Like)))
-        .route("/api/v1/statuses/{id}/reblogged_by", get(|s, c, p, q| who(s, c, p, q, Reaction::Boost)))
-        .route("/api/v1/favourites", get(favourites))
+pub fn more_routes() -> Routes {
+    Routes::default()
+        .get("/api/v1/statuses/{id}/context", Open("read:statuses"), context)
+        .post("/api/v1/statuses/{id}/favourite", User("write:favourites"), |s, a, p| react(s, a, p, Reaction::Like, true))
+        .post("/api/v1/statuses/{id}/unfavourite", User("write:favourites"), |s, a, p| react(s, a, p, Reaction::Like, false))
+        .post("/api/v1/statuses/{id}/reblog", User("write:statuses"), |s, a, p| react(s, a, p, Reaction::Boost, true))
+        .post("/api/v1/statuses/{id}/unreblog", User("write:statuses"), |s, a, p| react(s, a, p, Reaction::Boost, false))
+        .get("/api/v1/statuses/{id}/favourited_by", Open("read:accounts"), |s, c, p, q| who(s, c, p, q, Reaction::Like))
+        .get("/api/v1/statuses/{id}/reblogged_by", Open("read:accounts"), |s, c, p, q| who(s, c, p, q, Reaction::Boost))
+        .get("/api/v1/favourites", User("read:favourites"), favourites)
 }
 
 use app::backend::reactions::{self, Reaction};
@@ -85,18 +88,23 @@ async fn context(State(backend): State<Backend>, caller: MaybeAuthed, Path(id): 
     let viewer = caller.viewer();
     let thought = timeline::one(&backend.pool, viewer, path_id(&id)?).await?;
     let thread = timeline::thread(&backend.pool, &backend.public_url, viewer, &thought.author_username, thought.id).await?;
+    // Mastodon leaves out the ancestors a viewer may not see.
+    let shown: Vec<_> = thread
+        .ancestors
+        .into_iter()
+        .filter_map(|ancestor| match ancestor {
+            app::model::Ancestor::Shown(thought) => Some(thought),
+            _ => None,
+        })
+        .collect();
     Ok(Json(serde_json::json!({
-        "ancestors": entities::statuses(&backend, &thread.ancestors).await?,
+        "ancestors": entities::statuses(&backend, &shown).await?,
         "descendants": entities::statuses(&backend, &thread.replies).await?,
     })))
 }
 
 async fn react(State(backend): State<Backend>, authed: Authed, Path(id): Path<String>, reaction: Reaction, on: bool) -> ApiResult<Json<Value>> {
-    let scope = match reaction {
-        Reaction::Like => "write:favourites",
-        Reaction::Boost => "write:statuses",
-    };
-    let me = authed.need(scope)?;
+    let me = authed.person()?;
     let id = path_id(&id)?;
     match reactions::set(&backend, me, id, reaction, on).await {
         // Doing it twice is not an error for Mastodon clients: the answer is the status.
@@ -113,7 +121,7 @@ async fn who(State(backend): State<Backend>, caller: MaybeAuthed, Path(id): Path
 }
 
 async fn favourites(State(backend): State<Backend>, authed: Authed, params: Params) -> ApiResult<Json<Vec<Value>>> {
-    let me = authed.need("read:favourites")?;
+    let me = authed.person()?;
     let liked = reactions::liked(&backend.pool, me, params.limit(20, 40)?).await?;
     Ok(Json(entities::statuses(&backend, &liked).await?))
 }

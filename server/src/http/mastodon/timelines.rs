@@ -8,8 +8,7 @@ use app::{
 use axum::{
     extract::State,
     http::{header, HeaderMap, HeaderValue, Uri},
-    routing::get,
-    Json, Router,
+    Json,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -18,14 +17,15 @@ use super::{
     auth::{Authed, MaybeAuthed},
     entities,
     params::Params,
+    scopes::{Access::*, Routes},
     ApiError, ApiResult,
 };
 
-pub fn routes() -> Router<Backend> {
-    Router::new()
-        .route("/api/v1/timelines/home", get(home))
-        .route("/api/v1/timelines/public", get(public))
-        .route("/api/v1/timelines/tag/{hashtag}", get(tag))
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/api/v1/timelines/home", User("read:statuses"), home)
+        .get("/api/v1/timelines/public", Open("read:statuses"), public)
+        .get("/api/v1/timelines/tag/{hashtag}", Open("read:statuses"), tag)
 }
 
 /// A position from a `Link` header, or a status id (its own time).
@@ -73,7 +73,7 @@ pub async fn respond(backend: &Backend, uri: &Uri, page: TimelinePage) -> ApiRes
 }
 
 async fn home(State(backend): State<Backend>, authed: Authed, uri: Uri, params: Params) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
-    let me = authed.need("read:statuses")?;
+    let me = authed.person()?;
     let limit = params.limit(20, 40)?;
     let page = timeline::page_within(&backend.pool, Some(me), timeline::Feed::Home, window(&backend, &params).await?, limit).await?;
     respond(&backend, &uri, page).await
