@@ -2,13 +2,16 @@
 // and what a stranger, a crawler and a hostile profile's visitors see.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { startServer, launchBrowser, watchConsole, hydrated, signUp } from './support.js';
 
 let server;
 let browser;
+// Another host with the owner's background tile: the server copies it when the style is saved.
+let tiles;
 
-// A 2×2 pink PNG, served for the profile's https background (the test has no internet).
-const TILE = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFElEQVR4nGP4f+D/fwYGBgYGBgYAPIEJ/8mKqV8AAAAASUVORK5CYII=', 'base64');
+// A 2×2 pink PNG (a valid one: the server decodes it to make its own copy).
+const TILE = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGP4f+A0EDFAKABH9gopDAKD+AAAAABJRU5ErkJggg==', 'base64');
 
 async function newContext(options = {}) {
   const context = await browser.newContext(options);
@@ -17,7 +20,13 @@ async function newContext(options = {}) {
 }
 
 before(async () => {
-  server = await startServer();
+  tiles = createServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'image/png' });
+    response.end(TILE);
+  });
+  await new Promise((done) => tiles.listen(0, '127.0.0.1', done));
+  // Private addresses allowed: the tile host is on loopback.
+  server = await startServer({ env: { ALLOW_PRIVATE_ADDRESSES: 'true' } });
   // Friends to choose from (accounts made directly; they never log in here).
   server.sql(`INSERT INTO users (username, email, display_name) VALUES
     ('ana', 'ana@example.test', 'Ana'), ('bo', 'bo@example.test', 'Bo'), ('cy', 'cy@example.test', 'Cy');`);
@@ -26,6 +35,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
+  tiles?.close();
   if (server) assert.equal((await server.stop()).code, 0);
 });
 
@@ -58,7 +68,7 @@ test('a newcomer styles their profile and picks Top Friends; strangers and crawl
   await page.getByRole('button', { name: 'Save profile' }).click();
   await page.locator('#profile-settings-heading ~ form .saved').waitFor();
 
-  const css = `body { background: pink url(https://img.example/tile.png) repeat; }
+  const css = `body { background: pink url(http://127.0.0.1:${tiles.address().port}/tile.png) repeat; }
 h1 { color: rgb(200, 0, 100); }
 .site-header, nav, header { display: none !important; }
 body ~ * { display: none; }
@@ -66,7 +76,7 @@ h2 { position: fixed; top: 0; z-index: 2147483647; }`;
   await page.getByLabel('Your CSS').fill(css);
   // The live preview applies the sanitized CSS to the preview pane only.
   await page.waitForFunction(() => {
-    const preview = document.querySelector('.ts-profile-preview');
+    const preview = document.querySelector('.profile-frame-preview .ts-profile');
     return preview && getComputedStyle(preview).backgroundColor === 'rgb(255, 192, 203)';
   }, null, { timeout: 10_000 });
   assert.notEqual(await page.locator('.site-header').evaluate((el) => getComputedStyle(el).display), 'none',
@@ -106,7 +116,7 @@ h2 { position: fixed; top: 0; z-index: 2147483647; }`;
         friends: [...document.querySelectorAll('.top-friend .friend-name')].map((el) => el.textContent),
       };
     });
-    assert.match(look.background, /https:\/\/img\.example\/tile\.png/);
+    assert.ok(look.background.startsWith(`url("${server.url}/media/css/`), `the tile is shown from this site: ${look.background}`);
     assert.equal(look.name, 'rgb(200, 0, 100)');
     assert.notEqual(look.header, 'none', 'the site header is out of the profile CSS reach');
     assert.notEqual(look.nav, 'none');

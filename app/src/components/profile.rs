@@ -2,23 +2,22 @@ use leptos::prelude::*;
 
 use crate::{components::avatar::Avatar, model::Profile};
 
-/// A profile as everyone sees it, inside the `.ts-profile` container that the owner's CSS
-/// is scoped to. `children` (the thoughts) go below the card and the Top Friends.
+/// A profile's own box: the `.ts-profile` container the owner's CSS is scoped to, inside a
+/// frame of the site's that no owner selector can reach. The frame clips everything the box
+/// paints to the frame's own area and stacks it apart, so no offset, transform, shadow,
+/// overlay or `display: contents` in the owner's CSS can move over, cover or paint onto the
+/// site's header or anything else on the page. The box shows the same to every visitor:
+/// the site's controls (follow, block) and the thoughts are rendered outside the frame by
+/// the page, where the owner's CSS cannot hide or cover them.
 #[component]
-pub fn ProfileView(
-    profile: Profile,
-    #[prop(optional)] preview: bool,
-    /// Buttons for the viewer (follow), shown in the profile card.
-    #[prop(default = None)]
-    controls: Option<AnyView>,
-    children: Children,
-) -> impl IntoView {
+pub fn ProfileView(profile: Profile, #[prop(optional)] preview: bool) -> impl IntoView {
     let name = profile.name().to_owned();
     let joined = profile.joined_at.format("%B %Y").to_string();
     let friends_heading = format!("{name}’s Top Friends");
     let heading_id = if preview { "preview-top-friends-heading" } else { "top-friends-heading" };
     view! {
-        <div class="ts-profile" class:ts-profile-preview=preview>
+        <div class="profile-frame" class:profile-frame-preview=preview>
+        <div class="ts-profile">
             {profile.header_url.clone().map(|url| view! {
                 <img class="profile-header-image" src=url alt="" referrerpolicy="no-referrer"/>
             })}
@@ -39,7 +38,6 @@ pub fn ProfileView(
                     })}
                     {profile.bio.clone().map(|bio| view! { <p class="profile-bio">{bio}</p> })}
                     <p class="profile-joined">"Joined "{joined}</p>
-                    {controls}
                     <dl class="profile-counts">
                         <div><dt>"Thoughts"</dt><dd>{profile.thought_count}</dd></div>
                         <div><dt><a href=format!("/@{}/followers", profile.username)>"Followers"</a></dt><dd>{profile.follower_count}</dd></div>
@@ -69,8 +67,10 @@ pub fn ProfileView(
                         }.into_any()
                     }}
                 </section>
-                <div class="profile-main">{children()}</div>
             </div>
         </div>
+        </div>
     }
+    // Type-erased: the page around it would otherwise nest deeper than the compiler allows.
+    .into_any()
 }

@@ -19,7 +19,8 @@ use crate::{
     pages::not_found::NotFound,
 };
 
-/// `/@username`: the profile, dressed in its owner's CSS, with their thoughts.
+/// `/@username`: the profile's box, dressed in its owner's CSS; then, in the site's own
+/// style and out of that CSS's reach, the viewer's controls and the owner's thoughts.
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let params = use_params_map();
@@ -64,7 +65,9 @@ pub fn ProfilePage() -> impl IntoView {
                             .map(|relationship| profile_controls(&profile.username, relationship));
                         view! {
                             <ProfileMeta profile=profile.clone()/>
-                            <ProfileView profile controls>
+                            <div class="profile-page">
+                                <ProfileView profile/>
+                                {controls}
                                 <section class="profile-thoughts" aria-labelledby="thoughts-heading">
                                     <h2 id="thoughts-heading">"Thoughts"</h2>
                                     {match first_page {
@@ -72,7 +75,7 @@ pub fn ProfilePage() -> impl IntoView {
                                         Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                                     }}
                                 </section>
-                            </ProfileView>
+                            </div>
                         }.into_any()
                     }
                     Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
@@ -129,15 +132,16 @@ fn profile_controls(username: &str, relationship: Relationship) -> AnyView {
         </ActionForm>
     };
     if relationship.blocking {
-        return view! { <div class="profile-controls"><span class="badge">"Blocked"</span>{block_form}</div> }.into_any();
+        return view! { <aside class="profile-controls" aria-label="You and this person"><span class="badge">"Blocked"</span>{block_form}</aside> }
+            .into_any();
     }
     let follows_you = relationship.followed_by.then(|| view! { <span class="badge">"Follows you"</span> });
     view! {
-        <div class="profile-controls">
+        <aside class="profile-controls" aria-label="You and this person">
             <FollowButton username relationship/>
             {follows_you}
             {block_form}
-        </div>
+        </aside>
     }
     .into_any()
 }

@@ -95,9 +95,7 @@ fn CssSettings(settings: ProfileSettings) -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     profile.await.ok().map(|profile| view! {
-                        <ProfileView profile preview=true>
-                            <p class="preview-note">"Your thoughts appear here."</p>
-                        </ProfileView>
+                        <ProfileView profile preview=true/>
                     })
                 })}
             </Suspense>

@@ -136,6 +136,17 @@ fn what_costs_too_much_to_paint_is_removed_with_the_reason() {
         ("p { background-image: var(--layers) }", "`background-image` set through var()"),
         ("p { background: linear-gradient(red, blue), linear-gradient(red, blue), linear-gradient(red, blue), linear-gradient(red, blue), linear-gradient(red, blue), linear-gradient(red, blue), linear-gradient(red, blue), linear-gradient(red, blue), linear-gradient(red, blue) }", "a background of 9 layers (at most 8)"),
         ("p { mask-image: linear-gradient(red, blue), linear-gradient(red, blue), linear-gradient(red, blue), linear-gradient(red, blue), linear-gradient(red, blue), linear-gradient(red, blue), linear-gradient(red, blue), linear-gradient(red, blue), linear-gradient(red, blue) }", "a mask-image of 9 layers"),
+        ("p { transform: scale(10) }", "a scale() of 10 (at most 4×)"),
+        ("p { transform: rotate(3deg) scaleY(-5) }", "a scale() of -5"),
+        ("p { transform: scale3d(1, 1, 500%) }", "a scale3d() of 5"),
+        ("p { scale: 20 }", "a scale of 20"),
+        ("p { transform: matrix(10, 0, 0, 10, 0, 0) }", "a matrix() that scales beyond 4"),
+        ("p { transform: perspective(10px) translateZ(-50px) }", "perspective()"),
+        ("p { transform: translateZ(5px) }", "translateZ()"),
+        ("p { transform: translate3d(0, 0, 5px) }", "translate3d() with a depth"),
+        ("p { transform: matrix3d(1,0,0,0,0,1,0,0,0,0,1,0,0,0,0,1) }", "matrix3d()"),
+        ("p { perspective: 10px }", "`perspective` (depth enlarges"),
+        ("p { transform: var(--t) }", "`transform` set through var()"),
     ] {
         let result = sanitize(&format!("{input}\nq {{ color: red }}")).unwrap();
         assert_eq!(result.css.trim(), ".ts-profile q {\n  color: red;\n}", "{input}");

@@ -10,8 +10,13 @@
 //! | `box-shadow` | at most 6 layers; blur at most 64px, spread at most ±32px |
 //! | `text-shadow` | at most 6 layers; blur at most 32px, spread at most ±8px |
 //! | `background`, `background-image`, `mask`, `mask-image` | at most 8 layers |
+//! | `transform`, `scale` | scale factors (and a `matrix()`'s) within ±4; no `perspective` (function or property), `translateZ()`, `translate3d()` with a depth, `matrix3d()` |
 //! | `backdrop-filter`, `will-change` | refused |
 //! | in `@keyframes` | no `filter`, `backdrop-filter`, `box-shadow`, `text-shadow`, `mask*` (each frame would repaint them) |
+//!
+//! Enlarging transforms are bounded because an element scaled twentyfold needs a raster the
+//! size of twenty screens: Chromium then drops tiles elsewhere on the page, the site's header
+//! included. Depth (perspective, translateZ) enlarges without bound, so it is refused.
 //!
 //! Radii (blur and spread) count only in absolute units (px, or in, cm, mm, Q, pt, pc, which
 //! convert to px): `em`, `%`, viewport and container units and `calc()` depend on sizes the
@@ -22,9 +27,10 @@ use lightningcss::{
     properties::{
         custom::{Token, TokenList, TokenOrValue},
         effects::{Filter, FilterList},
+        transform::{Perspective, Scale, Transform},
         Property,
     },
-    values::length::Length,
+    values::{length::Length, percentage::NumberOrPercentage},
 };
 
 pub const MAX_FILTER_FUNCTIONS: usize = 4;
@@ -36,6 +42,7 @@ pub const MAX_BOX_SHADOW_SPREAD_PX: f32 = 32.0;
 pub const MAX_TEXT_SHADOW_BLUR_PX: f32 = 32.0;
 pub const MAX_TEXT_SHADOW_SPREAD_PX: f32 = 8.0;
 pub const MAX_IMAGE_LAYERS: usize = 8;
+pub const MAX_SCALE: f32 = 4.0;
 
 /// Refused wherever they appear, with why.
 const REFUSED: &[(&str, &str)] = &[
@@ -44,7 +51,8 @@ const REFUSED: &[(&str, &str)] = &[
 ];
 
 /// Properties whose cost depends on their values, which must then be known when saving.
-const BOUNDED: &[&str] = &["filter", "box-shadow", "text-shadow", "background", "background-image", "mask", "mask-image"];
+const BOUNDED: &[&str] =
+    &["filter", "box-shadow", "text-shadow", "background", "background-image", "mask", "mask-image", "transform", "scale", "perspective"];
 
 /// `Err(why)` when `property` costs too much to paint, or its cost cannot be known.
 pub fn check(property: &Property<'_>) -> Result<(), String> {
@@ -71,6 +79,9 @@ pub fn check(property: &Property<'_>) -> Result<(), String> {
         Property::BackgroundImage(layers) => check_layers("background-image", layers.len()),
         Property::Mask(layers, _) => check_layers("mask", layers.len()),
         Property::MaskImage(layers, _) => check_layers("mask-image", layers.len()),
+        Property::Transform(list, _) => list.0.iter().try_for_each(check_transform),
+        Property::Scale(Scale::XYZ { x, y, z }) => [x, y, z].into_iter().try_for_each(|factor| check_scale("a scale", factor)),
+        Property::Perspective(Perspective::Length(_), _) => Err("`perspective` (depth enlarges what it holds without bound)".into()),
         Property::Unparsed(unparsed) if BOUNDED.contains(&name.as_str()) && !is_keyword(&unparsed.value) => {
             let variable = unparsed.value.0.iter().any(|token| matches!(token, TokenOrValue::Var(_) | TokenOrValue::Env(_)));
             Err(if variable {
@@ -141,6 +152,43 @@ fn check_shadows<'a>(
         check_radius(&format!("a {name} spread"), spread, max_spread)?;
     }
     Ok(())
+}
+
+fn check_transform(transform: &Transform) -> Result<(), String> {
+    let deep = |what: &str| Err(format!("a transform with {what} (depth enlarges without bound)"));
+    match transform {
+        Transform::Scale(x, y) => [x, y].into_iter().try_for_each(|factor| check_scale("a scale()", factor)),
+        Transform::ScaleX(factor) | Transform::ScaleY(factor) | Transform::ScaleZ(factor) => check_scale("a scale()", factor),
+        Transform::Scale3d(x, y, z) => [x, y, z].into_iter().try_for_each(|factor| check_scale("a scale3d()", factor)),
+        Transform::Matrix(matrix) => {
+            if [matrix.a, matrix.b, matrix.c, matrix.d].iter().all(|factor| factor.is_finite() && factor.abs() <= MAX_SCALE) {
+                Ok(())
+            } else {
+                Err(format!("a matrix() that scales beyond {MAX_SCALE}"))
+            }
+        }
+        Transform::Matrix3d(_) => deep("matrix3d()"),
+        Transform::Perspective(_) => deep("perspective()"),
+        Transform::TranslateZ(_) => deep("translateZ()"),
+        Transform::Translate3d(_, _, z) if !is_zero(z) => deep("translate3d() with a depth"),
+        _ => Ok(()),
+    }
+}
+
+fn is_zero(length: &Length) -> bool {
+    matches!(length, Length::Value(value) if value.to_px() == Some(0.0))
+}
+
+fn check_scale(what: &str, factor: &NumberOrPercentage) -> Result<(), String> {
+    let value = match factor {
+        NumberOrPercentage::Number(number) => *number,
+        NumberOrPercentage::Percentage(percentage) => percentage.0,
+    };
+    if value.is_finite() && value.abs() <= MAX_SCALE {
+        Ok(())
+    } else {
+        Err(format!("{what} of {value} (at most {MAX_SCALE}×)"))
+    }
 }
 
 fn check_layers(name: &str, layers: usize) -> Result<(), String> {
