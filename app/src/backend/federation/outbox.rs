@@ -72,7 +72,7 @@ async fn username(db: &mut PgConnection, user: Uuid) -> Result<String, AppError>
 
 /// A local thought as a Note, with the inboxes of everyone it concerns remotely: the
 /// author's remote followers (unless private), the remote people it mentions, and the
-/// remote author it replies to (when public or unlisted).
+/// remote author it replies to (unless private).
 async fn note_and_audience(db: &mut PgConnection, urls: Urls<'_>, thought: Uuid) -> Result<(Value, Vec<String>), AppError> {
     let (author_id, author, content, visibility, created_at, parent_local, parent_author, parent_ap_id, parent_author_remote):
         (Uuid, String, String, String, chrono::DateTime<chrono::Utc>, Option<Uuid>, Option<String>, Option<String>, Option<bool>) =
@@ -110,9 +110,9 @@ async fn note_and_audience(db: &mut PgConnection, urls: Urls<'_>, thought: Uuid)
     if visibility != "private" {
         inboxes.extend(follower_inboxes(db, author_id).await?);
     }
-    // The remote author replied to hears of it only if the reply is addressed to everyone
-    // (a followers-only or private reply reaches them as a follower or a mention, or not at all).
-    if parent_author_remote == Some(true) && matches!(visibility.as_str(), "public" | "unlisted") {
+    // The remote author replied to hears of a reply unless it is private (a private reply
+    // reaches only the people it mentions).
+    if parent_author_remote == Some(true) && visibility != "private" {
         let parent_inbox: Option<String> = sqlx::query_scalar(
             "SELECT u.inbox_url FROM thoughts t JOIN thoughts p ON p.id = t.reply_to JOIN users u ON u.id = p.user_id WHERE t.id = $1",
         )
