@@ -43,19 +43,29 @@ pub enum AppError {
 }
 
 fn describe_fields(errors: &[FieldError]) -> String {
-    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl AppError {
     /// One refused field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::Invalid(vec![FieldError { field: field.into(), message: message.into() }])
+        AppError::Invalid(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
     }
 
     /// The message for `field`, if this error refused it.
     pub fn field_message(&self, field: &str) -> Option<String> {
         match self {
-            AppError::Invalid(errors) => errors.iter().find(|e| e.field == field).map(|e| e.message.clone()),
+            AppError::Invalid(errors) => errors
+                .iter()
+                .find(|e| e.field == field)
+                .map(|e| e.message.clone()),
             _ => None,
         }
     }
@@ -83,19 +93,29 @@ impl FieldErrors {
                 None
             }
             Err(other) => {
-                self.0.push(FieldError { field: String::new(), message: other.to_string() });
+                self.0.push(FieldError {
+                    field: String::new(),
+                    message: other.to_string(),
+                });
                 None
             }
         }
     }
 
     pub fn push(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), message: message.into() });
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
     }
 
     /// `Ok(())` when nothing was refused.
     pub fn finish(self) -> Result<(), AppError> {
-        if self.0.is_empty() { Ok(()) } else { Err(AppError::Invalid(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(self.0))
+        }
     }
 }
 
@@ -124,10 +144,14 @@ impl FromServerFnError for AppError {
         match value {
             // On the server, these are arguments that do not decode: a malformed request.
             #[cfg(feature = "ssr")]
-            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) | ServerFnErrorErr::Deserialization(_) => {
+            ServerFnErrorErr::Args(_)
+            | ServerFnErrorErr::MissingArg(_)
+            | ServerFnErrorErr::Deserialization(_) => {
                 let error = AppError::BadRequest(value.to_string());
                 // The server function's handler answers every error 500 unless told otherwise.
-                if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                if let Some(response) =
+                    leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+                {
                     response.set_status(error.status());
                 }
                 error
@@ -141,7 +165,10 @@ impl FromServerFnError for AppError {
 /// 22021). Input parsers refuse these first; this keeps any path they miss from being a 500.
 #[cfg(feature = "ssr")]
 pub fn is_unstorable_text(error: &sqlx::Error) -> bool {
-    error.as_database_error().and_then(|db| db.code()).is_some_and(|code| code == "22021")
+    error
+        .as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| code == "22021")
 }
 
 #[cfg(feature = "ssr")]

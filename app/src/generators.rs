@@ -7,10 +7,18 @@ use proptest::prelude::*;
 /// Cases per property: at least 100,000, unless `PROPTEST_CASES` says otherwise (to try
 /// a property quickly, or harder).
 pub fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(100_000);
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100_000);
     // No shrinking marathons in CI: a failure is reported with a short, already small case.
     // A failing case is printed; it is not written into the source tree.
-    ProptestConfig { cases, max_shrink_iters: 2_000, failure_persistence: None, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases,
+        max_shrink_iters: 2_000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
 }
 
 /// One character, weighted towards the ones that break parsers.
@@ -39,7 +47,10 @@ pub fn tricky_string(max_chars: usize) -> impl Strategy<Value = String> {
 
 /// Up to `max_pieces` pieces, each one of `pieces` (the grammar's own words) or a few
 /// tricky characters, joined.
-pub fn structured(pieces: &'static [&'static str], max_pieces: usize) -> impl Strategy<Value = String> {
+pub fn structured(
+    pieces: &'static [&'static str],
+    max_pieces: usize,
+) -> impl Strategy<Value = String> {
     let piece = prop_oneof![3 => proptest::sample::select(pieces).prop_map(str::to_owned), 2 => tricky_string(4)];
     proptest::collection::vec(piece, 0..=max_pieces).prop_map(|pieces| pieces.concat())
 }

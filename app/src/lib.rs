@@ -97,18 +97,31 @@ pub fn App() -> impl IntoView {
 /// and user text (display names) goes into titles: `<` becomes `‹`, so no title can close
 /// the element early.
 fn page_title(page: String) -> String {
-    let title = if page.is_empty() { SITE_NAME.to_string() } else { format!("{page} · {SITE_NAME}") };
+    let title = if page.is_empty() {
+        SITE_NAME.to_string()
+    } else {
+        format!("{page} · {SITE_NAME}")
+    };
     title.replace('<', "‹")
 }
 
 /// `title` led by the number of unread notifications when there are any; a count it
 /// already had is replaced.
 pub fn with_unread(title: &str, unread: i64) -> String {
-    let page = match title.strip_prefix('(').and_then(|rest| rest.split_once(") ")) {
-        Some((count, page)) if !count.is_empty() && count.bytes().all(|b| b.is_ascii_digit()) => page,
+    let page = match title
+        .strip_prefix('(')
+        .and_then(|rest| rest.split_once(") "))
+    {
+        Some((count, page)) if !count.is_empty() && count.bytes().all(|b| b.is_ascii_digit()) => {
+            page
+        }
         _ => title,
     };
-    if unread > 0 { format!("({unread}) {page}") } else { page.to_owned() }
+    if unread > 0 {
+        format!("({unread}) {page}")
+    } else {
+        page.to_owned()
+    }
 }
 
 #[cfg(test)]
@@ -119,14 +132,26 @@ mod tests {
     fn titles_name_the_page_and_the_site_and_cannot_close_the_element() {
         assert_eq!(page_title(String::new()), "Thoughtspace");
         assert_eq!(page_title("Public".into()), "Public · Thoughtspace");
-        assert_eq!(page_title("</title><script>".into()), "‹/title>‹script> · Thoughtspace");
+        assert_eq!(
+            page_title("</title><script>".into()),
+            "‹/title>‹script> · Thoughtspace"
+        );
     }
 
     #[test]
     fn the_unread_count_leads_the_title_once() {
-        assert_eq!(with_unread("Public · Thoughtspace", 3), "(3) Public · Thoughtspace");
-        assert_eq!(with_unread("(3) Public · Thoughtspace", 4), "(4) Public · Thoughtspace");
-        assert_eq!(with_unread("(3) Public · Thoughtspace", 0), "Public · Thoughtspace");
+        assert_eq!(
+            with_unread("Public · Thoughtspace", 3),
+            "(3) Public · Thoughtspace"
+        );
+        assert_eq!(
+            with_unread("(3) Public · Thoughtspace", 4),
+            "(4) Public · Thoughtspace"
+        );
+        assert_eq!(
+            with_unread("(3) Public · Thoughtspace", 0),
+            "Public · Thoughtspace"
+        );
         assert_eq!(with_unread("(yes) Public", 1), "(1) (yes) Public");
         assert_eq!(with_unread("() Public", 0), "() Public");
     }

@@ -99,18 +99,28 @@ pub struct Cursor {
 impl Cursor {
     /// The position right after `thought` in its timeline.
     pub fn after(thought: &ThoughtView) -> Self {
-        Cursor { created_at: thought.listed_at, id: thought.id }
+        Cursor {
+            created_at: thought.listed_at,
+            id: thought.id,
+        }
     }
 
     /// The opaque token used in `?before=` links: microseconds since the epoch and the id.
     pub fn token(&self) -> String {
-        format!("{}_{}", self.created_at.timestamp_micros(), self.id.simple())
+        format!(
+            "{}_{}",
+            self.created_at.timestamp_micros(),
+            self.id.simple()
+        )
     }
 
     pub fn parse(token: &str) -> Option<Self> {
         let (micros, id) = token.split_once('_')?;
         let created_at = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
-        Some(Cursor { created_at, id: Uuid::try_parse(id).ok()? })
+        Some(Cursor {
+            created_at,
+            id: Uuid::try_parse(id).ok()?,
+        })
     }
 }
 
@@ -129,7 +139,14 @@ mod tests {
 
     #[test]
     fn malformed_cursor_tokens_are_refused() {
-        for token in ["", "_", "abc_def", "123", "123_not-a-uuid", "9999999999999999999999_0"] {
+        for token in [
+            "",
+            "_",
+            "abc_def",
+            "123",
+            "123_not-a-uuid",
+            "9999999999999999999999_0",
+        ] {
             assert_eq!(Cursor::parse(token), None, "{token:?}");
         }
     }
@@ -163,7 +180,10 @@ impl PersonCard {
 
 /// The display name when there is one, else the username.
 pub fn shown_name<'a>(display_name: &'a Option<String>, username: &'a str) -> &'a str {
-    display_name.as_deref().filter(|name| !name.trim().is_empty()).unwrap_or(username)
+    display_name
+        .as_deref()
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or(username)
 }
 
 /// A profile page's data.

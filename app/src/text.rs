@@ -34,7 +34,9 @@ pub fn has_forbidden_controls(text: &str, multiline: bool) -> bool {
 /// `text` without the control characters it may not hold: for text from other servers,
 /// which is kept (without them) rather than refused.
 pub fn strip_controls(text: &str, multiline: bool) -> String {
-    text.chars().filter(|&c| !is_forbidden_control(c, multiline)).collect()
+    text.chars()
+        .filter(|&c| !is_forbidden_control(c, multiline))
+        .collect()
 }
 
 /// The longest start of `text` that is at most `max_bytes` long and ends between two
@@ -55,7 +57,10 @@ pub fn truncate_bytes(text: &str, max_bytes: usize) -> &str {
 /// other servers, and the only kind rendered as a link: `javascript:`, `data:` and the rest
 /// never are.
 pub fn is_http_url(url: &str) -> bool {
-    let has_scheme = |scheme: &str| url.get(..scheme.len()).is_some_and(|start| start.eq_ignore_ascii_case(scheme));
+    let has_scheme = |scheme: &str| {
+        url.get(..scheme.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(scheme))
+    };
     let rest = if has_scheme("https://") {
         &url[8..]
     } else if has_scheme("http://") {
@@ -65,7 +70,9 @@ pub fn is_http_url(url: &str) -> bool {
     };
     let authority = &rest[..rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len())];
     let host = authority.rsplit('@').next().unwrap_or_default();
-    !host.is_empty() && !host.starts_with(':') && !url.chars().any(|c| c.is_control() || c.is_whitespace())
+    !host.is_empty()
+        && !host.starts_with(':')
+        && !url.chars().any(|c| c.is_control() || c.is_whitespace())
 }
 
 /// A piece of a thought's text.
@@ -101,10 +108,14 @@ pub fn segments(text: &str) -> Vec<Segment<'_>> {
                 .filter(|tag| tag.chars().any(|c| !c.is_ascii_digit()))
                 .map(|tag| (Segment::Tag(tag), tag.len() + 1))
         } else if c == '@' {
-            token_after(rest, |c| c.is_ascii_alphanumeric() || c == '_', MAX_USERNAME_CHARS)
-                // `@ana@host` is a remote address, not a local mention.
-                .filter(|name| !rest[1 + name.len()..].starts_with('@'))
-                .map(|name| (Segment::Mention(name), name.len() + 1))
+            token_after(
+                rest,
+                |c| c.is_ascii_alphanumeric() || c == '_',
+                MAX_USERNAME_CHARS,
+            )
+            // `@ana@host` is a remote address, not a local mention.
+            .filter(|name| !rest[1 + name.len()..].starts_with('@'))
+            .map(|name| (Segment::Mention(name), name.len() + 1))
         } else if rest.starts_with("https://") || rest.starts_with("http://") {
             link_at(rest).map(|link| (Segment::Link(link), link.len()))
         } else {
@@ -145,7 +156,9 @@ fn token_after(rest: &str, allowed: impl Fn(char) -> bool, max_chars: usize) -> 
 /// An address up to the next space (or control character), without trailing punctuation
 /// that ends a sentence.
 fn link_at(rest: &str) -> Option<&str> {
-    let end = rest.find(|c: char| c.is_whitespace() || c.is_control()).unwrap_or(rest.len());
+    let end = rest
+        .find(|c: char| c.is_whitespace() || c.is_control())
+        .unwrap_or(rest.len());
     let link = rest[..end].trim_end_matches(['.', ',', '!', '?', ';', ':', ')', '\'', '"']);
     is_http_url(link).then_some(link)
 }
@@ -188,9 +201,15 @@ mod tests {
     #[test]
     fn control_characters_and_byte_cuts() {
         assert!(has_forbidden_controls("a\u{0}b", true) && has_forbidden_controls("a\nb", false));
-        assert!(!has_forbidden_controls("a\nb\tc\r\n", true) && !has_forbidden_controls("Ana ✨ e\u{301}", false));
+        assert!(
+            !has_forbidden_controls("a\nb\tc\r\n", true)
+                && !has_forbidden_controls("Ana ✨ e\u{301}", false)
+        );
         assert!(has_forbidden_controls("c1 \u{85} and del \u{7f}", true));
-        assert_eq!(strip_controls("a\u{0}b\u{1b}[0m\nc\td", true), "ab[0m\nc\td");
+        assert_eq!(
+            strip_controls("a\u{0}b\u{1b}[0m\nc\td", true),
+            "ab[0m\nc\td"
+        );
         assert_eq!(strip_controls("a\nb\tc", false), "abc");
         assert_eq!(truncate_bytes("héllo", 2), "h");
         assert_eq!(truncate_bytes("héllo", 3), "hé");
@@ -199,13 +218,31 @@ mod tests {
 
     #[test]
     fn only_http_and_https_urls_are_web_addresses() {
-        for ok in ["https://m.example/@bo", "http://127.0.0.1:3000/x", "HTTPS://M.EXAMPLE", "https://user@host.example/"] {
+        for ok in [
+            "https://m.example/@bo",
+            "http://127.0.0.1:3000/x",
+            "HTTPS://M.EXAMPLE",
+            "https://user@host.example/",
+        ] {
             assert!(is_http_url(ok), "{ok}");
         }
         for bad in [
-            "javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)", "data:text/html,x", "//evil.example",
-            "/local", "https://", "https:///path", "https://:443/", "https://a b.example", "https://a.example/\nx",
-            "https://a.example/\u{0}", "ftp://x.example", "https:", "httpé://x", "",
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            " javascript:alert(1)",
+            "data:text/html,x",
+            "//evil.example",
+            "/local",
+            "https://",
+            "https:///path",
+            "https://:443/",
+            "https://a b.example",
+            "https://a.example/\nx",
+            "https://a.example/\u{0}",
+            "ftp://x.example",
+            "https:",
+            "httpé://x",
+            "",
         ] {
             assert!(!is_http_url(bad), "{bad:?}");
         }
@@ -214,7 +251,11 @@ mod tests {
     #[test]
     fn counts_user_perceived_characters() {
         assert_eq!(char_count("héllo"), 5);
-        assert_eq!(char_count("e\u{301}"), 1, "a combining accent is part of its letter");
+        assert_eq!(
+            char_count("e\u{301}"),
+            1,
+            "a combining accent is part of its letter"
+        );
         assert_eq!(char_count("👩‍👩‍👧👍🏽"), 2, "a family and a toned thumb");
         assert_eq!(char_count("日本語"), 3);
     }
@@ -223,20 +264,41 @@ mod tests {
     fn finds_tags_mentions_and_links() {
         assert_eq!(
             segments("Hi @ana, see #Rust_lang and https://ex.ample/x?y=1."),
-            [Text("Hi "), Mention("ana"), Text(", see "), Tag("Rust_lang"), Text(" and "), Link("https://ex.ample/x?y=1"), Text(".")]
+            [
+                Text("Hi "),
+                Mention("ana"),
+                Text(", see "),
+                Tag("Rust_lang"),
+                Text(" and "),
+                Link("https://ex.ample/x?y=1"),
+                Text(".")
+            ]
         );
-        assert_eq!(tags("#Été #été #日本 #123 #a1"), ["été", "日本", "a1"], "Unicode letters; numbers alone are not tags");
+        assert_eq!(
+            tags("#Été #été #日本 #123 #a1"),
+            ["été", "日本", "a1"],
+            "Unicode letters; numbers alone are not tags"
+        );
         assert_eq!(mentions("@Ana @ana @bo"), ["Ana", "bo"]);
     }
 
     #[test]
     fn ignores_what_is_not_a_tag_or_mention() {
-        assert_eq!(segments("mail me@example.com"), [Text("mail me@example.com")]);
+        assert_eq!(
+            segments("mail me@example.com"),
+            [Text("mail me@example.com")]
+        );
         assert_eq!(segments("C#sharp a#b"), [Text("C#sharp a#b")]);
-        assert_eq!(segments("@ana@remote.example"), [Text("@ana@remote.example")]);
+        assert_eq!(
+            segments("@ana@remote.example"),
+            [Text("@ana@remote.example")]
+        );
         assert_eq!(segments("# @ alone"), [Text("# @ alone")]);
         assert_eq!(segments("http:// nothing"), [Text("http:// nothing")]);
-        assert_eq!(segments("javascript:alert(1)"), [Text("javascript:alert(1)")]);
+        assert_eq!(
+            segments("javascript:alert(1)"),
+            [Text("javascript:alert(1)")]
+        );
         let long = format!("#{}", "t".repeat(51));
         assert_eq!(tags(&long), Vec::<String>::new());
         let long_name = format!("@{}", "n".repeat(33));
@@ -245,7 +307,13 @@ mod tests {
 
     #[test]
     fn segments_cover_the_whole_text() {
-        for text in ["", "plain", "#a @b https://c.example d", "ü#x @y!", "((#tag))"] {
+        for text in [
+            "",
+            "plain",
+            "#a @b https://c.example d",
+            "ü#x @y!",
+            "((#tag))",
+        ] {
             let joined: String = segments(text)
                 .iter()
                 .map(|s| match s {

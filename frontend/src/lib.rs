@@ -16,7 +16,11 @@ pub fn hydrate() {
     let first_page = pages::start();
     // navigation.js hydrates the islands of the pages it brings in from now on (before,
     // the loader hydrates whatever page is shown), under the first page's owner until then.
-    let _ = js_sys::Reflect::set(&leptos::prelude::window(), &"thoughtspaceFirstPage".into(), &first_page.into());
+    let _ = js_sys::Reflect::set(
+        &leptos::prelude::window(),
+        &"thoughtspaceFirstPage".into(),
+        &first_page.into(),
+    );
     app::components::navigation::follow_server_redirects();
     register_service_worker();
     mark_hydrated();
@@ -26,9 +30,14 @@ pub fn hydrate() {
 /// styles) can tell a live page from its server-rendered HTML. The islands hydrate right
 /// after this function returns, so the mark waits for the next task.
 fn mark_hydrated() {
-    let Some(window) = web_sys::window() else { return };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
     let mark = wasm_bindgen::closure::Closure::once_into_js(|| {
-        if let Some(root) = web_sys::window().and_then(|window| window.document()).and_then(|document| document.document_element()) {
+        if let Some(root) = web_sys::window()
+            .and_then(|window| window.document())
+            .and_then(|document| document.document_element())
+        {
             let _ = root.set_attribute("data-hydrated", "");
         }
     });
@@ -38,7 +47,9 @@ fn mark_hydrated() {
 /// The service worker (`/sw.js`) makes the app installable and shows the offline page when
 /// the network is gone. Registered after hydration, so it never delays the first page.
 fn register_service_worker() {
-    let Some(window) = web_sys::window() else { return };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
     let navigator = window.navigator();
     // Only secure contexts (https, localhost) have service workers.
     if !js_sys::Reflect::has(&navigator, &"serviceWorker".into()).unwrap_or(false) {

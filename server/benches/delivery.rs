@@ -41,7 +41,13 @@ struct Sink {
     last: Mutex<Option<Instant>>,
 }
 
-async fn inbox(State(sink): State<Arc<Sink>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn inbox(
+    State(sink): State<Arc<Sink>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
     let verdict = verify(&sink, &method, &uri, &headers, &body).await;
     match verdict {
         Ok(()) => {
@@ -58,14 +64,25 @@ async fn inbox(State(sink): State<Arc<Sink>>, method: Method, uri: Uri, headers:
     }
 }
 
-async fn verify(sink: &Sink, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
+async fn verify(
+    sink: &Sink,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), String> {
     let signature = signatures::parse_header(headers)?;
     signatures::check_request(&signature, headers, Some(body), chrono::Utc::now())?;
     let cached = sink.keys.lock().unwrap().get(&signature.key_id).cloned();
     let key = match cached {
         Some(key) => key,
         None => {
-            let actor_url = signature.key_id.split('#').next().unwrap_or_default().to_owned();
+            let actor_url = signature
+                .key_id
+                .split('#')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
             let actor: serde_json::Value = sink
                 .http
                 .get(&actor_url)
@@ -76,9 +93,14 @@ async fn verify(sink: &Sink, method: &Method, uri: &Uri, headers: &HeaderMap, bo
                 .json()
                 .await
                 .map_err(|e| e.to_string())?;
-            let pem = actor["publicKey"]["publicKeyPem"].as_str().ok_or("the actor has no key")?;
+            let pem = actor["publicKey"]["publicKeyPem"]
+                .as_str()
+                .ok_or("the actor has no key")?;
             let key = keys::public_key(pem)?;
-            sink.keys.lock().unwrap().insert(signature.key_id.clone(), key.clone());
+            sink.keys
+                .lock()
+                .unwrap()
+                .insert(signature.key_id.clone(), key.clone());
             key
         }
     };
@@ -93,23 +115,37 @@ async fn verify(sink: &Sink, method: &Method, uri: &Uri, headers: &HeaderMap, bo
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let database_url = std::env::var("DATABASE_URL").map_err(|_| anyhow::anyhow!("set DATABASE_URL"))?;
+    let database_url =
+        std::env::var("DATABASE_URL").map_err(|_| anyhow::anyhow!("set DATABASE_URL"))?;
     let server_url = std::env::var("SERVER_URL").map_err(|_| anyhow::anyhow!("set SERVER_URL"))?;
-    let pool = PgPoolOptions::new().max_connections(4).connect(&database_url).await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(4)
+        .connect(&database_url)
+        .await?;
     let sink = Arc::new(Sink::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let sink_url = format!("http://{}", listener.local_addr()?);
-    let app = Router::new().route("/{server}/inbox", post(inbox)).route("/{server}/users/{name}/inbox", post(inbox)).with_state(sink.clone());
+    let app = Router::new()
+        .route("/{server}/inbox", post(inbox))
+        .route("/{server}/users/{name}/inbox", post(inbox))
+        .with_state(sink.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
     let session = sign_up(&http, &server_url, "poster").await?;
     seed_followers(&pool, &sink_url).await?;
     println!("{FOLLOWERS} remote followers on {SERVERS} servers (sink {sink_url}), verifying every signature");
 
-    for (label, shared) in [("shared inboxes (one delivery per server)", true), ("personal inboxes (one delivery per follower)", false)] {
+    for (label, shared) in [
+        ("shared inboxes (one delivery per server)", true),
+        ("personal inboxes (one delivery per follower)", false),
+    ] {
         if !shared {
-            sqlx::query("UPDATE remote_actors SET shared_inbox_url = NULL").execute(&pool).await?;
+            sqlx::query("UPDATE remote_actors SET shared_inbox_url = NULL")
+                .execute(&pool)
+                .await?;
         }
         let expected = if shared { SERVERS } else { FOLLOWERS };
         sink.verified.store(0, Ordering::SeqCst);
@@ -124,11 +160,18 @@ async fn main() -> anyhow::Result<()> {
             .post(format!("{server_url}/api/thoughts/post"))
             .header("origin", &server_url)
             .header("cookie", format!("ts_session={session}"))
-            .form(&[("content", "hello, all ten thousand of you"), ("visibility", "public")])
+            .form(&[
+                ("content", "hello, all ten thousand of you"),
+                ("visibility", "public"),
+            ])
             .send()
             .await?;
         let answered = started.elapsed();
-        anyhow::ensure!(posted.status().is_success(), "posting failed: {}", posted.status());
+        anyhow::ensure!(
+            posted.status().is_success(),
+            "posting failed: {}",
+            posted.status()
+        );
         let deadline = Instant::now() + Duration::from_secs(600);
         while sink.verified.load(Ordering::SeqCst) < expected && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -136,14 +179,32 @@ async fn main() -> anyhow::Result<()> {
         stop.store(true, Ordering::SeqCst);
         let page_times = pages.await?;
         let delivered = sink.verified.load(Ordering::SeqCst);
-        let last = sink.last.lock().unwrap().map_or(Duration::ZERO, |last| last - started);
+        let last = sink
+            .last
+            .lock()
+            .unwrap()
+            .map_or(Duration::ZERO, |last| last - started);
         println!("\n{label}");
-        println!("  post answered in            {:>8.1} ms", answered.as_secs_f64() * 1000.0);
-        println!("  delivered and verified      {delivered:>8} of {expected} (refused: {})", sink.refused.load(Ordering::SeqCst));
-        println!("  last inbox had it after     {:>8.2} s", last.as_secs_f64());
-        println!("  signed deliveries/second    {:>8.0}", delivered as f64 / last.as_secs_f64().max(1e-9));
+        println!(
+            "  post answered in            {:>8.1} ms",
+            answered.as_secs_f64() * 1000.0
+        );
+        println!(
+            "  delivered and verified      {delivered:>8} of {expected} (refused: {})",
+            sink.refused.load(Ordering::SeqCst)
+        );
+        println!(
+            "  last inbox had it after     {:>8.2} s",
+            last.as_secs_f64()
+        );
+        println!(
+            "  signed deliveries/second    {:>8.0}",
+            delivered as f64 / last.as_secs_f64().max(1e-9)
+        );
         if !page_times.is_empty() {
-            let at = |q: f64| page_times[((page_times.len() as f64 * q) as usize).min(page_times.len() - 1)];
+            let at = |q: f64| {
+                page_times[((page_times.len() as f64 * q) as usize).min(page_times.len() - 1)]
+            };
             println!(
                 "  GET / meanwhile             {:>8} requests, p50 {:.1} ms, p99 {:.1} ms",
                 page_times.len(),
@@ -156,7 +217,11 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn time_pages(http: reqwest::Client, server_url: String, stop: Arc<std::sync::atomic::AtomicBool>) -> Vec<f64> {
+async fn time_pages(
+    http: reqwest::Client,
+    server_url: String,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<f64> {
     let mut times = Vec::new();
     while !stop.load(Ordering::SeqCst) {
         let started = Instant::now();
@@ -172,18 +237,34 @@ async fn time_pages(http: reqwest::Client, server_url: String, stop: Arc<std::sy
     times
 }
 
-async fn sign_up(http: &reqwest::Client, server_url: &str, username: &str) -> anyhow::Result<String> {
+async fn sign_up(
+    http: &reqwest::Client,
+    server_url: &str,
+    username: &str,
+) -> anyhow::Result<String> {
     let response = http
         .post(format!("{server_url}/api/accounts/sign_up"))
         .header("origin", server_url)
-        .form(&[("username", username), ("email", &format!("{username}@bench.test")), ("password", "correct horse battery")])
+        .form(&[
+            ("username", username),
+            ("email", &format!("{username}@bench.test")),
+            ("password", "correct horse battery"),
+        ])
         .send()
         .await?;
     response
         .headers()
         .get_all("set-cookie")
         .iter()
-        .filter_map(|value| value.to_str().ok()?.split(';').next()?.strip_prefix("ts_session=").map(str::to_owned))
+        .filter_map(|value| {
+            value
+                .to_str()
+                .ok()?
+                .split(';')
+                .next()?
+                .strip_prefix("ts_session=")
+                .map(str::to_owned)
+        })
         .find(|token| !token.is_empty())
         .ok_or_else(|| anyhow::anyhow!("sign-up failed: {}", response.status()))
 }

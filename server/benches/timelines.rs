@@ -19,13 +19,18 @@ const RUNS: usize = 300;
 async fn main() -> anyhow::Result<()> {
     // The backend logs the cause of a failed query; show it.
     tracing_subscriber::fmt().with_env_filter("warn").init();
-    let url = std::env::var("DATABASE_URL").map_err(|_| anyhow::anyhow!("set DATABASE_URL to the seeded database"))?;
+    let url = std::env::var("DATABASE_URL")
+        .map_err(|_| anyhow::anyhow!("set DATABASE_URL to the seeded database"))?;
     let pool = PgPoolOptions::new()
         .max_connections(2)
         .connect_with(server::database::with_session_settings(url.parse()?))
         .await?;
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&pool).await?;
-    let thoughts: i64 = sqlx::query_scalar("SELECT count(*) FROM thoughts").fetch_one(&pool).await?;
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&pool)
+        .await?;
+    let thoughts: i64 = sqlx::query_scalar("SELECT count(*) FROM thoughts")
+        .fetch_one(&pool)
+        .await?;
     let (heavy, follows): (Uuid, i64) = sqlx::query_as(
         "SELECT follower_id, count(*) FROM follows GROUP BY follower_id ORDER BY count(*) DESC LIMIT 1",
     )
@@ -34,41 +39,125 @@ async fn main() -> anyhow::Result<()> {
     println!("data: {users} users, {thoughts} thoughts; heaviest follower follows {follows}");
     println!("{:<44} {:>9} {:>9}", "case", "p50 ms", "p99 ms");
 
-    report("home timeline, first page (heaviest follower)", &pool, |pool, _| async move {
-        timeline::page(&pool, Some(heavy), timeline::Feed::Home, None, timeline::PAGE_SIZE).await.map(drop)
-    })
+    report(
+        "home timeline, first page (heaviest follower)",
+        &pool,
+        |pool, _| async move {
+            timeline::page(
+                &pool,
+                Some(heavy),
+                timeline::Feed::Home,
+                None,
+                timeline::PAGE_SIZE,
+            )
+            .await
+            .map(drop)
+        },
+    )
     .await;
     // Deeper pages: the cursor of page 5.
     let mut cursor: Option<Cursor> = None;
     for _ in 0..4 {
-        cursor = timeline::page(&pool, Some(heavy), timeline::Feed::Home, cursor, timeline::PAGE_SIZE).await?.next;
+        cursor = timeline::page(
+            &pool,
+            Some(heavy),
+            timeline::Feed::Home,
+            cursor,
+            timeline::PAGE_SIZE,
+        )
+        .await?
+        .next;
     }
-    report("home timeline, page 5 (keyset)", &pool, |pool, _| async move {
-        timeline::page(&pool, Some(heavy), timeline::Feed::Home, cursor, timeline::PAGE_SIZE).await.map(drop)
-    })
+    report(
+        "home timeline, page 5 (keyset)",
+        &pool,
+        |pool, _| async move {
+            timeline::page(
+                &pool,
+                Some(heavy),
+                timeline::Feed::Home,
+                cursor,
+                timeline::PAGE_SIZE,
+            )
+            .await
+            .map(drop)
+        },
+    )
     .await;
-    report("public timeline, first page (visitor)", &pool, |pool, _| async move {
-        timeline::page(&pool, None, timeline::Feed::Public, None, timeline::PAGE_SIZE).await.map(drop)
-    })
+    report(
+        "public timeline, first page (visitor)",
+        &pool,
+        |pool, _| async move {
+            timeline::page(
+                &pool,
+                None,
+                timeline::Feed::Public,
+                None,
+                timeline::PAGE_SIZE,
+            )
+            .await
+            .map(drop)
+        },
+    )
     .await;
     report("tag timeline, first page", &pool, |pool, run| async move {
         let tag = format!("tag{}", run * 37 % 500);
-        timeline::page(&pool, None, timeline::Feed::Tag(&tag), None, timeline::PAGE_SIZE).await.map(drop)
+        timeline::page(
+            &pool,
+            None,
+            timeline::Feed::Tag(&tag),
+            None,
+            timeline::PAGE_SIZE,
+        )
+        .await
+        .map(drop)
     })
     .await;
-    report("profile: data and first page of thoughts", &pool, move |pool, run| async move {
-        let username = format!("user{}", 1 + run * 7919 % users as usize);
-        profiles::by_username(&pool, "http://bench", Some(heavy), &username).await?;
-        timeline::page(&pool, Some(heavy), timeline::Feed::Author(&username), None, timeline::PAGE_SIZE).await.map(drop)
-    })
+    report(
+        "profile: data and first page of thoughts",
+        &pool,
+        move |pool, run| async move {
+            let username = format!("user{}", 1 + run * 7919 % users as usize);
+            profiles::by_username(&pool, "http://bench", Some(heavy), &username).await?;
+            timeline::page(
+                &pool,
+                Some(heavy),
+                timeline::Feed::Author(&username),
+                None,
+                timeline::PAGE_SIZE,
+            )
+            .await
+            .map(drop)
+        },
+    )
     .await;
     // A username, a tag, common and rare words, a phrase, a display name, a short and an
     // absent term.
-    let terms = ["user12", "tag42", "coffee", "good morning", "about", "us", "zzz", "Maria Garcia", "glitter party", "ab12cd"];
-    let backend = Backend::new(pool.clone(), "http://bench.test".into(), &FederationOptions::default()).map_err(anyhow::Error::msg)?;
+    let terms = [
+        "user12",
+        "tag42",
+        "coffee",
+        "good morning",
+        "about",
+        "us",
+        "zzz",
+        "Maria Garcia",
+        "glitter party",
+        "ab12cd",
+    ];
+    let backend = Backend::new(
+        pool.clone(),
+        "http://bench.test".into(),
+        &FederationOptions::default(),
+    )
+    .map_err(anyhow::Error::msg)?;
     report("search (people, tags, thoughts)", &pool, move |_, run| {
         let backend = backend.clone();
-        async move { search::search(&backend, Some(heavy), terms[run % terms.len()]).await.map(drop) }
+        async move {
+            search::search(&backend, Some(heavy), terms[run % terms.len()])
+                .await
+                .map(drop)
+        }
     })
     .await;
     Ok(())
@@ -90,6 +179,8 @@ where
         times.push(started.elapsed());
     }
     times.sort();
-    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)].as_secs_f64() * 1000.0;
+    let at = |q: f64| {
+        times[((times.len() as f64 * q) as usize).min(times.len() - 1)].as_secs_f64() * 1000.0
+    };
     println!("{name:<44} {:>9.2} {:>9.2}", at(0.50), at(0.99));
 }

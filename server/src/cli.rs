@@ -3,7 +3,11 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "server", version, about = "Thoughtspace: a MySpace-flavoured social network of the fediverse")]
+#[command(
+    name = "server",
+    version,
+    about = "Thoughtspace: a MySpace-flavoured social network of the fediverse"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

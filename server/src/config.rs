@@ -29,12 +29,17 @@ pub struct Config {
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
-        let var = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
+        let var = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|value| !value.trim().is_empty())
+        };
         let site_addr = var("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
         let site_addr = site_addr.parse().map_err(|_| {
             anyhow!("LEPTOS_SITE_ADDR={site_addr:?} is not an address to listen on; expected e.g. 127.0.0.1:3000")
         })?;
-        let public_url = parse_public_url(&var("PUBLIC_URL").unwrap_or_else(|| "http://localhost:3000".into()))?;
+        let public_url =
+            parse_public_url(&var("PUBLIC_URL").unwrap_or_else(|| "http://localhost:3000".into()))?;
         Ok(Config {
             database_url: var("DATABASE_URL"),
             site_addr,
@@ -78,12 +83,17 @@ fn default_data_dir() -> PathBuf {
 
 /// An absolute http(s) URL without path, query or fragment, normalized without trailing slash.
 fn parse_public_url(raw: &str) -> anyhow::Result<String> {
-    let problem = |why: &str| anyhow!("PUBLIC_URL={raw:?} {why}; expected e.g. https://thoughtspace.example");
+    let problem =
+        |why: &str| anyhow!("PUBLIC_URL={raw:?} {why}; expected e.g. https://thoughtspace.example");
     let url = url::Url::parse(raw).map_err(|_| problem("is not a URL"))?;
     if !matches!(url.scheme(), "http" | "https") {
         bail!(problem("must use http or https"));
     }
-    if url.host_str().is_none() || url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+    if url.host_str().is_none()
+        || url.path() != "/"
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
         bail!(problem("must be only a scheme, host and optional port"));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
@@ -95,13 +105,25 @@ mod tests {
 
     #[test]
     fn public_url_is_normalized() {
-        assert_eq!(parse_public_url("https://ts.example/").unwrap(), "https://ts.example");
-        assert_eq!(parse_public_url("http://localhost:3000").unwrap(), "http://localhost:3000");
+        assert_eq!(
+            parse_public_url("https://ts.example/").unwrap(),
+            "https://ts.example"
+        );
+        assert_eq!(
+            parse_public_url("http://localhost:3000").unwrap(),
+            "http://localhost:3000"
+        );
     }
 
     #[test]
     fn bad_public_urls_name_the_variable() {
-        for raw in ["localhost:3000", "ftp://x.example", "https://x.example/sub", "not a url", "https://x.example/?q"] {
+        for raw in [
+            "localhost:3000",
+            "ftp://x.example",
+            "https://x.example/sub",
+            "not a url",
+            "https://x.example/?q",
+        ] {
             let message = parse_public_url(raw).unwrap_err().to_string();
             assert!(message.starts_with("PUBLIC_URL="), "{raw}: {message}");
         }

@@ -29,9 +29,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         )
     })?;
     let database = Database::open(&config).await?;
-    let backend = Backend::new(database.pool.clone(), config.public_url.clone(), &config.federation).map_err(anyhow::Error::msg)?;
+    let backend = Backend::new(
+        database.pool.clone(),
+        config.public_url.clone(),
+        &config.federation,
+    )
+    .map_err(anyhow::Error::msg)?;
     if config.federation.allow_private_addresses {
-        tracing::warn!("ALLOW_PRIVATE_ADDRESSES is on: federation may reach private addresses and plain http");
+        tracing::warn!(
+            "ALLOW_PRIVATE_ADDRESSES is on: federation may reach private addresses and plain http"
+        );
     }
     // Deliveries go out in the background; several server processes share the queue.
     let worker = tokio::spawn(app::backend::federation::delivery::run(backend.clone()));
@@ -40,16 +47,23 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow!("cannot listen for live events: {e}"))?;
     let live_events = tokio::spawn(announcements.relay(backend.live.clone()));
     let hub = backend.live.clone();
-    let router = http::router_behind(backend, http::leptos_options(&config.site_root, config.site_addr), config.trusted_proxies.clone());
+    let router = http::router_behind(
+        backend,
+        http::leptos_options(&config.site_root, config.site_addr),
+        config.trusted_proxies.clone(),
+    );
 
     tracing::info!(public_url = %config.public_url, "listening on http://{}", config.site_addr);
-    let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown::requested().await;
-            // Open event streams would keep the graceful shutdown waiting forever.
-            hub.close();
-        })
-        .await;
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown::requested().await;
+        // Open event streams would keep the graceful shutdown waiting forever.
+        hub.close();
+    })
+    .await;
     worker.abort();
     live_events.abort();
     database.close().await;

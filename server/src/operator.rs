@@ -25,16 +25,35 @@ pub async fn api_key(config: Config, command: ApiKeyCommand) -> anyhow::Result<(
     let result = async {
         match command {
             ApiKeyCommand::Create { user, name } => {
-                let user_id = accounts::local_user_id(&database.pool, &user).await.map_err(|error| match error {
-                    AppError::NotFound => anyhow!("there is no local user @{}", user.trim_start_matches('@')),
-                    other => explain(other),
-                })?;
+                let user_id = accounts::local_user_id(&database.pool, &user)
+                    .await
+                    .map_err(|error| match error {
+                        AppError::NotFound => {
+                            anyhow!("there is no local user @{}", user.trim_start_matches('@'))
+                        }
+                        other => explain(other),
+                    })?;
                 let scopes = api_keys::Scopes::parse(api_keys::ALL_SCOPES).map_err(explain)?;
-                let (key, secret) = api_keys::create(&database.pool, Some(user_id), &name, &scopes, None).await.map_err(|error| match error {
-                    AppError::Invalid(errors) => anyhow!("--name: {}", errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ")),
-                    other => explain(other),
-                })?;
-                eprintln!("created key {:?} for @{} ({}); it is shown only now:", key.name, user.trim_start_matches('@'), key.scopes);
+                let (key, secret) =
+                    api_keys::create(&database.pool, Some(user_id), &name, &scopes, None)
+                        .await
+                        .map_err(|error| match error {
+                            AppError::Invalid(errors) => anyhow!(
+                                "--name: {}",
+                                errors
+                                    .iter()
+                                    .map(|e| e.message.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join("; ")
+                            ),
+                            other => explain(other),
+                        })?;
+                eprintln!(
+                    "created key {:?} for @{} ({}); it is shown only now:",
+                    key.name,
+                    user.trim_start_matches('@'),
+                    key.scopes
+                );
                 println!("{secret}");
             }
         }
@@ -47,17 +66,30 @@ pub async fn api_key(config: Config, command: ApiKeyCommand) -> anyhow::Result<(
 
 pub async fn dead_letters(config: Config, command: DeadLetterCommand) -> anyhow::Result<()> {
     match &command {
-        DeadLetterCommand::Replay { ids, all: false } if ids.is_empty() => bail!("name the dead letters to replay, or pass --all"),
-        DeadLetterCommand::Purge { older_than_days: None, all: false } => bail!("pass --older-than-days N, or --all"),
+        DeadLetterCommand::Replay { ids, all: false } if ids.is_empty() => {
+            bail!("name the dead letters to replay, or pass --all")
+        }
+        DeadLetterCommand::Purge {
+            older_than_days: None,
+            all: false,
+        } => bail!("pass --older-than-days N, or --all"),
         _ => {}
     }
     let database = Database::open_for_command(&config).await?;
-    let backend = Backend::new(database.pool.clone(), config.public_url.clone(), &config.federation).map_err(anyhow::Error::msg)?;
+    let backend = Backend::new(
+        database.pool.clone(),
+        config.public_url.clone(),
+        &config.federation,
+    )
+    .map_err(anyhow::Error::msg)?;
     let result = async {
         match command {
             DeadLetterCommand::List => {
                 let letters = delivery::dead_letters(&backend).await?;
-                println!("{:<36}  {:<9}  {:>8}  {:<17}  target / last error", "id", "type", "attempts", "last attempt");
+                println!(
+                    "{:<36}  {:<9}  {:>8}  {:<17}  target / last error",
+                    "id", "type", "attempts", "last attempt"
+                );
                 for letter in &letters {
                     println!(
                         "{:<36}  {:<9}  {:>8}  {:<17}  {}\n{:>77}{}",
@@ -76,7 +108,9 @@ pub async fn dead_letters(config: Config, command: DeadLetterCommand) -> anyhow:
                 let queued = delivery::replay(&backend, &ids).await?;
                 println!("queued {queued} delivery(ies) again");
             }
-            DeadLetterCommand::Purge { older_than_days, .. } => {
+            DeadLetterCommand::Purge {
+                older_than_days, ..
+            } => {
                 let age = older_than_days.map(|days| chrono::Duration::days(days.into()));
                 let purged = delivery::purge(&backend, age).await?;
                 println!("deleted {purged} dead letter(s)");
@@ -91,7 +125,11 @@ pub async fn dead_letters(config: Config, command: DeadLetterCommand) -> anyhow:
 
 pub async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
     // Checked before touching the database.
-    if let UserCommand::Create { password_stdin: false, .. } = command {
+    if let UserCommand::Create {
+        password_stdin: false,
+        ..
+    } = command
+    {
         bail!("pass --password-stdin and type the password on standard input (it is never taken from the command line)");
     }
     let database = Database::open_for_command(&config).await?;
@@ -103,12 +141,25 @@ pub async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
 async fn run(database: &Database, command: UserCommand) -> anyhow::Result<()> {
     let pool = &database.pool;
     match command {
-        UserCommand::Create { username, email, admin, .. } => {
+        UserCommand::Create {
+            username,
+            email,
+            admin,
+            ..
+        } => {
             let password = read_password()?;
             let mut connection = pool.acquire().await?;
-            let account = accounts::create(&mut connection, SignUp { username, email, password, is_admin: admin })
-                .await
-                .map_err(explain)?;
+            let account = accounts::create(
+                &mut connection,
+                SignUp {
+                    username,
+                    email,
+                    password,
+                    is_admin: admin,
+                },
+            )
+            .await
+            .map_err(explain)?;
             println!(
                 "created @{} <{}>{}",
                 account.username,
@@ -118,7 +169,10 @@ async fn run(database: &Database, command: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::List => {
             let accounts = accounts::list(pool).await.map_err(explain)?;
-            println!("{:<32}  {:<40}  {:<5}  created", "username", "email", "admin");
+            println!(
+                "{:<32}  {:<40}  {:<5}  created",
+                "username", "email", "admin"
+            );
             for account in accounts {
                 println!(
                     "{:<32}  {:<40}  {:<5}  {}",
@@ -130,10 +184,15 @@ async fn run(database: &Database, command: UserCommand) -> anyhow::Result<()> {
             }
         }
         UserCommand::Delete { username } => {
-            let account = accounts::delete(pool, &username).await.map_err(|error| match error {
-                AppError::NotFound => anyhow!("there is no local user @{}", username.trim_start_matches('@')),
-                other => explain(other),
-            })?;
+            let account = accounts::delete(pool, &username)
+                .await
+                .map_err(|error| match error {
+                    AppError::NotFound => anyhow!(
+                        "there is no local user @{}",
+                        username.trim_start_matches('@')
+                    ),
+                    other => explain(other),
+                })?;
             println!("deleted @{}", account.username);
         }
     }
@@ -143,7 +202,10 @@ async fn run(database: &Database, command: UserCommand) -> anyhow::Result<()> {
 /// The first line of standard input, without its line ending.
 fn read_password() -> anyhow::Result<String> {
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| anyhow!("cannot read the password from standard input: {e}"))?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| anyhow!("cannot read the password from standard input: {e}"))?;
     Ok(line.trim_end_matches(['\n', '\r']).to_owned())
 }
 

@@ -6,82 +6,104 @@ use crate::{error::AppError, model::Viewer};
 #[server(prefix = "/api", endpoint = "accounts/viewer", input = server_fn::codec::GetUrl)]
 pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
     use crate::backend;
-    backend::respond(async {
-        let backend = backend::from_context()?;
-        backend::request::viewer(&backend).await
-    }
-    .await)
+    backend::respond(
+        async {
+            let backend = backend::from_context()?;
+            backend::request::viewer(&backend).await
+        }
+        .await,
+    )
 }
 
 /// Creates an account, logs it in and goes to its profile.
 #[server(prefix = "/api", endpoint = "accounts/sign_up")]
 pub async fn sign_up(username: String, email: String, password: String) -> Result<(), AppError> {
     use crate::backend::{self, accounts, login_throttle, request};
-    backend::respond(async {
-        let backend = backend::from_context()?;
-        // Refused sign-ups are counted per client address: each one could be probing
-        // which emails have accounts.
-        let attempt = login_throttle::reserve_sign_up(&backend.pool, request::client_address()).await?;
-        let created = async {
-            // The account and its first session, together or not at all.
-            let mut transaction = backend.pool.begin().await?;
-            let account =
-                accounts::create(&mut transaction, accounts::SignUp { username, email, password, is_admin: false }).await?;
-            request::start_session(&backend, &mut transaction, account.id).await?;
-            transaction.commit().await?;
-            Ok::<_, AppError>(account)
+    backend::respond(
+        async {
+            let backend = backend::from_context()?;
+            // Refused sign-ups are counted per client address: each one could be probing
+            // which emails have accounts.
+            let attempt =
+                login_throttle::reserve_sign_up(&backend.pool, request::client_address()).await?;
+            let created = async {
+                // The account and its first session, together or not at all.
+                let mut transaction = backend.pool.begin().await?;
+                let account = accounts::create(
+                    &mut transaction,
+                    accounts::SignUp {
+                        username,
+                        email,
+                        password,
+                        is_admin: false,
+                    },
+                )
+                .await?;
+                request::start_session(&backend, &mut transaction, account.id).await?;
+                transaction.commit().await?;
+                Ok::<_, AppError>(account)
+            }
+            .await?;
+            attempt.release(&backend.pool).await?;
+            request::redirect(&format!("/@{}", created.username));
+            Ok(())
         }
-        .await?;
-        attempt.release(&backend.pool).await?;
-        request::redirect(&format!("/@{}", created.username));
-        Ok(())
-    }
-    .await)
+        .await,
+    )
 }
 
 /// Logs in by username or email, then goes to `next` (a local path) or home.
 #[server(prefix = "/api", endpoint = "accounts/log_in")]
 pub async fn log_in(login: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::backend::{self, accounts, request};
-    backend::respond(async {
-        let backend = backend::from_context()?;
-        // Settled before anything happens, so no value of `next` can interrupt a log-in.
-        let destination = local_path(next.as_deref());
-        let account = accounts::authenticate(&backend.pool, &login, &password, request::client_address()).await?;
-        request::end_session(&backend).await?;
-        request::start_session(&backend, &mut *backend.pool.acquire().await?, account.id).await?;
-        request::redirect(&destination);
-        Ok(())
-    }
-    .await)
+    backend::respond(
+        async {
+            let backend = backend::from_context()?;
+            // Settled before anything happens, so no value of `next` can interrupt a log-in.
+            let destination = local_path(next.as_deref());
+            let account =
+                accounts::authenticate(&backend.pool, &login, &password, request::client_address())
+                    .await?;
+            request::end_session(&backend).await?;
+            request::start_session(&backend, &mut *backend.pool.acquire().await?, account.id)
+                .await?;
+            request::redirect(&destination);
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// Ends this session.
 #[server(prefix = "/api", endpoint = "accounts/log_out")]
 pub async fn log_out() -> Result<(), AppError> {
     use crate::backend;
-    backend::respond(async {
-        let backend = backend::from_context()?;
-        backend::request::end_session(&backend).await?;
-        backend::request::redirect("/");
-        Ok(())
-    }
-    .await)
+    backend::respond(
+        async {
+            let backend = backend::from_context()?;
+            backend::request::end_session(&backend).await?;
+            backend::request::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// Ends every session of the logged-in person, on every device.
 #[server(prefix = "/api", endpoint = "accounts/log_out_everywhere")]
 pub async fn log_out_everywhere() -> Result<(), AppError> {
     use crate::backend::{self, request, sessions};
-    backend::respond(async {
-        let backend = backend::from_context()?;
-        let viewer = request::require_viewer(&backend).await?;
-        sessions::end_all(&backend.pool, viewer.id).await?;
-        request::end_session(&backend).await?;
-        request::redirect("/login");
-        Ok(())
-    }
-    .await)
+    backend::respond(
+        async {
+            let backend = backend::from_context()?;
+            let viewer = request::require_viewer(&backend).await?;
+            sessions::end_all(&backend.pool, viewer.id).await?;
+            request::end_session(&backend).await?;
+            request::redirect("/login");
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// `next` when it is a safe path on this site, else `/` (no open redirects).
@@ -101,10 +123,17 @@ pub fn local_path(next: Option<&str>) -> String {
 }
 
 fn is_safe_local_path(candidate: &str) -> bool {
-    if !candidate.bytes().all(|byte| byte.is_ascii_graphic() && byte != b'\\') {
+    if !candidate
+        .bytes()
+        .all(|byte| byte.is_ascii_graphic() && byte != b'\\')
+    {
         return false;
     }
-    let path = candidate.split(['?', '#']).next().unwrap_or_default().as_bytes();
+    let path = candidate
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .as_bytes();
     is_plain_path(path) && percent_decoded(path).is_some_and(|decoded| is_plain_path(&decoded))
 }
 
@@ -112,8 +141,12 @@ fn is_safe_local_path(candidate: &str) -> bool {
 fn is_plain_path(path: &[u8]) -> bool {
     path.first() == Some(&b'/')
         && !path.windows(2).any(|pair| pair == b"//")
-        && !path.iter().any(|&byte| byte == b'\\' || byte.is_ascii_control() || byte.is_ascii_whitespace())
-        && !path.split(|&byte| byte == b'/').any(|segment| segment == b"." || segment == b"..")
+        && !path
+            .iter()
+            .any(|&byte| byte == b'\\' || byte.is_ascii_control() || byte.is_ascii_whitespace())
+        && !path
+            .split(|&byte| byte == b'/')
+            .any(|segment| segment == b"." || segment == b"..")
 }
 
 /// `%XX` escapes decoded once; `None` for a malformed escape.
@@ -139,7 +172,12 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_log_in() {
         assert_eq!(local_path(Some("/settings")), "/settings");
-        for outside in ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"] {
+        for outside in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "javascript:alert(1)",
+        ] {
             assert_eq!(local_path(Some(outside)), "/", "{outside}");
         }
         assert_eq!(local_path(None), "/");

@@ -16,16 +16,21 @@ pub const NEW_KEY_COOKIE: &str = "ts_new_api_key";
 #[server(prefix = "/api", endpoint = "api_keys/list", input = server_fn::codec::GetUrl)]
 pub async fn list_api_keys() -> Result<(Vec<ApiKeyView>, Option<String>), AppError> {
     use crate::backend::{self, api_keys, request};
-    backend::respond(async {
-        let backend = backend::from_context()?;
-        let viewer = request::require_viewer(&backend).await?;
-        let fresh = request::cookie(NEW_KEY_COOKIE).filter(|value| value.starts_with(api_keys::PREFIX));
-        if fresh.is_some() {
-            request::set_cookie(&format!("{NEW_KEY_COOKIE}=; Path=/settings; HttpOnly; SameSite=Strict; Max-Age=0"));
+    backend::respond(
+        async {
+            let backend = backend::from_context()?;
+            let viewer = request::require_viewer(&backend).await?;
+            let fresh =
+                request::cookie(NEW_KEY_COOKIE).filter(|value| value.starts_with(api_keys::PREFIX));
+            if fresh.is_some() {
+                request::set_cookie(&format!(
+                    "{NEW_KEY_COOKIE}=; Path=/settings; HttpOnly; SameSite=Strict; Max-Age=0"
+                ));
+            }
+            Ok((api_keys::list(&backend.pool, viewer.id).await?, fresh))
         }
-        Ok((api_keys::list(&backend.pool, viewer.id).await?, fresh))
-    }
-    .await)
+        .await,
+    )
 }
 
 /// Makes a key with all scopes.
@@ -49,11 +54,13 @@ pub async fn create_api_key(name: String) -> Result<NewApiKey, AppError> {
 #[server(prefix = "/api", endpoint = "api_keys/revoke")]
 pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
     use crate::backend::{self, api_keys, request};
-    backend::respond(async {
-        let id = uuid::Uuid::try_parse(&id).map_err(|_| AppError::NotFound)?;
-        let backend = backend::from_context()?;
-        let viewer = request::require_viewer(&backend).await?;
-        api_keys::revoke(&backend.pool, viewer.id, id).await
-    }
-    .await)
+    backend::respond(
+        async {
+            let id = uuid::Uuid::try_parse(&id).map_err(|_| AppError::NotFound)?;
+            let backend = backend::from_context()?;
+            let viewer = request::require_viewer(&backend).await?;
+            api_keys::revoke(&backend.pool, viewer.id, id).await
+        }
+        .await,
+    )
 }

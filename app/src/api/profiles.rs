@@ -9,24 +9,28 @@ use crate::{
 #[server(prefix = "/api", endpoint = "profiles/get", input = server_fn::codec::GetUrl)]
 pub async fn get_profile(username: String) -> Result<Profile, AppError> {
     use crate::backend::{self, profiles, request};
-    backend::respond(async {
-        let backend = backend::from_context()?;
-        let viewer = request::viewer(&backend).await?.map(|viewer| viewer.id);
-        profiles::view(&backend, viewer, &username).await
-    }
-    .await)
+    backend::respond(
+        async {
+            let backend = backend::from_context()?;
+            let viewer = request::viewer(&backend).await?.map(|viewer| viewer.id);
+            profiles::view(&backend, viewer, &username).await
+        }
+        .await,
+    )
 }
 
 /// The logged-in person's settings.
 #[server(prefix = "/api", endpoint = "profiles/settings", input = server_fn::codec::GetUrl)]
 pub async fn get_profile_settings() -> Result<ProfileSettings, AppError> {
     use crate::backend::{self, profiles, request};
-    backend::respond(async {
-        let backend = backend::from_context()?;
-        let viewer = request::require_viewer(&backend).await?;
-        profiles::settings(&backend.pool, viewer.id).await
-    }
-    .await)
+    backend::respond(
+        async {
+            let backend = backend::from_context()?;
+            let viewer = request::require_viewer(&backend).await?;
+            profiles::settings(&backend.pool, viewer.id).await
+        }
+        .await,
+    )
 }
 
 /// Saves display name, bio, avatar and header.
@@ -38,25 +42,38 @@ pub async fn update_profile(
     header_url: String,
 ) -> Result<(), AppError> {
     use crate::backend::{self, profiles, request};
-    backend::respond(async {
-        let backend = backend::from_context()?;
-        let viewer = request::require_viewer(&backend).await?;
-        profiles::update(&backend, viewer.id, profiles::ProfileEdit { display_name, bio, avatar_url, header_url })
+    backend::respond(
+        async {
+            let backend = backend::from_context()?;
+            let viewer = request::require_viewer(&backend).await?;
+            profiles::update(
+                &backend,
+                viewer.id,
+                profiles::ProfileEdit {
+                    display_name,
+                    bio,
+                    avatar_url,
+                    header_url,
+                },
+            )
             .await
-    }
-    .await)
+        }
+        .await,
+    )
 }
 
 /// Sanitizes and saves the profile's CSS; says what was removed.
 #[server(prefix = "/api", endpoint = "profiles/css")]
 pub async fn update_custom_css(custom_css: String) -> Result<CssOutcome, AppError> {
     use crate::backend::{self, profiles, request};
-    backend::respond(async {
-        let backend = backend::from_context()?;
-        let viewer = request::require_viewer(&backend).await?;
-        profiles::set_custom_css(&backend, viewer.id, &custom_css).await
-    }
-    .await)
+    backend::respond(
+        async {
+            let backend = backend::from_context()?;
+            let viewer = request::require_viewer(&backend).await?;
+            profiles::set_custom_css(&backend, viewer.id, &custom_css).await
+        }
+        .await,
+    )
 }
 
 /// Sanitizes CSS without saving it, for the editor's live preview (its images are copied
@@ -64,12 +81,14 @@ pub async fn update_custom_css(custom_css: String) -> Result<CssOutcome, AppErro
 #[server(prefix = "/api", endpoint = "profiles/css_preview")]
 pub async fn preview_custom_css(custom_css: String) -> Result<CssOutcome, AppError> {
     use crate::backend::{self, profiles, request};
-    backend::respond(async {
-        let backend = backend::from_context()?;
-        let viewer = request::require_viewer(&backend).await?;
-        profiles::preview_css(&backend, viewer.id, &custom_css).await
-    }
-    .await)
+    backend::respond(
+        async {
+            let backend = backend::from_context()?;
+            let viewer = request::require_viewer(&backend).await?;
+            profiles::preview_css(&backend, viewer.id, &custom_css).await
+        }
+        .await,
+    )
 }
 
 /// Sets the Top Friends, in order: `friend_1` is position 1. Blank slots are skipped.
@@ -82,59 +101,73 @@ pub async fn set_top_friends(
     friend_5: Option<String>,
 ) -> Result<(), AppError> {
     use crate::backend::{self, profiles, request};
-    backend::respond(async {
-        let backend = backend::from_context()?;
-        let viewer = request::require_viewer(&backend).await?;
-        let chosen: Vec<String> = [friend_1, friend_2, friend_3, friend_4, friend_5].into_iter().flatten().collect();
-        profiles::set_top_friends(&backend.pool, viewer.id, &chosen).await
-    }
-    .await)
+    backend::respond(
+        async {
+            let backend = backend::from_context()?;
+            let viewer = request::require_viewer(&backend).await?;
+            let chosen: Vec<String> = [friend_1, friend_2, friend_3, friend_4, friend_5]
+                .into_iter()
+                .flatten()
+                .collect();
+            profiles::set_top_friends(&backend.pool, viewer.id, &chosen).await
+        }
+        .await,
+    )
 }
 
 /// The logged-in person follows (`on`) or stops following `username`.
 #[server(prefix = "/api", endpoint = "profiles/follow")]
 pub async fn set_follow(username: String, on: bool) -> Result<(), AppError> {
     use crate::backend::{self, follows, request};
-    backend::respond(async {
-        let backend = backend::from_context()?;
-        let viewer = request::require_viewer(&backend).await?;
-        if on {
-            follows::follow(&backend, viewer.id, &username).await
-        } else {
-            follows::unfollow(&backend, viewer.id, &username).await
+    backend::respond(
+        async {
+            let backend = backend::from_context()?;
+            let viewer = request::require_viewer(&backend).await?;
+            if on {
+                follows::follow(&backend, viewer.id, &username).await
+            } else {
+                follows::unfollow(&backend, viewer.id, &username).await
+            }
         }
-    }
-    .await)
+        .await,
+    )
 }
 
 /// The logged-in person blocks (`on`) or unblocks `username`.
 #[server(prefix = "/api", endpoint = "profiles/block")]
 pub async fn set_block(username: String, on: bool) -> Result<(), AppError> {
     use crate::backend::{self, blocks, request};
-    backend::respond(async {
-        let backend = backend::from_context()?;
-        let viewer = request::require_viewer(&backend).await?;
-        if on {
-            blocks::block(&backend, viewer.id, &username).await
-        } else {
-            blocks::unblock(&backend, viewer.id, &username).await
+    backend::respond(
+        async {
+            let backend = backend::from_context()?;
+            let viewer = request::require_viewer(&backend).await?;
+            if on {
+                blocks::block(&backend, viewer.id, &username).await
+            } else {
+                blocks::unblock(&backend, viewer.id, &username).await
+            }
         }
-    }
-    .await)
+        .await,
+    )
 }
 
 /// Who follows `username` (`followers`), or whom they follow (`following`), newest first.
 #[server(prefix = "/api", endpoint = "profiles/follows", input = server_fn::codec::GetUrl)]
-pub async fn list_follows(username: String, direction: String) -> Result<Vec<crate::model::PersonCard>, AppError> {
+pub async fn list_follows(
+    username: String,
+    direction: String,
+) -> Result<Vec<crate::model::PersonCard>, AppError> {
     use crate::backend::{self, follows};
-    backend::respond(async {
-        let direction = match direction.as_str() {
-            "followers" => follows::Direction::Followers,
-            "following" => follows::Direction::Following,
-            _ => return Err(AppError::NotFound),
-        };
-        let backend = backend::from_context()?;
-        follows::list(&backend.pool, &username, direction).await
-    }
-    .await)
+    backend::respond(
+        async {
+            let direction = match direction.as_str() {
+                "followers" => follows::Direction::Followers,
+                "following" => follows::Direction::Following,
+                _ => return Err(AppError::NotFound),
+            };
+            let backend = backend::from_context()?;
+            follows::list(&backend.pool, &username, direction).await
+        }
+        .await,
+    )
 }

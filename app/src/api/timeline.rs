@@ -17,7 +17,14 @@ async fn page_for_viewer(
         Ok(before) => before,
         Err(error) => return crate::backend::respond(Err(error)),
     };
-    window_for_viewer(feed, timeline::Window { before, ..Default::default() }).await
+    window_for_viewer(
+        feed,
+        timeline::Window {
+            before,
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 #[cfg(feature = "ssr")]
@@ -26,12 +33,14 @@ async fn window_for_viewer(
     window: crate::backend::timeline::Window,
 ) -> Result<TimelinePage, AppError> {
     use crate::backend::{self, request, timeline};
-    backend::respond(async {
-        let backend = backend::from_context()?;
-        let viewer = request::viewer(&backend).await?.map(|viewer| viewer.id);
-        timeline::page_within(&backend.pool, viewer, feed, window, timeline::PAGE_SIZE).await
-    }
-    .await)
+    backend::respond(
+        async {
+            let backend = backend::from_context()?;
+            let viewer = request::viewer(&backend).await?.map(|viewer| viewer.id);
+            timeline::page_within(&backend.pool, viewer, feed, window, timeline::PAGE_SIZE).await
+        }
+        .await,
+    )
 }
 
 /// A page of the public timeline, older than the `before` cursor token when given.
@@ -48,7 +57,10 @@ pub async fn home_timeline(before: Option<String>) -> Result<TimelinePage, AppEr
 
 /// A page of `username`'s thoughts that the viewer may see.
 #[server(prefix = "/api", endpoint = "timeline/profile", input = server_fn::codec::GetUrl)]
-pub async fn profile_timeline(username: String, before: Option<String>) -> Result<TimelinePage, AppError> {
+pub async fn profile_timeline(
+    username: String,
+    before: Option<String>,
+) -> Result<TimelinePage, AppError> {
     page_for_viewer(crate::backend::timeline::Feed::Author(&username), before).await
 }
 
@@ -62,75 +74,112 @@ pub async fn tag_timeline(tag: String, before: Option<String>) -> Result<Timelin
 /// page; without `after`, the whole timeline): what an open timeline offers as
 /// "N new thoughts".
 #[server(prefix = "/api", endpoint = "timeline/newer", input = server_fn::codec::Json)]
-pub async fn newer_thoughts(source: TimelineSource, after: Option<String>) -> Result<NewerCount, AppError> {
+pub async fn newer_thoughts(
+    source: TimelineSource,
+    after: Option<String>,
+) -> Result<NewerCount, AppError> {
     use crate::backend::timeline::{Feed, Window};
     let after = match after.as_deref().map(crate::model::Cursor::parse) {
-        Some(None) => return crate::backend::respond(Err(AppError::invalid("after", "is not a timeline position"))),
+        Some(None) => {
+            return crate::backend::respond(Err(AppError::invalid(
+                "after",
+                "is not a timeline position",
+            )))
+        }
         Some(Some(after)) => Some(after),
         None => None,
     };
-    let window = Window { after, ..Window::default() };
+    let window = Window {
+        after,
+        ..Window::default()
+    };
     let page = match &source {
         TimelineSource::Public => window_for_viewer(Feed::Public, window).await,
         TimelineSource::Home => window_for_viewer(Feed::Home, window).await,
-        TimelineSource::Profile { username } => window_for_viewer(Feed::Author(username), window).await,
+        TimelineSource::Profile { username } => {
+            window_for_viewer(Feed::Author(username), window).await
+        }
         TimelineSource::Tag { tag } => window_for_viewer(Feed::Tag(tag), window).await,
     }?;
-    Ok(NewerCount { count: page.thoughts.len(), more: page.next.is_some() })
+    Ok(NewerCount {
+        count: page.thoughts.len(),
+        more: page.next.is_some(),
+    })
 }
 
 /// A thought with its ancestors and replies.
 #[server(prefix = "/api", endpoint = "thoughts/thread", input = server_fn::codec::GetUrl)]
 pub async fn get_thread(username: String, id: String) -> Result<Thread, AppError> {
     use crate::backend::{self, request, timeline};
-    backend::respond(async {
-        let id = uuid::Uuid::try_parse(&id).map_err(|_| AppError::NotFound)?;
-        let backend = backend::from_context()?;
-        let viewer = request::viewer(&backend).await?.map(|viewer| viewer.id);
-        timeline::thread(&backend.pool, &backend.public_url, viewer, &username, id).await
-    }
-    .await)
+    backend::respond(
+        async {
+            let id = uuid::Uuid::try_parse(&id).map_err(|_| AppError::NotFound)?;
+            let backend = backend::from_context()?;
+            let viewer = request::viewer(&backend).await?.map(|viewer| viewer.id);
+            timeline::thread(&backend.pool, &backend.public_url, viewer, &username, id).await
+        }
+        .await,
+    )
 }
 
 /// Posts a thought (optionally as a reply) as the logged-in person.
 #[server(prefix = "/api", endpoint = "thoughts/post")]
-pub async fn post_thought(content: String, visibility: String, reply_to: Option<String>) -> Result<uuid::Uuid, AppError> {
+pub async fn post_thought(
+    content: String,
+    visibility: String,
+    reply_to: Option<String>,
+) -> Result<uuid::Uuid, AppError> {
     use crate::backend::{self, request, thoughts};
-    backend::respond(async {
-        let backend = backend::from_context()?;
-        let viewer = request::require_viewer(&backend).await?;
-        thoughts::post(&backend, viewer.id, thoughts::NewThought { content, visibility, reply_to }).await
-    }
-    .await)
+    backend::respond(
+        async {
+            let backend = backend::from_context()?;
+            let viewer = request::require_viewer(&backend).await?;
+            thoughts::post(
+                &backend,
+                viewer.id,
+                thoughts::NewThought {
+                    content,
+                    visibility,
+                    reply_to,
+                },
+            )
+            .await
+        }
+        .await,
+    )
 }
 
 /// Deletes one of the logged-in person's thoughts.
 #[server(prefix = "/api", endpoint = "thoughts/delete")]
 pub async fn delete_thought(id: String) -> Result<(), AppError> {
     use crate::backend::{self, request, thoughts};
-    backend::respond(async {
-        let id = uuid::Uuid::try_parse(&id).map_err(|_| AppError::NotFound)?;
-        let backend = backend::from_context()?;
-        let viewer = request::require_viewer(&backend).await?;
-        thoughts::delete(&backend, viewer.id, id).await
-    }
-    .await)
+    backend::respond(
+        async {
+            let id = uuid::Uuid::try_parse(&id).map_err(|_| AppError::NotFound)?;
+            let backend = backend::from_context()?;
+            let viewer = request::require_viewer(&backend).await?;
+            thoughts::delete(&backend, viewer.id, id).await
+        }
+        .await,
+    )
 }
 
 /// Likes or boosts (`reaction`: `like` or `boost`) thought `id` when `on`, takes it back otherwise.
 #[server(prefix = "/api", endpoint = "thoughts/react")]
 pub async fn set_reaction(id: String, reaction: String, on: bool) -> Result<(), AppError> {
     use crate::backend::{self, reactions, request};
-    backend::respond(async {
-        let reaction = match reaction.as_str() {
-            "like" => reactions::Reaction::Like,
-            "boost" => reactions::Reaction::Boost,
-            _ => return Err(AppError::invalid("reaction", "choose like or boost")),
-        };
-        let id = uuid::Uuid::try_parse(&id).map_err(|_| AppError::NotFound)?;
-        let backend = backend::from_context()?;
-        let viewer = request::require_viewer(&backend).await?;
-        reactions::set(&backend, viewer.id, id, reaction, on).await
-    }
-    .await)
+    backend::respond(
+        async {
+            let reaction = match reaction.as_str() {
+                "like" => reactions::Reaction::Like,
+                "boost" => reactions::Reaction::Boost,
+                _ => return Err(AppError::invalid("reaction", "choose like or boost")),
+            };
+            let id = uuid::Uuid::try_parse(&id).map_err(|_| AppError::NotFound)?;
+            let backend = backend::from_context()?;
+            let viewer = request::require_viewer(&backend).await?;
+            reactions::set(&backend, viewer.id, id, reaction, on).await
+        }
+        .await,
+    )
 }

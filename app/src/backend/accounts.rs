@@ -47,9 +47,16 @@ pub const EMAIL_UNUSABLE: &str = "this email cannot be used";
 /// names that never route mail (RFC 2606 `.invalid`, RFC 6761 `.localhost`, mDNS `.local`,
 /// `.onion`, ICANN's private-use `.internal`, `.arpa`).
 fn deliverable_domain(email: &str) -> bool {
-    let domain = email.rsplit_once('@').map_or("", |(_, domain)| domain).trim_end_matches('.').to_ascii_lowercase();
+    let domain = email
+        .rsplit_once('@')
+        .map_or("", |(_, domain)| domain)
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
     let top_level = domain.rsplit('.').next().unwrap_or_default();
-    !matches!(top_level, "invalid" | "localhost" | "local" | "onion" | "internal" | "arpa")
+    !matches!(
+        top_level,
+        "invalid" | "localhost" | "local" | "onion" | "internal" | "arpa"
+    )
 }
 
 /// Creates a local account after checking every field (all errors reported together).
@@ -144,11 +151,17 @@ pub async fn authenticate(
     .fetch_optional(pool)
     .await?;
     // Throttle by the account itself when it exists, so username and email share one count.
-    let account_key = found.as_ref().map_or_else(|| login.to_lowercase(), |(id, _)| id.to_string());
+    let account_key = found
+        .as_ref()
+        .map_or_else(|| login.to_lowercase(), |(id, _)| id.to_string());
     // Reserved before the password is checked, so concurrent guesses cannot outrun the count.
     let attempt = login_throttle::attempt(pool, &account_key, client).await?;
 
-    let matches = passwords::verify(password.to_owned(), found.as_ref().and_then(|(_, hash)| hash.clone())).await?;
+    let matches = passwords::verify(
+        password.to_owned(),
+        found.as_ref().and_then(|(_, hash)| hash.clone()),
+    )
+    .await?;
     match found {
         Some((id, _)) if matches => {
             attempt.release(pool).await?;
@@ -226,7 +239,13 @@ mod tests {
         for usable in ["ana@example.com", "ana@example.test", "ana@mail.social"] {
             assert!(deliverable_domain(usable), "{usable}");
         }
-        for unusable in ["ana@nowhere.invalid", "ana@box.LOCALHOST", "ana@printer.local.", "ana@x.onion", "ana@corp.internal"] {
+        for unusable in [
+            "ana@nowhere.invalid",
+            "ana@box.LOCALHOST",
+            "ana@printer.local.",
+            "ana@x.onion",
+            "ana@corp.internal",
+        ] {
             assert!(!deliverable_domain(unusable), "{unusable}");
         }
     }

@@ -25,14 +25,24 @@ pub struct Scopes(Vec<String>);
 
 impl Scopes {
     pub fn parse(raw: &str) -> Result<Self, AppError> {
-        let scopes: Vec<String> = raw.split([' ', '+', ',']).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        let scopes: Vec<String> = raw
+            .split([' ', '+', ','])
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
         if scopes.is_empty() {
             return Ok(Scopes::read_only());
         }
         for scope in &scopes {
             let top = scope.split(':').next().unwrap_or_default();
-            if !matches!(top, "read" | "write" | "follow" | "push" | "admin" | "profile") {
-                return Err(AppError::invalid("scope", format!("{scope} is not a scope")));
+            if !matches!(
+                top,
+                "read" | "write" | "follow" | "push" | "admin" | "profile"
+            ) {
+                return Err(AppError::invalid(
+                    "scope",
+                    format!("{scope} is not a scope"),
+                ));
             }
         }
         Ok(Scopes(scopes))
@@ -50,7 +60,11 @@ impl Scopes {
         self.0.iter().any(|scope| {
             scope == needed
                 || scope == top
-                || (scope == "follow" && matches!(needed, "write:follows" | "write:blocks" | "read:follows" | "read:blocks"))
+                || (scope == "follow"
+                    && matches!(
+                        needed,
+                        "write:follows" | "write:blocks" | "read:follows" | "read:blocks"
+                    ))
         })
     }
 
@@ -76,13 +90,25 @@ pub struct Caller {
 
 /// Makes a key for `user` (None: an app's own token); returns it as listed and the secret,
 /// to show once.
-pub async fn create(pool: &PgPool, user: Option<Uuid>, name: &str, scopes: &Scopes, app: Option<Uuid>) -> Result<(ApiKeyView, String), AppError> {
+pub async fn create(
+    pool: &PgPool,
+    user: Option<Uuid>,
+    name: &str,
+    scopes: &Scopes,
+    app: Option<Uuid>,
+) -> Result<(ApiKeyView, String), AppError> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(AppError::invalid("name", "give the key a name, to recognize it later"));
+        return Err(AppError::invalid(
+            "name",
+            "give the key a name, to recognize it later",
+        ));
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(AppError::invalid("name", format!("use at most {MAX_NAME_CHARS} characters")));
+        return Err(AppError::invalid(
+            "name",
+            format!("use at most {MAX_NAME_CHARS} characters"),
+        ));
     }
     if crate::text::has_forbidden_controls(name, false) {
         return Err(AppError::invalid("name", "remove the control characters"));
@@ -118,7 +144,11 @@ pub async fn list(pool: &PgPool, user: Uuid) -> Result<Vec<ApiKeyView>, AppError
 
 /// Revokes one of `user`'s keys; someone else's key is `NotFound`.
 pub async fn revoke(pool: &PgPool, user: Uuid, id: Uuid) -> Result<(), AppError> {
-    let deleted = sqlx::query("DELETE FROM api_keys WHERE id = $1 AND user_id = $2").bind(id).bind(user).execute(pool).await?;
+    let deleted = sqlx::query("DELETE FROM api_keys WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user)
+        .execute(pool)
+        .await?;
     if deleted.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }
@@ -127,7 +157,11 @@ pub async fn revoke(pool: &PgPool, user: Uuid, id: Uuid) -> Result<(), AppError>
 
 /// Revokes the token `secret` that `app` obtained (OAuth's revoke); others change nothing.
 pub async fn revoke_app_token(pool: &PgPool, app: Uuid, secret: &str) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM api_keys WHERE key_hash = $1 AND app_id = $2").bind(secrets::hash(secret)).bind(app).execute(pool).await?;
+    sqlx::query("DELETE FROM api_keys WHERE key_hash = $1 AND app_id = $2")
+        .bind(secrets::hash(secret))
+        .bind(app)
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
@@ -136,16 +170,33 @@ pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<Option<Caller>,
     if !secret.starts_with(PREFIX) {
         return Ok(None);
     }
-    let found: Option<(Uuid, Option<Uuid>, Option<Uuid>, String, Option<DateTime<Utc>>)> =
-        sqlx::query_as("SELECT id, user_id, app_id, scopes, last_used_at FROM api_keys WHERE key_hash = $1")
-            .bind(secrets::hash(secret))
-            .fetch_optional(pool)
-            .await?;
-    let Some((key_id, user_id, app_id, scopes, last_used_at)) = found else { return Ok(None) };
+    let found: Option<(
+        Uuid,
+        Option<Uuid>,
+        Option<Uuid>,
+        String,
+        Option<DateTime<Utc>>,
+    )> = sqlx::query_as(
+        "SELECT id, user_id, app_id, scopes, last_used_at FROM api_keys WHERE key_hash = $1",
+    )
+    .bind(secrets::hash(secret))
+    .fetch_optional(pool)
+    .await?;
+    let Some((key_id, user_id, app_id, scopes, last_used_at)) = found else {
+        return Ok(None);
+    };
     if last_used_at.is_none_or(|at| (Utc::now() - at).num_seconds() >= TOUCH_EVERY_SECONDS) {
-        sqlx::query("UPDATE api_keys SET last_used_at = now() WHERE id = $1").bind(key_id).execute(pool).await?;
+        sqlx::query("UPDATE api_keys SET last_used_at = now() WHERE id = $1")
+            .bind(key_id)
+            .execute(pool)
+            .await?;
     }
-    Ok(Some(Caller { user_id, app_id, key_id, scopes: Scopes::parse(&scopes)? }))
+    Ok(Some(Caller {
+        user_id,
+        app_id,
+        key_id,
+        scopes: Scopes::parse(&scopes)?,
+    }))
 }
 
 #[cfg(test)]
@@ -159,10 +210,20 @@ mod tests {
         let read = Scopes::parse("read").unwrap();
         assert!(read.allow("read:notifications") && !read.allow("write:statuses"));
         let granular = Scopes::parse("read:statuses write:favourites").unwrap();
-        assert!(granular.allow("read:statuses") && !granular.allow("read:accounts") && !granular.allow("write"));
+        assert!(
+            granular.allow("read:statuses")
+                && !granular.allow("read:accounts")
+                && !granular.allow("write")
+        );
         assert!(Scopes::parse("follow").unwrap().allow("write:follows"));
         assert!(all.cover(&granular) && !read.cover(&all));
-        assert_eq!(Scopes::parse("read+write").unwrap().as_string(), "read write");
-        assert!(Scopes::parse("read delete:everything").unwrap_err().field_message("scope").is_some());
+        assert_eq!(
+            Scopes::parse("read+write").unwrap().as_string(),
+            "read write"
+        );
+        assert!(Scopes::parse("read delete:everything")
+            .unwrap_err()
+            .field_message("scope")
+            .is_some());
     }
 }

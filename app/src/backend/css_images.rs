@@ -121,7 +121,9 @@ pub async fn copies(
     let mut wanted = Vec::new();
     for (index, url) in urls.iter().enumerate() {
         let refusal = if index >= MAX_IMAGES {
-            Some(format!("only {MAX_IMAGES} images are copied for one style sheet"))
+            Some(format!(
+                "only {MAX_IMAGES} images are copied for one style sheet"
+            ))
         } else if url.scheme() != "https" && !backend.federation.allows_private() {
             Some("only https images are copied".to_owned())
         } else if url.as_str().len() > MAX_URL_BYTES {
@@ -164,10 +166,18 @@ pub async fn copies(
     for url in wanted {
         let earlier = known.iter().find(|earlier| earlier.url == url.as_str());
         match earlier {
-            Some(Earlier { sha256: Some(sha256), content_type: Some(content_type), .. }) => {
+            Some(Earlier {
+                sha256: Some(sha256),
+                content_type: Some(content_type),
+                ..
+            }) => {
                 result.insert(url.to_string(), Ok(local_path(sha256, content_type)));
             }
-            Some(Earlier { refusal: Some(refusal), recent: true, .. }) if purpose == Purpose::Preview => {
+            Some(Earlier {
+                refusal: Some(refusal),
+                recent: true,
+                ..
+            }) if purpose == Purpose::Preview => {
                 result.insert(url.to_string(), Err(refusal.clone()));
             }
             _ => to_fetch.push(url),
@@ -198,9 +208,15 @@ pub async fn copies(
         let client = backend.federation.clone();
         let fetched = fetched.clone();
         tasks.spawn(async move {
-            let outcome = tokio::time::timeout_at(deadline, fetch_and_copy(&client, &url, &fetched))
-                .await
-                .unwrap_or_else(|_| Err(format!("fetching it took longer than {} seconds", FETCH_BUDGET.as_secs())));
+            let outcome =
+                tokio::time::timeout_at(deadline, fetch_and_copy(&client, &url, &fetched))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(format!(
+                            "fetching it took longer than {} seconds",
+                            FETCH_BUDGET.as_secs()
+                        ))
+                    });
             (url, outcome)
         });
     }
@@ -218,14 +234,31 @@ pub async fn copies(
     Ok(result)
 }
 
-async fn fetch_and_copy(client: &Client, url: &url::Url, fetched: &AtomicUsize) -> Result<LocalCopy, String> {
-    let bytes = client.get_bytes(url.as_str(), ACCEPT_IMAGES, MAX_DOWNLOAD_BYTES, FETCH_BUDGET).await?;
+async fn fetch_and_copy(
+    client: &Client,
+    url: &url::Url,
+    fetched: &AtomicUsize,
+) -> Result<LocalCopy, String> {
+    let bytes = client
+        .get_bytes(
+            url.as_str(),
+            ACCEPT_IMAGES,
+            MAX_DOWNLOAD_BYTES,
+            FETCH_BUDGET,
+        )
+        .await?;
     let total = fetched.fetch_add(bytes.len(), Ordering::Relaxed) + bytes.len();
     if total > MAX_TOTAL_BYTES {
-        return Err(format!("the images together are larger than {} MiB", MAX_TOTAL_BYTES / (1024 * 1024)));
+        return Err(format!(
+            "the images together are larger than {} MiB",
+            MAX_TOTAL_BYTES / (1024 * 1024)
+        ));
     }
     // The permit goes with the decoding: a caller that gave up does not free it early.
-    let permit = DECODING.acquire().await.map_err(|_| "the server is shutting down".to_owned())?;
+    let permit = DECODING
+        .acquire()
+        .await
+        .map_err(|_| "the server is shutting down".to_owned())?;
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
         process(&bytes)
@@ -235,7 +268,12 @@ async fn fetch_and_copy(client: &Client, url: &url::Url, fetched: &AtomicUsize) 
 }
 
 /// Stores what became of `url` for `owner`; the copy's path, or why there is none.
-async fn record(pool: &PgPool, owner: Uuid, url: &url::Url, outcome: Result<LocalCopy, String>) -> Result<Result<String, String>, AppError> {
+async fn record(
+    pool: &PgPool,
+    owner: Uuid,
+    url: &url::Url,
+    outcome: Result<LocalCopy, String>,
+) -> Result<Result<String, String>, AppError> {
     let mut transaction = pool.begin().await?;
     let (sha256, refusal) = match &outcome {
         Ok(copy) => {
@@ -304,11 +342,14 @@ pub async fn load(pool: &PgPool, name: &str) -> Result<Option<(String, Vec<u8>)>
     if !super::custom_css::is_local_copy(&path) {
         return Ok(None);
     }
-    let Some((sha256, _)) = name.split_once('.') else { return Ok(None) };
-    let found: Option<(String, Vec<u8>)> = sqlx::query_as("SELECT content_type, bytes FROM css_images WHERE sha256 = $1")
-        .bind(sha256)
-        .fetch_optional(pool)
-        .await?;
+    let Some((sha256, _)) = name.split_once('.') else {
+        return Ok(None);
+    };
+    let found: Option<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT content_type, bytes FROM css_images WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(pool)
+            .await?;
     // Only under the name it was given: `{sha}.png` is not the GIF `{sha}.gif`.
     Ok(found.filter(|(content_type, _)| local_path(sha256, content_type) == path))
 }
@@ -316,13 +357,17 @@ pub async fn load(pool: &PgPool, name: &str) -> Result<Option<(String, Vec<u8>)>
 /// Checks that `bytes` are a PNG, JPEG, GIF or WebP image within the limits, by content,
 /// and re-encodes it in its own format (a WebP losslessly; a GIF with all its frames).
 pub fn process(bytes: &[u8]) -> Result<LocalCopy, String> {
-    let format = sniff(bytes).ok_or_else(|| "it is not a PNG, JPEG, GIF or WebP image".to_owned())?;
+    let format =
+        sniff(bytes).ok_or_else(|| "it is not a PNG, JPEG, GIF or WebP image".to_owned())?;
     let (encoded, width, height) = match format {
         ImageFormat::Gif => reencode_gif(bytes)?,
         other => reencode_still(bytes, other)?,
     };
     if encoded.len() > MAX_STORED_BYTES {
-        return Err(format!("it is larger than {} MiB once re-encoded", MAX_STORED_BYTES / (1024 * 1024)));
+        return Err(format!(
+            "it is larger than {} MiB once re-encoded",
+            MAX_STORED_BYTES / (1024 * 1024)
+        ));
     }
     let content_type = match format {
         ImageFormat::Jpeg => "image/jpeg",
@@ -331,7 +376,13 @@ pub fn process(bytes: &[u8]) -> Result<LocalCopy, String> {
         _ => "image/png",
     };
     let sha256 = format!("{:x}", Sha256::digest(&encoded));
-    Ok(LocalCopy { sha256, content_type, bytes: encoded, width, height })
+    Ok(LocalCopy {
+        sha256,
+        content_type,
+        bytes: encoded,
+        width,
+        height,
+    })
 }
 
 /// The format by the file's first bytes; what the server said it was does not count.
@@ -362,7 +413,9 @@ fn check_size(width: u32, height: u32) -> Result<(), String> {
         return Err("it has no pixels".into());
     }
     if width > MAX_SIDE || height > MAX_SIDE {
-        return Err(format!("it is {width}×{height} pixels; the limit is {MAX_SIDE}×{MAX_SIDE}"));
+        return Err(format!(
+            "it is {width}×{height} pixels; the limit is {MAX_SIDE}×{MAX_SIDE}"
+        ));
     }
     Ok(())
 }
@@ -376,16 +429,22 @@ fn unreadable(error: image::ImageError) -> String {
 
 fn reencode_still(bytes: &[u8], format: ImageFormat) -> Result<(Vec<u8>, u32, u32), String> {
     // The header first, so a decompression bomb is refused before anything is decoded.
-    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(unreadable)?;
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(unreadable)?;
     check_size(width, height)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits());
     let image = reader.decode().map_err(unreadable)?;
     let mut encoded = Cursor::new(Vec::new());
     let written = match format {
-        ImageFormat::Jpeg => JpegEncoder::new_with_quality(&mut encoded, 90).encode_image(&image.to_rgb8()),
+        ImageFormat::Jpeg => {
+            JpegEncoder::new_with_quality(&mut encoded, 90).encode_image(&image.to_rgb8())
+        }
         // The WebP encoder takes 8-bit RGB(A) only, and writes it losslessly.
-        ImageFormat::WebP => DynamicImage::ImageRgba8(image.to_rgba8()).write_to(&mut encoded, ImageFormat::WebP),
+        ImageFormat::WebP => {
+            DynamicImage::ImageRgba8(image.to_rgba8()).write_to(&mut encoded, ImageFormat::WebP)
+        }
         _ => image.write_to(&mut encoded, ImageFormat::Png),
     };
     written.map_err(|_| "it could not be re-encoded".to_owned())?;
@@ -405,7 +464,9 @@ fn reencode_gif(bytes: &[u8]) -> Result<(Vec<u8>, u32, u32), String> {
             return Err(format!("it has more than {MAX_FRAMES} frames"));
         }
         if per_frame * (frames.len() as u64 + 1) > MAX_ANIMATION_PIXELS {
-            return Err(format!("its frames hold more than {MAX_ANIMATION_PIXELS} pixels together"));
+            return Err(format!(
+                "its frames hold more than {MAX_ANIMATION_PIXELS} pixels together"
+            ));
         }
         frames.push(frame);
     }
@@ -415,8 +476,12 @@ fn reencode_gif(bytes: &[u8]) -> Result<(Vec<u8>, u32, u32), String> {
     let mut encoded = Vec::new();
     {
         let mut encoder = GifEncoder::new_with_speed(&mut encoded, 10);
-        encoder.set_repeat(Repeat::Infinite).map_err(|_| "it could not be re-encoded".to_owned())?;
-        encoder.encode_frames(frames).map_err(|_| "it could not be re-encoded".to_owned())?;
+        encoder
+            .set_repeat(Repeat::Infinite)
+            .map_err(|_| "it could not be re-encoded".to_owned())?;
+        encoder
+            .encode_frames(frames)
+            .map_err(|_| "it could not be re-encoded".to_owned())?;
     }
     Ok((encoded, width, height))
 }

@@ -62,21 +62,61 @@ const MAX_Z_INDEX: i32 = 10;
 const MAX_ROUNDS: usize = 3;
 /// Functions that fetch or evaluate something when they appear in raw (unparsed) values.
 const FORBIDDEN_FUNCTIONS: &[&str] = &[
-    "expression", "url", "src", "image", "image-set", "-webkit-image-set", "cross-fade",
-    "-webkit-cross-fade", "element", "-moz-element", "paint", "attr",
+    "expression",
+    "url",
+    "src",
+    "image",
+    "image-set",
+    "-webkit-image-set",
+    "cross-fade",
+    "-webkit-cross-fade",
+    "element",
+    "-moz-element",
+    "paint",
+    "attr",
 ];
 /// Standard properties the parser keeps as raw tokens that profiles may still use (their
 /// values are checked like any other). Every other unknown name (`behavior`,
 /// `-moz-binding`, look-alikes) is removed.
 const UNMODELED_SAFE_PROPERTIES: &[&str] = &[
-    "content", "quotes", "counter-reset", "counter-increment", "counter-set", "cursor",
-    "pointer-events", "caret-color", "accent-color", "scrollbar-color", "scrollbar-width",
-    "text-wrap", "white-space-collapse", "hyphens", "tab-size", "image-rendering", "object-fit",
-    "object-position", "aspect-ratio", "touch-action", "resize", "isolation", "mix-blend-mode",
-    "background-blend-mode", "will-change", "text-underline-offset", "text-decoration-thickness",
-    "font-variant-emoji", "orphans", "widows",
+    "content",
+    "quotes",
+    "counter-reset",
+    "counter-increment",
+    "counter-set",
+    "cursor",
+    "pointer-events",
+    "caret-color",
+    "accent-color",
+    "scrollbar-color",
+    "scrollbar-width",
+    "text-wrap",
+    "white-space-collapse",
+    "hyphens",
+    "tab-size",
+    "image-rendering",
+    "object-fit",
+    "object-position",
+    "aspect-ratio",
+    "touch-action",
+    "resize",
+    "isolation",
+    "mix-blend-mode",
+    "background-blend-mode",
+    "will-change",
+    "text-underline-offset",
+    "text-decoration-thickness",
+    "font-variant-emoji",
+    "orphans",
+    "widows",
 ];
-const RASTER_DATA_TYPES: &[&str] = &["image/png", "image/gif", "image/jpeg", "image/webp", "image/avif"];
+const RASTER_DATA_TYPES: &[&str] = &[
+    "image/png",
+    "image/gif",
+    "image/jpeg",
+    "image/webp",
+    "image/avif",
+];
 /// Where local copies of images are served: `/media/css/{sha256}.{ext}`.
 pub const LOCAL_COPY_PREFIX: &str = "/media/css/";
 /// The extensions of local copies (PNG, JPEG, GIF, WebP).
@@ -103,16 +143,23 @@ impl ImageCopies for NoCopies {
 /// Copies made beforehand, by normalized address.
 impl ImageCopies for HashMap<String, Result<String, String>> {
     fn local_path(&self, url: &url::Url) -> Result<String, String> {
-        self.get(url.as_str()).cloned().unwrap_or_else(|| NoCopies.local_path(url))
+        self.get(url.as_str())
+            .cloned()
+            .unwrap_or_else(|| NoCopies.local_path(url))
     }
 }
 
 /// Whether `path` is the path of a local copy, exactly as this site makes them.
 pub fn is_local_copy(path: &str) -> bool {
-    let Some((hash, extension)) = path.strip_prefix(LOCAL_COPY_PREFIX).and_then(|name| name.split_once('.')) else {
+    let Some((hash, extension)) = path
+        .strip_prefix(LOCAL_COPY_PREFIX)
+        .and_then(|name| name.split_once('.'))
+    else {
         return false;
     };
-    hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) && COPY_EXTENSIONS.contains(&extension)
+    hash.len() == 64
+        && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        && COPY_EXTENSIONS.contains(&extension)
 }
 
 /// The stored CSS and what was removed from the input on the way.
@@ -132,7 +179,11 @@ pub enum CssError {
     #[error("line {line}, column {column}: remove the control character")]
     Control { line: u32, column: u32 },
     #[error("line {line}, column {column}: {message}")]
-    Syntax { line: u32, column: u32, message: String },
+    Syntax {
+        line: u32,
+        column: u32,
+        message: String,
+    },
 }
 
 /// Sanitizes `input` without fetching anything: remote images are removed.
@@ -179,7 +230,11 @@ pub fn sanitize_with(input: &str, images: &dyn ImageCopies) -> Result<SanitizedC
         result.css = again.css;
         result.removed.extend(again.removed);
     }
-    Err(cannot_keep(CssError::Syntax { line: 1, column: 1, message: "its printed form does not settle".into() }))
+    Err(cannot_keep(CssError::Syntax {
+        line: 1,
+        column: 1,
+        message: "its printed form does not settle".into(),
+    }))
 }
 
 fn sanitize_once(input: &str, images: &dyn ImageCopies) -> Result<SanitizedCss, CssError> {
@@ -188,10 +243,20 @@ fn sanitize_once(input: &str, images: &dyn ImageCopies) -> Result<SanitizedCss, 
     }
     check_controls(input)?;
     check_nesting(input)?;
-    let options = ParserOptions { error_recovery: false, ..ParserOptions::default() };
+    let options = ParserOptions {
+        error_recovery: false,
+        ..ParserOptions::default()
+    };
     let mut sheet = StyleSheet::parse(input, options).map_err(|error| {
-        let (line, column) = error.loc.as_ref().map_or((1, 1), |loc| (loc.line + 1, loc.column));
-        CssError::Syntax { line, column, message: error.kind.to_string() }
+        let (line, column) = error
+            .loc
+            .as_ref()
+            .map_or((1, 1), |loc| (loc.line + 1, loc.column));
+        CssError::Syntax {
+            line,
+            column,
+            message: error.kind.to_string(),
+        }
     })?;
 
     let mut removed = Vec::new();
@@ -202,17 +267,35 @@ fn sanitize_once(input: &str, images: &dyn ImageCopies) -> Result<SanitizedCss, 
     // Pretty-printed: the owner may read the served sheet (and the preview's) to see what was kept.
     let targets = printer_targets();
     sheet
-        .minify(MinifyOptions { targets, ..MinifyOptions::default() })
-        .map_err(|error| CssError::Syntax { line: 1, column: 1, message: error.kind.to_string() })?;
+        .minify(MinifyOptions {
+            targets,
+            ..MinifyOptions::default()
+        })
+        .map_err(|error| CssError::Syntax {
+            line: 1,
+            column: 1,
+            message: error.kind.to_string(),
+        })?;
     let printed = sheet
-        .to_css(PrinterOptions { targets, ..PrinterOptions::default() })
-        .map_err(|error| CssError::Syntax { line: 1, column: 1, message: error.kind.to_string() })?;
+        .to_css(PrinterOptions {
+            targets,
+            ..PrinterOptions::default()
+        })
+        .map_err(|error| CssError::Syntax {
+            line: 1,
+            column: 1,
+            message: error.kind.to_string(),
+        })?;
     // Any `<` left is inside a string or an identifier, where its escape means the same.
     let css = printed.code.replace('<', "\\3c ");
     // The printer has corner cases (an escaped space in a pseudo-class's name prints bare):
     // what would not parse again is refused by the next round (`sanitize_with`), not stored.
     // Nothing left is nothing at all: no one-newline sheet is stored or linked.
-    let css = if css.trim().is_empty() { String::new() } else { css };
+    let css = if css.trim().is_empty() {
+        String::new()
+    } else {
+        css
+    };
     Ok(SanitizedCss { css, removed })
 }
 
@@ -232,10 +315,15 @@ fn printer_targets() -> Targets {
 /// holds a NUL.
 fn check_controls(input: &str) -> Result<(), CssError> {
     for (number, line) in input.split('\n').enumerate() {
-        let found = line.chars().position(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\u{c}'));
+        let found = line
+            .chars()
+            .position(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\u{c}'));
         if let Some(index) = found {
             let at = |n: usize| u32::try_from(n + 1).unwrap_or(u32::MAX);
-            return Err(CssError::Control { line: at(number), column: at(index) });
+            return Err(CssError::Control {
+                line: at(number),
+                column: at(index),
+            });
         }
     }
     Ok(())
@@ -288,7 +376,11 @@ fn check_nesting(input: &str) -> Result<(), CssError> {
     Ok(())
 }
 
-fn sanitize_rules(rules: &mut CssRuleList<'_>, images: &dyn ImageCopies, removed: &mut Vec<String>) {
+fn sanitize_rules(
+    rules: &mut CssRuleList<'_>,
+    images: &dyn ImageCopies,
+    removed: &mut Vec<String>,
+) {
     rules.0.retain_mut(|rule| match rule {
         CssRule::Style(style) => {
             if !style.rules.0.is_empty() {
@@ -388,18 +480,29 @@ fn at(line: u32, what: &str) -> String {
 /// Whether `selector` holds `:has()` anywhere (inside `:is()`, `:not()`, an unknown
 /// pseudo-class's arguments): the printed form spells every way of writing it the same.
 fn matches_relatives(selector: &Selector<'_>) -> bool {
-    selector.to_css_string(PrinterOptions::default()).map_or(true, |printed| printed.to_ascii_lowercase().contains(":has("))
+    selector
+        .to_css_string(PrinterOptions::default())
+        .map_or(true, |printed| {
+            printed.to_ascii_lowercase().contains(":has(")
+        })
 }
 
 /// `selector` re-rooted under the profile container, or `None` if it could reach outside.
 fn scope_selector<'i>(selector: &Selector<'i>) -> Option<Selector<'i>> {
     let mut components = parse_order(selector);
     let forbidden = |c: &Component<'_>| {
-        matches!(c, Component::Nesting | Component::Namespace(..) | Component::DefaultNamespace(_))
-            || matches!(
-                c.as_combinator(),
-                Some(Combinator::Deep | Combinator::DeepDescendant | Combinator::SlotAssignment | Combinator::Part)
+        matches!(
+            c,
+            Component::Nesting | Component::Namespace(..) | Component::DefaultNamespace(_)
+        ) || matches!(
+            c.as_combinator(),
+            Some(
+                Combinator::Deep
+                    | Combinator::DeepDescendant
+                    | Combinator::SlotAssignment
+                    | Combinator::Part
             )
+        )
     };
     if components.iter().any(forbidden) {
         return None;
@@ -414,7 +517,12 @@ fn scope_selector<'i>(selector: &Selector<'i>) -> Option<Selector<'i>> {
     let separates = |c: &Component<'_>| {
         matches!(
             c.as_combinator(),
-            Some(Combinator::Descendant | Combinator::Child | Combinator::NextSibling | Combinator::LaterSibling)
+            Some(
+                Combinator::Descendant
+                    | Combinator::Child
+                    | Combinator::NextSibling
+                    | Combinator::LaterSibling
+            )
         )
     };
 
@@ -422,7 +530,10 @@ fn scope_selector<'i>(selector: &Selector<'i>) -> Option<Selector<'i>> {
     // How what follows relates to the container: a descendant, unless `body > …` said child.
     let mut join = Combinator::Descendant;
     loop {
-        let compound_end = components.iter().position(separates).unwrap_or(components.len());
+        let compound_end = components
+            .iter()
+            .position(separates)
+            .unwrap_or(components.len());
         if !components[..compound_end].iter().any(names_root) {
             let mut scoped = vec![scope];
             if !components.is_empty() {
@@ -441,12 +552,20 @@ fn scope_selector<'i>(selector: &Selector<'i>) -> Option<Selector<'i>> {
         // Another type selector in it (`div:root`) would have to come before the container's
         // class, and printed after it, it merges into the class name: `.ts-profilediv`.
         let typed = |c: &Component<'_>| {
-            matches!(c, Component::LocalName(_) | Component::ExplicitAnyNamespace | Component::ExplicitNoNamespace)
+            matches!(
+                c,
+                Component::LocalName(_)
+                    | Component::ExplicitAnyNamespace
+                    | Component::ExplicitNoNamespace
+            )
         };
         if others.iter().any(typed) {
             return None;
         }
-        match components.get(compound_end).and_then(Component::as_combinator) {
+        match components
+            .get(compound_end)
+            .and_then(Component::as_combinator)
+        {
             // Siblings of the container are outside it.
             Some(Combinator::NextSibling | Combinator::LaterSibling) => return None,
             // `html body p`, `body > p`: look at what follows.
@@ -486,7 +605,12 @@ pub(crate) fn parse_order<'i>(selector: &Selector<'i>) -> Vec<Component<'i>> {
     components
 }
 
-fn sanitize_declarations(block: &mut DeclarationBlock<'_>, line: u32, images: &dyn ImageCopies, removed: &mut Vec<String>) {
+fn sanitize_declarations(
+    block: &mut DeclarationBlock<'_>,
+    line: u32,
+    images: &dyn ImageCopies,
+    removed: &mut Vec<String>,
+) {
     for list in [&mut block.declarations, &mut block.important_declarations] {
         list.retain_mut(|property| match sanitize_property(property, images) {
             Ok(()) => true,
@@ -515,14 +639,25 @@ fn sanitize_property(property: &mut Property<'_>, images: &dyn ImageCopies) -> R
             }
         }
         // A var() here could resolve to `fixed` or a huge number at run time.
-        Property::Unparsed(unparsed) if matches!(unparsed.property_id, PropertyId::Position | PropertyId::ZIndex) => {
-            return Err(format!("`{}` set through var()", unparsed.property_id.name()));
+        Property::Unparsed(unparsed)
+            if matches!(
+                unparsed.property_id,
+                PropertyId::Position | PropertyId::ZIndex
+            ) =>
+        {
+            return Err(format!(
+                "`{}` set through var()",
+                unparsed.property_id.name()
+            ));
         }
         _ => {}
     }
     trim_raw_value(property);
     costs::check(property)?;
-    let mut hazards = Hazards { problem: None, images };
+    let mut hazards = Hazards {
+        problem: None,
+        images,
+    };
     let _ = property.visit(&mut hazards);
     hazards.problem.map_or(Ok(()), Err)
 }
@@ -538,7 +673,10 @@ fn trim_raw_value(property: &mut Property<'_>) {
     while tokens.last().is_some_and(|token| token.is_whitespace()) {
         tokens.pop();
     }
-    let leading = tokens.iter().take_while(|token| token.is_whitespace()).count();
+    let leading = tokens
+        .iter()
+        .take_while(|token| token.is_whitespace())
+        .count();
     tokens.drain(..leading);
 }
 
@@ -563,7 +701,8 @@ impl<'i> Visitor<'i> for Hazards<'_> {
                 Ok(path) => url.url = path.into(),
                 // The first image that cannot be copied is the one named.
                 Err(why) => {
-                    self.problem.get_or_insert_with(|| format!("the image {remote}: {why}"));
+                    self.problem
+                        .get_or_insert_with(|| format!("the image {remote}: {why}"));
                 }
             },
             None => self.problem = Some("a url() that is not an https image".into()),
@@ -614,19 +753,26 @@ enum UrlKind {
 fn allowed_url(raw: &str) -> Option<UrlKind> {
     let trimmed = raw.trim();
     // `get`, not indexing: byte 5 may fall inside a character (`url(dataéx)`).
-    if let Some(rest) = trimmed.get(..5).filter(|scheme| scheme.eq_ignore_ascii_case("data:")).and(trimmed.get(5..)) {
+    if let Some(rest) = trimmed
+        .get(..5)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("data:"))
+        .and(trimmed.get(5..))
+    {
         let rest = rest.to_ascii_lowercase();
         let raster = RASTER_DATA_TYPES.iter().any(|kind| {
-            rest.strip_prefix(kind).is_some_and(|after| after.starts_with(';') || after.starts_with(','))
+            rest.strip_prefix(kind)
+                .is_some_and(|after| after.starts_with(';') || after.starts_with(','))
         });
         let clean = trimmed.chars().all(|c| c.is_ascii_graphic());
-        return (raster && clean && trimmed.len() <= MAX_DATA_URL_BYTES).then(|| UrlKind::Kept(trimmed.to_owned()));
+        return (raster && clean && trimmed.len() <= MAX_DATA_URL_BYTES)
+            .then(|| UrlKind::Kept(trimmed.to_owned()));
     }
     if is_local_copy(trimmed) {
         return Some(UrlKind::Kept(trimmed.to_owned()));
     }
     let url = url::Url::parse(trimmed).ok()?;
-    (matches!(url.scheme(), "https" | "http") && url.host_str().is_some()).then_some(UrlKind::Remote(url))
+    (matches!(url.scheme(), "https" | "http") && url.host_str().is_some())
+        .then_some(UrlKind::Remote(url))
 }
 
 #[cfg(test)]

@@ -20,9 +20,18 @@ pub struct Backend {
 
 impl Backend {
     /// Fails only when `federation.extra_ca_pem` holds no readable certificate.
-    pub fn new(pool: PgPool, public_url: String, federation: &FederationOptions) -> Result<Self, String> {
+    pub fn new(
+        pool: PgPool,
+        public_url: String,
+        federation: &FederationOptions,
+    ) -> Result<Self, String> {
         let agent = format!("Thoughtspace/{} (+{public_url})", env!("CARGO_PKG_VERSION"));
-        Ok(Backend { pool, federation: Client::new(federation, &agent)?, public_url, live: Default::default() })
+        Ok(Backend {
+            pool,
+            federation: Client::new(federation, &agent)?,
+            public_url,
+            live: Default::default(),
+        })
     }
 
     /// Cookies get the `Secure` attribute when the site is served over https.

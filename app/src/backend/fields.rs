@@ -5,12 +5,56 @@ use crate::{error::AppError, text};
 
 /// Names that would collide with the site's own paths or suggest authority.
 const RESERVED_USERNAMES: &[&str] = &[
-    "about", "abuse", "account", "accounts", "activitypub", "actor", "admin", "administrator", "api",
-    "assets", "explore", "favicon", "followers", "following", "help", "home", "inbox", "instance",
-    "login", "logout", "mail", "manifest", "moderator", "nodeinfo", "notifications", "null", "oauth",
-    "outbox", "pkg", "postmaster", "public", "robots", "root", "search", "security", "settings",
-    "signup", "sitemap", "static", "support", "sw", "system", "tags", "thoughtspace", "undefined",
-    "users", "webfinger", "well-known", "well_known", "www",
+    "about",
+    "abuse",
+    "account",
+    "accounts",
+    "activitypub",
+    "actor",
+    "admin",
+    "administrator",
+    "api",
+    "assets",
+    "explore",
+    "favicon",
+    "followers",
+    "following",
+    "help",
+    "home",
+    "inbox",
+    "instance",
+    "login",
+    "logout",
+    "mail",
+    "manifest",
+    "moderator",
+    "nodeinfo",
+    "notifications",
+    "null",
+    "oauth",
+    "outbox",
+    "pkg",
+    "postmaster",
+    "public",
+    "robots",
+    "root",
+    "search",
+    "security",
+    "settings",
+    "signup",
+    "sitemap",
+    "static",
+    "support",
+    "sw",
+    "system",
+    "tags",
+    "thoughtspace",
+    "undefined",
+    "users",
+    "webfinger",
+    "well-known",
+    "well_known",
+    "www",
 ];
 
 /// A local username: 1–32 of a–z, A–Z, 0–9 and `_`; unique regardless of case.
@@ -28,7 +72,10 @@ impl Username {
             return Err(AppError::invalid("username", problem));
         }
         if RESERVED_USERNAMES.contains(&value.to_ascii_lowercase().as_str()) {
-            return Err(AppError::invalid("username", "this name is reserved; choose another"));
+            return Err(AppError::invalid(
+                "username",
+                "this name is reserved; choose another",
+            ));
         }
         Ok(Username(value.to_owned()))
     }
@@ -40,11 +87,19 @@ impl Username {
     /// spaces, controls, direction overrides or look-alike letters.
     pub fn problem(name: &str, remote: bool) -> Option<&'static str> {
         let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-        let max = if remote { Self::MAX_REMOTE_CHARS } else { Self::MAX_CHARS };
+        let max = if remote {
+            Self::MAX_REMOTE_CHARS
+        } else {
+            Self::MAX_CHARS
+        };
         if name.is_empty() {
             Some("choose a username")
         } else if name.chars().count() > max {
-            Some(if remote { "use at most 64 characters" } else { "use at most 32 characters" })
+            Some(if remote {
+                "use at most 64 characters"
+            } else {
+                "use at most 32 characters"
+            })
         } else if remote && name.chars().all(|c| word(c) || c == '.' || c == '-') {
             let ends_ok = name.starts_with(word) && name.ends_with(word);
             (!ends_ok).then_some("begin and end with a letter, digit or _")
@@ -78,9 +133,14 @@ impl Email {
         }
         // email_address accepts bare local names; a deliverable address needs a dotted domain.
         let valid = email_address::EmailAddress::parse_with_options(value, Default::default())
-            .is_ok_and(|address| address.domain().contains('.') && !address.domain().starts_with('['));
+            .is_ok_and(|address| {
+                address.domain().contains('.') && !address.domain().starts_with('[')
+            });
         if !valid {
-            return Err(AppError::invalid("email", "enter an address like name@example.com"));
+            return Err(AppError::invalid(
+                "email",
+                "enter an address like name@example.com",
+            ));
         }
         Ok(Email(value.to_owned()))
     }
@@ -113,7 +173,10 @@ impl Password {
             return Err(AppError::invalid("password", "use at most 1024 bytes"));
         }
         if text::has_forbidden_controls(raw, false) {
-            return Err(AppError::invalid("password", "remove the control characters"));
+            return Err(AppError::invalid(
+                "password",
+                "remove the control characters",
+            ));
         }
         Ok(Password(raw.to_owned()))
     }
@@ -124,13 +187,21 @@ impl Password {
 }
 
 /// Optional one-line or multi-line text with a character limit; empty means none.
-fn optional_text(raw: &str, field: &str, max_chars: usize, multiline: bool) -> Result<Option<String>, AppError> {
+fn optional_text(
+    raw: &str,
+    field: &str,
+    max_chars: usize,
+    multiline: bool,
+) -> Result<Option<String>, AppError> {
     let value = raw.trim();
     if value.is_empty() {
         return Ok(None);
     }
     if value.chars().count() > max_chars {
-        return Err(AppError::invalid(field, format!("use at most {max_chars} characters")));
+        return Err(AppError::invalid(
+            field,
+            format!("use at most {max_chars} characters"),
+        ));
     }
     if text::has_forbidden_controls(value, multiline) {
         return Err(AppError::invalid(field, "remove the control characters"));
@@ -175,13 +246,22 @@ impl ImageUrl {
             return Ok(ImageUrl(None));
         }
         if value.len() > Self::MAX_BYTES {
-            return Err(AppError::invalid(field, "use an address of at most 2048 characters"));
+            return Err(AppError::invalid(
+                field,
+                "use an address of at most 2048 characters",
+            ));
         }
         match url::Url::parse(value) {
-            Ok(url) if !text::has_forbidden_controls(value, false) && text::is_http_url(url.as_str()) => {
+            Ok(url)
+                if !text::has_forbidden_controls(value, false)
+                    && text::is_http_url(url.as_str()) =>
+            {
                 Ok(ImageUrl(Some(url.to_string())))
             }
-            _ => Err(AppError::invalid(field, "use an http:// or https:// address")),
+            _ => Err(AppError::invalid(
+                field,
+                "use an http:// or https:// address",
+            )),
         }
     }
 }
@@ -192,7 +272,9 @@ mod tests {
 
     fn refused(result: Result<impl std::fmt::Debug, AppError>, field: &str) -> String {
         let error = result.expect_err("refused");
-        error.field_message(field).unwrap_or_else(|| panic!("no message for {field}: {error:?}"))
+        error
+            .field_message(field)
+            .unwrap_or_else(|| panic!("no message for {field}: {error:?}"))
     }
 
     #[test]
@@ -202,11 +284,19 @@ mod tests {
         }
         assert!(refused(Username::parse(""), "username").contains("choose"));
         assert!(refused(Username::parse(&"x".repeat(33)), "username").contains("32"));
-        for bad in ["ana b", "ana-b", "ana.b", "anä", "ana@host", "аna" /* Cyrillic а */] {
-            assert!(refused(Username::parse(bad), "username").contains("a–z"), "{bad}");
+        for bad in [
+            "ana b", "ana-b", "ana.b", "anä", "ana@host", "аna", /* Cyrillic а */
+        ] {
+            assert!(
+                refused(Username::parse(bad), "username").contains("a–z"),
+                "{bad}"
+            );
         }
         for reserved in ["admin", "API", "inbox", "settings", "well_known", "Login"] {
-            assert!(refused(Username::parse(reserved), "username").contains("reserved"), "{reserved}");
+            assert!(
+                refused(Username::parse(reserved), "username").contains("reserved"),
+                "{reserved}"
+            );
         }
     }
 
@@ -215,7 +305,22 @@ mod tests {
         for ok in ["bo", "admin", "Bo_99", "jo.doe", "a-b", &"x".repeat(64)] {
             assert_eq!(Username::problem(ok, true), None, "{ok}");
         }
-        for bad in ["", "bo#", "bo?x", "b/o", "bo@x", "bo\nx", "bo\0", "\u{202e}bo", "b<o", "b o", "bö", ".bo", "bo-", &"x".repeat(65)] {
+        for bad in [
+            "",
+            "bo#",
+            "bo?x",
+            "b/o",
+            "bo@x",
+            "bo\nx",
+            "bo\0",
+            "\u{202e}bo",
+            "b<o",
+            "b o",
+            "bö",
+            ".bo",
+            "bo-",
+            &"x".repeat(65),
+        ] {
             assert!(Username::problem(bad, true).is_some(), "{bad:?}");
         }
         // Dots and dashes are another server's custom, not ours.
@@ -233,17 +338,36 @@ mod tests {
         }
         refused(DisplayName::parse("Ana\u{0}"), "display_name");
         refused(Bio::parse("tab\tand\u{1b}[31m"), "bio");
-        assert!(Bio::parse("two\nlines\tand a tab").is_ok(), "a bio spans lines");
-        refused(ImageUrl::parse("https://img.example/a\u{0}.png", "avatar_url"), "avatar_url");
+        assert!(
+            Bio::parse("two\nlines\tand a tab").is_ok(),
+            "a bio spans lines"
+        );
+        refused(
+            ImageUrl::parse("https://img.example/a\u{0}.png", "avatar_url"),
+            "avatar_url",
+        );
     }
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse(" ana@example.com ").unwrap().as_str(), "ana@example.com");
-        for bad in ["", "ana", "ana@", "@example.com", "ana@localhost", "a b@example.com"] {
+        assert_eq!(
+            Email::parse(" ana@example.com ").unwrap().as_str(),
+            "ana@example.com"
+        );
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@localhost",
+            "a b@example.com",
+        ] {
             refused(Email::parse(bad), "email");
         }
-        refused(Email::parse(&format!("{}@example.com", "a".repeat(250))), "email");
+        refused(
+            Email::parse(&format!("{}@example.com", "a".repeat(250))),
+            "email",
+        );
     }
 
     #[test]
@@ -257,19 +381,38 @@ mod tests {
     #[test]
     fn profile_texts() {
         assert_eq!(DisplayName::parse("  ").unwrap(), DisplayName(None));
-        assert_eq!(DisplayName::parse("Ana ✨").unwrap(), DisplayName(Some("Ana ✨".into())));
-        assert!(DisplayName::parse(&"é".repeat(50)).is_ok(), "characters, not bytes");
+        assert_eq!(
+            DisplayName::parse("Ana ✨").unwrap(),
+            DisplayName(Some("Ana ✨".into()))
+        );
+        assert!(
+            DisplayName::parse(&"é".repeat(50)).is_ok(),
+            "characters, not bytes"
+        );
         refused(DisplayName::parse(&"é".repeat(51)), "display_name");
         refused(DisplayName::parse("two\nlines"), "display_name");
-        assert_eq!(Bio::parse("line one\r\nline two").unwrap(), Bio(Some("line one\nline two".into())));
+        assert_eq!(
+            Bio::parse("line one\r\nline two").unwrap(),
+            Bio(Some("line one\nline two".into()))
+        );
         refused(Bio::parse(&"b".repeat(161)), "bio");
     }
 
     #[test]
     fn image_urls() {
         assert_eq!(ImageUrl::parse("", "avatar_url").unwrap(), ImageUrl(None));
-        assert!(ImageUrl::parse("https://img.example/a.png", "avatar_url").unwrap().0.is_some());
-        for bad in ["javascript:alert(1)", "data:image/png;base64,AAAA", "ftp://x.example/a.png", "/relative.png", "https://", " javascript:alert(1)"] {
+        assert!(ImageUrl::parse("https://img.example/a.png", "avatar_url")
+            .unwrap()
+            .0
+            .is_some());
+        for bad in [
+            "javascript:alert(1)",
+            "data:image/png;base64,AAAA",
+            "ftp://x.example/a.png",
+            "/relative.png",
+            "https://",
+            " javascript:alert(1)",
+        ] {
             refused(ImageUrl::parse(bad, "header_url"), "header_url");
         }
     }

@@ -6,9 +6,9 @@ use uuid::Uuid;
 use super::{
     accounts::person_id,
     federation::{outbox, urls::Urls},
-    Backend,
     notifications::{self, Kind},
     visibility::blocked_between,
+    Backend,
 };
 use crate::{
     error::AppError,
@@ -24,11 +24,14 @@ pub async fn follow(backend: &Backend, follower: Uuid, username: &str) -> Result
         return Err(AppError::invalid("username", "you cannot follow yourself"));
     }
     let mut transaction = backend.pool.begin().await?;
-    let blocked: bool = sqlx::query_scalar(&format!("SELECT {}", blocked_between("$1::uuid", "$2::uuid")))
-        .bind(follower)
-        .bind(target)
-        .fetch_one(&mut *transaction)
-        .await?;
+    let blocked: bool = sqlx::query_scalar(&format!(
+        "SELECT {}",
+        blocked_between("$1::uuid", "$2::uuid")
+    ))
+    .bind(follower)
+    .bind(target)
+    .fetch_one(&mut *transaction)
+    .await?;
     if blocked {
         return Err(AppError::Forbidden);
     }
@@ -43,13 +46,21 @@ pub async fn follow(backend: &Backend, follower: Uuid, username: &str) -> Result
     .await?;
     if inserted.rows_affected() == 1 {
         if remote {
-            let follow_id = outbox::follow(&mut transaction, Urls::new(&backend.public_url), follower, target).await?;
-            sqlx::query("UPDATE follows SET ap_id = $3 WHERE follower_id = $1 AND following_id = $2")
-                .bind(follower)
-                .bind(target)
-                .bind(follow_id)
-                .execute(&mut *transaction)
-                .await?;
+            let follow_id = outbox::follow(
+                &mut transaction,
+                Urls::new(&backend.public_url),
+                follower,
+                target,
+            )
+            .await?;
+            sqlx::query(
+                "UPDATE follows SET ap_id = $3 WHERE follower_id = $1 AND following_id = $2",
+            )
+            .bind(follower)
+            .bind(target)
+            .bind(follow_id)
+            .execute(&mut *transaction)
+            .await?;
         } else {
             notifications::notify(&mut transaction, target, Kind::Follow, follower, None).await?;
         }
@@ -63,14 +74,22 @@ pub async fn follow(backend: &Backend, follower: Uuid, username: &str) -> Result
 pub async fn unfollow(backend: &Backend, follower: Uuid, username: &str) -> Result<(), AppError> {
     let (target, remote) = person_id(&backend.pool, username).await?;
     let mut transaction = backend.pool.begin().await?;
-    let removed: Option<Option<String>> =
-        sqlx::query_scalar("DELETE FROM follows WHERE follower_id = $1 AND following_id = $2 RETURNING ap_id")
-            .bind(follower)
-            .bind(target)
-            .fetch_optional(&mut *transaction)
-            .await?;
+    let removed: Option<Option<String>> = sqlx::query_scalar(
+        "DELETE FROM follows WHERE follower_id = $1 AND following_id = $2 RETURNING ap_id",
+    )
+    .bind(follower)
+    .bind(target)
+    .fetch_optional(&mut *transaction)
+    .await?;
     if let (Some(follow_id), true) = (removed, remote) {
-        outbox::unfollow(&mut transaction, Urls::new(&backend.public_url), follower, target, follow_id).await?;
+        outbox::unfollow(
+            &mut transaction,
+            Urls::new(&backend.public_url),
+            follower,
+            target,
+            follow_id,
+        )
+        .await?;
     }
     transaction.commit().await?;
     Ok(())
@@ -79,12 +98,20 @@ pub async fn unfollow(backend: &Backend, follower: Uuid, username: &str) -> Resu
 /// A remote person's Follow of the local `target`: accepted at once (Thoughtspace accounts
 /// do not approve followers by hand), unless a block stands between them (false: the
 /// caller sends a Reject). A redelivered Follow changes nothing.
-pub async fn follow_from_remote(db: &mut PgConnection, follower: Uuid, target: Uuid, ap_id: &str) -> Result<bool, AppError> {
-    let blocked: bool = sqlx::query_scalar(&format!("SELECT {}", blocked_between("$1::uuid", "$2::uuid")))
-        .bind(follower)
-        .bind(target)
-        .fetch_one(&mut *db)
-        .await?;
+pub async fn follow_from_remote(
+    db: &mut PgConnection,
+    follower: Uuid,
+    target: Uuid,
+    ap_id: &str,
+) -> Result<bool, AppError> {
+    let blocked: bool = sqlx::query_scalar(&format!(
+        "SELECT {}",
+        blocked_between("$1::uuid", "$2::uuid")
+    ))
+    .bind(follower)
+    .bind(target)
+    .fetch_one(&mut *db)
+    .await?;
     if blocked {
         return Ok(false);
     }
@@ -106,7 +133,12 @@ pub async fn follow_from_remote(db: &mut PgConnection, follower: Uuid, target: U
 }
 
 /// A remote person's Undo of their Follow (named by its id, or by its target).
-pub async fn remove_remote(pool: &PgPool, follower: Uuid, follow_ap_id: &str, target: Option<Uuid>) -> Result<(), AppError> {
+pub async fn remove_remote(
+    pool: &PgPool,
+    follower: Uuid,
+    follow_ap_id: &str,
+    target: Option<Uuid>,
+) -> Result<(), AppError> {
     sqlx::query("DELETE FROM follows WHERE follower_id = $1 AND (ap_id = $2 OR following_id = $3)")
         .bind(follower)
         .bind(follow_ap_id)
@@ -131,12 +163,21 @@ pub async fn answered_by_remote(
     } else {
         format!("DELETE FROM follows WHERE {matching}")
     };
-    sqlx::query(&query).bind(target).bind(follow_ap_id).bind(follower).execute(pool).await?;
+    sqlx::query(&query)
+        .bind(target)
+        .bind(follow_ap_id)
+        .bind(follower)
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
 /// How `viewer` relates to the user `target`.
-pub async fn relationship(pool: &PgPool, viewer: Uuid, target: Uuid) -> Result<Relationship, AppError> {
+pub async fn relationship(
+    pool: &PgPool,
+    viewer: Uuid,
+    target: Uuid,
+) -> Result<Relationship, AppError> {
     let (following, requested, followed_by, blocking): (bool, bool, bool, bool) = sqlx::query_as(
         "SELECT EXISTS (SELECT 1 FROM follows WHERE follower_id = $1 AND following_id = $2 AND state = 'accepted'),
                 EXISTS (SELECT 1 FROM follows WHERE follower_id = $1 AND following_id = $2 AND state = 'pending'),
@@ -147,11 +188,21 @@ pub async fn relationship(pool: &PgPool, viewer: Uuid, target: Uuid) -> Result<R
     .bind(target)
     .fetch_one(pool)
     .await?;
-    Ok(Relationship { is_self: viewer == target, following, requested, followed_by, blocking })
+    Ok(Relationship {
+        is_self: viewer == target,
+        following,
+        requested,
+        followed_by,
+        blocking,
+    })
 }
 
 /// Who follows `username` (`Followers`) or whom they follow (`Following`), newest first.
-pub async fn list(pool: &PgPool, username: &str, direction: Direction) -> Result<Vec<PersonCard>, AppError> {
+pub async fn list(
+    pool: &PgPool,
+    username: &str,
+    direction: Direction,
+) -> Result<Vec<PersonCard>, AppError> {
     let (user, _) = person_id(pool, username).await?;
     Ok(sqlx::query_as(&format!(
         "SELECT u.username, u.display_name, u.avatar_url FROM ({}) f JOIN users u ON u.id = f.person ORDER BY f.ordinal",
@@ -164,12 +215,20 @@ pub async fn list(pool: &PgPool, username: &str, direction: Direction) -> Result
 }
 
 /// The same people as ids (the client API), at most `limit`.
-pub async fn list_ids(pool: &PgPool, user: Uuid, direction: Direction, limit: i64) -> Result<Vec<Uuid>, AppError> {
-    Ok(sqlx::query_scalar(&format!("SELECT person FROM ({}) f ORDER BY f.ordinal", people_sql(direction)))
-        .bind(user)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?)
+pub async fn list_ids(
+    pool: &PgPool,
+    user: Uuid,
+    direction: Direction,
+    limit: i64,
+) -> Result<Vec<Uuid>, AppError> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT person FROM ({}) f ORDER BY f.ordinal",
+        people_sql(direction)
+    ))
+    .bind(user)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
 }
 
 /// Followers or followed of `$1`, newest follow first, at most `$2`: (person, ordinal).

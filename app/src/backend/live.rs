@@ -43,13 +43,19 @@ pub struct Hub {
 
 impl Default for Hub {
     fn default() -> Self {
-        Hub { changes: broadcast::channel(BACKLOG).0, closing: watch::channel(false).0 }
+        Hub {
+            changes: broadcast::channel(BACKLOG).0,
+            closing: watch::channel(false).0,
+        }
     }
 }
 
 impl Hub {
     pub fn subscribe(&self) -> Subscription {
-        Subscription { changes: self.changes.subscribe(), closing: self.closing.subscribe() }
+        Subscription {
+            changes: self.changes.subscribe(),
+            closing: self.closing.subscribe(),
+        }
     }
 
     /// Ends every open stream (the server is shutting down: open streams would keep it
@@ -109,10 +115,14 @@ impl Announcements {
                 _ = closing.wait_for(|closing| *closing) => return,
             };
             match notification {
-                Ok(Some(notification)) => match serde_json::from_str::<Change>(notification.payload()) {
-                    Ok(change) => hub.publish(Received::Change(change)),
-                    Err(error) => tracing::warn!(%error, payload = notification.payload(), "unreadable live event"),
-                },
+                Ok(Some(notification)) => {
+                    match serde_json::from_str::<Change>(notification.payload()) {
+                        Ok(change) => hub.publish(Received::Change(change)),
+                        Err(error) => {
+                            tracing::warn!(%error, payload = notification.payload(), "unreadable live event")
+                        }
+                    }
+                }
                 Ok(None) => {
                     tracing::warn!("live events connection lost; reconnecting");
                     hub.publish(Received::Missed);
@@ -143,19 +153,33 @@ mod tests {
     #[test]
     fn reads_the_payloads_migration_018_sends() {
         let user = Uuid::now_v7();
-        let unread: Change = serde_json::from_str(&format!(r#"{{"kind":"unread","user":"{user}"}}"#)).unwrap();
+        let unread: Change =
+            serde_json::from_str(&format!(r#"{{"kind":"unread","user":"{user}"}}"#)).unwrap();
         assert_eq!(unread, Change::Unread { user });
-        let thought: Change =
-            serde_json::from_str(&format!(r#"{{"kind":"thought","author":"{user}","visibility":"followers"}}"#))
-                .unwrap();
-        assert_eq!(thought, Change::Thought { author: user, visibility: "followers".into() });
+        let thought: Change = serde_json::from_str(&format!(
+            r#"{{"kind":"thought","author":"{user}","visibility":"followers"}}"#
+        ))
+        .unwrap();
+        assert_eq!(
+            thought,
+            Change::Thought {
+                author: user,
+                visibility: "followers".into()
+            }
+        );
     }
 
     #[test]
     fn visitors_hear_only_of_public_thoughts_and_nobody_of_others_notifications() {
         let (me, other) = (Uuid::now_v7(), Uuid::now_v7());
-        let public = Change::Thought { author: other, visibility: "public".into() };
-        let followers = Change::Thought { author: other, visibility: "followers".into() };
+        let public = Change::Thought {
+            author: other,
+            visibility: "public".into(),
+        };
+        let followers = Change::Thought {
+            author: other,
+            visibility: "followers".into(),
+        };
         assert!(may_concern(&public, None));
         assert!(!may_concern(&followers, None));
         assert!(may_concern(&followers, Some(me)));

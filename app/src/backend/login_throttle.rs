@@ -34,23 +34,42 @@ enum Limit {
     Window { attempts: i64, seconds: i64 },
     /// `free` attempts, then each one waits `base_seconds` after the latest, doubled for
     /// every further `free`; attempts are remembered for `history_seconds`.
-    Progressive { free: i64, base_seconds: i64, history_seconds: i64 },
+    Progressive {
+        free: i64,
+        base_seconds: i64,
+        history_seconds: i64,
+    },
 }
 
 impl Limit {
     fn history_seconds(self) -> i64 {
         match self {
             Limit::Window { seconds, .. } => seconds,
-            Limit::Progressive { history_seconds, .. } => history_seconds,
+            Limit::Progressive {
+                history_seconds, ..
+            } => history_seconds,
         }
     }
 }
 
 const MINUTE: i64 = 60;
-const PER_ACCOUNT_AND_ADDRESS: Limit = Limit::Progressive { free: 5, base_seconds: 15 * MINUTE, history_seconds: 24 * 60 * MINUTE };
-const PER_ADDRESS: Limit = Limit::Window { attempts: 20, seconds: 15 * MINUTE };
-const PER_ACCOUNT: Limit = Limit::Window { attempts: 100, seconds: 60 * MINUTE };
-const SIGN_UPS_PER_ADDRESS: Limit = Limit::Window { attempts: 20, seconds: 60 * MINUTE };
+const PER_ACCOUNT_AND_ADDRESS: Limit = Limit::Progressive {
+    free: 5,
+    base_seconds: 15 * MINUTE,
+    history_seconds: 24 * 60 * MINUTE,
+};
+const PER_ADDRESS: Limit = Limit::Window {
+    attempts: 20,
+    seconds: 15 * MINUTE,
+};
+const PER_ACCOUNT: Limit = Limit::Window {
+    attempts: 100,
+    seconds: 60 * MINUTE,
+};
+const SIGN_UPS_PER_ADDRESS: Limit = Limit::Window {
+    attempts: 20,
+    seconds: 60 * MINUTE,
+};
 
 /// One counter: a scope (the table's `scope` column), a key within it and its limit.
 #[derive(Debug, Clone)]
@@ -90,7 +109,11 @@ impl Counter {
                 .fetch_optional(&mut *db)
                 .await?
             }
-            Limit::Progressive { free, base_seconds, history_seconds } => {
+            Limit::Progressive {
+                free,
+                base_seconds,
+                history_seconds,
+            } => {
                 let (count, since_latest): (i64, Option<f64>) = sqlx::query_as(
                     "SELECT count(*), extract(epoch FROM now() - max(failed_at))::float8 FROM login_failures
                       WHERE scope = $1 AND key = $2 AND failed_at > now() - make_interval(secs => $3)",
@@ -128,7 +151,10 @@ impl Reservation {
     /// The attempt succeeded: it no longer counts (nor do earlier failures of the same
     /// account from the same address).
     pub async fn release(self, pool: &PgPool) -> Result<(), AppError> {
-        sqlx::query("DELETE FROM login_failures WHERE id = ANY($1)").bind(&self.ids).execute(pool).await?;
+        sqlx::query("DELETE FROM login_failures WHERE id = ANY($1)")
+            .bind(&self.ids)
+            .execute(pool)
+            .await?;
         if let Some((scope, key)) = &self.clears {
             sqlx::query("DELETE FROM login_failures WHERE scope = $1 AND key = $2")
                 .bind(scope)
@@ -147,7 +173,11 @@ fn log_in_counters(account: &str, address: Option<IpAddr>) -> Vec<Counter> {
     // Without a known address, all such attempts on an account share one counter.
     let from = address.map_or_else(|| "unknown".to_owned(), |address| address.to_string());
     let mut counters = vec![
-        Counter::new("account_address", format!("{account} {from}"), PER_ACCOUNT_AND_ADDRESS),
+        Counter::new(
+            "account_address",
+            format!("{account} {from}"),
+            PER_ACCOUNT_AND_ADDRESS,
+        ),
         Counter::new("account", account, PER_ACCOUNT),
     ];
     if let Some(address) = address {
@@ -158,7 +188,11 @@ fn log_in_counters(account: &str, address: Option<IpAddr>) -> Vec<Counter> {
 
 /// Reserves a log-in attempt on `account` from `address`, or `Err(RateLimited)` with the
 /// seconds until one is allowed.
-pub async fn attempt(pool: &PgPool, account: &str, address: Option<IpAddr>) -> Result<Reservation, AppError> {
+pub async fn attempt(
+    pool: &PgPool,
+    account: &str,
+    address: Option<IpAddr>,
+) -> Result<Reservation, AppError> {
     let counters = log_in_counters(account, address);
     let clears = Some((counters[0].scope, counters[0].key.clone()));
     let ids = reserve(pool, &counters).await?;
@@ -167,9 +201,22 @@ pub async fn attempt(pool: &PgPool, account: &str, address: Option<IpAddr>) -> R
 
 /// Reserves a sign-up from `address` (nothing to count without one). Refused sign-ups keep
 /// their reservation: each one may be a probe for which emails have accounts.
-pub async fn reserve_sign_up(pool: &PgPool, address: Option<IpAddr>) -> Result<Reservation, AppError> {
+pub async fn reserve_sign_up(
+    pool: &PgPool,
+    address: Option<IpAddr>,
+) -> Result<Reservation, AppError> {
     let ids = match address {
-        Some(address) => reserve(pool, &[Counter::new("signup", address.to_string(), SIGN_UPS_PER_ADDRESS)]).await?,
+        Some(address) => {
+            reserve(
+                pool,
+                &[Counter::new(
+                    "signup",
+                    address.to_string(),
+                    SIGN_UPS_PER_ADDRESS,
+                )],
+            )
+            .await?
+        }
         None => Vec::new(),
     };
     Ok(Reservation { ids, clears: None })
@@ -184,7 +231,11 @@ async fn reserve(pool: &PgPool, counters: &[Counter]) -> Result<Vec<i64>, AppErr
     locks.sort_unstable();
     locks.dedup();
     for lock in locks {
-        sqlx::query("SELECT pg_advisory_xact_lock($1, $2)").bind(LOCK_CLASS).bind(lock).execute(&mut *transaction).await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind(LOCK_CLASS)
+            .bind(lock)
+            .execute(&mut *transaction)
+            .await?;
     }
     let mut wait = 0;
     for counter in counters {
@@ -192,7 +243,9 @@ async fn reserve(pool: &PgPool, counters: &[Counter]) -> Result<Vec<i64>, AppErr
     }
     if wait > 0 {
         transaction.rollback().await?;
-        return Err(AppError::RateLimited { retry_after: wait as u64 });
+        return Err(AppError::RateLimited {
+            retry_after: wait as u64,
+        });
     }
     let mut ids = Vec::with_capacity(counters.len());
     for counter in counters {
@@ -222,15 +275,30 @@ mod tests {
         let address: IpAddr = "203.0.113.7".parse().unwrap();
         let counters = log_in_counters(" Ana ", Some(address));
         let keys: Vec<(&str, &str)> = counters.iter().map(|c| (c.scope, c.key.as_str())).collect();
-        assert_eq!(keys, [("account_address", "ana 203.0.113.7"), ("account", "ana"), ("address", "203.0.113.7")]);
+        assert_eq!(
+            keys,
+            [
+                ("account_address", "ana 203.0.113.7"),
+                ("account", "ana"),
+                ("address", "203.0.113.7")
+            ]
+        );
         let unknown = log_in_counters("ana", None);
-        assert_eq!(unknown.iter().map(|c| c.key.as_str()).collect::<Vec<_>>(), ["ana unknown", "ana"]);
+        assert_eq!(
+            unknown.iter().map(|c| c.key.as_str()).collect::<Vec<_>>(),
+            ["ana unknown", "ana"]
+        );
     }
 
     #[test]
     fn the_per_account_ceiling_is_far_above_what_one_address_may_try() {
-        let (Limit::Window { attempts: ceiling, seconds: ceiling_window }, Limit::Progressive { free, .. }) =
-            (PER_ACCOUNT, PER_ACCOUNT_AND_ADDRESS)
+        let (
+            Limit::Window {
+                attempts: ceiling,
+                seconds: ceiling_window,
+            },
+            Limit::Progressive { free, .. },
+        ) = (PER_ACCOUNT, PER_ACCOUNT_AND_ADDRESS)
         else {
             panic!("the limits changed shape");
         };

@@ -74,7 +74,10 @@ const NAMED_ACTORS: usize = 3;
 
 /// The newest notifications of `user`, grouped: likes and boosts of one thought, and follows,
 /// become one entry each ("Ana and 3 others liked your thought").
-pub async fn grouped(pool: &sqlx::PgPool, user: Uuid) -> Result<Vec<crate::model::NotificationGroup>, AppError> {
+pub async fn grouped(
+    pool: &sqlx::PgPool,
+    user: Uuid,
+) -> Result<Vec<crate::model::NotificationGroup>, AppError> {
     use crate::model::{NotificationGroup, PersonCard, ThoughtView};
 
     #[derive(sqlx::FromRow)]
@@ -107,10 +110,16 @@ pub async fn grouped(pool: &sqlx::PgPool, user: Uuid) -> Result<Vec<crate::model
     let mut keys: Vec<(String, Option<Uuid>)> = Vec::new();
     for row in rows {
         let groupable = matches!(row.kind.as_str(), "like" | "boost" | "follow");
-        let actor =
-            PersonCard { username: row.actor_username, display_name: row.actor_display_name, avatar_url: row.actor_avatar_url };
+        let actor = PersonCard {
+            username: row.actor_username,
+            display_name: row.actor_display_name,
+            avatar_url: row.actor_avatar_url,
+        };
         let existing = groupable
-            .then(|| keys.iter().position(|(kind, thought)| *kind == row.kind && *thought == row.thought_id))
+            .then(|| {
+                keys.iter()
+                    .position(|(kind, thought)| *kind == row.kind && *thought == row.thought_id)
+            })
             .flatten();
         match existing {
             Some(index) => {
@@ -118,7 +127,9 @@ pub async fn grouped(pool: &sqlx::PgPool, user: Uuid) -> Result<Vec<crate::model
                 group.actor_count += 1;
                 group.unread |= !row.read;
                 group.ids.push(row.id);
-                if group.actors.len() < NAMED_ACTORS && !group.actors.iter().any(|a| a.username == actor.username) {
+                if group.actors.len() < NAMED_ACTORS
+                    && !group.actors.iter().any(|a| a.username == actor.username)
+                {
                     group.actors.push(actor);
                 }
             }
@@ -138,11 +149,12 @@ pub async fn grouped(pool: &sqlx::PgPool, user: Uuid) -> Result<Vec<crate::model
     }
 
     let thought_ids: Vec<Uuid> = keys.iter().filter_map(|(_, thought)| *thought).collect();
-    let thoughts: std::collections::HashMap<Uuid, ThoughtView> = super::timeline::some(pool, Some(user), &thought_ids)
-        .await?
-        .into_iter()
-        .map(|thought| (thought.id, thought))
-        .collect();
+    let thoughts: std::collections::HashMap<Uuid, ThoughtView> =
+        super::timeline::some(pool, Some(user), &thought_ids)
+            .await?
+            .into_iter()
+            .map(|thought| (thought.id, thought))
+            .collect();
     for (group, (_, thought)) in groups.iter_mut().zip(&keys) {
         group.thought = thought.and_then(|id| thoughts.get(&id).cloned());
     }
@@ -151,15 +163,20 @@ pub async fn grouped(pool: &sqlx::PgPool, user: Uuid) -> Result<Vec<crate::model
 
 /// SQL: how many unread notifications (of those shown) the user expression `user` has.
 pub(crate) fn unread_count_sql(user: &str) -> String {
-    format!("(SELECT count(*) FROM notifications n WHERE n.user_id = {user} AND NOT n.read AND {})", shown("n"))
+    format!(
+        "(SELECT count(*) FROM notifications n WHERE n.user_id = {user} AND NOT n.read AND {})",
+        shown("n")
+    )
 }
 
 /// How many unread notifications `user` has (of those shown).
 pub async fn unread_count(pool: &sqlx::PgPool, user: Uuid) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar(&format!("SELECT {}", unread_count_sql("$1::uuid")))
-        .bind(user)
-        .fetch_one(pool)
-        .await?)
+    Ok(
+        sqlx::query_scalar(&format!("SELECT {}", unread_count_sql("$1::uuid")))
+            .bind(user)
+            .fetch_one(pool)
+            .await?,
+    )
 }
 
 /// Marks `ids` (or every notification when `ids` is empty) of `user` as read.
@@ -184,7 +201,12 @@ pub struct Single {
 }
 
 /// `user`'s notifications, newest first, older than `before` (a notification id) if given.
-pub async fn list(pool: &sqlx::PgPool, user: Uuid, before: Option<Uuid>, limit: i64) -> Result<Vec<Single>, AppError> {
+pub async fn list(
+    pool: &sqlx::PgPool,
+    user: Uuid,
+    before: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Single>, AppError> {
     Ok(sqlx::query_as(
         &format!(
             "SELECT n.id, n.type, n.actor_id, n.thought_id, n.created_at FROM notifications n

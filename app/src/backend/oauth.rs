@@ -31,7 +31,10 @@ pub struct App {
 
 impl App {
     pub fn redirect_uris(&self) -> impl Iterator<Item = &str> {
-        self.redirect_uris.lines().map(str::trim).filter(|uri| !uri.is_empty())
+        self.redirect_uris
+            .lines()
+            .map(str::trim)
+            .filter(|uri| !uri.is_empty())
     }
 
     pub fn scopes(&self) -> Scopes {
@@ -43,8 +46,14 @@ impl App {
         let mut registered = self.redirect_uris();
         match requested.filter(|uri| !uri.is_empty()) {
             Some(uri) if self.redirect_uris().any(|known| known == uri) => Ok(uri.to_owned()),
-            Some(_) => Err(AppError::invalid("redirect_uri", "is not one of the app's redirect URIs")),
-            None => registered.next().map(str::to_owned).ok_or_else(|| AppError::invalid("redirect_uri", "is missing")),
+            Some(_) => Err(AppError::invalid(
+                "redirect_uri",
+                "is not one of the app's redirect URIs",
+            )),
+            None => registered
+                .next()
+                .map(str::to_owned)
+                .ok_or_else(|| AppError::invalid("redirect_uri", "is missing")),
         }
     }
 
@@ -55,36 +64,63 @@ impl App {
             None => self.scopes(),
         };
         if !self.scopes().cover(&scopes) {
-            return Err(AppError::invalid("scope", "asks for more than the app registered"));
+            return Err(AppError::invalid(
+                "scope",
+                "asks for more than the app registered",
+            ));
         }
         Ok(scopes)
     }
 }
 
 /// Registers an app; returns it and its client secret (shown once, stored hashed).
-pub async fn register(pool: &PgPool, name: &str, redirect_uris: &str, scopes: &str, website: Option<&str>) -> Result<(App, String), AppError> {
+pub async fn register(
+    pool: &PgPool,
+    name: &str,
+    redirect_uris: &str,
+    scopes: &str,
+    website: Option<&str>,
+) -> Result<(App, String), AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::invalid("client_name", "must be 1 to 100 characters"));
+        return Err(AppError::invalid(
+            "client_name",
+            "must be 1 to 100 characters",
+        ));
     }
     if text::has_forbidden_controls(name, false) {
-        return Err(AppError::invalid("client_name", "must not contain control characters"));
+        return Err(AppError::invalid(
+            "client_name",
+            "must not contain control characters",
+        ));
     }
     // Shown as a link on the consent page: only an http(s) address.
     let website = website.map(str::trim).filter(|w| !w.is_empty());
     if website.is_some_and(|w| !text::is_http_url(w) || w.len() > 2048) {
-        return Err(AppError::invalid("website", "must be an http:// or https:// address"));
+        return Err(AppError::invalid(
+            "website",
+            "must be an http:// or https:// address",
+        ));
     }
-    let uris: Vec<&str> = redirect_uris.split(['\n', ' ']).map(str::trim).filter(|uri| !uri.is_empty()).collect();
+    let uris: Vec<&str> = redirect_uris
+        .split(['\n', ' '])
+        .map(str::trim)
+        .filter(|uri| !uri.is_empty())
+        .collect();
     if uris.is_empty() {
         return Err(AppError::invalid("redirect_uris", "is missing"));
     }
     for uri in &uris {
         let valid = *uri == OUT_OF_BAND
             || (!text::has_forbidden_controls(uri, false)
-                && url::Url::parse(uri).is_ok_and(|parsed| !matches!(parsed.scheme(), "javascript" | "data" | "file")));
+                && url::Url::parse(uri).is_ok_and(|parsed| {
+                    !matches!(parsed.scheme(), "javascript" | "data" | "file")
+                }));
         if !valid {
-            return Err(AppError::invalid("redirect_uris", format!("{uri:?} is not a usable redirect URI")));
+            return Err(AppError::invalid(
+                "redirect_uris",
+                format!("{uri:?} is not a usable redirect URI"),
+            ));
         }
     }
     let scopes = Scopes::parse(scopes)?;
@@ -120,26 +156,36 @@ pub async fn app(pool: &PgPool, client_id: &str) -> Result<App, AppError> {
 }
 
 pub async fn app_by_id(pool: &PgPool, id: Uuid) -> Result<App, AppError> {
-    sqlx::query_as("SELECT id, client_id, name, website, redirect_uris, scopes FROM oauth_apps WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .map(shown)
-        .ok_or(AppError::NotFound)
+    sqlx::query_as(
+        "SELECT id, client_id, name, website, redirect_uris, scopes FROM oauth_apps WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .map(shown)
+    .ok_or(AppError::NotFound)
 }
 
 /// An app as it may be shown: a website registered before addresses were checked is dropped
 /// unless it is http(s).
 fn shown(app: App) -> App {
-    App { website: app.website.filter(|website| text::is_http_url(website)), ..app }
+    App {
+        website: app.website.filter(|website| text::is_http_url(website)),
+        ..app
+    }
 }
 
 /// The app whose id and secret these are (`Unauthorized` otherwise).
-pub async fn authenticate_client(pool: &PgPool, client_id: &str, client_secret: &str) -> Result<App, AppError> {
-    let found: Option<(Uuid, String)> = sqlx::query_as("SELECT id, client_secret_hash FROM oauth_apps WHERE client_id = $1")
-        .bind(client_id)
-        .fetch_optional(pool)
-        .await?;
+pub async fn authenticate_client(
+    pool: &PgPool,
+    client_id: &str,
+    client_secret: &str,
+) -> Result<App, AppError> {
+    let found: Option<(Uuid, String)> =
+        sqlx::query_as("SELECT id, client_secret_hash FROM oauth_apps WHERE client_id = $1")
+            .bind(client_id)
+            .fetch_optional(pool)
+            .await?;
     match found {
         Some((id, hash)) if hash == secrets::hash(client_secret) => app_by_id(pool, id).await,
         _ => Err(AppError::Unauthorized),
@@ -183,7 +229,9 @@ pub async fn exchange_code(
     code_verifier: Option<&str>,
 ) -> Result<(String, Scopes), AppError> {
     // Checked before the code is used up, so a request that forgot it can be repeated.
-    let redirect_uri = redirect_uri.filter(|uri| !uri.is_empty()).ok_or_else(|| AppError::invalid("redirect_uri", "is missing"))?;
+    let redirect_uri = redirect_uri
+        .filter(|uri| !uri.is_empty())
+        .ok_or_else(|| AppError::invalid("redirect_uri", "is missing"))?;
     let invalid = || AppError::invalid("code", "is invalid, used or expired");
     let found: Option<(Uuid, String, String, Option<String>)> = sqlx::query_as(
         "DELETE FROM oauth_codes WHERE code_hash = $1 AND app_id = $2 AND expires_at > now()
@@ -195,16 +243,24 @@ pub async fn exchange_code(
     .await?;
     let (user, expected_uri, scopes, challenge) = found.ok_or_else(invalid)?;
     if redirect_uri != expected_uri {
-        return Err(AppError::invalid("redirect_uri", "is not the one the code was issued for"));
+        return Err(AppError::invalid(
+            "redirect_uri",
+            "is not the one the code was issued for",
+        ));
     }
     if let Some(challenge) = challenge {
-        let verifier = code_verifier.ok_or_else(|| AppError::invalid("code_verifier", "is missing"))?;
+        let verifier =
+            code_verifier.ok_or_else(|| AppError::invalid("code_verifier", "is missing"))?;
         if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != challenge {
-            return Err(AppError::invalid("code_verifier", "does not match the code challenge"));
+            return Err(AppError::invalid(
+                "code_verifier",
+                "does not match the code challenge",
+            ));
         }
     }
     let scopes = Scopes::parse(&scopes)?;
-    let (_, secret) = api_keys::create(pool, Some(user), &key_name(app), &scopes, Some(app.id)).await?;
+    let (_, secret) =
+        api_keys::create(pool, Some(user), &key_name(app), &scopes, Some(app.id)).await?;
     Ok((secret, scopes))
 }
 

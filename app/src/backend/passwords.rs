@@ -30,9 +30,12 @@ pub async fn hash(password: String) -> Result<String, AppError> {
 pub async fn verify(password: String, stored: Option<String>) -> Result<bool, AppError> {
     tokio::task::spawn_blocking(move || {
         let decoy = decoy_hash()?;
-        Ok(verify_with(password.as_bytes(), stored.as_deref(), decoy, |password, hash| {
-            Argon2::default().verify_password(password, hash).is_ok()
-        }))
+        Ok(verify_with(
+            password.as_bytes(),
+            stored.as_deref(),
+            decoy,
+            |password, hash| Argon2::default().verify_password(password, hash).is_ok(),
+        ))
     })
     .await
     .map_err(|e| internal("the hashing task", e))?
@@ -40,11 +43,20 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
 
 /// Runs `check` exactly once, against `stored` or else the decoy, and only then decides.
 /// (Deciding first, as `known && check(…)` would, skips the work for unknown accounts.)
-fn verify_with(password: &[u8], stored: Option<&str>, decoy: &str, check: impl FnOnce(&[u8], &PasswordHash) -> bool) -> bool {
+fn verify_with(
+    password: &[u8],
+    stored: Option<&str>,
+    decoy: &str,
+    check: impl FnOnce(&[u8], &PasswordHash) -> bool,
+) -> bool {
     let stored = stored.and_then(|stored| {
-        PasswordHash::new(stored).inspect_err(|_| tracing::error!("a stored password hash is not a valid PHC string")).ok()
+        PasswordHash::new(stored)
+            .inspect_err(|_| tracing::error!("a stored password hash is not a valid PHC string"))
+            .ok()
     });
-    let Ok(decoy) = PasswordHash::new(decoy) else { return false };
+    let Ok(decoy) = PasswordHash::new(decoy) else {
+        return false;
+    };
     let matched = check(password, stored.as_ref().unwrap_or(&decoy));
     stored.is_some() && matched
 }
@@ -83,9 +95,14 @@ mod tests {
         let second = hash("correct horse".into()).await.unwrap();
         assert!(first.starts_with("$argon2id$"), "{first}");
         assert_ne!(first, second, "a fresh salt each time");
-        assert!(verify("correct horse".into(), Some(first.clone())).await.unwrap());
+        assert!(verify("correct horse".into(), Some(first.clone()))
+            .await
+            .unwrap());
         assert!(!verify("wrong horse".into(), Some(first)).await.unwrap());
-        assert!(!verify("anything".into(), None).await.unwrap(), "unknown accounts never match");
+        assert!(
+            !verify("anything".into(), None).await.unwrap(),
+            "unknown accounts never match"
+        );
     }
 
     /// The finding: unknown accounts answered in a fifth of the time, because the check
@@ -94,7 +111,10 @@ mod tests {
     fn the_hash_is_checked_for_unknown_accounts_too() {
         let decoy = decoy_hash().unwrap();
         let real = Argon2::default()
-            .hash_password(b"correct horse", &SaltString::encode_b64(&[7u8; 16]).unwrap())
+            .hash_password(
+                b"correct horse",
+                &SaltString::encode_b64(&[7u8; 16]).unwrap(),
+            )
             .unwrap()
             .to_string();
         for (stored, password, expected) in [
@@ -109,8 +129,14 @@ mod tests {
                 Argon2::default().verify_password(password, hash).is_ok()
             });
             assert_eq!(matched, expected, "{stored:?}");
-            let against = stored.filter(|s| PasswordHash::new(s).is_ok()).unwrap_or(decoy);
-            assert_eq!(checked, [against.to_owned()], "one full check, against the stored hash or the decoy");
+            let against = stored
+                .filter(|s| PasswordHash::new(s).is_ok())
+                .unwrap_or(decoy);
+            assert_eq!(
+                checked,
+                [against.to_owned()],
+                "one full check, against the stored hash or the decoy"
+            );
         }
     }
 
@@ -119,12 +145,28 @@ mod tests {
         let decoy = PasswordHash::new(decoy_hash().unwrap()).unwrap();
         let real = hash_sync("anything");
         let real = PasswordHash::new(&real).unwrap();
-        assert_eq!((decoy.algorithm, decoy.version), (real.algorithm, real.version));
-        assert_eq!(decoy.params.to_string(), real.params.to_string(), "the same memory, time and parallelism cost");
-        assert!(std::ptr::eq(decoy_hash().unwrap(), decoy_hash().unwrap()), "made once");
+        assert_eq!(
+            (decoy.algorithm, decoy.version),
+            (real.algorithm, real.version)
+        );
+        assert_eq!(
+            decoy.params.to_string(),
+            real.params.to_string(),
+            "the same memory, time and parallelism cost"
+        );
+        assert!(
+            std::ptr::eq(decoy_hash().unwrap(), decoy_hash().unwrap()),
+            "made once"
+        );
     }
 
     fn hash_sync(password: &str) -> String {
-        Argon2::default().hash_password(password.as_bytes(), &SaltString::encode_b64(&[1u8; 16]).unwrap()).unwrap().to_string()
+        Argon2::default()
+            .hash_password(
+                password.as_bytes(),
+                &SaltString::encode_b64(&[1u8; 16]).unwrap(),
+            )
+            .unwrap()
+            .to_string()
     }
 }

@@ -25,7 +25,11 @@ pub const MAX_TOP_FRIENDS: usize = 5;
 /// again when the cached copy is a day old, and found by WebFinger when a logged-in
 /// person asks for someone not seen before; their server being away only means the cached
 /// copy (or `NotFound`) is shown.
-pub async fn view(backend: &Backend, viewer: Option<Uuid>, handle: &str) -> Result<Profile, AppError> {
+pub async fn view(
+    backend: &Backend,
+    viewer: Option<Uuid>,
+    handle: &str,
+) -> Result<Profile, AppError> {
     let handle = super::accounts::lookup_name(handle)?;
     if remote::parse_handle(handle).is_some() {
         // Refreshed when a day old, or when the outbox was never read (found by search).
@@ -37,7 +41,9 @@ pub async fn view(backend: &Backend, viewer: Option<Uuid>, handle: &str) -> Resu
         .fetch_optional(&backend.pool)
         .await?;
         let refresh = match cached {
-            Some((ap_id, fetched_at, never_read)) if never_read || chrono::Utc::now() - fetched_at > chrono::Duration::days(1) => {
+            Some((ap_id, fetched_at, never_read))
+                if never_read || chrono::Utc::now() - fetched_at > chrono::Duration::days(1) =>
+            {
                 Some(ap_id)
             }
             Some(_) => None,
@@ -100,7 +106,9 @@ pub async fn by_username(
     .fetch_optional(pool)
     .await?
     .ok_or(AppError::NotFound)?;
-    let remote_url = web_address(row.profile_url).or(web_address(row.ap_id)).filter(|_| row.is_remote);
+    let remote_url = web_address(row.profile_url)
+        .or(web_address(row.ap_id))
+        .filter(|_| row.is_remote);
 
     let top_friends = top_friends(pool, row.id).await?;
     let relationship = match viewer {
@@ -109,10 +117,16 @@ pub async fn by_username(
     };
     Ok(Profile {
         relationship,
-        stylesheet_url: row
-            .has_css
-            .then(|| format!("/@{}/style.css?v={}", row.username, row.updated_at.timestamp_micros())),
-        canonical_url: remote_url.clone().unwrap_or_else(|| format!("{public_url}/@{}", row.username)),
+        stylesheet_url: row.has_css.then(|| {
+            format!(
+                "/@{}/style.css?v={}",
+                row.username,
+                row.updated_at.timestamp_micros()
+            )
+        }),
+        canonical_url: remote_url
+            .clone()
+            .unwrap_or_else(|| format!("{public_url}/@{}", row.username)),
         username: row.username,
         display_name: row.display_name,
         bio: row.bio,
@@ -158,11 +172,15 @@ pub async fn stylesheet(pool: &PgPool, username: &str) -> Result<Option<String>,
     .bind(super::accounts::lookup_name(username)?)
     .fetch_optional(pool)
     .await?;
-    let Some((id, Some(css), legacy)) = found else { return Ok(None) };
+    let Some((id, Some(css), legacy)) = found else {
+        return Ok(None);
+    };
     if !legacy || css.trim().is_empty() {
         return Ok(Some(css).filter(|css| !css.trim().is_empty()));
     }
-    let clean = custom_css::sanitize(&css).map(|clean| clean.css).unwrap_or_default();
+    let clean = custom_css::sanitize(&css)
+        .map(|clean| clean.css)
+        .unwrap_or_default();
     sqlx::query("UPDATE users SET custom_css = $2, custom_css_source = $3 WHERE id = $1 AND custom_css_source IS NULL")
         .bind(id)
         .bind(Some(&clean).filter(|clean| !clean.is_empty()))
@@ -174,10 +192,12 @@ pub async fn stylesheet(pool: &PgPool, username: &str) -> Result<Option<String>,
 
 /// The owner's CSS as typed (or, saved before sources were kept, as stored).
 pub async fn custom_css_source(pool: &PgPool, user_id: Uuid) -> Result<Option<String>, AppError> {
-    let source: Option<Option<String>> = sqlx::query_scalar("SELECT coalesce(custom_css_source, custom_css) FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(pool)
-        .await?;
+    let source: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT coalesce(custom_css_source, custom_css) FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?;
     Ok(source.flatten())
 }
 
@@ -198,7 +218,11 @@ pub async fn settings(pool: &PgPool, user_id: Uuid) -> Result<ProfileSettings, A
     .fetch_optional(pool)
     .await?
     .ok_or(AppError::NotFound)?;
-    let top_friends = top_friends(pool, user_id).await?.into_iter().map(|friend| friend.username).collect();
+    let top_friends = top_friends(pool, user_id)
+        .await?
+        .into_iter()
+        .map(|friend| friend.username)
+        .collect();
     Ok(ProfileSettings {
         username,
         display_name: display_name.unwrap_or_default(),
@@ -253,7 +277,9 @@ fn parse_edit(edit: &ProfileEdit) -> Result<ParsedEdit, AppError> {
     let header_url = errors.check(ImageUrl::parse(&edit.header_url, "header_url"));
     errors.finish()?;
     match (display_name, bio, avatar_url, header_url) {
-        (Some(display_name), Some(bio), Some(avatar_url), Some(header_url)) => Ok((display_name, bio, avatar_url, header_url)),
+        (Some(display_name), Some(bio), Some(avatar_url), Some(header_url)) => {
+            Ok((display_name, bio, avatar_url, header_url))
+        }
         _ => Err(AppError::Internal),
     }
 }
@@ -276,7 +302,13 @@ pub async fn update(backend: &Backend, user_id: Uuid, edit: ProfileEdit) -> Resu
     .await?;
     let keys = keys::for_user(&backend.pool, user_id).await?;
     let urls = Urls::new(&backend.public_url);
-    outbox::profile_updated(&mut transaction, urls, user_id, vocab::person(urls, &person, &keys.public_pem)).await?;
+    outbox::profile_updated(
+        &mut transaction,
+        urls,
+        user_id,
+        vocab::person(urls, &person, &keys.public_pem),
+    )
+    .await?;
     transaction.commit().await?;
     Ok(())
 }
@@ -285,7 +317,10 @@ pub async fn update(backend: &Backend, user_id: Uuid, edit: ProfileEdit) -> Resu
 /// the problem is.
 pub fn sanitize_css(raw: &str) -> Result<CssOutcome, AppError> {
     custom_css::sanitize(raw)
-        .map(|clean| CssOutcome { css: clean.css, removed: clean.removed })
+        .map(|clean| CssOutcome {
+            css: clean.css,
+            removed: clean.removed,
+        })
         .map_err(|error| AppError::invalid("custom_css", error.to_string()))
 }
 
@@ -301,12 +336,22 @@ async fn sanitize_copying(
     let copies = css_images::copies(backend, owner, &urls, purpose).await?;
     let clean = custom_css::sanitize_with(raw, &copies).map_err(invalid)?;
     let named = urls.iter().map(url::Url::to_string).collect();
-    Ok((CssOutcome { css: clean.css, removed: clean.removed }, named))
+    Ok((
+        CssOutcome {
+            css: clean.css,
+            removed: clean.removed,
+        },
+        named,
+    ))
 }
 
 /// What saving `raw` would store, for the editor's preview; its images are copied (and
 /// kept a while, so the next preview or the save reuses them).
-pub async fn preview_css(backend: &Backend, owner: Uuid, raw: &str) -> Result<CssOutcome, AppError> {
+pub async fn preview_css(
+    backend: &Backend,
+    owner: Uuid,
+    raw: &str,
+) -> Result<CssOutcome, AppError> {
     let (outcome, _) = sanitize_copying(backend, owner, raw, Purpose::Preview).await?;
     css_images::tidy(&backend.pool, owner, None).await?;
     Ok(outcome)
@@ -314,9 +359,19 @@ pub async fn preview_css(backend: &Backend, owner: Uuid, raw: &str) -> Result<Cs
 
 /// Sanitizes and stores the profile CSS: the source as typed, and the sanitized form, the
 /// only one ever served. Nothing but whitespace clears both: no stylesheet is linked then.
-pub async fn set_custom_css(backend: &Backend, user_id: Uuid, raw: &str) -> Result<CssOutcome, AppError> {
+pub async fn set_custom_css(
+    backend: &Backend,
+    user_id: Uuid,
+    raw: &str,
+) -> Result<CssOutcome, AppError> {
     let (outcome, named) = if raw.trim().is_empty() {
-        (CssOutcome { css: String::new(), removed: Vec::new() }, Vec::new())
+        (
+            CssOutcome {
+                css: String::new(),
+                removed: Vec::new(),
+            },
+            Vec::new(),
+        )
     } else {
         sanitize_copying(backend, user_id, raw, Purpose::Save).await?
     };
@@ -331,28 +386,50 @@ pub async fn set_custom_css(backend: &Backend, user_id: Uuid, raw: &str) -> Resu
 }
 
 /// Replaces the Top Friends with `usernames` in order (blanks skipped), all or nothing.
-pub async fn set_top_friends(pool: &PgPool, user_id: Uuid, usernames: &[String]) -> Result<(), AppError> {
-    let chosen: Vec<&str> =
-        usernames.iter().map(|name| name.trim().trim_start_matches('@')).filter(|name| !name.is_empty()).collect();
+pub async fn set_top_friends(
+    pool: &PgPool,
+    user_id: Uuid,
+    usernames: &[String],
+) -> Result<(), AppError> {
+    let chosen: Vec<&str> = usernames
+        .iter()
+        .map(|name| name.trim().trim_start_matches('@'))
+        .filter(|name| !name.is_empty())
+        .collect();
     if chosen.len() > MAX_TOP_FRIENDS {
-        return Err(AppError::invalid("top_friends", "choose at most 5 Top Friends"));
+        return Err(AppError::invalid(
+            "top_friends",
+            "choose at most 5 Top Friends",
+        ));
     }
     let mut seen = std::collections::HashSet::new();
     if let Some(twice) = chosen.iter().find(|name| !seen.insert(name.to_lowercase())) {
-        return Err(AppError::invalid("top_friends", format!("@{twice} is chosen twice")));
+        return Err(AppError::invalid(
+            "top_friends",
+            format!("@{twice} is chosen twice"),
+        ));
     }
 
     let choices = friend_choices(pool, user_id).await?;
     let mut friend_ids = Vec::with_capacity(chosen.len());
     for name in &chosen {
-        if !choices.iter().any(|choice| choice.username.eq_ignore_ascii_case(name)) {
-            return Err(AppError::invalid("top_friends", format!("@{name} is not someone you can choose")));
+        if !choices
+            .iter()
+            .any(|choice| choice.username.eq_ignore_ascii_case(name))
+        {
+            return Err(AppError::invalid(
+                "top_friends",
+                format!("@{name} is not someone you can choose"),
+            ));
         }
         friend_ids.push(super::accounts::local_user_id(pool, name).await?);
     }
 
     let mut transaction = pool.begin().await?;
-    sqlx::query("DELETE FROM top_friends WHERE user_id = $1").bind(user_id).execute(&mut *transaction).await?;
+    sqlx::query("DELETE FROM top_friends WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *transaction)
+        .await?;
     for (index, friend_id) in friend_ids.iter().enumerate() {
         sqlx::query("INSERT INTO top_friends (user_id, friend_id, position) VALUES ($1, $2, $3)")
             .bind(user_id)

@@ -6,9 +6,9 @@ use uuid::Uuid;
 
 use super::{
     federation::{outbox, urls::Urls},
-    Backend,
     notifications::{self, Kind},
     visibility::visible_to,
+    Backend,
 };
 use crate::error::AppError;
 
@@ -36,29 +36,43 @@ impl Reaction {
 
 /// `viewer` likes or boosts thought `id` (`on`), or takes it back (`!on`). Other servers
 /// hear of it as a Like or Announce (or their Undo) when someone there is concerned.
-pub async fn set(backend: &Backend, viewer: Uuid, id: Uuid, reaction: Reaction, on: bool) -> Result<(), AppError> {
+pub async fn set(
+    backend: &Backend,
+    viewer: Uuid,
+    id: Uuid,
+    reaction: Reaction,
+    on: bool,
+) -> Result<(), AppError> {
     let urls = Urls::new(&backend.public_url);
     let boost = reaction == Reaction::Boost;
     let mut transaction = backend.pool.begin().await?;
     let previous_id: Option<String> = if on {
         None
     } else {
-        sqlx::query_scalar(&format!("SELECT ap_id FROM {} WHERE user_id = $1 AND thought_id = $2", reaction.table()))
-            .bind(viewer)
-            .bind(id)
-            .fetch_optional(&mut *transaction)
-            .await?
-            .flatten()
+        sqlx::query_scalar(&format!(
+            "SELECT ap_id FROM {} WHERE user_id = $1 AND thought_id = $2",
+            reaction.table()
+        ))
+        .bind(viewer)
+        .bind(id)
+        .fetch_optional(&mut *transaction)
+        .await?
+        .flatten()
     };
     let changed = apply(&mut transaction, viewer, id, reaction, on, None).await?;
     if changed && on {
-        if let Some(activity_id) = outbox::reacted(&mut transaction, urls, viewer, id, boost).await? {
-            sqlx::query(&format!("UPDATE {} SET ap_id = $3 WHERE user_id = $1 AND thought_id = $2", reaction.table()))
-                .bind(viewer)
-                .bind(id)
-                .bind(activity_id)
-                .execute(&mut *transaction)
-                .await?;
+        if let Some(activity_id) =
+            outbox::reacted(&mut transaction, urls, viewer, id, boost).await?
+        {
+            sqlx::query(&format!(
+                "UPDATE {} SET ap_id = $3 WHERE user_id = $1 AND thought_id = $2",
+                reaction.table()
+            ))
+            .bind(viewer)
+            .bind(id)
+            .bind(activity_id)
+            .execute(&mut *transaction)
+            .await?;
         }
     } else if changed {
         outbox::unreacted(&mut transaction, urls, viewer, id, boost, previous_id).await?;
@@ -79,21 +93,31 @@ pub async fn set_remote(
 ) -> Result<(), AppError> {
     let mut transaction = pool.begin().await?;
     match apply(&mut transaction, actor, id, reaction, on, Some(ap_id)).await {
-        Err(AppError::Invalid(errors)) if errors.iter().any(|e| e.message.starts_with("you already")) => Ok(()),
+        Err(AppError::Invalid(errors))
+            if errors.iter().any(|e| e.message.starts_with("you already")) =>
+        {
+            Ok(())
+        }
         Err(other) => Err(other),
         Ok(_) => Ok(transaction.commit().await?),
     }
 }
 
 /// Which thought a remote reaction (by its activity id) was about, so its Undo finds it.
-pub async fn by_ap_id(pool: &PgPool, actor: Uuid, ap_id: &str) -> Result<Option<(Reaction, Uuid)>, AppError> {
+pub async fn by_ap_id(
+    pool: &PgPool,
+    actor: Uuid,
+    ap_id: &str,
+) -> Result<Option<(Reaction, Uuid)>, AppError> {
     for reaction in [Reaction::Like, Reaction::Boost] {
-        let found: Option<Uuid> =
-            sqlx::query_scalar(&format!("SELECT thought_id FROM {} WHERE ap_id = $1 AND user_id = $2", reaction.table()))
-                .bind(ap_id)
-                .bind(actor)
-                .fetch_optional(pool)
-                .await?;
+        let found: Option<Uuid> = sqlx::query_scalar(&format!(
+            "SELECT thought_id FROM {} WHERE ap_id = $1 AND user_id = $2",
+            reaction.table()
+        ))
+        .bind(ap_id)
+        .bind(actor)
+        .fetch_optional(pool)
+        .await?;
         if let Some(thought) = found {
             return Ok(Some((reaction, thought)));
         }
@@ -118,11 +142,16 @@ async fn apply(
     .bind(id)
     .fetch_optional(&mut *db)
     .await?;
-    let Some((author, visibility)) = found else { return Err(AppError::NotFound) };
+    let Some((author, visibility)) = found else {
+        return Err(AppError::NotFound);
+    };
     let table = reaction.table();
     if on {
         if reaction == Reaction::Boost && !matches!(visibility.as_str(), "public" | "unlisted") {
-            return Err(AppError::invalid("id", "only public thoughts can be boosted"));
+            return Err(AppError::invalid(
+                "id",
+                "only public thoughts can be boosted",
+            ));
         }
         let inserted = sqlx::query(&format!(
             "INSERT INTO {table} (user_id, thought_id, ap_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
@@ -142,25 +171,35 @@ async fn apply(
         notifications::notify(db, author, reaction.kind(), viewer, Some(id)).await?;
         Ok(true)
     } else {
-        let deleted = sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1 AND thought_id = $2"))
-            .bind(viewer)
-            .bind(id)
-            .execute(&mut *db)
-            .await?;
+        let deleted = sqlx::query(&format!(
+            "DELETE FROM {table} WHERE user_id = $1 AND thought_id = $2"
+        ))
+        .bind(viewer)
+        .bind(id)
+        .execute(&mut *db)
+        .await?;
         // Taking it back takes back the notification too.
-        sqlx::query("DELETE FROM notifications WHERE actor_id = $1 AND thought_id = $2 AND type = $3")
-            .bind(viewer)
-            .bind(id)
-            .bind(reaction.kind().as_str())
-            .execute(&mut *db)
-            .await?;
+        sqlx::query(
+            "DELETE FROM notifications WHERE actor_id = $1 AND thought_id = $2 AND type = $3",
+        )
+        .bind(viewer)
+        .bind(id)
+        .bind(reaction.kind().as_str())
+        .execute(&mut *db)
+        .await?;
         Ok(deleted.rows_affected() > 0)
     }
 }
 
 /// Who liked (or boosted) thought `id`, as ids, newest first, if `viewer` may see it; people
 /// on either side of a block with the viewer are left out.
-pub async fn who(pool: &PgPool, viewer: Option<Uuid>, id: Uuid, reaction: Reaction, limit: i64) -> Result<Vec<Uuid>, AppError> {
+pub async fn who(
+    pool: &PgPool,
+    viewer: Option<Uuid>,
+    id: Uuid,
+    reaction: Reaction,
+    limit: i64,
+) -> Result<Vec<Uuid>, AppError> {
     super::timeline::one(pool, viewer, id).await?;
     Ok(sqlx::query_scalar(&format!(
         "SELECT r.user_id FROM {table} r WHERE r.thought_id = $2 AND NOT {blocked}
@@ -176,7 +215,11 @@ pub async fn who(pool: &PgPool, viewer: Option<Uuid>, id: Uuid, reaction: Reacti
 }
 
 /// The thoughts `user` liked, newest like first (those still visible to them).
-pub async fn liked(pool: &PgPool, user: Uuid, limit: i64) -> Result<Vec<crate::model::ThoughtView>, AppError> {
+pub async fn liked(
+    pool: &PgPool,
+    user: Uuid,
+    limit: i64,
+) -> Result<Vec<crate::model::ThoughtView>, AppError> {
     let candidates = format!(
         "SELECT t.id AS thought_id, mine.created_at AS listed_at, NULL::text AS boosted_by
            FROM likes mine JOIN thoughts t ON t.id = mine.thought_id
@@ -185,6 +228,12 @@ pub async fn liked(pool: &PgPool, user: Uuid, limit: i64) -> Result<Vec<crate::m
         visible_to("t", "$1::uuid")
     );
     // Listed at the like: this list is ordered by when each entered it.
-    super::visibility::thoughts(pool, Some(user), &candidates, "c.listed_at DESC, t.id", vec![super::visibility::Arg::Int(limit)])
-        .await
+    super::visibility::thoughts(
+        pool,
+        Some(user),
+        &candidates,
+        "c.listed_at DESC, t.id",
+        vec![super::visibility::Arg::Int(limit)],
+    )
+    .await
 }

@@ -51,13 +51,20 @@ pub struct ClientAddress(pub IpAddr);
 
 /// The address of the client making this request, if the edge established one.
 pub fn client_address() -> Option<IpAddr> {
-    parts()?.extensions.get::<ClientAddress>().map(|address| address.0)
+    parts()?
+        .extensions
+        .get::<ClientAddress>()
+        .map(|address| address.0)
 }
 
 /// Answers with a redirect to `path`, a path on this site. A value that cannot be a header
 /// goes home instead: leptos_axum's `redirect` would panic on it.
 pub fn redirect(path: &str) {
-    let path = if http::HeaderValue::from_str(path).is_ok() { path } else { "/" };
+    let path = if http::HeaderValue::from_str(path).is_ok() {
+        path
+    } else {
+        "/"
+    };
     leptos_axum::redirect(path);
 }
 
@@ -77,16 +84,21 @@ pub fn cookie(name: &str) -> Option<String> {
 }
 
 pub fn set_cookie(value: &str) {
-    if let (Some(response), Ok(value)) =
-        (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(value))
-    {
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(value),
+    ) {
         response.append_header(http::header::SET_COOKIE, value);
     }
 }
 
 /// Opens a session for `user_id` (on `db`, possibly inside the caller's transaction) and
 /// hands its cookie to the browser: a new id at every log-in.
-pub async fn start_session(backend: &Backend, db: &mut sqlx::PgConnection, user_id: uuid::Uuid) -> Result<(), AppError> {
+pub async fn start_session(
+    backend: &Backend,
+    db: &mut sqlx::PgConnection,
+    user_id: uuid::Uuid,
+) -> Result<(), AppError> {
     let token = sessions::start(db, user_id).await?;
     set_cookie(&sessions::cookie(&token, backend.secure_cookies()));
     Ok(())

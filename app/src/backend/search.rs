@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::{
     federation::remote,
-    Backend,
     visibility::{self, blocked_between, visible_to, Arg},
+    Backend,
 };
 use crate::{error::AppError, model::SearchResults};
 
@@ -18,22 +18,33 @@ const RECENT_WINDOW: i64 = 5_000;
 
 /// `LIKE` pattern matching `text` literally.
 fn literal(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
-pub async fn search(backend: &Backend, viewer: Option<Uuid>, query: &str) -> Result<SearchResults, AppError> {
+pub async fn search(
+    backend: &Backend,
+    viewer: Option<Uuid>,
+    query: &str,
+) -> Result<SearchResults, AppError> {
     if crate::text::has_forbidden_controls(query, false) {
         return Err(AppError::invalid("q", "remove the control characters"));
     }
     let pool = &backend.pool;
     // `@name@server`: someone elsewhere in the fediverse, looked up for logged-in people (a
     // visitor cannot make this server fetch from others).
-    let remote_person: Option<crate::model::PersonCard> = match (viewer, remote::parse_handle(query)) {
+    let remote_person: Option<crate::model::PersonCard> = match (
+        viewer,
+        remote::parse_handle(query),
+    ) {
         (Some(_), Some(_)) => match remote::resolve_handle(backend, query).await {
-            Ok(actor) => sqlx::query_as("SELECT username, display_name, avatar_url FROM users WHERE id = $1")
-                .bind(actor.user_id)
-                .fetch_optional(pool)
-                .await?,
+            Ok(actor) => {
+                sqlx::query_as("SELECT username, display_name, avatar_url FROM users WHERE id = $1")
+                    .bind(actor.user_id)
+                    .fetch_optional(pool)
+                    .await?
+            }
             Err(error) => {
                 tracing::info!(%error, query, "a remote address in search could not be resolved");
                 None
@@ -46,7 +57,10 @@ pub async fn search(backend: &Backend, viewer: Option<Uuid>, query: &str) -> Res
         return Ok(SearchResults::default());
     }
     if query.chars().count() > MAX_QUERY_CHARS {
-        return Err(AppError::invalid("q", format!("search for at most {MAX_QUERY_CHARS} characters")));
+        return Err(AppError::invalid(
+            "q",
+            format!("search for at most {MAX_QUERY_CHARS} characters"),
+        ));
     }
     let short = query.chars().count() < 3;
     let prefix = format!("{}%", literal(&query.to_lowercase()));
@@ -135,12 +149,23 @@ pub async fn search(backend: &Backend, viewer: Option<Uuid>, query: &str) -> Res
             Arg::Int(LIMIT),
             Arg::Int(RECENT_WINDOW),
         ];
-        visibility::thoughts(pool, viewer, &candidates, "similarity(t.content, $3) DESC, t.created_at DESC", args).await?
+        visibility::thoughts(
+            pool,
+            viewer,
+            &candidates,
+            "similarity(t.content, $3) DESC, t.created_at DESC",
+            args,
+        )
+        .await?
     };
     let mut people: Vec<crate::model::PersonCard> = people;
     if let Some(person) = remote_person {
         people.retain(|p| p.username != person.username);
         people.insert(0, person);
     }
-    Ok(SearchResults { people, tags, thoughts })
+    Ok(SearchResults {
+        people,
+        tags,
+        thoughts,
+    })
 }

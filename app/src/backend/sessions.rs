@@ -35,7 +35,14 @@ pub async fn start(db: &mut PgConnection, user_id: Uuid) -> Result<String, AppEr
 /// The user a token belongs to, if the session is open; keeps an active session alive.
 pub async fn viewer(pool: &PgPool, token: &str) -> Result<Option<Viewer>, AppError> {
     let hash = secrets::hash(token);
-    let row: Option<(Uuid, String, Option<String>, bool, chrono::DateTime<Utc>, i64)> = sqlx::query_as(&format!(
+    let row: Option<(
+        Uuid,
+        String,
+        Option<String>,
+        bool,
+        chrono::DateTime<Utc>,
+        i64,
+    )> = sqlx::query_as(&format!(
         "SELECT u.id, u.username, u.display_name, u.is_admin, s.last_seen_at, {} AS unread
            FROM sessions s JOIN users u ON u.id = s.user_id
           WHERE s.token_hash = $1 AND s.expires_at > now()",
@@ -44,26 +51,42 @@ pub async fn viewer(pool: &PgPool, token: &str) -> Result<Option<Viewer>, AppErr
     .bind(&hash)
     .fetch_optional(pool)
     .await?;
-    let Some((id, username, display_name, is_admin, last_seen_at, unread)) = row else { return Ok(None) };
+    let Some((id, username, display_name, is_admin, last_seen_at, unread)) = row else {
+        return Ok(None);
+    };
     if Utc::now() - last_seen_at > REFRESH_AFTER {
-        sqlx::query("UPDATE sessions SET last_seen_at = now(), expires_at = $2 WHERE token_hash = $1")
-            .bind(&hash)
-            .bind(Utc::now() + LIFETIME)
-            .execute(pool)
-            .await?;
+        sqlx::query(
+            "UPDATE sessions SET last_seen_at = now(), expires_at = $2 WHERE token_hash = $1",
+        )
+        .bind(&hash)
+        .bind(Utc::now() + LIFETIME)
+        .execute(pool)
+        .await?;
     }
-    Ok(Some(Viewer { id, username, display_name, is_admin, unread }))
+    Ok(Some(Viewer {
+        id,
+        username,
+        display_name,
+        is_admin,
+        unread,
+    }))
 }
 
 /// Ends one session.
 pub async fn end(pool: &PgPool, token: &str) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(secrets::hash(token)).execute(pool).await?;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(secrets::hash(token))
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
 /// Ends every session of a user ("log out everywhere").
 pub async fn end_all(pool: &PgPool, user_id: Uuid) -> Result<u64, AppError> {
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(pool).await?;
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(pool)
+        .await?;
     Ok(done.rows_affected())
 }
 
@@ -78,7 +101,10 @@ pub fn cookie(token: &str, secure: bool) -> String {
 
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn removal_cookie(secure: bool) -> String {
-    format!("{COOKIE_NAME}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}", if secure { "; Secure" } else { "" })
+    format!(
+        "{COOKIE_NAME}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}",
+        if secure { "; Secure" } else { "" }
+    )
 }
 
 /// The session token in a request's `Cookie` headers, if any.
@@ -100,7 +126,10 @@ mod tests {
     #[test]
     fn cookies_are_http_only_lax_and_secure_over_https() {
         let plain = cookie("t0k", false);
-        assert_eq!(plain, "ts_session=t0k; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax");
+        assert_eq!(
+            plain,
+            "ts_session=t0k; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax"
+        );
         assert!(cookie("t0k", true).ends_with("; Secure"));
         assert!(removal_cookie(false).contains("Max-Age=0"));
     }
@@ -108,16 +137,25 @@ mod tests {
     #[test]
     fn the_token_is_found_among_other_cookies() {
         let mut headers = http::HeaderMap::new();
-        headers.append(http::header::COOKIE, "theme=dark; ts_session=abc123".parse().unwrap());
+        headers.append(
+            http::header::COOKIE,
+            "theme=dark; ts_session=abc123".parse().unwrap(),
+        );
         assert_eq!(token_from_headers(&headers).as_deref(), Some("abc123"));
         headers.clear();
-        headers.append(http::header::COOKIE, "ts_session=; other=1".parse().unwrap());
+        headers.append(
+            http::header::COOKIE,
+            "ts_session=; other=1".parse().unwrap(),
+        );
         assert_eq!(token_from_headers(&headers), None);
     }
 
     #[test]
     fn tokens_are_random_and_stored_only_hashed() {
-        let (a, b) = (secrets::random_token().unwrap(), secrets::random_token().unwrap());
+        let (a, b) = (
+            secrets::random_token().unwrap(),
+            secrets::random_token().unwrap(),
+        );
         assert_ne!(a, b);
         assert_eq!(a.len(), 43, "32 bytes, base64url");
         assert_ne!(secrets::hash(&a), a);

@@ -7,8 +7,8 @@ use uuid::Uuid;
 use super::{
     federation::{outbox, urls::Urls},
     notifications::{self, Kind},
-    Backend,
     visibility::{blocked_between, visible_to},
+    Backend,
 };
 use crate::{
     error::{AppError, FieldErrors},
@@ -35,7 +35,10 @@ impl ThoughtText {
             ));
         }
         if text::has_forbidden_controls(text, true) {
-            return Err(AppError::invalid("content", "remove the control characters"));
+            return Err(AppError::invalid(
+                "content",
+                "remove the control characters",
+            ));
         }
         let count = text::char_count(text);
         if count > MAX_THOUGHT_CHARS {
@@ -70,7 +73,10 @@ impl Visibility {
             "unlisted" => Ok(Visibility::Unlisted),
             "followers" => Ok(Visibility::Followers),
             "private" => Ok(Visibility::Private),
-            _ => Err(AppError::invalid("visibility", "choose public, followers or private")),
+            _ => Err(AppError::invalid(
+                "visibility",
+                "choose public, followers or private",
+            )),
         }
     }
 
@@ -99,10 +105,17 @@ pub async fn post(backend: &Backend, author: Uuid, input: NewThought) -> Result<
     let mut errors = FieldErrors::default();
     let text = errors.check(ThoughtText::parse(&input.content));
     let visibility = errors.check(Visibility::parse(&input.visibility));
-    let reply_to = match input.reply_to.as_deref().map(str::trim).filter(|id| !id.is_empty()) {
+    let reply_to = match input
+        .reply_to
+        .as_deref()
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+    {
         None => Some(None),
         Some(raw) => errors.check(
-            Uuid::try_parse(raw).map(Some).map_err(|_| AppError::invalid("reply_to", "is not a thought")),
+            Uuid::try_parse(raw)
+                .map(Some)
+                .map_err(|_| AppError::invalid("reply_to", "is not a thought")),
         ),
     };
     errors.finish()?;
@@ -126,7 +139,8 @@ pub async fn post(backend: &Backend, author: Uuid, input: NewThought) -> Result<
     .await?;
 
     attach_tags(&mut transaction, id, &text::tags(text.as_str()), created_at).await?;
-    let mentioned = attach_mentions(&mut transaction, id, author, &text::mentions(text.as_str())).await?;
+    let mentioned =
+        attach_mentions(&mut transaction, id, author, &text::mentions(text.as_str())).await?;
     notify_reply_and_mentions(&mut transaction, id, author, parent_author, mentioned).await?;
     outbox::thought_created(&mut transaction, Urls::new(&backend.public_url), id).await?;
     transaction.commit().await?;
@@ -134,7 +148,12 @@ pub async fn post(backend: &Backend, author: Uuid, input: NewThought) -> Result<
 }
 
 /// Stores a thought's tags (lower-case names), creating tags that are new.
-async fn attach_tags(db: &mut PgConnection, id: Uuid, tags: &[String], created_at: DateTime<Utc>) -> Result<(), AppError> {
+async fn attach_tags(
+    db: &mut PgConnection,
+    id: Uuid,
+    tags: &[String],
+    created_at: DateTime<Utc>,
+) -> Result<(), AppError> {
     for tag in tags {
         sqlx::query(
             "WITH tag AS (INSERT INTO tags (name) VALUES ($2)
@@ -152,7 +171,12 @@ async fn attach_tags(db: &mut PgConnection, id: Uuid, tags: &[String], created_a
 
 /// Stores the mentions of local people (by username) who exist and are not separated from
 /// the author by a block; returns who they are.
-async fn attach_mentions(db: &mut PgConnection, id: Uuid, author: Uuid, usernames: &[String]) -> Result<Vec<Uuid>, AppError> {
+async fn attach_mentions(
+    db: &mut PgConnection,
+    id: Uuid,
+    author: Uuid,
+    usernames: &[String],
+) -> Result<Vec<Uuid>, AppError> {
     Ok(sqlx::query_scalar(&format!(
         "INSERT INTO thought_mentions (thought_id, user_id)
          SELECT $1, u.id FROM users u
@@ -163,7 +187,12 @@ async fn attach_mentions(db: &mut PgConnection, id: Uuid, author: Uuid, username
         blocked_between("u.id", "$3::uuid")
     ))
     .bind(id)
-    .bind(usernames.iter().map(|name| name.to_lowercase()).collect::<Vec<_>>())
+    .bind(
+        usernames
+            .iter()
+            .map(|name| name.to_lowercase())
+            .collect::<Vec<_>>(),
+    )
     .bind(author)
     .fetch_all(&mut *db)
     .await?)
@@ -180,7 +209,10 @@ async fn notify_reply_and_mentions(
     if let Some(parent_author) = parent_author {
         notifications::notify(db, parent_author, Kind::Reply, author, Some(id)).await?;
     }
-    for user in mentioned.into_iter().filter(|user| Some(*user) != parent_author) {
+    for user in mentioned
+        .into_iter()
+        .filter(|user| Some(*user) != parent_author)
+    {
         notifications::notify(db, user, Kind::Mention, author, Some(id)).await?;
     }
     Ok(())
@@ -238,7 +270,12 @@ pub async fn store_remote(pool: &PgPool, note: RemoteThought) -> Result<Uuid, Ap
     let Some(id) = inserted else {
         // Stored meanwhile by another request (the same note from two sources at once).
         drop(transaction);
-        return Ok(sqlx::query_scalar("SELECT id FROM thoughts WHERE ap_id = $1").bind(&note.ap_id).fetch_one(pool).await?);
+        return Ok(
+            sqlx::query_scalar("SELECT id FROM thoughts WHERE ap_id = $1")
+                .bind(&note.ap_id)
+                .fetch_one(pool)
+                .await?,
+        );
     };
     attach_tags(&mut transaction, id, &note.tags, note.created_at).await?;
     let mentioned = attach_mentions(&mut transaction, id, note.author, &note.mentions).await?;
@@ -248,7 +285,13 @@ pub async fn store_remote(pool: &PgPool, note: RemoteThought) -> Result<Uuid, Ap
 }
 
 /// A remote author changed their note: new text, same place.
-pub async fn update_remote(pool: &PgPool, author: Uuid, ap_id: &str, text: &str, html: &str) -> Result<(), AppError> {
+pub async fn update_remote(
+    pool: &PgPool,
+    author: Uuid,
+    ap_id: &str,
+    text: &str,
+    html: &str,
+) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE thoughts SET content = $3, content_html = $4 WHERE ap_id = $1 AND user_id = $2 AND deleted_at IS NULL",
     )
@@ -263,7 +306,11 @@ pub async fn update_remote(pool: &PgPool, author: Uuid, ap_id: &str, text: &str,
 
 /// The author of `parent`, if `author` may reply to it: it exists, is not deleted, is
 /// visible to them, and no block stands between them.
-async fn replyable_author(db: &mut PgConnection, author: Uuid, parent: Uuid) -> Result<Uuid, AppError> {
+async fn replyable_author(
+    db: &mut PgConnection,
+    author: Uuid,
+    parent: Uuid,
+) -> Result<Uuid, AppError> {
     let found: Option<(Uuid, bool, bool)> = sqlx::query_as(&format!(
         "SELECT t.user_id, t.deleted_at IS NOT NULL, {} FROM thoughts t WHERE t.id = $2",
         visible_to("t", "$1::uuid")
@@ -275,7 +322,10 @@ async fn replyable_author(db: &mut PgConnection, author: Uuid, parent: Uuid) -> 
     match found {
         Some((parent_author, false, true)) => Ok(parent_author),
         Some((_, true, _)) => Err(AppError::invalid("reply_to", "that thought was deleted")),
-        _ => Err(AppError::invalid("reply_to", "that thought does not exist or cannot be replied to")),
+        _ => Err(AppError::invalid(
+            "reply_to",
+            "that thought does not exist or cannot be replied to",
+        )),
     }
 }
 
@@ -303,11 +353,13 @@ pub async fn delete(backend: &Backend, author: Uuid, id: Uuid) -> Result<(), App
 /// A remote author deleted their note.
 pub async fn delete_remote(pool: &PgPool, author: Uuid, ap_id: &str) -> Result<(), AppError> {
     let mut transaction = pool.begin().await?;
-    let found: Option<Uuid> = sqlx::query_scalar("SELECT id FROM thoughts WHERE ap_id = $1 AND user_id = $2 AND deleted_at IS NULL")
-        .bind(ap_id)
-        .bind(author)
-        .fetch_optional(&mut *transaction)
-        .await?;
+    let found: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM thoughts WHERE ap_id = $1 AND user_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(ap_id)
+    .bind(author)
+    .fetch_optional(&mut *transaction)
+    .await?;
     if let Some(id) = found {
         tombstone(&mut transaction, id).await?;
     }
@@ -328,7 +380,10 @@ async fn tombstone(db: &mut PgConnection, id: Uuid) -> Result<(), AppError> {
         return Err(AppError::NotFound);
     }
     for table in ["thought_tags", "thought_mentions", "notifications"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE thought_id = $1")).bind(id).execute(&mut *db).await?;
+        sqlx::query(&format!("DELETE FROM {table} WHERE thought_id = $1"))
+            .bind(id)
+            .execute(&mut *db)
+            .await?;
     }
     Ok(())
 }
@@ -339,11 +394,24 @@ mod tests {
 
     #[test]
     fn thought_text_counts_graphemes_and_refuses_blank() {
-        assert!(ThoughtText::parse(&"👍🏽".repeat(128)).is_ok(), "128 toned thumbs are 128 characters");
+        assert!(
+            ThoughtText::parse(&"👍🏽".repeat(128)).is_ok(),
+            "128 toned thumbs are 128 characters"
+        );
         let error = ThoughtText::parse(&"a".repeat(129)).unwrap_err();
-        assert_eq!(error.field_message("content").unwrap(), "use at most 128 characters (this has 129)");
-        assert!(ThoughtText::parse("  \n ").unwrap_err().field_message("content").is_some());
-        assert_eq!(ThoughtText::parse("  hi <b>  ").unwrap().as_str(), "hi <b>", "stored as typed");
+        assert_eq!(
+            error.field_message("content").unwrap(),
+            "use at most 128 characters (this has 129)"
+        );
+        assert!(ThoughtText::parse("  \n ")
+            .unwrap_err()
+            .field_message("content")
+            .is_some());
+        assert_eq!(
+            ThoughtText::parse("  hi <b>  ").unwrap().as_str(),
+            "hi <b>",
+            "stored as typed"
+        );
     }
 
     #[test]
@@ -351,10 +419,14 @@ mod tests {
         // One letter under 14,000 combining marks is one "character", and 28 KB.
         let heavy = format!("a{}", "\u{301}".repeat(14_000));
         assert_eq!(text::char_count(&heavy), 1);
-        let message = ThoughtText::parse(&heavy).unwrap_err().field_message("content").unwrap();
+        let message = ThoughtText::parse(&heavy)
+            .unwrap_err()
+            .field_message("content")
+            .unwrap();
         assert!(message.contains("8192 bytes"), "{message}");
         // 128 of the largest emoji still fit.
-        let kiss = "\u{1f469}\u{1f3fb}\u{200d}\u{2764}\u{fe0f}\u{200d}\u{1f48b}\u{200d}\u{1f468}\u{1f3fc}";
+        let kiss =
+            "\u{1f469}\u{1f3fb}\u{200d}\u{2764}\u{fe0f}\u{200d}\u{1f48b}\u{200d}\u{1f468}\u{1f3fc}";
         assert_eq!((text::char_count(kiss), kiss.len()), (1, 35));
         assert!(ThoughtText::parse(&kiss.repeat(128)).is_ok());
     }
@@ -362,16 +434,28 @@ mod tests {
     #[test]
     fn thought_text_refuses_control_characters_but_not_line_breaks() {
         for bad in ["a\u{0}b", "bell\u{7}", "esc\u{1b}[2J", "c1\u{85}x"] {
-            let message = ThoughtText::parse(bad).unwrap_err().field_message("content");
-            assert_eq!(message.as_deref(), Some("remove the control characters"), "{bad:?}");
+            let message = ThoughtText::parse(bad)
+                .unwrap_err()
+                .field_message("content");
+            assert_eq!(
+                message.as_deref(),
+                Some("remove the control characters"),
+                "{bad:?}"
+            );
         }
-        assert_eq!(ThoughtText::parse("one\r\ntwo\tthree").unwrap().as_str(), "one\ntwo\tthree");
+        assert_eq!(
+            ThoughtText::parse("one\r\ntwo\tthree").unwrap().as_str(),
+            "one\ntwo\tthree"
+        );
     }
 
     #[test]
     fn visibility_values() {
         assert_eq!(Visibility::parse("").unwrap(), Visibility::Public);
         assert_eq!(Visibility::parse("private").unwrap().as_str(), "private");
-        assert!(Visibility::parse("everyone").unwrap_err().field_message("visibility").is_some());
+        assert!(Visibility::parse("everyone")
+            .unwrap_err()
+            .field_message("visibility")
+            .is_some());
     }
 }

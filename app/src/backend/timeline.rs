@@ -14,7 +14,8 @@ use crate::{
 pub const PAGE_SIZE: i64 = 20;
 
 /// The listing columns of a thought shown as itself (not brought by a boost).
-const LISTED_AS_ITSELF: &str = "t.id AS thought_id, t.created_at AS listed_at, NULL::text AS boosted_by";
+const LISTED_AS_ITSELF: &str =
+    "t.id AS thought_id, t.created_at AS listed_at, NULL::text AS boosted_by";
 
 /// Which thoughts a timeline shows.
 #[derive(Debug, Clone, Copy)]
@@ -47,7 +48,17 @@ pub async fn page(
     before: Option<Cursor>,
     limit: i64,
 ) -> Result<TimelinePage, AppError> {
-    page_within(pool, viewer, feed, Window { before, ..Window::default() }, limit).await
+    page_within(
+        pool,
+        viewer,
+        feed,
+        Window {
+            before,
+            ..Window::default()
+        },
+        limit,
+    )
+    .await
 }
 
 /// Which part of a timeline to read (the client API's `max_id`, `since_id`, `min_id`).
@@ -77,7 +88,10 @@ pub async fn page_within(
         Some(_) => format!("AND ({position}) > ($6, $7)"),
         None => String::new(),
     };
-    let keyset = format!("($2::timestamptz IS NULL OR (t.created_at, t.id) < ($2, $3)) {}", newer_than("t.created_at, t.id"));
+    let keyset = format!(
+        "($2::timestamptz IS NULL OR (t.created_at, t.id) < ($2, $3)) {}",
+        newer_than("t.created_at, t.id")
+    );
     let order = if window.oldest_first { "ASC" } else { "DESC" };
     // One row more than asked tells whether another page exists.
     let (query, argument) = match feed {
@@ -96,7 +110,8 @@ pub async fn page_within(
                                                      AND hf.following_id = {user} AND hf.state = 'accepted'))"
                 )
             };
-            let (author_followed, booster_followed) = (followed("t.user_id"), followed("b.user_id"));
+            let (author_followed, booster_followed) =
+                (followed("t.user_id"), followed("b.user_id"));
             let boosts_newer = newer_than("b.created_at, b.thought_id");
             (
                 format!(
@@ -127,11 +142,11 @@ pub async fn page_within(
         Feed::Tag(tag) => {
             let tags_newer = newer_than("tt.created_at, tt.thought_id");
             (
-            // Paged through the tag's own index; each row carries its thought's time. The tag
-            // id comes from a scalar subquery so that the planner sees one index range in
-            // order and stops after a page (a join with `tags` made it sort every tagged row).
-            format!(
-                "SELECT {LISTED_AS_ITSELF}
+                // Paged through the tag's own index; each row carries its thought's time. The tag
+                // id comes from a scalar subquery so that the planner sees one index range in
+                // order and stops after a page (a join with `tags` made it sort every tagged row).
+                format!(
+                    "SELECT {LISTED_AS_ITSELF}
                    FROM thought_tags tt
                    JOIN thoughts t ON t.id = tt.thought_id
                   WHERE tt.tag_id = (SELECT g.id FROM tags g WHERE g.name = lower($5))
@@ -140,9 +155,9 @@ pub async fn page_within(
                     {tags_newer}
                   ORDER BY tt.created_at {order}, tt.thought_id {order}
                   LIMIT $4"
-            ),
-            Some(tag),
-        )
+                ),
+                Some(tag),
+            )
         }
         Feed::Public | Feed::Author(_) => {
             let (condition, argument) = match feed {
@@ -169,8 +184,14 @@ pub async fn page_within(
         Arg::Time(window.after.map(|c| c.created_at)),
         Arg::Uuid(window.after.map(|c| c.id)),
     ];
-    let mut thoughts =
-        visibility::thoughts(pool, viewer, &query, &format!("c.listed_at {order}, t.id {order}"), args).await?;
+    let mut thoughts = visibility::thoughts(
+        pool,
+        viewer,
+        &query,
+        &format!("c.listed_at {order}, t.id {order}"),
+        args,
+    )
+    .await?;
 
     let more = thoughts.len() as i64 > limit;
     thoughts.truncate(limit as usize);
@@ -179,19 +200,37 @@ pub async fn page_within(
     }
     // Older entries remain after this page when it was cut short, or when it was read from
     // the oldest end of a window (everything before the window is older still).
-    let next = if more || window.oldest_first { thoughts.last().map(Cursor::after) } else { None };
+    let next = if more || window.oldest_first {
+        thoughts.last().map(Cursor::after)
+    } else {
+        None
+    };
     Ok(TimelinePage { thoughts, next })
 }
 
 /// One thought, if `viewer` may see it (`NotFound` otherwise, hiding that it exists).
 pub async fn one(pool: &PgPool, viewer: Option<Uuid>, id: Uuid) -> Result<ThoughtView, AppError> {
-    some(pool, viewer, &[id]).await?.pop().ok_or(AppError::NotFound)
+    some(pool, viewer, &[id])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)
 }
 
 /// The thoughts `ids` that `viewer` may see, in no particular order.
-pub async fn some(pool: &PgPool, viewer: Option<Uuid>, ids: &[Uuid]) -> Result<Vec<ThoughtView>, AppError> {
+pub async fn some(
+    pool: &PgPool,
+    viewer: Option<Uuid>,
+    ids: &[Uuid],
+) -> Result<Vec<ThoughtView>, AppError> {
     let candidates = format!("{} WHERE t.id = ANY($2)", visibility::BY_ID);
-    visibility::thoughts(pool, viewer, &candidates, "t.id", vec![Arg::Uuids(ids.to_vec())]).await
+    visibility::thoughts(
+        pool,
+        viewer,
+        &candidates,
+        "t.id",
+        vec![Arg::Uuids(ids.to_vec())],
+    )
+    .await
 }
 
 /// The thought `id` by `author` with its ancestors and replies, as `viewer` may see them.
@@ -221,7 +260,9 @@ pub async fn thread(
     .fetch_all(pool)
     .await?;
 
-    let Some((_, deleted, may_see, username)) = chain.first() else { return Err(AppError::NotFound) };
+    let Some((_, deleted, may_see, username)) = chain.first() else {
+        return Err(AppError::NotFound);
+    };
     if !may_see || !username.eq_ignore_ascii_case(author) {
         return Err(AppError::NotFound);
     }
@@ -229,8 +270,11 @@ pub async fn thread(
         return Err(AppError::Gone);
     }
     let ids: Vec<Uuid> = chain.iter().map(|(id, ..)| *id).collect();
-    let mut shown: std::collections::HashMap<Uuid, ThoughtView> =
-        some(pool, viewer, &ids).await?.into_iter().map(|thought| (thought.id, thought)).collect();
+    let mut shown: std::collections::HashMap<Uuid, ThoughtView> = some(pool, viewer, &ids)
+        .await?
+        .into_iter()
+        .map(|thought| (thought.id, thought))
+        .collect();
     let thought = shown.remove(&id).ok_or(AppError::NotFound)?;
     let ancestors = chain
         .iter()
@@ -246,11 +290,20 @@ pub async fn thread(
     let replies = visibility::thoughts(
         pool,
         viewer,
-        &format!("{} WHERE t.reply_to = $2 AND {}", visibility::BY_ID, visible_to("t", "$1::uuid")),
+        &format!(
+            "{} WHERE t.reply_to = $2 AND {}",
+            visibility::BY_ID,
+            visible_to("t", "$1::uuid")
+        ),
         "t.created_at, t.id",
         vec![Arg::Uuid(Some(id))],
     )
     .await?;
 
-    Ok(Thread { canonical_url: format!("{public_url}{}", thought.href()), ancestors, thought, replies })
+    Ok(Thread {
+        canonical_url: format!("{public_url}{}", thought.href()),
+        ancestors,
+        thought,
+        replies,
+    })
 }

@@ -18,7 +18,10 @@ use crate::{error::AppError, model::ThoughtView};
 /// SQL: the thought row `t` may be seen by the viewer expression `viewer` (a `uuid`, may be
 /// NULL). Always true or false, never NULL, so it can be selected as well as filtered on.
 pub fn visible_to(t: &str, viewer: &str) -> String {
-    format!("coalesce({t}.deleted_at IS NULL AND {}, false)", may_see(t, viewer))
+    format!(
+        "coalesce({t}.deleted_at IS NULL AND {}, false)",
+        may_see(t, viewer)
+    )
 }
 
 /// SQL: the viewer could see thought `t` were it not deleted (a deleted thought the viewer

@@ -5,7 +5,11 @@ use crate::model::PersonCard;
 /// A person's picture, or their initial when they have none. Remote images are loaded
 /// without a referrer, so image hosts do not learn which profile was viewed.
 #[component]
-pub fn Avatar(url: Option<String>, #[prop(into)] name: String, #[prop(default = "avatar")] class: &'static str) -> impl IntoView {
+pub fn Avatar(
+    url: Option<String>,
+    #[prop(into)] name: String,
+    #[prop(default = "avatar")] class: &'static str,
+) -> impl IntoView {
     match url {
         Some(url) => view! {
             <img class=class src=url alt="" loading="lazy" decoding="async" referrerpolicy="no-referrer"/>

@@ -106,7 +106,11 @@ mod draft {
 
     pub fn load(key: &str) -> Option<String> {
         #[cfg(feature = "hydrate")]
-        return storage()?.get_item(key).ok().flatten().filter(|text| !text.is_empty());
+        return storage()?
+            .get_item(key)
+            .ok()
+            .flatten()
+            .filter(|text| !text.is_empty());
         #[cfg(not(feature = "hydrate"))]
         {
             let _ = key;
@@ -119,7 +123,11 @@ mod draft {
         #[cfg(feature = "hydrate")]
         if let Some(storage) = storage() {
             // A full or disabled storage only means the draft is not kept.
-            let _ = if text.is_empty() { storage.remove_item(key) } else { storage.set_item(key, text) };
+            let _ = if text.is_empty() {
+                storage.remove_item(key)
+            } else {
+                storage.set_item(key, text)
+            };
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = (key, text);

@@ -10,7 +10,12 @@ pub type FormErrors = Signal<Option<AppError>>;
 /// The message for the form as a whole (anything that is not about one field).
 #[component]
 pub fn FormError(error: FormErrors) -> impl IntoView {
-    move || error.get().and_then(|e| e.form_message()).map(|message| view! { <p class="form-error" role="alert">{message}</p> })
+    move || {
+        error
+            .get()
+            .and_then(|e| e.form_message())
+            .map(|message| view! { <p class="form-error" role="alert">{message}</p> })
+    }
 }
 
 /// The message for one field, if the last submission refused it.
@@ -76,7 +81,11 @@ pub fn TextArea(
     let invalid = move || error.get().is_some_and(|e| e.field_message(name).is_some());
     // Leptos writes a textarea's text unescaped during SSR, so the server escapes it itself
     // (the browser decodes the entities back); in the browser the text is set as text.
-    let value = if cfg!(feature = "ssr") { escape_text(&value) } else { value };
+    let value = if cfg!(feature = "ssr") {
+        escape_text(&value)
+    } else {
+        value
+    };
     view! {
         <div class="field">
             <label for=name>{label}</label>
@@ -94,7 +103,9 @@ pub fn TextArea(
 
 /// Text escaped for HTML, for the raw-text places Leptos leaves alone.
 fn escape_text(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// A form that calls server function `S`. Without JavaScript it posts to the function,
@@ -115,8 +126,15 @@ where
         #[cfg(feature = "hydrate")]
         {
             use wasm_bindgen::JsCast;
-            let Some(form) = ev.target().and_then(|target| target.dyn_into::<web_sys::HtmlFormElement>().ok()) else { return };
-            let Ok(data) = web_sys::FormData::new_with_form(&form) else { return };
+            let Some(form) = ev
+                .target()
+                .and_then(|target| target.dyn_into::<web_sys::HtmlFormElement>().ok())
+            else {
+                return;
+            };
+            let Ok(data) = web_sys::FormData::new_with_form(&form) else {
+                return;
+            };
             action.dispatch(input(&Fields(data)));
         }
         #[cfg(not(feature = "hydrate"))]

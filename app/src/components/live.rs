@@ -33,7 +33,11 @@ struct Counts {
 impl LiveUpdates {
     #[cfg(feature = "hydrate")]
     fn watch(counts: Counts) -> Self {
-        let Counts { unread, thoughts, notifications } = counts;
+        let Counts {
+            unread,
+            thoughts,
+            notifications,
+        } = counts;
         LiveUpdates {
             unread: Memo::new(move |_| unread.get()),
             thoughts: Memo::new(move |_| thoughts.get()),
@@ -89,7 +93,10 @@ impl LiveUpdates {
             let live = LIVE.with(Clone::clone);
             stream::follow_page_changes();
             STREAM.with_borrow_mut(|open| {
-                if open.as_ref().is_none_or(|(current, _)| *current != identity) {
+                if open
+                    .as_ref()
+                    .is_none_or(|(current, _)| *current != identity)
+                {
                     // The old stream closes as it is dropped.
                     *open = None;
                     live.unread.set(None);
@@ -128,9 +135,17 @@ mod stream {
             return;
         }
         let changed = Closure::<dyn Fn()>::new(|| {
-            let member_page = document().query_selector(".unread-slot").ok().flatten().is_some();
+            let member_page = document()
+                .query_selector(".unread-slot")
+                .ok()
+                .flatten()
+                .is_some();
             super::STREAM.with_borrow_mut(|open| {
-                if !member_page && open.as_ref().is_some_and(|(identity, _)| identity.is_some()) {
+                if !member_page
+                    && open
+                        .as_ref()
+                        .is_some_and(|(identity, _)| identity.is_some())
+                {
                     // The old stream closes as it is dropped.
                     *open = None;
                     super::LIVE.with(|live| {
@@ -141,7 +156,10 @@ mod stream {
             });
             retitle(super::LIVE.with(|live| live.unread.get_untracked()));
         });
-        let _ = window().add_event_listener_with_callback("thoughtspace:navigated", changed.as_ref().unchecked_ref());
+        let _ = window().add_event_listener_with_callback(
+            "thoughtspace:navigated",
+            changed.as_ref().unchecked_ref(),
+        );
         // Lives as long as the tab.
         changed.forget();
     }
@@ -161,7 +179,8 @@ mod stream {
             let unread = Closure::<dyn Fn(web_sys::MessageEvent)>::new({
                 let live = live.clone();
                 move |event: web_sys::MessageEvent| {
-                    if let Some(count) = event.data().as_string().and_then(|data| data.parse().ok()) {
+                    if let Some(count) = event.data().as_string().and_then(|data| data.parse().ok())
+                    {
                         // The stream's first word is the count the page was rendered with.
                         if live.unread.get_untracked().is_some() {
                             live.notifications.update(|n| *n += 1);
@@ -171,10 +190,14 @@ mod stream {
                     }
                 }
             });
-            let thought = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_| live.thoughts.update(|n| *n += 1));
+            let thought = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_| {
+                live.thoughts.update(|n| *n += 1)
+            });
             let listeners = vec![("unread", unread), ("thought", thought)];
             for (event, listener) in &listeners {
-                source.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref()).ok()?;
+                source
+                    .add_event_listener_with_callback(event, listener.as_ref().unchecked_ref())
+                    .ok()?;
             }
             // The browser reconnects a dropped stream by itself.
             Some(Stream { source, listeners })
@@ -186,7 +209,9 @@ mod stream {
         fn drop(&mut self) {
             self.source.close();
             for (event, listener) in &self.listeners {
-                let _ = self.source.remove_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
+                let _ = self
+                    .source
+                    .remove_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
             }
         }
     }

@@ -10,17 +10,29 @@ use crate::SITE_NAME;
 /// page's own origin in the browser (the same site behind its proxy).
 pub fn absolute(path: &str) -> String {
     #[cfg(feature = "ssr")]
-    let origin = use_context::<crate::backend::Backend>().map(|backend| backend.public_url).unwrap_or_default();
+    let origin = use_context::<crate::backend::Backend>()
+        .map(|backend| backend.public_url)
+        .unwrap_or_default();
     #[cfg(not(feature = "ssr"))]
-    let origin = web_sys::window().and_then(|window| window.location().origin().ok()).unwrap_or_default();
+    let origin = web_sys::window()
+        .and_then(|window| window.location().origin().ok())
+        .unwrap_or_default();
     format!("{origin}{path}")
 }
 
 /// `title` (empty: the site name alone), `description`, and the page's `path`.
 #[component]
-pub fn PageMeta(#[prop(into)] title: String, #[prop(into)] description: String, #[prop(into)] path: String) -> impl IntoView {
+pub fn PageMeta(
+    #[prop(into)] title: String,
+    #[prop(into)] description: String,
+    #[prop(into)] path: String,
+) -> impl IntoView {
     let url = absolute(&path);
-    let shown = if title.is_empty() { SITE_NAME.to_owned() } else { format!("{title} · {SITE_NAME}") };
+    let shown = if title.is_empty() {
+        SITE_NAME.to_owned()
+    } else {
+        format!("{title} · {SITE_NAME}")
+    };
     view! {
         <Title text=title/>
         <Meta name="description" content=description.clone()/>

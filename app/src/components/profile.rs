@@ -14,7 +14,11 @@ pub fn ProfileView(profile: Profile, #[prop(optional)] preview: bool) -> impl In
     let name = profile.name().to_owned();
     let joined = profile.joined_at.format("%B %Y").to_string();
     let friends_heading = format!("{name}’s Top Friends");
-    let heading_id = if preview { "preview-top-friends-heading" } else { "top-friends-heading" };
+    let heading_id = if preview {
+        "preview-top-friends-heading"
+    } else {
+        "top-friends-heading"
+    };
     view! {
         <div class="profile-frame" class:profile-frame-preview=preview>
         <div class="ts-profile">

@@ -13,7 +13,8 @@ use crate::{
 #[component]
 pub fn ThoughtText(content: String, #[prop(default = None)] html: Option<String>) -> impl IntoView {
     if let Some(html) = html {
-        return view! { <div class="thought-content remote-content" inner_html=html></div> }.into_any();
+        return view! { <div class="thought-content remote-content" inner_html=html></div> }
+            .into_any();
     }
     let parts = segments(&content)
         .into_iter()
@@ -37,7 +38,11 @@ pub fn ThoughtText(content: String, #[prop(default = None)] html: Option<String>
 /// The place of a thought up a thread that is not shown.
 #[component]
 pub fn AncestorPlaceholder(deleted: bool) -> impl IntoView {
-    let note = if deleted { "This thought was deleted." } else { "This thought is not available." };
+    let note = if deleted {
+        "This thought was deleted."
+    } else {
+        "This thought is not available."
+    };
     view! { <article class="thought placeholder"><p>{note}</p></article> }
 }
 
@@ -120,7 +125,11 @@ fn ReactionButton(id: uuid::Uuid, reaction: String, active: bool, count: i64) ->
     });
     let input = {
         let reaction = reaction.clone();
-        move |_: &Fields| SetReaction { id: id.to_string(), reaction: reaction.clone(), on: !active.get_untracked() }
+        move |_: &Fields| SetReaction {
+            id: id.to_string(),
+            reaction: reaction.clone(),
+            on: !active.get_untracked(),
+        }
     };
     let (label, done) = match reaction.as_str() {
         "boost" => ("Boost", "Boosted"),

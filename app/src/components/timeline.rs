@@ -26,9 +26,16 @@ impl TimelineSource {
 /// scrolls near the viewport (infinite scroll); the first page also offers thoughts posted
 /// since it was shown ("N new thoughts").
 #[component]
-pub fn Timeline(page: TimelinePage, source: TimelineSource, #[prop(default = "No thoughts yet.")] empty: &'static str) -> impl IntoView {
+pub fn Timeline(
+    page: TimelinePage,
+    source: TimelineSource,
+    #[prop(default = "No thoughts yet.")] empty: &'static str,
+) -> impl IntoView {
     let first_page = use_query_map().with_untracked(|query| query.get("before").is_none());
-    let top = page.thoughts.first().map(|thought| Cursor::after(thought).token());
+    let top = page
+        .thoughts
+        .first()
+        .map(|thought| Cursor::after(thought).token());
     let newer = first_page.then(|| view! { <NewThoughts source=source.clone() top/> });
     let more = page.next.map(|cursor| {
         view! { <a class="load-more" rel="next" href=source.next_href(&cursor)>"Load more"</a> }

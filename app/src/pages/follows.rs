@@ -16,16 +16,27 @@ pub fn FollowsPage() -> impl IntoView {
     let location = use_location();
     let key = Memo::new(move |_| {
         let handle = params.read().get("handle").unwrap_or_default();
-        let direction = location.pathname.read().rsplit('/').next().unwrap_or_default().to_owned();
+        let direction = location
+            .pathname
+            .read()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         (handle, direction)
     });
     // The address travels with the list, so nothing reads a signal once the render has moved on.
-    let people = Resource::new(move || key.get(), |(handle, direction)| async move {
-        match handle.strip_prefix('@') {
-            Some(username) => list_follows(username.to_owned(), direction.clone()).await.map(|people| (handle, direction, people)),
-            None => Err(AppError::NotFound),
-        }
-    });
+    let people = Resource::new(
+        move || key.get(),
+        |(handle, direction)| async move {
+            match handle.strip_prefix('@') {
+                Some(username) => list_follows(username.to_owned(), direction.clone())
+                    .await
+                    .map(|people| (handle, direction, people)),
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
     view! {
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {

@@ -24,8 +24,12 @@ pub fn HomePage() -> impl IntoView {
         move || before.get(),
         |before| async move {
             match current_viewer().await? {
-                Some(_) => home_timeline(before).await.map(|page| (TimelineSource::Home, page)),
-                None => public_timeline(before).await.map(|page| (TimelineSource::Public, page)),
+                Some(_) => home_timeline(before)
+                    .await
+                    .map(|page| (TimelineSource::Home, page)),
+                None => public_timeline(before)
+                    .await
+                    .map(|page| (TimelineSource::Public, page)),
             }
         },
     );

@@ -71,7 +71,12 @@ fn Notification(group: NotificationGroup, mark: ServerAction<MarkRead>) -> impl 
         "mention" => " mentioned you",
         _ => "",
     };
-    let ids = group.ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    let ids = group
+        .ids
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
     view! {
         <li class="notification card" class:unread=group.unread>
             <p class="notification-text">{names}{others}{what}</p>
@@ -95,7 +100,9 @@ fn LiveNotifications() -> impl IntoView {
         Effect::new(move |_| {
             let changes = live.notifications.get();
             // Only while this page is the one shown.
-            if seen.get_value() != changes && anchor.get().is_some_and(|anchor| anchor.is_connected()) {
+            if seen.get_value() != changes
+                && anchor.get().is_some_and(|anchor| anchor.is_connected())
+            {
                 seen.set_value(changes);
                 navigation::refresh();
             }

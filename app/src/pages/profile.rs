@@ -8,8 +8,8 @@ use crate::{
         timeline::profile_timeline,
     },
     components::{
-        loading::Loading,
         form::{Fields, ServerForm},
+        loading::Loading,
         navigation,
         profile::ProfileView,
         timeline::{Timeline, TimelineSource},
@@ -26,15 +26,21 @@ pub fn ProfilePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let username = Memo::new(move |_| {
-        params.read().get("handle").and_then(|handle| handle.strip_prefix('@').map(str::to_owned))
+        params
+            .read()
+            .get("handle")
+            .and_then(|handle| handle.strip_prefix('@').map(str::to_owned))
     });
     let before = Memo::new(move |_| query.read().get("before"));
-    let profile = Resource::new(move || username.get(), |username| async move {
-        match username {
-            Some(username) => get_profile(username).await,
-            None => Err(AppError::NotFound),
-        }
-    });
+    let profile = Resource::new(
+        move || username.get(),
+        |username| async move {
+            match username {
+                Some(username) => get_profile(username).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
     let thoughts = Resource::new(
         move || (username.get(), before.get()),
         move |(username, before)| async move {
@@ -91,10 +97,9 @@ pub fn ProfilePage() -> impl IntoView {
 fn ProfileMeta(profile: Profile) -> impl IntoView {
     let name = profile.name().to_owned();
     let title = format!("{name} (@{})", profile.username);
-    let description = profile
-        .bio
-        .clone()
-        .unwrap_or_else(|| format!("{name}’s space on Thoughtspace: thoughts, Top Friends and more."));
+    let description = profile.bio.clone().unwrap_or_else(|| {
+        format!("{name}’s space on Thoughtspace: thoughts, Top Friends and more.")
+    });
     let image = profile.avatar_url.clone();
     view! {
         <Title text=title.clone()/>
@@ -135,7 +140,9 @@ fn profile_controls(username: &str, relationship: Relationship) -> AnyView {
         return view! { <aside class="profile-controls" aria-label="You and this person"><span class="badge">"Blocked"</span>{block_form}</aside> }
             .into_any();
     }
-    let follows_you = relationship.followed_by.then(|| view! { <span class="badge">"Follows you"</span> });
+    let follows_you = relationship
+        .followed_by
+        .then(|| view! { <span class="badge">"Follows you"</span> });
     view! {
         <aside class="profile-controls" aria-label="You and this person">
             <FollowButton username relationship/>
@@ -183,7 +190,10 @@ fn FollowButton(username: String, relationship: Relationship) -> impl IntoView {
     };
     let input = {
         let username = username.clone();
-        move |_: &Fields| SetFollow { username: username.clone(), on: !following.get_untracked() }
+        move |_: &Fields| SetFollow {
+            username: username.clone(),
+            on: !following.get_untracked(),
+        }
     };
     view! {
         <ServerForm action=follow input attr:class="follow-form">

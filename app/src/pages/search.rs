@@ -13,7 +13,10 @@ pub fn SearchPage() -> impl IntoView {
     let query = use_query_map();
     let q = Memo::new(move |_| query.read().get("q").unwrap_or_default());
     // The query travels with its results, so nothing reads a signal once the render has moved on.
-    let results = Resource::new(move || q.get(), |q| async move { search(q.clone()).await.map(|found| (q, found)) });
+    let results = Resource::new(
+        move || q.get(),
+        |q| async move { search(q.clone()).await.map(|found| (q, found)) },
+    );
     view! {
         <Meta name="robots" content="noindex"/>
         <h1>"Search"</h1>

@@ -6,7 +6,10 @@ use crate::{
     api::{
         accounts::LogOutEverywhere,
         api_keys::{list_api_keys, CreateApiKey, RevokeApiKey},
-        profiles::{get_profile, get_profile_settings, preview_custom_css, SetTopFriends, UpdateCustomCss, UpdateProfile},
+        profiles::{
+            get_profile, get_profile_settings, preview_custom_css, SetTopFriends, UpdateCustomCss,
+            UpdateProfile,
+        },
     },
     components::{
         form::{FieldError, Fields, FormError, ServerForm, TextArea, TextField},
@@ -166,7 +169,11 @@ fn CssPreview(typed: RwSignal<String>) -> impl IntoView {
     });
     // Leaving the page removes the preview's sheet too (navigation.js clears adopted sheets).
     on_cleanup(preview::clear);
-    move || problem.get().map(|message| view! { <p class="field-error" role="status">{message}</p> })
+    move || {
+        problem
+            .get()
+            .map(|message| view! { <p class="field-error" role="status">{message}</p> })
+    }
 }
 
 /// The preview's style sheet, adopted by the document through the CSSOM (which the
@@ -174,7 +181,9 @@ fn CssPreview(typed: RwSignal<String>) -> impl IntoView {
 mod preview {
     #[cfg(feature = "hydrate")]
     pub fn apply(css: &str) {
-        let Ok(sheet) = web_sys::CssStyleSheet::new() else { return };
+        let Ok(sheet) = web_sys::CssStyleSheet::new() else {
+            return;
+        };
         if sheet.replace_sync(css).is_ok() {
             leptos::prelude::document().set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
         }
@@ -248,7 +257,10 @@ fn TopFriendsForm(settings: ProfileSettings) -> impl IntoView {
 fn ApiKeys() -> impl IntoView {
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
-    let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
+    let keys = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_api_keys(),
+    );
     let error = Signal::derive(move || create.value().get().and_then(Result::err));
     let when = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
     view! {

@@ -21,7 +21,11 @@ pub fn TagPage() -> impl IntoView {
     // The tag travels with its page, so nothing reads a signal once the render has moved on.
     let page = Resource::new(
         move || (tag.get(), before.get()),
-        |(tag, before)| async move { tag_timeline(tag.clone(), before).await.map(|page| (tag, page)) },
+        |(tag, before)| async move {
+            tag_timeline(tag.clone(), before)
+                .await
+                .map(|page| (tag, page))
+        },
     );
     view! {
         <Transition fallback=|| view! { <Loading/> }>

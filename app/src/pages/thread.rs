@@ -3,11 +3,12 @@ use leptos_meta::{Link, Meta, Title};
 use leptos_router::hooks::use_params_map;
 
 use crate::{
-    api::{
-        accounts::current_viewer,
-        timeline::get_thread,
+    api::{accounts::current_viewer, timeline::get_thread},
+    components::{
+        composer::Composer,
+        loading::Loading,
+        thought::{AncestorPlaceholder, ThoughtCard},
     },
-    components::{composer::Composer, loading::Loading, thought::{AncestorPlaceholder, ThoughtCard}},
     error::AppError,
     model::{shown_name, Ancestor},
     pages::not_found::{Gone, NotFound},
@@ -19,14 +20,19 @@ pub fn ThreadPage() -> impl IntoView {
     let params = use_params_map();
     let key = Memo::new(move |_| {
         let params = params.read();
-        (params.get("handle").unwrap_or_default(), params.get("id").unwrap_or_default())
+        (
+            params.get("handle").unwrap_or_default(),
+            params.get("id").unwrap_or_default(),
+        )
     });
     let thread = Resource::new(
         move || key.get(),
         |(handle, id)| async move {
             let viewer = current_viewer().await?;
             match handle.strip_prefix('@') {
-                Some(username) => get_thread(username.to_owned(), id).await.map(|thread| (viewer, thread)),
+                Some(username) => get_thread(username.to_owned(), id)
+                    .await
+                    .map(|thread| (viewer, thread)),
                 None => Err(AppError::NotFound),
             }
         },

@@ -49,7 +49,11 @@ pub enum EmbeddedError {
          as uid {expected}; fix it with `chown -R {expected} {path}`, choose another DATA_DIR, \
          or set DATABASE_URL"
     )]
-    WrongOwner { path: PathBuf, owner: u32, expected: u32 },
+    WrongOwner {
+        path: PathBuf,
+        owner: u32,
+        expected: u32,
+    },
     #[error(
         "the embedded database's user cannot reach {path} (a parent directory is closed to \
          others); choose a DATA_DIR outside it, or set DATABASE_URL"
@@ -66,9 +70,17 @@ pub enum EmbeddedError {
     )]
     InUse { path: PathBuf, pid: String },
     #[error("{step} failed: {detail} (see {log})")]
-    Failed { step: &'static str, detail: String, log: PathBuf },
+    Failed {
+        step: &'static str,
+        detail: String,
+        log: PathBuf,
+    },
     #[error("{action} {path}: {source}")]
-    Io { action: &'static str, path: PathBuf, source: std::io::Error },
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// A running private PostgreSQL cluster; stop it with [`EmbeddedPostgres::stop`].
@@ -122,7 +134,14 @@ impl EmbeddedPostgres {
             initdb
                 .arg("--pgdata")
                 .arg(&data_dir)
-                .args(["--username", DATABASE_USER, "--auth", "trust", "--encoding", "UTF8"])
+                .args([
+                    "--username",
+                    DATABASE_USER,
+                    "--auth",
+                    "trust",
+                    "--encoding",
+                    "UTF8",
+                ])
                 // A UTF-8 locale so pg_trgm treats non-ASCII letters as letters.
                 .args(["--locale", "C.UTF-8"]);
             if durability == Durability::Throwaway {
@@ -142,12 +161,21 @@ impl EmbeddedPostgres {
             .arg("-c")
             .arg(format!("port={PORT}"));
         if durability == Durability::Throwaway {
-            for setting in ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=300"] {
+            for setting in [
+                "fsync=off",
+                "synchronous_commit=off",
+                "full_page_writes=off",
+                "max_connections=300",
+            ] {
                 postgres.arg("-c").arg(setting);
             }
         }
         let child = spawn_supervised(postgres, owner, &log_path)?;
-        let mut cluster = EmbeddedPostgres { root, socket_dir, child: Some(child) };
+        let mut cluster = EmbeddedPostgres {
+            root,
+            socket_dir,
+            child: Some(child),
+        };
 
         if let Err(error) = cluster.wait_until_ready(&log_path).await {
             cluster.stop().await;
@@ -167,12 +195,21 @@ impl EmbeddedPostgres {
 
     /// Uses the cluster under `root` if a running server already serves it (so operator
     /// commands work beside the server), else starts it.
-    pub async fn attach_or_start(root: &Path, durability: Durability) -> Result<Self, EmbeddedError> {
+    pub async fn attach_or_start(
+        root: &Path,
+        durability: Durability,
+    ) -> Result<Self, EmbeddedError> {
         if let Ok(root) = fs::canonicalize(root) {
             let socket_dir = root.join("run");
             if socket_dir.join(format!(".s.PGSQL.{PORT}")).exists() {
-                let running = EmbeddedPostgres { root, socket_dir, child: None };
-                if let Ok(connection) = PgConnection::connect_with(&running.connect_options("postgres")).await {
+                let running = EmbeddedPostgres {
+                    root,
+                    socket_dir,
+                    child: None,
+                };
+                if let Ok(connection) =
+                    PgConnection::connect_with(&running.connect_options("postgres")).await
+                {
                     let _ = connection.close().await;
                     tracing::info!(path = %running.root.display(), "using the embedded database of the running server");
                     return Ok(running);
@@ -199,7 +236,11 @@ impl EmbeddedPostgres {
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         let options = self.connect_options("postgres").disable_statement_logging();
         loop {
-            if self.child.as_ref().is_some_and(|child| child.exited.try_recv().is_ok()) {
+            if self
+                .child
+                .as_ref()
+                .is_some_and(|child| child.exited.try_recv().is_ok())
+            {
                 return Err(startup_failure(&self.root, log));
             }
             match PgConnection::connect_with(&options).await {
@@ -227,7 +268,9 @@ impl EmbeddedPostgres {
                 .fetch_one(&mut connection)
                 .await?;
         if !exists {
-            sqlx::query(&format!("CREATE DATABASE {DATABASE_NAME}")).execute(&mut connection).await?;
+            sqlx::query(&format!("CREATE DATABASE {DATABASE_NAME}"))
+                .execute(&mut connection)
+                .await?;
         }
         connection.close().await
     }
@@ -235,19 +278,25 @@ impl EmbeddedPostgres {
     /// Stops the cluster if we started it: a fast shutdown (open sessions are ended,
     /// everything committed is kept), then an immediate one if it does not finish in time.
     pub async fn stop(&mut self) {
-        let Some(child) = self.child.take() else { return };
+        let Some(child) = self.child.take() else {
+            return;
+        };
         child.signal(libc::SIGINT);
         let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
         loop {
             match child.exited.try_recv() {
                 Ok(()) | Err(mpsc::TryRecvError::Disconnected) => break,
                 Err(mpsc::TryRecvError::Empty) if Instant::now() > deadline => {
-                    tracing::warn!("the embedded database did not stop in time; stopping it immediately");
+                    tracing::warn!(
+                        "the embedded database did not stop in time; stopping it immediately"
+                    );
                     child.signal(libc::SIGQUIT);
                     let _ = child.exited.recv_timeout(Duration::from_secs(5));
                     break;
                 }
-                Err(mpsc::TryRecvError::Empty) => tokio::time::sleep(Duration::from_millis(20)).await,
+                Err(mpsc::TryRecvError::Empty) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await
+                }
             }
         }
         tracing::info!("embedded database stopped");
@@ -255,7 +304,9 @@ impl EmbeddedPostgres {
 
     /// Blocking variant of [`stop`](Self::stop) for contexts without a runtime (process exit).
     pub fn stop_blocking(&mut self) {
-        let Some(child) = self.child.take() else { return };
+        let Some(child) = self.child.take() else {
+            return;
+        };
         child.signal(libc::SIGINT);
         if child.exited.recv_timeout(SHUTDOWN_TIMEOUT).is_err() {
             child.signal(libc::SIGQUIT);
@@ -308,7 +359,9 @@ fn find_binaries() -> Result<PathBuf, EmbeddedError> {
         return if has_server(&dir) {
             Ok(dir)
         } else {
-            Err(EmbeddedError::BinariesNotFound { searched: format!(" in PG_BIN_DIR={}", dir.display()) })
+            Err(EmbeddedError::BinariesNotFound {
+                searched: format!(" in PG_BIN_DIR={}", dir.display()),
+            })
         };
     }
     let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
@@ -329,7 +382,9 @@ fn find_binaries() -> Result<PathBuf, EmbeddedError> {
         .into_iter()
         .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
         .find(|dir| has_server(dir))
-        .ok_or(EmbeddedError::BinariesNotFound { searched: String::new() })
+        .ok_or(EmbeddedError::BinariesNotFound {
+            searched: String::new(),
+        })
 }
 
 /// Creates `dir` (mode 0700) owned by the cluster's user, or checks an existing one is.
@@ -340,13 +395,18 @@ fn prepare_dir(dir: &Path, owner: Option<RunAs>) -> Result<(), EmbeddedError> {
             // A directory we just created as root for the cluster's user is handed over below;
             // anyone else's is left alone.
             if !(owner.is_some() && meta.uid() == 0 && is_empty_dir(dir)) {
-                return Err(EmbeddedError::WrongOwner { path: dir.to_owned(), owner: meta.uid(), expected });
+                return Err(EmbeddedError::WrongOwner {
+                    path: dir.to_owned(),
+                    owner: meta.uid(),
+                    expected,
+                });
             }
         }
         Ok(_) => return Ok(()),
         Err(_) => fs::create_dir_all(dir).map_err(io_err("cannot create", dir))?,
     }
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io_err("cannot set permissions on", dir))?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+        .map_err(io_err("cannot set permissions on", dir))?;
     if let Some(owner) = owner {
         std::os::unix::fs::chown(dir, Some(owner.uid), Some(owner.gid))
             .map_err(io_err("cannot hand over", dir))?;
@@ -355,7 +415,9 @@ fn prepare_dir(dir: &Path, owner: Option<RunAs>) -> Result<(), EmbeddedError> {
 }
 
 fn is_empty_dir(dir: &Path) -> bool {
-    fs::read_dir(dir).map(|mut entries| entries.next().is_none()).unwrap_or(false)
+    fs::read_dir(dir)
+        .map(|mut entries| entries.next().is_none())
+        .unwrap_or(false)
 }
 
 /// Whether the user the cluster runs as can reach a cluster in `root`: always, unless this
@@ -371,24 +433,40 @@ pub fn reachable(root: &Path) -> bool {
 /// will be created open to all).
 fn check_reachable(root: &Path, uid: u32) -> Result<(), EmbeddedError> {
     for dir in root.ancestors().skip(1) {
-        let Ok(meta) = fs::metadata(dir) else { continue };
-        let passable = if meta.uid() == uid { meta.mode() & 0o100 != 0 } else { meta.mode() & 0o001 != 0 };
+        let Ok(meta) = fs::metadata(dir) else {
+            continue;
+        };
+        let passable = if meta.uid() == uid {
+            meta.mode() & 0o100 != 0
+        } else {
+            meta.mode() & 0o001 != 0
+        };
         if !passable {
-            return Err(EmbeddedError::Unreachable { path: dir.to_owned() });
+            return Err(EmbeddedError::Unreachable {
+                path: dir.to_owned(),
+            });
         }
     }
     Ok(())
 }
 
 fn open_log(log: &Path) -> Result<fs::File, EmbeddedError> {
-    fs::OpenOptions::new().create(true).append(true).open(log).map_err(io_err("cannot open", log))
+    fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(io_err("cannot open", log))
 }
 
 /// Prepares `command` to run as the cluster's user with its output in the log.
 fn configure(command: &mut Command, owner: Option<RunAs>, log: &Path) -> Result<(), EmbeddedError> {
     let out = open_log(log)?;
     let err = out.try_clone().map_err(io_err("cannot open", log))?;
-    command.stdin(Stdio::null()).stdout(out).stderr(err).env("LC_ALL", "C.UTF-8");
+    command
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .env("LC_ALL", "C.UTF-8");
     if let Some(owner) = owner {
         command.uid(owner.uid).gid(owner.gid).env_remove("HOME");
         // The process must not try to chdir into a directory it cannot enter.
@@ -412,7 +490,11 @@ fn run_to_completion(
     if status.success() {
         Ok(())
     } else {
-        Err(EmbeddedError::Failed { step, detail: format!("{status}: {}", log_tail(log)), log: log.to_owned() })
+        Err(EmbeddedError::Failed {
+            step,
+            detail: format!("{status}: {}", log_tail(log)),
+            log: log.to_owned(),
+        })
     }
 }
 
@@ -450,13 +532,24 @@ fn spawn_supervised(
                 let _ = spawned_tx.send(Err(error));
             }
         })
-        .map_err(|e| EmbeddedError::Failed { step: "starting PostgreSQL", detail: e.to_string(), log: log_path.clone() })?;
+        .map_err(|e| EmbeddedError::Failed {
+            step: "starting PostgreSQL",
+            detail: e.to_string(),
+            log: log_path.clone(),
+        })?;
     let pid = spawned_rx
         .recv()
         .map_err(|e| e.to_string())
         .and_then(|result| result.map_err(|e| e.to_string()))
-        .map_err(|detail| EmbeddedError::Failed { step: "starting PostgreSQL", detail, log: log_path })?;
-    Ok(Supervised { pid, exited: exited_rx })
+        .map_err(|detail| EmbeddedError::Failed {
+            step: "starting PostgreSQL",
+            detail,
+            log: log_path,
+        })?;
+    Ok(Supervised {
+        pid,
+        exited: exited_rx,
+    })
 }
 
 /// Explains why postgres exited during startup, from the last lines of its log.
@@ -469,9 +562,16 @@ fn startup_failure(root: &Path, log: &Path) -> EmbeddedError {
             .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
             .map(|pid| format!(" (PID {pid})"))
             .unwrap_or_default();
-        return EmbeddedError::InUse { path: root.to_owned(), pid };
+        return EmbeddedError::InUse {
+            path: root.to_owned(),
+            pid,
+        };
     }
-    EmbeddedError::Failed { step: "starting PostgreSQL", detail: tail, log: log.to_owned() }
+    EmbeddedError::Failed {
+        step: "starting PostgreSQL",
+        detail: tail,
+        log: log.to_owned(),
+    }
 }
 
 /// The last few meaningful lines of the log, on one line.
@@ -479,9 +579,20 @@ fn log_tail(log: &Path) -> String {
     let text = fs::read_to_string(log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let tail = lines[lines.len().saturating_sub(3)..].join(" | ");
-    if tail.is_empty() { "no output".into() } else { tail }
+    if tail.is_empty() {
+        "no output".into()
+    } else {
+        tail
+    }
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> EmbeddedError + 'a {
-    move |source| EmbeddedError::Io { action, path: path.to_owned(), source }
+fn io_err<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> EmbeddedError + 'a {
+    move |source| EmbeddedError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
 }

@@ -60,7 +60,9 @@ impl Database {
                 if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
                     return Err(invalid("it must start with postgres://".into()));
                 }
-                let options = with_session_settings(PgConnectOptions::from_str(url).map_err(|e| invalid(e.to_string()))?);
+                let options = with_session_settings(
+                    PgConnectOptions::from_str(url).map_err(|e| invalid(e.to_string()))?,
+                );
                 // One direct connection first: a pool would report only its own timeout, not why.
                 let probe = PgConnection::connect_with(&options).await;
                 let pool = match probe {
@@ -77,19 +79,36 @@ impl Database {
                         describe(&options)
                     )
                 })?;
-                Ok(Database { pool, embedded: None })
+                Ok(Database {
+                    pool,
+                    embedded: None,
+                })
             }
             None => {
                 let root = config.data_dir.join("postgres");
                 let cluster = match sharing {
-                    Sharing::Exclusive => EmbeddedPostgres::start(&root, Durability::Durable).await?,
-                    Sharing::Attach => EmbeddedPostgres::attach_or_start(&root, Durability::Durable).await?,
+                    Sharing::Exclusive => {
+                        EmbeddedPostgres::start(&root, Durability::Durable).await?
+                    }
+                    Sharing::Attach => {
+                        EmbeddedPostgres::attach_or_start(&root, Durability::Durable).await?
+                    }
                 };
                 let pool = pool_options()
-                    .connect_with(with_session_settings(cluster.connect_options(DATABASE_NAME)))
+                    .connect_with(with_session_settings(
+                        cluster.connect_options(DATABASE_NAME),
+                    ))
                     .await
-                    .with_context(|| format!("cannot connect to the embedded database in {}", root.display()))?;
-                Ok(Database { pool, embedded: Some(cluster) })
+                    .with_context(|| {
+                        format!(
+                            "cannot connect to the embedded database in {}",
+                            root.display()
+                        )
+                    })?;
+                Ok(Database {
+                    pool,
+                    embedded: Some(cluster),
+                })
             }
         }
     }
@@ -110,7 +129,10 @@ impl Database {
 
 /// Applies the embedded migrations that are not yet applied.
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
-    MIGRATOR.run(pool).await.map_err(|e| anyhow!("applying database migrations failed: {e}"))
+    MIGRATOR
+        .run(pool)
+        .await
+        .map_err(|e| anyhow!("applying database migrations failed: {e}"))
 }
 
 /// The settings every connection of the app runs with. JIT compilation is off: the app's
@@ -121,7 +143,9 @@ pub fn with_session_settings(options: PgConnectOptions) -> PgConnectOptions {
 }
 
 fn pool_options() -> PgPoolOptions {
-    PgPoolOptions::new().max_connections(20).acquire_timeout(Duration::from_secs(10))
+    PgPoolOptions::new()
+        .max_connections(20)
+        .acquire_timeout(Duration::from_secs(10))
 }
 
 /// Where a connection goes, without the password.

@@ -34,10 +34,22 @@ pub fn routes(backend: Backend) -> Router {
         .route("/actor", get(instance_actor))
         .route("/users/{username}", get(person_or_page))
         .route("/users/{username}/thoughts/{id}", get(note))
-        .route("/users/{username}/outbox", get(|s, p| collection(s, p, Collection::Outbox)))
-        .route("/users/{username}/followers", get(|s, p| collection(s, p, Collection::Followers)))
-        .route("/users/{username}/following", get(|s, p| collection(s, p, Collection::Following)))
-        .route("/users/{username}/featured", get(|s, p| collection(s, p, Collection::Featured)))
+        .route(
+            "/users/{username}/outbox",
+            get(|s, p| collection(s, p, Collection::Outbox)),
+        )
+        .route(
+            "/users/{username}/followers",
+            get(|s, p| collection(s, p, Collection::Followers)),
+        )
+        .route(
+            "/users/{username}/following",
+            get(|s, p| collection(s, p, Collection::Following)),
+        )
+        .route(
+            "/users/{username}/featured",
+            get(|s, p| collection(s, p, Collection::Featured)),
+        )
         .route("/users/{username}/inbox", post(inbox))
         .route("/inbox", post(inbox))
         .route("/actor/inbox", post(inbox))
@@ -47,11 +59,16 @@ pub fn routes(backend: Backend) -> Router {
 
 /// Whether a request asks for ActivityPub JSON rather than a page.
 pub fn wants_activity_json(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|accept| accept.to_str().ok()).is_some_and(|accept| {
-        accept.contains("application/activity+json")
-            || (accept.contains("application/ld+json") && accept.contains("activitystreams"))
-            || accept.split(',').any(|part| part.trim().starts_with("application/ld+json"))
-    })
+    headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| {
+            accept.contains("application/activity+json")
+                || (accept.contains("application/ld+json") && accept.contains("activitystreams"))
+                || accept
+                    .split(',')
+                    .any(|part| part.trim().starts_with("application/ld+json"))
+        })
 }
 
 /// `/@name` and `/@name/{id}` are pages for browsers and the actor or note for servers: this
@@ -64,7 +81,14 @@ pub async fn negotiate_profile_urls(backend: Backend, request: Request, next: Ne
             return match parts.next() {
                 None | Some("") => person(State(backend), Path(name)).await,
                 Some(id) => match Uuid::try_parse(id) {
-                    Ok(id) => note(State(backend), Path((name, id.to_string())), request.headers().clone()).await,
+                    Ok(id) => {
+                        note(
+                            State(backend),
+                            Path((name, id.to_string())),
+                            request.headers().clone(),
+                        )
+                        .await
+                    }
                     Err(_) => next.run(request).await,
                 },
             };
@@ -74,7 +98,11 @@ pub async fn negotiate_profile_urls(backend: Backend, request: Request, next: Ne
 }
 
 fn activity_json(document: Value) -> Response {
-    ([(header::CONTENT_TYPE, ACTIVITY_JSON)], document.to_string()).into_response()
+    (
+        [(header::CONTENT_TYPE, ACTIVITY_JSON)],
+        document.to_string(),
+    )
+        .into_response()
 }
 
 fn failure(error: FederationError) -> Response {
@@ -95,12 +123,21 @@ struct WebfingerQuery {
     resource: Option<String>,
 }
 
-async fn webfinger(State(backend): State<Backend>, Query(query): Query<WebfingerQuery>) -> Response {
+async fn webfinger(
+    State(backend): State<Backend>,
+    Query(query): Query<WebfingerQuery>,
+) -> Response {
     let Some(resource) = query.resource.filter(|r| !r.is_empty()) else {
         return (StatusCode::BAD_REQUEST, "the resource parameter is missing").into_response();
     };
     match documents::webfinger(&backend, &resource).await {
-        Ok(Some(jrd)) => ([(header::CONTENT_TYPE, "application/jrd+json"), (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")], jrd.to_string())
+        Ok(Some(jrd)) => (
+            [
+                (header::CONTENT_TYPE, "application/jrd+json"),
+                (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+            ],
+            jrd.to_string(),
+        )
             .into_response(),
         Ok(None) => (StatusCode::NOT_FOUND, "no such account here").into_response(),
         Err(error) => failure(error),
@@ -108,26 +145,40 @@ async fn webfinger(State(backend): State<Backend>, Query(query): Query<Webfinger
 }
 
 async fn host_meta(State(backend): State<Backend>) -> Response {
-    let template = format!("{}/.well-known/webfinger?resource={{uri}}", backend.public_url);
+    let template = format!(
+        "{}/.well-known/webfinger?resource={{uri}}",
+        backend.public_url
+    );
     let xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XRD xmlns=\"http://docs.oasis-open.org/ns/xri/xrd-1.0\">\n  \
          <Link rel=\"lrdd\" template=\"{}\"/>\n</XRD>\n",
         template.replace('&', "&amp;").replace('"', "&quot;")
     );
-    ([(header::CONTENT_TYPE, "application/xrd+xml; charset=utf-8")], xml).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/xrd+xml; charset=utf-8")],
+        xml,
+    )
+        .into_response()
 }
 
 async fn nodeinfo_links(State(backend): State<Backend>) -> Response {
     let links = serde_json::json!({
         "links": [{ "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": format!("{}/nodeinfo/2.1", backend.public_url) }]
     });
-    ([(header::CONTENT_TYPE, "application/json")], links.to_string()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        links.to_string(),
+    )
+        .into_response()
 }
 
 async fn nodeinfo(State(backend): State<Backend>) -> Response {
     match documents::nodeinfo(&backend).await {
         Ok(info) => (
-            [(header::CONTENT_TYPE, "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"")],
+            [(
+                header::CONTENT_TYPE,
+                "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"",
+            )],
             info.to_string(),
         )
             .into_response(),
@@ -143,7 +194,11 @@ async fn instance_actor(State(backend): State<Backend>) -> Response {
 }
 
 /// `/users/{name}` is the actor's id: servers get the actor, browsers its profile page.
-async fn person_or_page(backend: State<Backend>, Path(username): Path<String>, headers: HeaderMap) -> Response {
+async fn person_or_page(
+    backend: State<Backend>,
+    Path(username): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if !wants_activity_json(&headers) {
         return Redirect::to(&format!("/@{username}")).into_response();
     }
@@ -158,20 +213,32 @@ async fn person(State(backend): State<Backend>, Path(username): Path<String>) ->
     }
 }
 
-async fn note(State(backend): State<Backend>, Path((username, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
-    let Ok(id) = Uuid::try_parse(&id) else { return StatusCode::NOT_FOUND.into_response() };
+async fn note(
+    State(backend): State<Backend>,
+    Path((username, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(id) = Uuid::try_parse(&id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
     if !wants_activity_json(&headers) {
         return Redirect::to(&format!("/@{username}/{id}")).into_response();
     }
     match documents::note(&backend, id).await {
         Ok(NoteLookup::Found(note)) => activity_json(note),
-        Ok(NoteLookup::Gone(tombstone)) => (StatusCode::GONE, activity_json(tombstone)).into_response(),
+        Ok(NoteLookup::Gone(tombstone)) => {
+            (StatusCode::GONE, activity_json(tombstone)).into_response()
+        }
         Ok(NoteLookup::NotFound) => StatusCode::NOT_FOUND.into_response(),
         Err(error) => failure(error),
     }
 }
 
-async fn collection(State(backend): State<Backend>, Path(username): Path<String>, which: Collection) -> Response {
+async fn collection(
+    State(backend): State<Backend>,
+    Path(username): Path<String>,
+    which: Collection,
+) -> Response {
     match documents::collection(&backend, &username, which).await {
         Ok(Some(collection)) => activity_json(collection),
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
@@ -183,7 +250,13 @@ async fn collection(State(backend): State<Backend>, Path(username): Path<String>
 /// sent it, fetched and cached, fetched again once if it no longer verifies), then apply.
 /// Answers 202 when done (or already done), 401 with the reason for a bad signature, and
 /// 5xx when our side failed, so that the sender retries.
-async fn inbox(State(backend): State<Backend>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn inbox(
+    State(backend): State<Backend>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let activity: Value = match serde_json::from_slice(&body) {
         Ok(value @ Value::Object(_)) => value,
         _ => return (StatusCode::BAD_REQUEST, "the body is not a JSON object").into_response(),
@@ -193,12 +266,15 @@ async fn inbox(State(backend): State<Backend>, method: Method, uri: Uri, headers
         // A deleted account's Delete cannot be verified (its key is gone with it): there is
         // nothing to apply, so it is acknowledged rather than retried for days.
         Err(Refused::KeyUnavailable(_))
-            if activity.get("type").and_then(Value::as_str) == Some("Delete") && activity.get("actor") == activity.get("object") =>
+            if activity.get("type").and_then(Value::as_str) == Some("Delete")
+                && activity.get("actor") == activity.get("object") =>
         {
             return StatusCode::ACCEPTED.into_response();
         }
         Err(Refused::KeyUnavailable(key_id)) => {
-            return failure(FederationError::Unauthorized(format!("the key {key_id} could not be fetched or used")));
+            return failure(FederationError::Unauthorized(format!(
+                "the key {key_id} could not be fetched or used"
+            )));
         }
         Err(Refused::Because(error)) => {
             tracing::info!(%error, "inbox request refused");
@@ -235,15 +311,27 @@ async fn verify(
 ) -> Result<remote::RemoteActor, Refused> {
     let unauthorized = FederationError::Unauthorized;
     let signature = signatures::parse_header(headers).map_err(unauthorized)?;
-    signatures::check_request(&signature, headers, Some(body), chrono::Utc::now()).map_err(unauthorized)?;
+    signatures::check_request(&signature, headers, Some(body), chrono::Utc::now())
+        .map_err(unauthorized)?;
     // The signed Host must be ours: a request signed for another server cannot be replayed here.
-    let ours = app::backend::federation::urls::Urls::new(&backend.public_url).host().to_owned();
-    let host = headers.get(header::HOST).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    let ours = app::backend::federation::urls::Urls::new(&backend.public_url)
+        .host()
+        .to_owned();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
     if !host.eq_ignore_ascii_case(&ours) {
-        return Err(FederationError::Unauthorized(format!("the request was signed for {host:?}, not for this server")).into());
+        return Err(FederationError::Unauthorized(format!(
+            "the request was signed for {host:?}, not for this server"
+        ))
+        .into());
     }
-    let target = uri.path_and_query().map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
-    let signed = signatures::signing_string(&signature, method, &target, headers).map_err(unauthorized)?;
+    let target = uri
+        .path_and_query()
+        .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let signed =
+        signatures::signing_string(&signature, method, &target, headers).map_err(unauthorized)?;
     let key_error = |error: FederationError| match error {
         FederationError::Internal => Refused::Because(FederationError::Internal),
         other => {
@@ -251,21 +339,33 @@ async fn verify(
             Refused::KeyUnavailable(signature.key_id.clone())
         }
     };
-    let (mut actor, pem) = remote::key(backend, &signature.key_id, false).await.map_err(key_error)?;
+    let (mut actor, pem) = remote::key(backend, &signature.key_id, false)
+        .await
+        .map_err(key_error)?;
     let verifies = |pem: &str| {
-        keys::public_key(pem).is_ok_and(|key| signatures::verify(&key, &signed, &signature.signature))
+        keys::public_key(pem)
+            .is_ok_and(|key| signatures::verify(&key, &signed, &signature.signature))
     };
     if !verifies(&pem) {
         // Perhaps the key was rotated: fetch it once more.
-        let (fresh, pem) = remote::key(backend, &signature.key_id, true).await.map_err(key_error)?;
+        let (fresh, pem) = remote::key(backend, &signature.key_id, true)
+            .await
+            .map_err(key_error)?;
         if !verifies(&pem) {
-            return Err(FederationError::Unauthorized("the signature does not verify".into()).into());
+            return Err(
+                FederationError::Unauthorized("the signature does not verify".into()).into(),
+            );
         }
         actor = fresh;
     }
-    let claimed = activity.get("actor").and_then(app::backend::federation::vocab::id_of);
+    let claimed = activity
+        .get("actor")
+        .and_then(app::backend::federation::vocab::id_of);
     if claimed != Some(actor.ap_id.as_str()) {
-        return Err(FederationError::Unauthorized("the signer and the activity's actor do not match".into()).into());
+        return Err(FederationError::Unauthorized(
+            "the signer and the activity's actor do not match".into(),
+        )
+        .into());
     }
     Ok(actor)
 }

@@ -34,14 +34,21 @@ pub async fn robots(State(backend): State<Backend>) -> Response {
 }
 
 pub async fn sitemap(State(backend): State<Backend>) -> Response {
-    let (profiles, tags) = match (directory::profiles(&backend.pool).await, directory::tags(&backend.pool).await) {
+    let (profiles, tags) = match (
+        directory::profiles(&backend.pool).await,
+        directory::tags(&backend.pool).await,
+    ) {
         (Ok(profiles), Ok(tags)) => (profiles, tags),
         _ => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
     let urls = Urls::new(&backend.public_url);
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     let mut add = |location: String, modified: chrono::DateTime<chrono::Utc>| {
-        xml.push_str(&format!("  <url><loc>{}</loc><lastmod>{}</lastmod></url>\n", xml_escape(&location), modified.format("%Y-%m-%d")));
+        xml.push_str(&format!(
+            "  <url><loc>{}</loc><lastmod>{}</lastmod></url>\n",
+            xml_escape(&location),
+            modified.format("%Y-%m-%d")
+        ));
     };
     add(format!("{}/public", backend.public_url), chrono::Utc::now());
     for (username, updated) in profiles {
@@ -51,40 +58,88 @@ pub async fn sitemap(State(backend): State<Backend>) -> Response {
         add(urls.tag_page(&tag), used);
     }
     xml.push_str("</urlset>\n");
-    ([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+        xml,
+    )
+        .into_response()
 }
 
 /// `/@name/feed.atom`.
 pub async fn profile_feed(State(backend): State<Backend>, Path(handle): Path<String>) -> Response {
-    let Some(username) = handle.strip_prefix('@').filter(|name| !name.contains('@')) else { return StatusCode::NOT_FOUND.into_response() };
-    let Ok(profile) = app::backend::profiles::by_username(&backend.pool, &backend.public_url, None, username).await else {
+    let Some(username) = handle.strip_prefix('@').filter(|name| !name.contains('@')) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let page = match timeline::page(&backend.pool, None, Feed::Author(&profile.username), None, timeline::PAGE_SIZE).await {
+    let Ok(profile) =
+        app::backend::profiles::by_username(&backend.pool, &backend.public_url, None, username)
+            .await
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let page = match timeline::page(
+        &backend.pool,
+        None,
+        Feed::Author(&profile.username),
+        None,
+        timeline::PAGE_SIZE,
+    )
+    .await
+    {
         Ok(page) => page,
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
     let urls = Urls::new(&backend.public_url);
     let title = format!("{} (@{}) on Thoughtspace", profile.name(), profile.username);
-    atom(&backend, &format!("{}/feed.atom", urls.profile_page(&profile.username)), &urls.profile_page(&profile.username), &title, &page.thoughts)
+    atom(
+        &backend,
+        &format!("{}/feed.atom", urls.profile_page(&profile.username)),
+        &urls.profile_page(&profile.username),
+        &title,
+        &page.thoughts,
+    )
 }
 
 /// `/tags/{tag}/feed.atom`.
 pub async fn tag_feed(State(backend): State<Backend>, Path(tag): Path<String>) -> Response {
     let tag = tag.to_lowercase();
-    let page = match timeline::page(&backend.pool, None, Feed::Tag(&tag), None, timeline::PAGE_SIZE).await {
+    let page = match timeline::page(
+        &backend.pool,
+        None,
+        Feed::Tag(&tag),
+        None,
+        timeline::PAGE_SIZE,
+    )
+    .await
+    {
         Ok(page) => page,
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
     let urls = Urls::new(&backend.public_url);
-    atom(&backend, &format!("{}/feed.atom", urls.tag_page(&tag)), &urls.tag_page(&tag), &format!("#{tag} on Thoughtspace"), &page.thoughts)
+    atom(
+        &backend,
+        &format!("{}/feed.atom", urls.tag_page(&tag)),
+        &urls.tag_page(&tag),
+        &format!("#{tag} on Thoughtspace"),
+        &page.thoughts,
+    )
 }
 
 /// An Atom feed of public thoughts (only `public` ones: a feed is read by anyone).
-fn atom(backend: &Backend, id: &str, page: &str, title: &str, thoughts: &[ThoughtView]) -> Response {
+fn atom(
+    backend: &Backend,
+    id: &str,
+    page: &str,
+    title: &str,
+    thoughts: &[ThoughtView],
+) -> Response {
     let urls = Urls::new(&backend.public_url);
-    let public: Vec<&ThoughtView> = thoughts.iter().filter(|t| t.visibility == "public").collect();
-    let updated = public.first().map_or_else(chrono::Utc::now, |t| t.created_at);
+    let public: Vec<&ThoughtView> = thoughts
+        .iter()
+        .filter(|t| t.visibility == "public")
+        .collect();
+    let updated = public
+        .first()
+        .map_or_else(chrono::Utc::now, |t| t.created_at);
     let mut xml = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n  <id>{id}</id>\n  <title>{title}</title>\n  \
          <link rel=\"self\" href=\"{id}\"/>\n  <link rel=\"alternate\" type=\"text/html\" href=\"{page}\"/>\n  <updated>{}</updated>\n",
@@ -95,7 +150,10 @@ fn atom(backend: &Backend, id: &str, page: &str, title: &str, thoughts: &[Though
     );
     for thought in public {
         let link = format!("{}{}", backend.public_url, thought.href());
-        let html = thought.content_html.clone().unwrap_or_else(|| vocab::thought_html(urls, &thought.content, &[]));
+        let html = thought
+            .content_html
+            .clone()
+            .unwrap_or_else(|| vocab::thought_html(urls, &thought.content, &[]));
         let headline: String = thought.content.chars().take(80).collect();
         xml.push_str(&format!(
             "  <entry>\n    <id>{link}</id>\n    <title>{}</title>\n    <link rel=\"alternate\" type=\"text/html\" href=\"{link}\"/>\n    \
@@ -109,7 +167,11 @@ fn atom(backend: &Backend, id: &str, page: &str, title: &str, thoughts: &[Though
         ));
     }
     xml.push_str("</feed>\n");
-    ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], xml).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        xml,
+    )
+        .into_response()
 }
 
 #[cfg(test)]

@@ -28,7 +28,11 @@ fn answer_panic(panic: Box<dyn Any + Send + 'static>) -> Response {
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "(no message)".to_owned());
     tracing::error!(panic = %message, "a request handler panicked");
-    (StatusCode::INTERNAL_SERVER_ERROR, "something went wrong on our side; please try again").into_response()
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "something went wrong on our side; please try again",
+    )
+        .into_response()
 }
 
 /// 404 for a path that holds a control character once percent-decoded: no name, tag or id
@@ -58,7 +62,9 @@ fn decodes_to_control(path: &str) -> bool {
             }
         }
     }
-    String::from_utf8_lossy(&decoded).chars().any(char::is_control)
+    String::from_utf8_lossy(&decoded)
+        .chars()
+        .any(char::is_control)
 }
 
 #[cfg(test)]
@@ -67,10 +73,26 @@ mod tests {
 
     #[test]
     fn control_characters_are_found_however_they_are_written() {
-        for bad in ["/users/%0aX", "/@a%00b", "/tags/%7F", "/@%C2%85x", "/x/%1b", "/%0D%0A"] {
+        for bad in [
+            "/users/%0aX",
+            "/@a%00b",
+            "/tags/%7F",
+            "/@%C2%85x",
+            "/x/%1b",
+            "/%0D%0A",
+        ] {
             assert!(decodes_to_control(bad), "{bad}");
         }
-        for fine in ["/", "/@ana", "/tags/%C3%A9t%C3%A9", "/@ana/feed.atom", "/search%3Fq", "/100%", "/%zz", "/%e2%80%ae"] {
+        for fine in [
+            "/",
+            "/@ana",
+            "/tags/%C3%A9t%C3%A9",
+            "/@ana/feed.atom",
+            "/search%3Fq",
+            "/100%",
+            "/%zz",
+            "/%e2%80%ae",
+        ] {
             assert!(!decodes_to_control(fine), "{fine}");
         }
     }

@@ -26,31 +26,44 @@ use futures_util::stream::{self, Stream};
 use uuid::Uuid;
 
 pub fn routes(backend: Backend) -> Router {
-    Router::new().route("/events", get(events)).with_state(backend)
+    Router::new()
+        .route("/events", get(events))
+        .with_state(backend)
 }
 
 async fn events(State(backend): State<Backend>, headers: HeaderMap) -> impl IntoResponse {
     // Subscribe before reading the first count, so no change falls between the two.
     let subscription = backend.live.subscribe();
     let viewer = match sessions::token_from_headers(&headers) {
-        Some(token) => sessions::viewer(&backend.pool, &token).await.unwrap_or_else(|error| {
-            tracing::error!(%error, "cannot read the session of an event stream");
-            None
-        }),
+        Some(token) => sessions::viewer(&backend.pool, &token)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::error!(%error, "cannot read the session of an event stream");
+                None
+            }),
         None => None,
     };
     let mut queued = VecDeque::new();
     if let Some(viewer) = &viewer {
         queued.push_back(unread_event(viewer.unread));
     }
-    let stream = EventStream { backend, viewer: viewer.map(|viewer| viewer.id), subscription, queued };
+    let stream = EventStream {
+        backend,
+        viewer: viewer.map(|viewer| viewer.id),
+        subscription,
+        queued,
+    };
     let mut response = Sse::new(stream.into_stream())
         // A comment every 20 s keeps proxies and load balancers from closing an idle stream.
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
         .into_response();
     // nginx buffers responses unless told not to.
-    response.headers_mut().insert("x-accel-buffering", HeaderValue::from_static("no"));
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -69,10 +82,12 @@ impl EventStream {
                     return Some((Ok(event), this));
                 }
                 match this.subscription.next().await? {
-                    Received::Change(change) if live::may_concern(&change, this.viewer) => match change {
-                        Change::Unread { .. } => this.queue_unread().await,
-                        Change::Thought { .. } => this.queued.push_back(thought_event()),
-                    },
+                    Received::Change(change) if live::may_concern(&change, this.viewer) => {
+                        match change {
+                            Change::Unread { .. } => this.queue_unread().await,
+                            Change::Thought { .. } => this.queued.push_back(thought_event()),
+                        }
+                    }
                     Received::Change(_) => {}
                     // Some changes were missed: anything may have changed.
                     Received::Missed => {

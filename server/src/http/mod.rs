@@ -2,9 +2,9 @@
 //! profile stylesheets, the ActivityPub routes and the Mastodon-compatible client API.
 
 pub mod activitypub;
-pub mod guards;
 pub mod client_address;
 mod crawlers;
+pub mod guards;
 mod live;
 pub mod mastodon;
 mod profiles;
@@ -32,7 +32,11 @@ pub fn router(backend: Backend, options: LeptosOptions) -> Router {
 }
 
 /// Everything a running server answers, believing what `trusted_proxies` say of the client.
-pub fn router_behind(backend: Backend, options: LeptosOptions, trusted_proxies: TrustedProxies) -> Router {
+pub fn router_behind(
+    backend: Backend,
+    options: LeptosOptions,
+    trusted_proxies: TrustedProxies,
+) -> Router {
     let routes = route_list();
     let site_root = Path::new(&*options.site_root).to_owned();
     let pkg_dir = site_root.join(&*options.site_pkg_dir);
@@ -49,7 +53,10 @@ pub fn router_behind(backend: Backend, options: LeptosOptions, trusted_proxies: 
     // The built bundle keeps its name across releases: browsers must revalidate it.
     let assets = Router::new()
         .fallback_service(ServeDir::new(pkg_dir).precompressed_gzip())
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")));
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ));
 
     let mut router = Router::new()
         .leptos_routes_with_context(&options, routes, context.clone(), {
@@ -57,13 +64,19 @@ pub fn router_behind(backend: Backend, options: LeptosOptions, trusted_proxies: 
             move || shell(options.clone())
         })
         .nest_service("/pkg", assets)
-        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            context, shell,
+        ))
         .with_state(options);
 
     // Files at the site root (favicon, robots.txt, …) win over `/{handle}` profile routes;
     // usernames cannot contain a dot, so they never collide.
     for file in root_files(&site_root) {
-        let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = file
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         // Generated per request (an older build may have left a static copy behind).
         if matches!(name.as_str(), "robots.txt" | "sitemap.xml") {
             continue;
@@ -79,12 +92,30 @@ pub fn router_behind(backend: Backend, options: LeptosOptions, trusted_proxies: 
         .merge(activitypub::routes(backend.clone()))
         .merge(mastodon::routes(backend.clone()))
         .merge(live::routes(backend.clone()))
-        .route("/robots.txt", get(crawlers::robots).with_state(backend.clone()))
-        .route("/sitemap.xml", get(crawlers::sitemap).with_state(backend.clone()))
-        .route("/{handle}/feed.atom", get(crawlers::profile_feed).with_state(backend.clone()))
-        .route("/tags/{tag}/feed.atom", get(crawlers::tag_feed).with_state(backend.clone()))
-        .route("/{handle}/style.css", get(profiles::stylesheet).with_state(backend.clone()))
-        .route("/media/css/{name}", get(profiles::css_image).with_state(backend))
+        .route(
+            "/robots.txt",
+            get(crawlers::robots).with_state(backend.clone()),
+        )
+        .route(
+            "/sitemap.xml",
+            get(crawlers::sitemap).with_state(backend.clone()),
+        )
+        .route(
+            "/{handle}/feed.atom",
+            get(crawlers::profile_feed).with_state(backend.clone()),
+        )
+        .route(
+            "/tags/{tag}/feed.atom",
+            get(crawlers::tag_feed).with_state(backend.clone()),
+        )
+        .route(
+            "/{handle}/style.css",
+            get(profiles::stylesheet).with_state(backend.clone()),
+        )
+        .route(
+            "/media/css/{name}",
+            get(profiles::css_image).with_state(backend),
+        )
         .layer(middleware::from_fn(move |request, next| {
             activitypub::negotiate_profile_urls(negotiating.clone(), request, next)
         }))
@@ -92,12 +123,25 @@ pub fn router_behind(backend: Backend, options: LeptosOptions, trusted_proxies: 
         .layer(middleware::from_fn(move |request, next| {
             security::refuse_cross_site_writes(public_url.clone(), request, next)
         }))
-        .layer(middleware::from_fn(move |request, next| security::response_policies(hsts, request, next)))
+        .layer(middleware::from_fn(move |request, next| {
+            security::response_policies(hsts, request, next)
+        }))
         // Before anything that counts requests per client.
-        .layer(middleware::from_fn(move |request, next| client_address::establish(trusted_proxies.clone(), request, next)))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(middleware::from_fn(move |request, next| {
+            client_address::establish(trusted_proxies.clone(), request, next)
+        }))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
         // Pages, server functions and JSON compressed on the fly (the bundle is served from its
         // precompressed twins, the event stream never: tower-http's default predicate). The
         // fastest level: a page shrinks about fivefold for a fraction of its render time.
@@ -117,12 +161,17 @@ fn route_list() -> Vec<AxumRouteListing> {
 
 /// The paths of the app's pages, as the router matches them.
 pub fn page_paths() -> Vec<String> {
-    route_list().iter().map(|route| route.path().to_owned()).collect()
+    route_list()
+        .iter()
+        .map(|route| route.path().to_owned())
+        .collect()
 }
 
 /// The plain files directly in the site root (not the gzip twins, not directories).
 fn root_files(site_root: &Path) -> Vec<std::path::PathBuf> {
-    let Ok(entries) = std::fs::read_dir(site_root) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(site_root) else {
+        return Vec::new();
+    };
     entries
         .flatten()
         .map(|entry| entry.path())

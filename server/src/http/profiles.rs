@@ -11,10 +11,15 @@ use axum::{
 /// `GET /@username/style.css`: the profile's CSS (stored only after sanitizing) as its own
 /// `text/css` response, so no HTML parser ever sees it.
 pub async fn stylesheet(State(backend): State<Backend>, Path(handle): Path<String>) -> Response {
-    let Some(username) = handle.strip_prefix('@') else { return StatusCode::NOT_FOUND.into_response() };
+    let Some(username) = handle.strip_prefix('@') else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
     match profiles::stylesheet(&backend.pool, username).await {
         Ok(Some(css)) => (
-            [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")],
+            [
+                (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
             css,
         )
             .into_response(),
@@ -30,7 +35,10 @@ pub async fn css_image(State(backend): State<Backend>, Path(name): Path<String>)
         Ok(Some((content_type, bytes))) => (
             [
                 (header::CONTENT_TYPE, content_type),
-                (header::CACHE_CONTROL, "public, max-age=31536000, immutable".to_owned()),
+                (
+                    header::CACHE_CONTROL,
+                    "public, max-age=31536000, immutable".to_owned(),
+                ),
                 (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
             ],
             bytes,

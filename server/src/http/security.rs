@@ -13,8 +13,15 @@ use leptos::prelude::use_context;
 /// one without Origin is refused when it carries our session cookie (an old browser cannot
 /// prove where it came from). Requests with neither (API clients, federation) pass: they
 /// carry no ambient authority. The session cookie's SameSite=Lax is the second fence.
-pub async fn refuse_cross_site_writes(public_url: String, request: Request, next: Next) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+pub async fn refuse_cross_site_writes(
+    public_url: String,
+    request: Request,
+    next: Next,
+) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
         return next.run(request).await;
     }
     // The client API authenticates with bearer keys only, never cookies: nothing ambient to forge.
@@ -24,18 +31,28 @@ pub async fn refuse_cross_site_writes(public_url: String, request: Request, next
     let headers = request.headers();
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let verdict = match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-        Some(origin) if origin == public_url || host.is_some_and(|host| same_authority(origin, host)) => Ok(()),
-        Some(origin) => Err(format!("a request from {origin} cannot change anything here")),
-        None if app::backend::sessions::token_from_headers(headers).is_some() => {
-            Err("a request that does not say where it comes from cannot use your session".to_owned())
+        Some(origin)
+            if origin == public_url || host.is_some_and(|host| same_authority(origin, host)) =>
+        {
+            Ok(())
         }
+        Some(origin) => Err(format!(
+            "a request from {origin} cannot change anything here"
+        )),
+        None if app::backend::sessions::token_from_headers(headers).is_some() => Err(
+            "a request that does not say where it comes from cannot use your session".to_owned(),
+        ),
         None => Ok(()),
     };
     match verdict {
         Ok(()) => next.run(request).await,
         Err(reason) => {
             tracing::warn!(%reason, path = %request.uri().path(), "cross-site request refused");
-            (StatusCode::FORBIDDEN, format!("Cross-site request refused: {reason}.\n")).into_response()
+            (
+                StatusCode::FORBIDDEN,
+                format!("Cross-site request refused: {reason}.\n"),
+            )
+                .into_response()
         }
     }
 }
@@ -57,10 +74,21 @@ pub async fn response_policies(hsts: bool, request: Request, next: Next) -> Resp
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if hsts {
-        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
     }
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or_default();
-    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     // Redirects carry no body; pages and JSON are what differs per person. Files do not.
     let personal_kind = essence.is_empty() || essence == "text/html" || essence.ends_with("json");
     let sets_cookie = headers.contains_key(header::SET_COOKIE);
@@ -73,13 +101,19 @@ pub async fn response_policies(hsts: bool, request: Request, next: Next) -> Resp
 
 /// The Mastodon-compatible client API's paths.
 pub fn is_client_api(path: &str) -> bool {
-    path.starts_with("/api/v1/") || path.starts_with("/api/v2/") || matches!(path, "/oauth/token" | "/oauth/revoke")
+    path.starts_with("/api/v1/")
+        || path.starts_with("/api/v2/")
+        || matches!(path, "/oauth/token" | "/oauth/revoke")
 }
 
 /// Whether an `Origin` (scheme://host[:port]) names the same host and port as a `Host` header.
 fn same_authority(origin: &str, host: &str) -> bool {
-    let Ok(origin) = url::Url::parse(origin) else { return false };
-    let Some(origin_host) = origin.host_str() else { return false };
+    let Ok(origin) = url::Url::parse(origin) else {
+        return false;
+    };
+    let Some(origin_host) = origin.host_str() else {
+        return false;
+    };
     let origin_authority = match origin.port() {
         Some(port) => format!("{origin_host}:{port}"),
         None => origin_host.to_owned(),
@@ -91,9 +125,10 @@ fn same_authority(origin: &str, host: &str) -> bool {
 /// or with this response's nonce (Leptos puts it on its hydration script), WebAssembly,
 /// no plugins, no framing, forms only to this site. Pages only: server functions get none.
 pub fn add_page_policy() {
-    let (Some(nonce), Some(response)) =
-        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
-    else {
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
         return;
     };
     let policy = format!(

@@ -1,8 +1,8 @@
 //! Sign-up, log-in, sessions and their protections, through the server functions the
 //! browser calls, against real PostgreSQL.
 
-use app::backend::accounts::{self, SignUp};
 use crate::support::{session_cookie, session_set_cookie, TestApp, TestDatabase};
+use app::backend::accounts::{self, SignUp};
 
 async fn viewer_name(app: &TestApp, session: &str) -> Option<String> {
     let response = app.get_as(session, "/api/accounts/viewer").await;
@@ -17,7 +17,12 @@ fn field_errors(body: &serde_json::Value) -> Vec<(String, String)> {
         .map(|errors| {
             errors
                 .iter()
-                .map(|e| (e["field"].as_str().unwrap().to_owned(), e["message"].as_str().unwrap().to_owned()))
+                .map(|e| {
+                    (
+                        e["field"].as_str().unwrap().to_owned(),
+                        e["message"].as_str().unwrap().to_owned(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -27,36 +32,65 @@ fn field_errors(body: &serde_json::Value) -> Vec<(String, String)> {
 async fn sign_up_creates_the_account_with_a_hashed_password_and_logs_in() {
     let app = TestApp::spawn().await;
     let response = app
-        .post_form("/api/accounts/sign_up", &[("username", "Ana_B"), ("email", "ana@example.com"), ("password", "correct horse")], None)
+        .post_form(
+            "/api/accounts/sign_up",
+            &[
+                ("username", "Ana_B"),
+                ("email", "ana@example.com"),
+                ("password", "correct horse"),
+            ],
+            None,
+        )
         .await;
     assert!(response.status().is_success(), "{}", response.status());
     let set_cookie = session_set_cookie(&response).expect("a session cookie");
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
-        assert!(set_cookie.contains(attribute), "{attribute} missing: {set_cookie}");
+        assert!(
+            set_cookie.contains(attribute),
+            "{attribute} missing: {set_cookie}"
+        );
     }
-    assert!(!set_cookie.contains("Secure"), "plain http: no Secure attribute");
+    assert!(
+        !set_cookie.contains("Secure"),
+        "plain http: no Secure attribute"
+    );
     let token = session_cookie(&response).unwrap();
 
-    let (hash, is_admin): (String, bool) = sqlx::query_as("SELECT password_hash, is_admin FROM users WHERE username = 'Ana_B'")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    let (hash, is_admin): (String, bool) =
+        sqlx::query_as("SELECT password_hash, is_admin FROM users WHERE username = 'Ana_B'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
     assert!(hash.starts_with("$argon2id$") && !hash.contains("correct horse"));
     assert!(!is_admin);
-    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM sessions").fetch_all(&app.db.pool).await.unwrap();
+    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM sessions")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
     assert_eq!(stored.len(), 1);
     assert_ne!(stored[0], token, "only the token's hash is stored");
 
     assert_eq!(viewer_name(&app, &token).await.as_deref(), Some("Ana_B"));
     let home = app.get_as(&token, "/").await.text().await.unwrap();
-    assert!(home.contains("href=\"/@Ana_B\"") && home.contains("Log out"), "the navigation knows who is there");
+    assert!(
+        home.contains("href=\"/@Ana_B\"") && home.contains("Log out"),
+        "the navigation knows who is there"
+    );
 }
 
 #[tokio::test]
 async fn sign_up_names_every_refused_field_and_saves_nothing() {
     let app = TestApp::spawn().await;
     let response = app
-        .post_form("/api/accounts/sign_up", &[("username", "ana b"), ("email", "not-an-email"), ("password", "short")], None)
+        .post_form(
+            "/api/accounts/sign_up",
+            &[
+                ("username", "ana b"),
+                ("email", "not-an-email"),
+                ("password", "short"),
+            ],
+            None,
+        )
         .await;
     assert_eq!(response.status(), 422);
     assert!(session_cookie(&response).is_none());
@@ -65,15 +99,33 @@ async fn sign_up_names_every_refused_field_and_saves_nothing() {
     assert_eq!(fields, ["username", "email", "password"], "{errors:?}");
     assert!(errors[2].1.contains("8 characters"));
 
-    for (username, why) in [("admin", "reserved"), ("well-known", "a–z"), (&"x".repeat(33)[..], "32")] {
+    for (username, why) in [
+        ("admin", "reserved"),
+        ("well-known", "a–z"),
+        (&"x".repeat(33)[..], "32"),
+    ] {
         let response = app
-            .post_form("/api/accounts/sign_up", &[("username", username), ("email", "a@example.com"), ("password", "correct horse")], None)
+            .post_form(
+                "/api/accounts/sign_up",
+                &[
+                    ("username", username),
+                    ("email", "a@example.com"),
+                    ("password", "correct horse"),
+                ],
+                None,
+            )
             .await;
         assert_eq!(response.status(), 422, "{username}");
         let errors = field_errors(&response.json().await.unwrap());
-        assert!(errors[0].0 == "username" && errors[0].1.contains(why), "{username}: {errors:?}");
+        assert!(
+            errors[0].0 == "username" && errors[0].1.contains(why),
+            "{username}: {errors:?}"
+        );
     }
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&app.db.pool).await.unwrap();
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
     assert_eq!(users, 0);
 }
 
@@ -82,13 +134,28 @@ async fn usernames_and_emails_are_unique_regardless_of_case() {
     let app = TestApp::spawn().await;
     app.sign_up("ana").await;
     let response = app
-        .post_form("/api/accounts/sign_up", &[("username", "ANA"), ("email", "ANA@EXAMPLE.TEST"), ("password", "correct horse")], None)
+        .post_form(
+            "/api/accounts/sign_up",
+            &[
+                ("username", "ANA"),
+                ("email", "ANA@EXAMPLE.TEST"),
+                ("password", "correct horse"),
+            ],
+            None,
+        )
         .await;
     assert_eq!(response.status(), 422);
     let errors = field_errors(&response.json().await.unwrap());
     assert_eq!(errors.len(), 2, "{errors:?}");
-    assert!(errors.iter().any(|(f, m)| f == "username" && m.contains("taken")));
-    assert!(errors.iter().any(|(f, m)| f == "email" && m == accounts::EMAIL_UNUSABLE), "the email's owner is not revealed");
+    assert!(errors
+        .iter()
+        .any(|(f, m)| f == "username" && m.contains("taken")));
+    assert!(
+        errors
+            .iter()
+            .any(|(f, m)| f == "email" && m == accounts::EMAIL_UNUSABLE),
+        "the email's owner is not revealed"
+    );
 }
 
 #[tokio::test]
@@ -99,15 +166,28 @@ async fn a_sign_up_race_ends_in_one_account_and_clear_errors() {
         tokio::spawn(async move {
             accounts::create(
                 &mut *pool.acquire().await.unwrap(),
-                SignUp { username: "Racer".into(), email: format!("racer{i}@example.test"), password: "correct horse".into(), is_admin: false },
+                SignUp {
+                    username: "Racer".into(),
+                    email: format!("racer{i}@example.test"),
+                    password: "correct horse".into(),
+                    is_admin: false,
+                },
             )
             .await
         })
     });
     let results: Vec<_> = futures_join(attempts).await;
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
     for result in results.iter().filter_map(|r| r.as_ref().err()) {
-        assert_eq!(result.field_message("username").as_deref(), Some("this username is taken"), "{result:?}");
+        assert_eq!(
+            result.field_message("username").as_deref(),
+            Some("this username is taken"),
+            "{result:?}"
+        );
     }
 }
 
@@ -123,18 +203,37 @@ async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T
 async fn log_in_by_username_or_email_with_one_message_for_every_failure() {
     let app = TestApp::spawn().await;
     let first = app.sign_up("ana").await;
-    let by_name = app.log_in("ANA", "correct horse").await.expect("username, any case");
-    let by_email = app.log_in("ana@example.test", "correct horse").await.expect("email");
-    assert!(first != by_name && by_name != by_email, "a new session id at every log-in");
+    let by_name = app
+        .log_in("ANA", "correct horse")
+        .await
+        .expect("username, any case");
+    let by_email = app
+        .log_in("ana@example.test", "correct horse")
+        .await
+        .expect("email");
+    assert!(
+        first != by_name && by_name != by_email,
+        "a new session id at every log-in"
+    );
 
     let mut messages = Vec::new();
-    for (login, password) in [("ana", "wrong horse"), ("nobody", "correct horse"), ("nobody@example.test", "x")] {
+    for (login, password) in [
+        ("ana", "wrong horse"),
+        ("nobody", "correct horse"),
+        ("nobody@example.test", "x"),
+    ] {
         let response = app.log_in(login, password).await.expect_err("refused");
         assert_eq!(response.status(), 422);
         messages.push(field_errors(&response.json().await.unwrap()));
     }
-    assert!(messages.windows(2).all(|pair| pair[0] == pair[1]), "same answer for all: {messages:?}");
-    assert_eq!(messages[0], [("login".to_owned(), accounts::WRONG_CREDENTIALS.to_owned())]);
+    assert!(
+        messages.windows(2).all(|pair| pair[0] == pair[1]),
+        "same answer for all: {messages:?}"
+    );
+    assert_eq!(
+        messages[0],
+        [("login".to_owned(), accounts::WRONG_CREDENTIALS.to_owned())]
+    );
 }
 
 #[tokio::test]
@@ -142,11 +241,21 @@ async fn repeated_failures_are_throttled_per_account_with_a_wait_time() {
     let app = TestApp::spawn().await;
     app.sign_up("ana").await;
     for _ in 0..5 {
-        assert_eq!(app.log_in("ana", "wrong horse").await.unwrap_err().status(), 422);
+        assert_eq!(
+            app.log_in("ana", "wrong horse").await.unwrap_err().status(),
+            422
+        );
     }
-    let response = app.log_in("ana@example.test", "correct horse").await.expect_err("throttled even with the right password");
+    let response = app
+        .log_in("ana@example.test", "correct horse")
+        .await
+        .expect_err("throttled even with the right password");
     assert_eq!(response.status(), 429);
-    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((800..=901).contains(&retry_after), "{retry_after}");
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["RateLimited"]["retry_after"], retry_after);
@@ -163,7 +272,10 @@ async fn repeated_failures_are_throttled_per_client_address() {
     for i in 0..20 {
         let _ = app.log_in(&format!("guess{i}"), "wrong horse").await;
     }
-    let response = app.log_in("ana", "correct horse").await.expect_err("this address is throttled");
+    let response = app
+        .log_in("ana", "correct horse")
+        .await
+        .expect_err("this address is throttled");
     assert_eq!(response.status(), 429);
 }
 
@@ -174,21 +286,34 @@ async fn log_out_ends_the_session_and_log_out_everywhere_ends_them_all() {
     let phone = app.log_in("ana", "correct horse").await.unwrap();
     let tablet = app.log_in("ana", "correct horse").await.unwrap();
 
-    let response = app.post_form("/api/accounts/log_out", &[], Some(&laptop)).await;
+    let response = app
+        .post_form("/api/accounts/log_out", &[], Some(&laptop))
+        .await;
     assert!(response.status().is_success());
-    let removal = response.headers().get_all("set-cookie").iter().any(|v| v.to_str().unwrap().contains("Max-Age=0"));
+    let removal = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .any(|v| v.to_str().unwrap().contains("Max-Age=0"));
     assert!(removal, "the cookie is removed");
     assert_eq!(viewer_name(&app, &laptop).await, None);
     assert_eq!(viewer_name(&app, &phone).await.as_deref(), Some("ana"));
 
-    let response = app.post_form("/api/accounts/log_out_everywhere", &[], Some(&phone)).await;
+    let response = app
+        .post_form("/api/accounts/log_out_everywhere", &[], Some(&phone))
+        .await;
     assert!(response.status().is_success());
     assert_eq!(viewer_name(&app, &phone).await, None);
     assert_eq!(viewer_name(&app, &tablet).await, None);
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions").fetch_one(&app.db.pool).await.unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
     assert_eq!(left, 0);
 
-    let response = app.post_form("/api/accounts/log_out_everywhere", &[], None).await;
+    let response = app
+        .post_form("/api/accounts/log_out_everywhere", &[], None)
+        .await;
     assert_eq!(response.status(), 401, "needs a session");
 }
 
@@ -209,7 +334,11 @@ async fn cookies_are_secure_when_the_site_is_https() {
         .http
         .post(format!("{}/api/accounts/sign_up", app.url))
         .header("origin", "https://ts.example")
-        .form(&[("username", "ana"), ("email", "ana@example.test"), ("password", "correct horse")])
+        .form(&[
+            ("username", "ana"),
+            ("email", "ana@example.test"),
+            ("password", "correct horse"),
+        ])
         .send()
         .await
         .unwrap();
@@ -231,17 +360,30 @@ async fn cross_site_requests_cannot_change_anything() {
         .await
         .unwrap();
     assert_eq!(forged.status(), 403);
-    assert!(forged.text().await.unwrap().contains("Cross-site request refused"));
+    assert!(forged
+        .text()
+        .await
+        .unwrap()
+        .contains("Cross-site request refused"));
 
     let no_origin = app
         .http
         .post(format!("{}/api/profiles/update", app.url))
         .header("cookie", format!("ts_session={token}"))
-        .form(&[("display_name", "pwned"), ("bio", ""), ("avatar_url", ""), ("header_url", "")])
+        .form(&[
+            ("display_name", "pwned"),
+            ("bio", ""),
+            ("avatar_url", ""),
+            ("header_url", ""),
+        ])
         .send()
         .await
         .unwrap();
-    assert_eq!(no_origin.status(), 403, "a cookie without an Origin is refused");
+    assert_eq!(
+        no_origin.status(),
+        403,
+        "a cookie without an Origin is refused"
+    );
 
     let login_csrf = app
         .http
@@ -251,10 +393,21 @@ async fn cross_site_requests_cannot_change_anything() {
         .send()
         .await
         .unwrap();
-    assert_eq!(login_csrf.status(), 403, "an opaque origin cannot log anyone in");
+    assert_eq!(
+        login_csrf.status(),
+        403,
+        "an opaque origin cannot log anyone in"
+    );
 
-    assert_eq!(viewer_name(&app, &token).await.as_deref(), Some("ana"), "the session survived");
-    let name: Option<String> = sqlx::query_scalar("SELECT display_name FROM users").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(
+        viewer_name(&app, &token).await.as_deref(),
+        Some("ana"),
+        "the session survived"
+    );
+    let name: Option<String> = sqlx::query_scalar("SELECT display_name FROM users")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
     assert_eq!(name, None);
 }
 
@@ -265,7 +418,11 @@ async fn plain_sign_up(app: &TestApp, email: &str) -> reqwest::Response {
         .header("origin", &app.url)
         .header("accept", "text/html")
         .header("referer", format!("{}/signup", app.url))
-        .form(&[("username", "ana"), ("email", email), ("password", "correct horse")])
+        .form(&[
+            ("username", "ana"),
+            ("email", email),
+            ("password", "correct horse"),
+        ])
         .send()
         .await
         .unwrap()
@@ -283,22 +440,53 @@ async fn pages_and_forms_work_without_javascript() {
     let response = plain_sign_up(&app, "other@example.test").await;
     assert!(response.status().is_redirection());
     let location = response.headers()["location"].to_str().unwrap().to_owned();
-    assert!(location.starts_with("/signup?") || location.contains("/signup?"), "{location}");
-    let page = app.get(location.trim_start_matches(&app.url)).await.text().await.unwrap();
-    assert!(page.contains("this username is taken"), "the error is shown next to its field");
+    assert!(
+        location.starts_with("/signup?") || location.contains("/signup?"),
+        "{location}"
+    );
+    let page = app
+        .get(location.trim_start_matches(&app.url))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("this username is taken"),
+        "the error is shown next to its field"
+    );
 
     for path in ["/login", "/signup"] {
         let html = app.get(path).await.text().await.unwrap();
-        assert!(html.contains("<form") && html.contains("method=\"post\""), "{path} has a real form");
+        assert!(
+            html.contains("<form") && html.contains("method=\"post\""),
+            "{path} has a real form"
+        );
     }
 }
 
 #[tokio::test]
 async fn settings_require_a_session() {
     let app = TestApp::spawn().await;
-    let response = app.http.get(format!("{}/settings", app.url)).header("accept", "text/html").send().await.unwrap();
+    let response = app
+        .http
+        .get(format!("{}/settings", app.url))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 302);
     assert_eq!(response.headers()["location"], "/login?next=/settings");
-    let response = app.post_form("/api/profiles/update", &[("display_name", "x"), ("bio", ""), ("avatar_url", ""), ("header_url", "")], None).await;
+    let response = app
+        .post_form(
+            "/api/profiles/update",
+            &[
+                ("display_name", "x"),
+                ("bio", ""),
+                ("avatar_url", ""),
+                ("header_url", ""),
+            ],
+            None,
+        )
+        .await;
     assert_eq!(response.status(), 401);
 }

@@ -8,8 +8,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sqlx::{postgres::PgConnectOptions, Connection, PgConnection};
 use crate::support::TestDatabase;
+use sqlx::{postgres::PgConnectOptions, Connection, PgConnection};
 use tokio::process::{Child, Command};
 
 /// A directory removed when dropped (the embedded cluster's files belong to another user
@@ -18,7 +18,10 @@ struct ScratchDir(PathBuf);
 
 impl ScratchDir {
     fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!("thoughtspace-bin-{}", uuid::Uuid::new_v4().simple()));
+        let dir = std::env::temp_dir().join(format!(
+            "thoughtspace-bin-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         ScratchDir(dir)
     }
@@ -31,7 +34,11 @@ impl Drop for ScratchDir {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The server binary with a clean environment: no DATABASE_URL unless given.
@@ -57,19 +64,27 @@ struct RunningServer {
 impl RunningServer {
     async fn start(mut command: Command, port: u16, scratch: &Path) -> Self {
         let stderr = scratch.join(format!("server-{port}.log"));
-        command.stdout(Stdio::null()).stderr(std::fs::File::create(&stderr).unwrap());
+        command
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&stderr).unwrap());
         let mut child = command.spawn().expect("the server binary starts");
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
             if let Some(status) = child.try_wait().unwrap() {
-                panic!("the server exited early ({status}): {}", std::fs::read_to_string(&stderr).unwrap_or_default());
+                panic!(
+                    "the server exited early ({status}): {}",
+                    std::fs::read_to_string(&stderr).unwrap_or_default()
+                );
             }
             if let Ok(response) = reqwest::get(&url).await {
                 assert_eq!(response.status(), 200);
                 break;
             }
-            assert!(Instant::now() < deadline, "the server did not answer in time");
+            assert!(
+                Instant::now() < deadline,
+                "the server did not answer in time"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         RunningServer { child, url, stderr }
@@ -95,19 +110,34 @@ impl RunningServer {
 
 /// Runs the binary to completion and returns (success, stderr).
 async fn run_to_exit(mut command: Command) -> (bool, String) {
-    let output = tokio::time::timeout(Duration::from_secs(120), command.stdout(Stdio::null()).stderr(Stdio::piped()).output())
-        .await
-        .expect("the command finishes")
-        .unwrap();
-    (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+    let output = tokio::time::timeout(
+        Duration::from_secs(120),
+        command
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output(),
+    )
+    .await
+    .expect("the command finishes")
+    .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 /// The last stderr line must be one clear `error:` line, with no panic anywhere.
 fn assert_one_clear_error(success: bool, stderr: &str, expected: &[&str]) {
     assert!(!success, "the command must fail: {stderr}");
-    assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "{stderr}"
+    );
     let last = stderr.lines().last().unwrap_or_default();
-    assert!(last.starts_with("error: "), "last line is not an error line: {stderr}");
+    assert!(
+        last.starts_with("error: "),
+        "last line is not an error line: {stderr}"
+    );
     for word in expected {
         assert!(last.contains(word), "{word:?} missing from {last:?}");
     }
@@ -119,7 +149,9 @@ async fn embedded_connection(data_dir: &Path) -> PgConnection {
         .port(5432)
         .username("thoughtspace")
         .database("thoughtspace");
-    PgConnection::connect_with(&options).await.expect("the embedded database accepts connections")
+    PgConnection::connect_with(&options)
+        .await
+        .expect("the embedded database accepts connections")
 }
 
 #[tokio::test]
@@ -129,12 +161,17 @@ async fn without_database_url_the_server_runs_its_own_postgres_and_reuses_the_da
     let port = free_port();
 
     let server = RunningServer::start(server_command(&data_dir, port), port, &scratch.0).await;
-    assert!(data_dir.join("postgres/pgdata/PG_VERSION").exists(), "the cluster lives in DATA_DIR/postgres");
+    assert!(
+        data_dir.join("postgres/pgdata/PG_VERSION").exists(),
+        "the cluster lives in DATA_DIR/postgres"
+    );
     let mut connection = embedded_connection(&data_dir).await;
-    let ana: uuid::Uuid = sqlx::query_scalar("INSERT INTO users (username, email) VALUES ('ana', 'ana@example.test') RETURNING id")
-        .fetch_one(&mut connection)
-        .await
-        .unwrap();
+    let ana: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO users (username, email) VALUES ('ana', 'ana@example.test') RETURNING id",
+    )
+    .fetch_one(&mut connection)
+    .await
+    .unwrap();
     sqlx::query("INSERT INTO thoughts (user_id, content) VALUES ($1, 'kept across restarts')")
         .bind(ana)
         .execute(&mut connection)
@@ -143,7 +180,10 @@ async fn without_database_url_the_server_runs_its_own_postgres_and_reuses_the_da
     connection.close().await.unwrap();
     assert!(server.home_page().await.contains("kept across restarts"));
 
-    assert!(server.terminate().await.success(), "SIGTERM is a clean exit");
+    assert!(
+        server.terminate().await.success(),
+        "SIGTERM is a clean exit"
+    );
     assert!(
         !data_dir.join("postgres/pgdata/postmaster.pid").exists(),
         "the embedded PostgreSQL stopped with the server"
@@ -151,7 +191,10 @@ async fn without_database_url_the_server_runs_its_own_postgres_and_reuses_the_da
 
     let port = free_port();
     let server = RunningServer::start(server_command(&data_dir, port), port, &scratch.0).await;
-    assert!(server.home_page().await.contains("kept across restarts"), "a second start reuses the data");
+    assert!(
+        server.home_page().await.contains("kept across restarts"),
+        "a second start reuses the data"
+    );
     assert!(server.terminate().await.success());
     assert!(!data_dir.join("postgres/pgdata/postmaster.pid").exists());
 }
@@ -160,16 +203,29 @@ async fn without_database_url_the_server_runs_its_own_postgres_and_reuses_the_da
 async fn with_database_url_the_server_uses_that_database() {
     let db = TestDatabase::new().await;
     let ana = crate::support::insert_user(&db.pool, "ana").await;
-    crate::support::insert_thought(&db.pool, ana, "from the configured database", "public", chrono::Utc::now()).await;
+    crate::support::insert_thought(
+        &db.pool,
+        ana,
+        "from the configured database",
+        "public",
+        chrono::Utc::now(),
+    )
+    .await;
     let scratch = ScratchDir::new();
     let port = free_port();
     let mut command = server_command(&scratch.0.join("unused"), port);
     command.env("DATABASE_URL", db.url());
 
     let server = RunningServer::start(command, port, &scratch.0).await;
-    assert!(server.home_page().await.contains("from the configured database"));
+    assert!(server
+        .home_page()
+        .await
+        .contains("from the configured database"));
     assert!(server.terminate().await.success());
-    assert!(!scratch.0.join("unused").exists(), "no embedded cluster was made");
+    assert!(
+        !scratch.0.join("unused").exists(),
+        "no embedded cluster was made"
+    );
 }
 
 #[tokio::test]
@@ -181,10 +237,11 @@ async fn the_migrate_command_applies_migrations_once() {
         command.arg("migrate").env("DATABASE_URL", db.url());
         let (success, stderr) = run_to_exit(command).await;
         assert!(success, "{stderr}");
-        let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+        let applied: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
         assert_eq!(applied as usize, app::backend::MIGRATOR.iter().count());
     }
 }
@@ -193,10 +250,23 @@ async fn the_migrate_command_applies_migrations_once() {
 async fn an_unreachable_database_url_is_one_clear_line_without_the_password() {
     let scratch = ScratchDir::new();
     let mut command = server_command(&scratch.0, free_port());
-    command.env("DATABASE_URL", format!("postgres://ana:hunter2secret@127.0.0.1:{}/thoughtspace", free_port()));
+    command.env(
+        "DATABASE_URL",
+        format!(
+            "postgres://ana:hunter2secret@127.0.0.1:{}/thoughtspace",
+            free_port()
+        ),
+    );
     let (success, stderr) = run_to_exit(command).await;
-    assert_one_clear_error(success, &stderr, &["DATABASE_URL", "127.0.0.1", "unset DATABASE_URL"]);
-    assert!(!stderr.contains("hunter2secret"), "the password is never shown: {stderr}");
+    assert_one_clear_error(
+        success,
+        &stderr,
+        &["DATABASE_URL", "127.0.0.1", "unset DATABASE_URL"],
+    );
+    assert!(
+        !stderr.contains("hunter2secret"),
+        "the password is never shown: {stderr}"
+    );
 
     let mut command = server_command(&scratch.0, free_port());
     command.env("DATABASE_URL", "mysql://nope");
@@ -210,8 +280,15 @@ async fn a_port_in_use_is_one_clear_line() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let (success, stderr) = run_to_exit(server_command(&scratch.0, port)).await;
-    assert_one_clear_error(success, &stderr, &[&format!("127.0.0.1:{port}"), "LEPTOS_SITE_ADDR"]);
-    assert!(!scratch.0.join("postgres").exists(), "nothing is started when the port is taken");
+    assert_one_clear_error(
+        success,
+        &stderr,
+        &[&format!("127.0.0.1:{port}"), "LEPTOS_SITE_ADDR"],
+    );
+    assert!(
+        !scratch.0.join("postgres").exists(),
+        "nothing is started when the port is taken"
+    );
 }
 
 #[tokio::test]
@@ -220,7 +297,15 @@ async fn missing_postgresql_binaries_are_one_clear_line() {
     let mut command = server_command(&scratch.0, free_port());
     command.env("PG_BIN_DIR", scratch.0.join("no-postgres-here"));
     let (success, stderr) = run_to_exit(command).await;
-    assert_one_clear_error(success, &stderr, &["PostgreSQL server binaries", "apt-get install postgresql-15 postgresql-contrib", "DATABASE_URL"]);
+    assert_one_clear_error(
+        success,
+        &stderr,
+        &[
+            "PostgreSQL server binaries",
+            "apt-get install postgresql-15 postgresql-contrib",
+            "DATABASE_URL",
+        ],
+    );
 }
 
 #[tokio::test]
@@ -230,7 +315,11 @@ async fn a_data_directory_owned_by_someone_else_is_one_clear_line() {
     std::fs::create_dir_all(cluster_dir.join("pgdata")).unwrap();
     std::fs::write(cluster_dir.join("pgdata/PG_VERSION"), "15\n").unwrap();
     // Someone else: `nobody` when we can hand files over (root), else root's own /.
-    let stranger = if unsafe { libc::geteuid() } == 0 { 65534 } else { 0 };
+    let stranger = if unsafe { libc::geteuid() } == 0 {
+        65534
+    } else {
+        0
+    };
     let data_dir = if stranger == 65534 {
         std::os::unix::fs::chown(&cluster_dir, Some(stranger), Some(stranger)).unwrap();
         scratch.0.clone()
@@ -240,7 +329,11 @@ async fn a_data_directory_owned_by_someone_else_is_one_clear_line() {
     };
     let (success, stderr) = run_to_exit(server_command(&data_dir, free_port())).await;
     if stranger == 65534 {
-        assert_one_clear_error(success, &stderr, &["belongs to uid 65534", "chown", "DATA_DIR"]);
+        assert_one_clear_error(
+            success,
+            &stderr,
+            &["belongs to uid 65534", "chown", "DATA_DIR"],
+        );
     } else {
         assert_one_clear_error(success, &stderr, &["/postgres"]);
     }
@@ -249,12 +342,18 @@ async fn a_data_directory_owned_by_someone_else_is_one_clear_line() {
 /// Runs the binary with `input` on standard input; returns (success, stdout, stderr).
 async fn run_with_input(mut command: Command, input: &str) -> (bool, String, String) {
     use tokio::io::AsyncWriteExt;
-    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = command.spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(input.as_bytes()).await.unwrap();
     drop(stdin);
-    let output = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output()).await.unwrap().unwrap();
+    let output = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -272,12 +371,30 @@ async fn operators_create_list_and_delete_users_from_the_command_line() {
         command
     };
 
-    let (ok, stdout, stderr) =
-        run_with_input(user(&["create", "--username", "ana", "--email", "ana@example.test", "--password-stdin"]), "correct horse\n").await;
+    let (ok, stdout, stderr) = run_with_input(
+        user(&[
+            "create",
+            "--username",
+            "ana",
+            "--email",
+            "ana@example.test",
+            "--password-stdin",
+        ]),
+        "correct horse\n",
+    )
+    .await;
     assert!(ok, "{stderr}");
     assert_eq!(stdout.trim(), "created @ana <ana@example.test>");
     let (ok, stdout, _) = run_with_input(
-        user(&["create", "--username", "root_op", "--email", "op@example.test", "--password-stdin", "--admin"]),
+        user(&[
+            "create",
+            "--username",
+            "root_op",
+            "--email",
+            "op@example.test",
+            "--password-stdin",
+            "--admin",
+        ]),
         "another password",
     )
     .await;
@@ -285,25 +402,86 @@ async fn operators_create_list_and_delete_users_from_the_command_line() {
     assert!(stdout.contains("(admin)"));
 
     // The password works on the web, and was never on the command line.
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'ana'").fetch_one(&db.pool).await.unwrap();
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'ana'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
     assert!(hash.starts_with("$argon2id$"));
-    let account = app::backend::accounts::authenticate(&db.pool, "ana", "correct horse", None).await.expect("logs in");
+    let account = app::backend::accounts::authenticate(&db.pool, "ana", "correct horse", None)
+        .await
+        .expect("logs in");
     assert!(!account.is_admin);
 
     let (ok, stdout, _) = run_with_input(user(&["list"]), "").await;
     assert!(ok);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{stdout}");
-    assert!(lines[1].starts_with("ana ") && lines[1].contains("ana@example.test") && lines[1].contains(" no "));
+    assert!(
+        lines[1].starts_with("ana ")
+            && lines[1].contains("ana@example.test")
+            && lines[1].contains(" no ")
+    );
     assert!(lines[2].starts_with("root_op ") && lines[2].contains(" yes "));
 
     for (args, input, expected) in [
-        (vec!["create", "--username", "ANA", "--email", "x@example.test", "--password-stdin"], "correct horse\n", "--username: this username is taken"),
-        (vec!["create", "--username", "bo", "--email", "nope", "--password-stdin"], "correct horse\n", "--email: "),
-        (vec!["create", "--username", "bo", "--email", "bo@example.test", "--password-stdin"], "short\n", "--password-stdin: use at least 8 characters"),
-        (vec!["create", "--username", "admin", "--email", "bo@example.test", "--password-stdin"], "correct horse\n", "--username: this name is reserved"),
-        (vec!["create", "--username", "bo", "--email", "bo@example.test"], "", "pass --password-stdin"),
-        (vec!["delete", "nobody"], "", "there is no local user @nobody"),
+        (
+            vec![
+                "create",
+                "--username",
+                "ANA",
+                "--email",
+                "x@example.test",
+                "--password-stdin",
+            ],
+            "correct horse\n",
+            "--username: this username is taken",
+        ),
+        (
+            vec![
+                "create",
+                "--username",
+                "bo",
+                "--email",
+                "nope",
+                "--password-stdin",
+            ],
+            "correct horse\n",
+            "--email: ",
+        ),
+        (
+            vec![
+                "create",
+                "--username",
+                "bo",
+                "--email",
+                "bo@example.test",
+                "--password-stdin",
+            ],
+            "short\n",
+            "--password-stdin: use at least 8 characters",
+        ),
+        (
+            vec![
+                "create",
+                "--username",
+                "admin",
+                "--email",
+                "bo@example.test",
+                "--password-stdin",
+            ],
+            "correct horse\n",
+            "--username: this name is reserved",
+        ),
+        (
+            vec!["create", "--username", "bo", "--email", "bo@example.test"],
+            "",
+            "pass --password-stdin",
+        ),
+        (
+            vec!["delete", "nobody"],
+            "",
+            "there is no local user @nobody",
+        ),
     ] {
         let (ok, _, stderr) = run_with_input(user(&args), input).await;
         assert_one_clear_error(ok, &stderr, &[expected]);
@@ -312,7 +490,10 @@ async fn operators_create_list_and_delete_users_from_the_command_line() {
     let (ok, stdout, _) = run_with_input(user(&["delete", "@ANA"]), "").await;
     assert!(ok);
     assert_eq!(stdout.trim(), "deleted @ana");
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&db.pool).await.unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
     assert_eq!(left, 1);
 }
 
@@ -324,12 +505,24 @@ async fn operator_commands_work_beside_a_running_server() {
     let server = RunningServer::start(server_command(&data_dir, port), port, &scratch.0).await;
 
     let mut command = server_command(&data_dir, free_port());
-    command.args(["user", "create", "--username", "ana", "--email", "ana@example.test", "--password-stdin"]);
+    command.args([
+        "user",
+        "create",
+        "--username",
+        "ana",
+        "--email",
+        "ana@example.test",
+        "--password-stdin",
+    ]);
     let (ok, stdout, stderr) = run_with_input(command, "correct horse\n").await;
     assert!(ok, "{stderr}");
     assert!(stdout.contains("created @ana"));
 
     let profile = reqwest::get(format!("{}/@ana", server.url)).await.unwrap();
-    assert_eq!(profile.status(), 200, "the running server sees the new account");
+    assert_eq!(
+        profile.status(),
+        200,
+        "the running server sees the new account"
+    );
     assert!(server.terminate().await.success());
 }

@@ -6,6 +6,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use crate::support::TestApp;
 use app::backend::{
     federation::{client::FederationOptions, keys, signatures},
     Backend,
@@ -17,7 +18,6 @@ use axum::{
     Json, Router,
 };
 use serde_json::{json, Value};
-use crate::support::TestApp;
 
 /// Another server with one person, `mia`: it publishes her actor and notes, and records
 /// what arrives in her inbox.
@@ -65,14 +65,29 @@ impl Remote {
 
     /// POSTs `activity` to `inbox`, signed with mia's key; returns the status and body.
     async fn send(&self, inbox: &str, activity: &Value) -> (u16, String) {
-        self.send_bytes(inbox, activity.to_string().into_bytes(), chrono::Utc::now()).await
+        self.send_bytes(inbox, activity.to_string().into_bytes(), chrono::Utc::now())
+            .await
     }
 
-    async fn send_bytes(&self, inbox: &str, body: Vec<u8>, at: chrono::DateTime<chrono::Utc>) -> (u16, String) {
+    async fn send_bytes(
+        &self,
+        inbox: &str,
+        body: Vec<u8>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> (u16, String) {
         let url = url::Url::parse(inbox).unwrap();
         let key = keys::private_key(&self.keys.lock().unwrap().0).unwrap();
-        let mut request = reqwest::Client::new().post(inbox).header("content-type", "application/activity+json");
-        for (name, value) in signatures::sign(&http::Method::POST, &url, Some(&body), &format!("{}#main-key", self.actor_id()), &key, at) {
+        let mut request = reqwest::Client::new()
+            .post(inbox)
+            .header("content-type", "application/activity+json");
+        for (name, value) in signatures::sign(
+            &http::Method::POST,
+            &url,
+            Some(&body),
+            &format!("{}#main-key", self.actor_id()),
+            &key,
+            at,
+        ) {
             request = request.header(name, value);
         }
         let response = request.body(body).send().await.unwrap();
@@ -82,7 +97,14 @@ impl Remote {
     /// Waits until mia's server has received an activity of `kind`, and returns it.
     async fn wait_for(&self, kind: &str) -> Value {
         for _ in 0..200 {
-            if let Some(found) = self.received.lock().unwrap().iter().find(|a| a["type"] == kind).cloned() {
+            if let Some(found) = self
+                .received
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|a| a["type"] == kind)
+                .cloned()
+            {
                 return found;
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
@@ -110,12 +132,26 @@ async fn webfinger(State(remote): State<Remote>) -> Json<Value> {
                  "links": [{ "rel": "self", "type": "application/activity+json", "href": remote.actor_id() }] }))
 }
 
-async fn note(State(remote): State<Remote>, Path(id): Path<String>) -> Result<Json<Value>, axum::http::StatusCode> {
-    remote.notes.lock().unwrap().get(&remote.id(&format!("notes/{id}"))).cloned().map(Json).ok_or(axum::http::StatusCode::NOT_FOUND)
+async fn note(
+    State(remote): State<Remote>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, axum::http::StatusCode> {
+    remote
+        .notes
+        .lock()
+        .unwrap()
+        .get(&remote.id(&format!("notes/{id}")))
+        .cloned()
+        .map(Json)
+        .ok_or(axum::http::StatusCode::NOT_FOUND)
 }
 
 async fn receive(State(remote): State<Remote>, body: Bytes) -> axum::http::StatusCode {
-    remote.received.lock().unwrap().push(serde_json::from_slice(&body).unwrap());
+    remote
+        .received
+        .lock()
+        .unwrap()
+        .push(serde_json::from_slice(&body).unwrap());
     axum::http::StatusCode::ACCEPTED
 }
 
@@ -131,22 +167,39 @@ async fn world() -> World {
     let app = TestApp::spawn().await;
     let ana_session = app.sign_up("ana").await;
     let remote = Remote::start().await;
-    World { ana: format!("{}/users/ana", app.url), inbox: format!("{}/inbox", app.url), app, remote, ana_session }
+    World {
+        ana: format!("{}/users/ana", app.url),
+        inbox: format!("{}/inbox", app.url),
+        app,
+        remote,
+        ana_session,
+    }
 }
 
 impl World {
     async fn scalar(&self, sql: &str) -> Option<String> {
-        sqlx::query_scalar::<_, Option<String>>(sql).fetch_optional(&self.app.db.pool).await.unwrap().flatten()
+        sqlx::query_scalar::<_, Option<String>>(sql)
+            .fetch_optional(&self.app.db.pool)
+            .await
+            .unwrap()
+            .flatten()
     }
 
     async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(&self.app.db.pool).await.unwrap()
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.app.db.pool)
+            .await
+            .unwrap()
     }
 
     async fn post_thought(&self, content: &str) -> String {
         let response = self
             .app
-            .post_form("/api/thoughts/post", &[("content", content), ("visibility", "public")], Some(&self.ana_session))
+            .post_form(
+                "/api/thoughts/post",
+                &[("content", content), ("visibility", "public")],
+                Some(&self.ana_session),
+            )
             .await;
         assert_eq!(response.status(), 200);
         response.json::<String>().await.unwrap()
@@ -167,10 +220,20 @@ async fn follows_are_accepted_undone_and_rejected_across_a_block() {
     let w = world().await;
     let follow = w.activity("Follow", "follows/1", json!(w.ana));
     assert_eq!(w.deliver(follow.clone()).await.0, 202);
-    assert_eq!(w.scalar("SELECT state FROM follows").await.as_deref(), Some("accepted"));
-    assert_eq!(w.count("SELECT count(*) FROM notifications WHERE type = 'follow'").await, 1);
+    assert_eq!(
+        w.scalar("SELECT state FROM follows").await.as_deref(),
+        Some("accepted")
+    );
+    assert_eq!(
+        w.count("SELECT count(*) FROM notifications WHERE type = 'follow'")
+            .await,
+        1
+    );
     let accept = w.remote.wait_for("Accept").await;
-    assert_eq!((accept["actor"].as_str(), accept["object"]["id"].as_str()), (Some(w.ana.as_str()), follow["id"].as_str()));
+    assert_eq!(
+        (accept["actor"].as_str(), accept["object"]["id"].as_str()),
+        (Some(w.ana.as_str()), follow["id"].as_str())
+    );
 
     // Redelivered: acknowledged, nothing more.
     assert_eq!(w.deliver(follow.clone()).await.0, 202);
@@ -181,11 +244,29 @@ async fn follows_are_accepted_undone_and_rejected_across_a_block() {
     assert_eq!(w.count("SELECT count(*) FROM follows").await, 0);
 
     // Ana blocks her (her server hears of it); a new Follow is rejected.
-    let block = w.app.post_form("/api/profiles/block", &[("username", &w.remote.handle()), ("on", "true")], Some(&w.ana_session)).await;
+    let block = w
+        .app
+        .post_form(
+            "/api/profiles/block",
+            &[("username", &w.remote.handle()), ("on", "true")],
+            Some(&w.ana_session),
+        )
+        .await;
     assert_eq!(block.status(), 200);
-    assert_eq!(w.remote.wait_for("Block").await["object"], json!(w.remote.actor_id()));
-    assert_eq!(w.deliver(w.activity("Follow", "follows/2", json!(w.ana))).await.0, 202);
-    assert_eq!(w.remote.wait_for("Reject").await["object"]["id"], json!(w.remote.id("follows/2")));
+    assert_eq!(
+        w.remote.wait_for("Block").await["object"],
+        json!(w.remote.actor_id())
+    );
+    assert_eq!(
+        w.deliver(w.activity("Follow", "follows/2", json!(w.ana)))
+            .await
+            .0,
+        202
+    );
+    assert_eq!(
+        w.remote.wait_for("Reject").await["object"]["id"],
+        json!(w.remote.id("follows/2"))
+    );
     assert_eq!(w.count("SELECT count(*) FROM follows").await, 0);
 }
 
@@ -193,18 +274,40 @@ async fn follows_are_accepted_undone_and_rejected_across_a_block() {
 async fn our_follow_requests_are_accepted_or_rejected_by_their_server() {
     let w = world().await;
     // Ana finds mia (her handle is on loopback) and asks to follow.
-    let found = w.app.get_as(&w.ana_session, &format!("/api/search?q=%40{}", w.remote.handle())).await;
-    assert_eq!(found.json::<Value>().await.unwrap()["people"][0]["username"], json!(w.remote.handle()));
-    let follow = w.app.post_form("/api/profiles/follow", &[("username", &w.remote.handle()), ("on", "true")], Some(&w.ana_session)).await;
+    let found = w
+        .app
+        .get_as(
+            &w.ana_session,
+            &format!("/api/search?q=%40{}", w.remote.handle()),
+        )
+        .await;
+    assert_eq!(
+        found.json::<Value>().await.unwrap()["people"][0]["username"],
+        json!(w.remote.handle())
+    );
+    let follow = w
+        .app
+        .post_form(
+            "/api/profiles/follow",
+            &[("username", &w.remote.handle()), ("on", "true")],
+            Some(&w.ana_session),
+        )
+        .await;
     assert_eq!(follow.status(), 200);
-    assert_eq!(w.scalar("SELECT state FROM follows").await.as_deref(), Some("pending"));
+    assert_eq!(
+        w.scalar("SELECT state FROM follows").await.as_deref(),
+        Some("pending")
+    );
     let sent = w.remote.wait_for("Follow").await;
     assert_eq!(sent["object"], json!(w.remote.actor_id()));
 
     // Accept naming the Follow by id only.
     let accept = w.activity("Accept", "accepts/1", sent["id"].clone());
     assert_eq!(w.deliver(accept).await.0, 202);
-    assert_eq!(w.scalar("SELECT state FROM follows").await.as_deref(), Some("accepted"));
+    assert_eq!(
+        w.scalar("SELECT state FROM follows").await.as_deref(),
+        Some("accepted")
+    );
 
     // A Reject (with the Follow embedded) ends it.
     let reject = w.activity("Reject", "rejects/1", sent.clone());
@@ -226,28 +329,86 @@ async fn notes_arrive_change_and_go() {
     });
     let create = w.activity("Create", "notes/1/activity", note.clone());
     assert_eq!(w.deliver(create).await.0, 202);
-    let stored = w.scalar(&format!("SELECT content_html FROM thoughts WHERE ap_id = '{note_id}'")).await.unwrap();
+    let stored = w
+        .scalar(&format!(
+            "SELECT content_html FROM thoughts WHERE ap_id = '{note_id}'"
+        ))
+        .await
+        .unwrap();
     assert_eq!(stored, "<p>I think <strong>yes</strong> <a href=\"x\" rel=\"nofollow noopener noreferrer\">#Rust</a></p>");
-    assert_eq!(w.scalar(&format!("SELECT reply_to::text FROM thoughts WHERE ap_id = '{note_id}'")).await, Some(thought.clone()));
+    assert_eq!(
+        w.scalar(&format!(
+            "SELECT reply_to::text FROM thoughts WHERE ap_id = '{note_id}'"
+        ))
+        .await,
+        Some(thought.clone())
+    );
     assert_eq!(w.count("SELECT count(*) FROM thought_tags tt JOIN tags g ON g.id = tt.tag_id WHERE g.name = 'rust'").await, 1);
-    assert_eq!(w.count("SELECT count(*) FROM notifications WHERE type = 'reply'").await, 1, "a reply that mentions notifies once");
+    assert_eq!(
+        w.count("SELECT count(*) FROM notifications WHERE type = 'reply'")
+            .await,
+        1,
+        "a reply that mentions notifies once"
+    );
 
     let mut edited = note.clone();
     edited["content"] = json!("<p>I think no</p>");
-    assert_eq!(w.deliver(w.activity("Update", "updates/1", edited)).await.0, 202);
-    assert_eq!(w.scalar(&format!("SELECT content FROM thoughts WHERE ap_id = '{note_id}'")).await.as_deref(), Some("I think no"));
+    assert_eq!(
+        w.deliver(w.activity("Update", "updates/1", edited)).await.0,
+        202
+    );
+    assert_eq!(
+        w.scalar(&format!(
+            "SELECT content FROM thoughts WHERE ap_id = '{note_id}'"
+        ))
+        .await
+        .as_deref(),
+        Some("I think no")
+    );
 
-    assert_eq!(w.deliver(w.activity("Delete", "deletes/1", json!({ "id": note_id, "type": "Tombstone" }))).await.0, 202);
-    assert_eq!(w.count(&format!("SELECT count(*) FROM thoughts WHERE ap_id = '{note_id}' AND deleted_at IS NOT NULL")).await, 1);
+    assert_eq!(
+        w.deliver(w.activity(
+            "Delete",
+            "deletes/1",
+            json!({ "id": note_id, "type": "Tombstone" })
+        ))
+        .await
+        .0,
+        202
+    );
+    assert_eq!(
+        w.count(&format!(
+            "SELECT count(*) FROM thoughts WHERE ap_id = '{note_id}' AND deleted_at IS NOT NULL"
+        ))
+        .await,
+        1
+    );
 
     // A note that concerns nobody here is not kept; one claiming another author is refused.
     let stray = json!({ "id": w.remote.id("notes/2"), "type": "Note", "attributedTo": w.remote.actor_id(), "content": "<p>hi</p>",
                         "to": ["https://www.w3.org/ns/activitystreams#Public"] });
-    assert_eq!(w.deliver(w.activity("Create", "notes/2/activity", stray)).await.0, 202);
-    assert_eq!(w.count(&format!("SELECT count(*) FROM thoughts WHERE ap_id = '{}'", w.remote.id("notes/2"))).await, 0);
+    assert_eq!(
+        w.deliver(w.activity("Create", "notes/2/activity", stray))
+            .await
+            .0,
+        202
+    );
+    assert_eq!(
+        w.count(&format!(
+            "SELECT count(*) FROM thoughts WHERE ap_id = '{}'",
+            w.remote.id("notes/2")
+        ))
+        .await,
+        0
+    );
     let forged = json!({ "id": w.remote.id("notes/3"), "type": "Note", "attributedTo": "http://elsewhere.test/users/x",
                          "content": "<p>hi</p>", "cc": [w.ana] });
-    assert_eq!(w.deliver(w.activity("Create", "notes/3/activity", forged)).await.0, 403);
+    assert_eq!(
+        w.deliver(w.activity("Create", "notes/3/activity", forged))
+            .await
+            .0,
+        403
+    );
 }
 
 #[tokio::test]
@@ -259,21 +420,55 @@ async fn likes_and_boosts_come_and_go_with_their_undos() {
 
     let like = w.activity("Like", "likes/1", object.clone());
     assert_eq!(w.deliver(like.clone()).await.0, 202);
-    assert_eq!((w.count(&count("likes")).await, w.count("SELECT count(*) FROM notifications WHERE type = 'like'").await), (1, 1));
+    assert_eq!(
+        (
+            w.count(&count("likes")).await,
+            w.count("SELECT count(*) FROM notifications WHERE type = 'like'")
+                .await
+        ),
+        (1, 1)
+    );
     // Undo naming the Like by id only.
-    assert_eq!(w.deliver(w.activity("Undo", "undos/like", like["id"].clone())).await.0, 202);
-    assert_eq!((w.count(&count("likes")).await, w.count("SELECT count(*) FROM notifications").await), (0, 0));
+    assert_eq!(
+        w.deliver(w.activity("Undo", "undos/like", like["id"].clone()))
+            .await
+            .0,
+        202
+    );
+    assert_eq!(
+        (
+            w.count(&count("likes")).await,
+            w.count("SELECT count(*) FROM notifications").await
+        ),
+        (0, 0)
+    );
 
     let announce = w.activity("Announce", "announces/1", object);
     assert_eq!(w.deliver(announce.clone()).await.0, 202);
     assert_eq!(w.count(&count("boosts")).await, 1);
-    assert_eq!(w.deliver(w.activity("Undo", "undos/announce", announce)).await.0, 202);
+    assert_eq!(
+        w.deliver(w.activity("Undo", "undos/announce", announce))
+            .await
+            .0,
+        202
+    );
     assert_eq!(w.count(&count("boosts")).await, 0);
 
     // A like of a thought she may not see does nothing.
-    let private = w.app.post_form("/api/thoughts/post", &[("content", "secret"), ("visibility", "private")], Some(&w.ana_session)).await;
+    let private = w
+        .app
+        .post_form(
+            "/api/thoughts/post",
+            &[("content", "secret"), ("visibility", "private")],
+            Some(&w.ana_session),
+        )
+        .await;
     let private: String = private.json().await.unwrap();
-    let hidden = w.activity("Like", "likes/2", json!(format!("{}/thoughts/{private}", w.ana)));
+    let hidden = w.activity(
+        "Like",
+        "likes/2",
+        json!(format!("{}/thoughts/{private}", w.ana)),
+    );
     assert_eq!(w.deliver(hidden).await.0, 202);
     assert_eq!(w.count(&count("likes")).await, 0);
 }
@@ -282,25 +477,62 @@ async fn likes_and_boosts_come_and_go_with_their_undos() {
 async fn actors_update_and_delete_only_themselves_and_blocks_come_and_go() {
     let w = world().await;
     let thought = w.post_thought("hello").await;
-    assert_eq!(w.deliver(w.activity("Like", "likes/1", json!(format!("{}/thoughts/{thought}", w.ana)))).await.0, 202);
+    assert_eq!(
+        w.deliver(w.activity(
+            "Like",
+            "likes/1",
+            json!(format!("{}/thoughts/{thought}", w.ana))
+        ))
+        .await
+        .0,
+        202
+    );
 
     let mut person = json!({ "id": w.remote.actor_id(), "type": "Person", "preferredUsername": "mia", "name": "Mia Renamed",
                              "inbox": w.remote.id("inbox"), "publicKey": { "id": format!("{}#main-key", w.remote.actor_id()),
                              "owner": w.remote.actor_id(), "publicKeyPem": w.remote.keys.lock().unwrap().1.clone() } });
-    assert_eq!(w.deliver(w.activity("Update", "updates/1", person.clone())).await.0, 202);
-    assert_eq!(w.scalar("SELECT display_name FROM users WHERE is_remote").await.as_deref(), Some("Mia Renamed"));
+    assert_eq!(
+        w.deliver(w.activity("Update", "updates/1", person.clone()))
+            .await
+            .0,
+        202
+    );
+    assert_eq!(
+        w.scalar("SELECT display_name FROM users WHERE is_remote")
+            .await
+            .as_deref(),
+        Some("Mia Renamed")
+    );
     person["id"] = json!(format!("{}/users/someone-else", w.remote.url));
-    assert_eq!(w.deliver(w.activity("Update", "updates/2", person)).await.0, 403);
+    assert_eq!(
+        w.deliver(w.activity("Update", "updates/2", person)).await.0,
+        403
+    );
 
     let block = w.activity("Block", "blocks/1", json!(w.ana));
     assert_eq!(w.deliver(block.clone()).await.0, 202);
     assert_eq!(w.count("SELECT count(*) FROM blocks").await, 1);
-    assert_eq!(w.deliver(w.activity("Undo", "undos/block", block)).await.0, 202);
+    assert_eq!(
+        w.deliver(w.activity("Undo", "undos/block", block)).await.0,
+        202
+    );
     assert_eq!(w.count("SELECT count(*) FROM blocks").await, 0);
 
-    assert_eq!(w.deliver(w.activity("Delete", "deletes/me", json!(w.remote.actor_id()))).await.0, 202);
-    assert_eq!(w.count("SELECT count(*) FROM users WHERE is_remote").await, 0);
-    assert_eq!(w.count("SELECT count(*) FROM likes").await, 0, "her likes went with her");
+    assert_eq!(
+        w.deliver(w.activity("Delete", "deletes/me", json!(w.remote.actor_id())))
+            .await
+            .0,
+        202
+    );
+    assert_eq!(
+        w.count("SELECT count(*) FROM users WHERE is_remote").await,
+        0
+    );
+    assert_eq!(
+        w.count("SELECT count(*) FROM likes").await,
+        0,
+        "her likes went with her"
+    );
 }
 
 #[tokio::test]
@@ -308,22 +540,34 @@ async fn a_rotated_key_is_fetched_again_and_a_forged_one_still_fails() {
     let w = world().await;
     let first = w.post_thought("one").await;
     let second = w.post_thought("two").await;
-    let like = |id: &str, thought: &str| w.activity("Like", id, json!(format!("{}/thoughts/{thought}", w.ana)));
-    assert_eq!(w.deliver(like("likes/1", &first)).await.0, 202, "the key is fetched and cached");
+    let like = |id: &str, thought: &str| {
+        w.activity("Like", id, json!(format!("{}/thoughts/{thought}", w.ana)))
+    };
+    assert_eq!(
+        w.deliver(like("likes/1", &first)).await.0,
+        202,
+        "the key is fetched and cached"
+    );
 
     // Mia's server rotates her key: the cached one no longer verifies, so it is fetched again.
     let fresh = keys::generate().await.unwrap();
     *w.remote.keys.lock().unwrap() = (fresh.private_pem, fresh.public_pem.clone());
     assert_eq!(w.deliver(like("likes/2", &second)).await.0, 202);
     assert_eq!(w.count("SELECT count(*) FROM likes").await, 2);
-    assert_eq!(w.scalar("SELECT public_key_pem FROM remote_actors").await, Some(fresh.public_pem));
+    assert_eq!(
+        w.scalar("SELECT public_key_pem FROM remote_actors").await,
+        Some(fresh.public_pem)
+    );
 
     // Signed with a key her server does not publish: refused even after fetching again.
     let stolen = keys::generate().await.unwrap();
     let published = w.remote.keys.lock().unwrap().1.clone();
     *w.remote.keys.lock().unwrap() = (stolen.private_pem, published);
     let (status, body) = w.deliver(like("likes/3", &first)).await;
-    assert_eq!((status, body.as_str()), (401, "signature: the signature does not verify"));
+    assert_eq!(
+        (status, body.as_str()),
+        (401, "signature: the signature does not verify")
+    );
 }
 
 #[tokio::test]
@@ -331,25 +575,51 @@ async fn bad_deliveries_get_clear_refusals() {
     let w = world().await;
     let like = w.activity("Like", "likes/x", json!(w.ana));
 
-    let unsigned = reqwest::Client::new().post(&w.inbox).body(like.to_string()).send().await.unwrap();
+    let unsigned = reqwest::Client::new()
+        .post(&w.inbox)
+        .body(like.to_string())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unsigned.status(), 401);
     assert!(unsigned.text().await.unwrap().contains("not signed"));
 
-    let stale = w.remote.send_bytes(&w.inbox, like.to_string().into_bytes(), chrono::Utc::now() - chrono::Duration::hours(14)).await;
+    let stale = w
+        .remote
+        .send_bytes(
+            &w.inbox,
+            like.to_string().into_bytes(),
+            chrono::Utc::now() - chrono::Duration::hours(14),
+        )
+        .await;
     assert_eq!(stale.0, 401);
     assert!(stale.1.contains("12 hours"), "{}", stale.1);
 
-    let malformed = w.remote.send_bytes(&w.inbox, b"{not json".to_vec(), chrono::Utc::now()).await;
+    let malformed = w
+        .remote
+        .send_bytes(&w.inbox, b"{not json".to_vec(), chrono::Utc::now())
+        .await;
     assert_eq!(malformed.0, 400);
 
-    let huge = json!({ "id": w.remote.id("big"), "type": "Note", "content": "x".repeat(300 * 1024) });
+    let huge =
+        json!({ "id": w.remote.id("big"), "type": "Note", "content": "x".repeat(300 * 1024) });
     assert_eq!(w.remote.send(&w.inbox, &huge).await.0, 413);
 
     let mut elsewhere = like.clone();
     elsewhere["id"] = json!("http://elsewhere.test/activities/1");
-    assert_eq!(w.deliver(elsewhere).await.0, 403, "an activity id on another server");
+    assert_eq!(
+        w.deliver(elsewhere).await.0,
+        403,
+        "an activity id on another server"
+    );
 
-    assert_eq!(w.deliver(w.activity("Arrive", "arrivals/1", json!(w.ana))).await.0, 202, "unknown types are accepted");
+    assert_eq!(
+        w.deliver(w.activity("Arrive", "arrivals/1", json!(w.ana)))
+            .await
+            .0,
+        202,
+        "unknown types are accepted"
+    );
     assert_eq!(w.count("SELECT count(*) FROM likes").await, 0);
 
     // Our database away: 5xx, so that the sender tries again later. (A second server over
@@ -357,20 +627,45 @@ async fn bad_deliveries_get_clear_refusals() {
     let pool = sqlx::PgPool::connect(&w.app.db.url()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let backend = Backend::new(pool.clone(), format!("http://{addr}"), &FederationOptions::for_loopback_tests()).unwrap();
+    let backend = Backend::new(
+        pool.clone(),
+        format!("http://{addr}"),
+        &FederationOptions::for_loopback_tests(),
+    )
+    .unwrap();
     let site_root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site");
     let router = server::http::router(backend, server::http::leptos_options(&site_root, addr));
     tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
     });
     pool.close().await;
-    let (status, body) = w.remote.send(&format!("http://{addr}/inbox"), &w.activity("Like", "likes/later", json!(w.ana))).await;
-    assert_eq!((status, body.as_str()), (500, "internal error; try again later"));
+    let (status, body) = w
+        .remote
+        .send(
+            &format!("http://{addr}/inbox"),
+            &w.activity("Like", "likes/later", json!(w.ana)),
+        )
+        .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (500, "internal error; try again later")
+    );
 }
 
 /// POSTs `activity` to `inbox`, signed with mia's key as if for `signed_url`, whose Host it
 /// sends (written by hand: an HTTP client would send the inbox's own Host).
-async fn send_signed_for(remote: &Remote, inbox: &str, signed_url: &str, key_id: &str, activity: &Value) -> (u16, String) {
+async fn send_signed_for(
+    remote: &Remote,
+    inbox: &str,
+    signed_url: &str,
+    key_id: &str,
+    activity: &Value,
+) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let body = activity.to_string();
     let signed = url::Url::parse(signed_url).unwrap();
@@ -385,12 +680,22 @@ async fn send_signed_for(remote: &Remote, inbox: &str, signed_url: &str, key_id:
         signed.path(),
         body.len()
     );
-    for (name, value) in signatures::sign(&http::Method::POST, &signed, Some(body.as_bytes()), key_id, &key, chrono::Utc::now()) {
+    for (name, value) in signatures::sign(
+        &http::Method::POST,
+        &signed,
+        Some(body.as_bytes()),
+        key_id,
+        &key,
+        chrono::Utc::now(),
+    ) {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
     request.push_str(&body);
-    let mut stream = tokio::net::TcpStream::connect((target.host_str().unwrap(), target.port().unwrap())).await.unwrap();
+    let mut stream =
+        tokio::net::TcpStream::connect((target.host_str().unwrap(), target.port().unwrap()))
+            .await
+            .unwrap();
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
@@ -398,7 +703,11 @@ async fn send_signed_for(remote: &Remote, inbox: &str, signed_url: &str, key_id:
     let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
     // The body may come chunked: keep only its text.
     let text = if head.to_lowercase().contains("transfer-encoding: chunked") {
-        body.split("\r\n").skip(1).step_by(2).collect::<Vec<_>>().join("")
+        body.split("\r\n")
+            .skip(1)
+            .step_by(2)
+            .collect::<Vec<_>>()
+            .join("")
     } else {
         body.to_owned()
     };
@@ -410,8 +719,14 @@ async fn a_request_signed_for_another_host_is_refused() {
     let w = world().await;
     let follow = w.activity("Follow", "follows/elsewhere", json!(w.ana));
     // Signed (validly, by mia) for another server's inbox, then replayed here.
-    let (status, body) =
-        send_signed_for(&w.remote, &w.inbox, "http://other.example/inbox", &format!("{}#main-key", w.remote.actor_id()), &follow).await;
+    let (status, body) = send_signed_for(
+        &w.remote,
+        &w.inbox,
+        "http://other.example/inbox",
+        &format!("{}#main-key", w.remote.actor_id()),
+        &follow,
+    )
+    .await;
     assert_eq!(status, 401, "{body}");
     assert!(body.contains("signed for"), "{body}");
     assert_eq!(w.count("SELECT count(*) FROM follows").await, 0);
@@ -423,9 +738,20 @@ async fn a_request_signed_for_another_host_is_refused() {
 async fn a_key_naming_one_of_our_own_people_makes_no_phantom_account() {
     let w = world().await;
     let follow = w.activity("Follow", "follows/phantom", json!(w.ana));
-    let (status, _) = send_signed_for(&w.remote, &w.inbox, &w.inbox, &format!("{}#main-key", w.ana), &follow).await;
+    let (status, _) = send_signed_for(
+        &w.remote,
+        &w.inbox,
+        &w.inbox,
+        &format!("{}#main-key", w.ana),
+        &follow,
+    )
+    .await;
     assert_eq!(status, 401);
-    assert_eq!(w.count("SELECT count(*) FROM users WHERE is_remote").await, 0, "ana's own actor was not stored as a remote copy");
+    assert_eq!(
+        w.count("SELECT count(*) FROM users WHERE is_remote").await,
+        0,
+        "ana's own actor was not stored as a remote copy"
+    );
     assert_eq!(w.count("SELECT count(*) FROM users").await, 1);
 }
 
@@ -442,7 +768,10 @@ async fn a_refused_key_says_nothing_of_the_network() {
                           "type": "Follow", "actor": format!("http://127.0.0.1:{closed}/users/ghost"), "object": w.ana });
     let (status, body) = send_signed_for(&w.remote, &w.inbox, &w.inbox, &key_id, &follow).await;
     assert_eq!(status, 401);
-    assert_eq!(body, format!("signature: the key {key_id} could not be fetched or used"));
+    assert_eq!(
+        body,
+        format!("signature: the key {key_id} could not be fetched or used")
+    );
     for leak in ["connect", "refused", "error", "tcp"] {
         assert!(!body.to_lowercase().contains(leak), "{body}");
     }

@@ -26,8 +26,14 @@ impl Stream {
         assert_eq!(response.headers()["content-type"], "text/event-stream");
         assert_eq!(response.headers()["cache-control"], "no-store");
         assert_eq!(response.headers()["x-accel-buffering"], "no");
-        assert!(response.headers().get("content-encoding").is_none(), "an event stream is sent as it comes");
-        Stream { response, buffer: String::new() }
+        assert!(
+            response.headers().get("content-encoding").is_none(),
+            "an event stream is sent as it comes"
+        );
+        Stream {
+            response,
+            buffer: String::new(),
+        }
     }
 
     /// The next event as (name, data), skipping keep-alive comments; `None` if nothing comes
@@ -46,24 +52,37 @@ impl Stream {
                         data.push(value.trim().to_owned());
                     }
                 }
-                if block.lines().all(|line| line.starts_with(':') || line.is_empty()) {
+                if block
+                    .lines()
+                    .all(|line| line.starts_with(':') || line.is_empty())
+                {
                     continue;
                 }
                 return Some((name, data.join("\n")));
             }
-            let chunk = tokio::time::timeout_at(deadline, self.response.chunk()).await.ok()?.unwrap()?;
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .ok()?
+                .unwrap()?;
             self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
         }
     }
 
     async fn next(&mut self) -> (String, String) {
-        self.next_within(Duration::from_secs(10)).await.expect("an event within 10 s")
+        self.next_within(Duration::from_secs(10))
+            .await
+            .expect("an event within 10 s")
     }
 }
 
 async fn post(app: &TestApp, session: &str, content: &str, visibility: &str) -> String {
-    let response =
-        app.post_form("/api/thoughts/post", &[("content", content), ("visibility", visibility)], Some(session)).await;
+    let response = app
+        .post_form(
+            "/api/thoughts/post",
+            &[("content", content), ("visibility", visibility)],
+            Some(session),
+        )
+        .await;
     assert_eq!(response.status(), 200);
     response.json::<String>().await.unwrap()
 }
@@ -74,13 +93,22 @@ async fn a_member_hears_their_unread_count_change_and_new_thoughts() {
     let ana = app.sign_up("ana").await;
     let bo = app.sign_up("bo").await;
     let mut stream = Stream::open(&app, Some(&ana)).await;
-    assert_eq!(stream.next().await, ("unread".into(), "0".into()), "the stream starts with the count");
+    assert_eq!(
+        stream.next().await,
+        ("unread".into(), "0".into()),
+        "the stream starts with the count"
+    );
     let thought = post(&app, &ana, "anyone there?", "public").await;
     assert_eq!(stream.next().await, ("thought".into(), "new".into()));
 
     // Bo likes Ana's thought: one more unread, at once.
-    let liked =
-        app.post_form("/api/thoughts/react", &[("id", &thought), ("reaction", "like"), ("on", "true")], Some(&bo)).await;
+    let liked = app
+        .post_form(
+            "/api/thoughts/react",
+            &[("id", &thought), ("reaction", "like"), ("on", "true")],
+            Some(&bo),
+        )
+        .await;
     assert_eq!(liked.status(), 200);
     assert_eq!(stream.next().await, ("unread".into(), "1".into()));
 
@@ -89,7 +117,9 @@ async fn a_member_hears_their_unread_count_change_and_new_thoughts() {
     assert_eq!(stream.next().await, ("thought".into(), "new".into()));
 
     // Reading them brings the count back to zero.
-    let read = app.post_form("/api/notifications/read", &[("ids", "")], Some(&ana)).await;
+    let read = app
+        .post_form("/api/notifications/read", &[("ids", "")], Some(&ana))
+        .await;
     assert_eq!(read.status(), 200);
     assert_eq!(stream.next().await, ("unread".into(), "0".into()));
 }
@@ -106,7 +136,12 @@ async fn a_visitor_hears_only_of_public_thoughts_and_nobody_hears_of_others_noti
     post(&app, &ana, "only my followers", "followers").await;
     let thought = post(&app, &ana, "hello world", "public").await;
     // Bo's like notifies Ana, not Bo (nor the visitor).
-    app.post_form("/api/thoughts/react", &[("id", &thought), ("reaction", "like"), ("on", "true")], Some(&bo)).await;
+    app.post_form(
+        "/api/thoughts/react",
+        &[("id", &thought), ("reaction", "like"), ("on", "true")],
+        Some(&bo),
+    )
+    .await;
     post(&app, &ana, "the end", "public").await;
 
     // The visitor hears the two public thoughts and nothing else, in order.
@@ -117,7 +152,10 @@ async fn a_visitor_hears_only_of_public_thoughts_and_nobody_hears_of_others_noti
     for _ in 0..3 {
         assert_eq!(bos_stream.next().await, ("thought".into(), "new".into()));
     }
-    assert_eq!(bos_stream.next_within(Duration::from_millis(500)).await, None);
+    assert_eq!(
+        bos_stream.next_within(Duration::from_millis(500)).await,
+        None
+    );
 }
 
 #[tokio::test]

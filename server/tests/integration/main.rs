@@ -16,7 +16,7 @@ mod live;
 mod profile_css;
 mod profiles;
 mod schema;
-mod security_input;
 mod security_auth;
+mod security_input;
 mod thoughts;
 mod visibility;

@@ -3,33 +3,96 @@
 
 use std::{borrow::Cow, collections::BTreeSet};
 
+use crate::support::TestDatabase;
 use app::backend::MIGRATOR;
 use sqlx::{migrate::Migrator, PgPool};
-use crate::support::TestDatabase;
 
 /// (table, column, data_type, character_maximum_length, nullable, default contains)
 const COLUMNS: &[(&str, &str, &str, Option<i32>, bool, Option<&str>)] = &[
-    ("users", "id", "uuid", None, false, Some("gen_random_uuid()")),
-    ("users", "username", "character varying", Some(32), false, None),
-    ("users", "email", "character varying", Some(255), false, None),
+    (
+        "users",
+        "id",
+        "uuid",
+        None,
+        false,
+        Some("gen_random_uuid()"),
+    ),
+    (
+        "users",
+        "username",
+        "character varying",
+        Some(32),
+        false,
+        None,
+    ),
+    (
+        "users",
+        "email",
+        "character varying",
+        Some(255),
+        false,
+        None,
+    ),
     ("users", "password_hash", "text", None, true, None),
-    ("users", "display_name", "character varying", Some(50), true, None),
+    (
+        "users",
+        "display_name",
+        "character varying",
+        Some(50),
+        true,
+        None,
+    ),
     ("users", "bio", "character varying", Some(160), true, None),
     ("users", "avatar_url", "text", None, true, None),
     ("users", "header_url", "text", None, true, None),
     ("users", "custom_css", "text", None, true, None),
-    ("users", "created_at", "timestamp with time zone", None, false, Some("now()")),
-    ("users", "updated_at", "timestamp with time zone", None, false, Some("now()")),
+    (
+        "users",
+        "created_at",
+        "timestamp with time zone",
+        None,
+        false,
+        Some("now()"),
+    ),
+    (
+        "users",
+        "updated_at",
+        "timestamp with time zone",
+        None,
+        false,
+        Some("now()"),
+    ),
     ("users", "ap_id", "text", None, true, None),
     ("users", "inbox_url", "text", None, true, None),
     ("users", "is_remote", "boolean", None, false, Some("false")),
-    ("thoughts", "id", "uuid", None, false, Some("gen_random_uuid()")),
+    (
+        "thoughts",
+        "id",
+        "uuid",
+        None,
+        false,
+        Some("gen_random_uuid()"),
+    ),
     ("thoughts", "user_id", "uuid", None, false, None),
     ("thoughts", "content", "text", None, false, None),
     ("thoughts", "reply_to", "uuid", None, true, None),
-    ("thoughts", "visibility", "text", None, false, Some("'public'")),
+    (
+        "thoughts",
+        "visibility",
+        "text",
+        None,
+        false,
+        Some("'public'"),
+    ),
     ("thoughts", "ap_id", "text", None, true, None),
-    ("thoughts", "created_at", "timestamp with time zone", None, false, Some("now()")),
+    (
+        "thoughts",
+        "created_at",
+        "timestamp with time zone",
+        None,
+        false,
+        Some("now()"),
+    ),
     ("follows", "follower_id", "uuid", None, false, None),
     ("follows", "following_id", "uuid", None, false, None),
     ("follows", "state", "text", None, false, None),
@@ -40,34 +103,111 @@ const COLUMNS: &[(&str, &str, &str, Option<i32>, bool, Option<&str>)] = &[
     ("tags", "name", "character varying", Some(50), false, None),
     ("thought_tags", "thought_id", "uuid", None, false, None),
     ("thought_tags", "tag_id", "integer", None, false, None),
-    ("api_keys", "id", "uuid", None, false, Some("gen_random_uuid()")),
+    (
+        "api_keys",
+        "id",
+        "uuid",
+        None,
+        false,
+        Some("gen_random_uuid()"),
+    ),
     ("api_keys", "user_id", "uuid", None, false, None),
     ("api_keys", "key_hash", "text", None, false, None),
-    ("api_keys", "name", "character varying", Some(50), false, None),
-    ("api_keys", "created_at", "timestamp with time zone", None, false, Some("now()")),
+    (
+        "api_keys",
+        "name",
+        "character varying",
+        Some(50),
+        false,
+        None,
+    ),
+    (
+        "api_keys",
+        "created_at",
+        "timestamp with time zone",
+        None,
+        false,
+        Some("now()"),
+    ),
     ("likes", "user_id", "uuid", None, false, None),
     ("likes", "thought_id", "uuid", None, false, None),
-    ("likes", "created_at", "timestamp with time zone", None, false, Some("now()")),
+    (
+        "likes",
+        "created_at",
+        "timestamp with time zone",
+        None,
+        false,
+        Some("now()"),
+    ),
     ("boosts", "user_id", "uuid", None, false, None),
     ("boosts", "thought_id", "uuid", None, false, None),
-    ("boosts", "created_at", "timestamp with time zone", None, false, Some("now()")),
+    (
+        "boosts",
+        "created_at",
+        "timestamp with time zone",
+        None,
+        false,
+        Some("now()"),
+    ),
     ("blocks", "blocker_id", "uuid", None, false, None),
     ("blocks", "blocked_id", "uuid", None, false, None),
-    ("blocks", "created_at", "timestamp with time zone", None, false, Some("now()")),
-    ("notifications", "id", "uuid", None, false, Some("gen_random_uuid()")),
+    (
+        "blocks",
+        "created_at",
+        "timestamp with time zone",
+        None,
+        false,
+        Some("now()"),
+    ),
+    (
+        "notifications",
+        "id",
+        "uuid",
+        None,
+        false,
+        Some("gen_random_uuid()"),
+    ),
     ("notifications", "user_id", "uuid", None, false, None),
     ("notifications", "type", "text", None, false, None),
     ("notifications", "actor_id", "uuid", None, true, None),
     ("notifications", "thought_id", "uuid", None, true, None),
-    ("notifications", "read", "boolean", None, false, Some("false")),
-    ("notifications", "created_at", "timestamp with time zone", None, false, Some("now()")),
-    ("remote_actors", "id", "uuid", None, false, Some("gen_random_uuid()")),
+    (
+        "notifications",
+        "read",
+        "boolean",
+        None,
+        false,
+        Some("false"),
+    ),
+    (
+        "notifications",
+        "created_at",
+        "timestamp with time zone",
+        None,
+        false,
+        Some("now()"),
+    ),
+    (
+        "remote_actors",
+        "id",
+        "uuid",
+        None,
+        false,
+        Some("gen_random_uuid()"),
+    ),
     ("remote_actors", "ap_url", "text", None, false, None),
     ("remote_actors", "username", "text", None, false, None),
     ("remote_actors", "display_name", "text", None, true, None),
     ("remote_actors", "avatar_url", "text", None, true, None),
     ("remote_actors", "inbox_url", "text", None, false, None),
-    ("remote_actors", "fetched_at", "timestamp with time zone", None, false, Some("now()")),
+    (
+        "remote_actors",
+        "fetched_at",
+        "timestamp with time zone",
+        None,
+        false,
+        Some("now()"),
+    ),
 ];
 
 /// (table, columns) of every primary key.
@@ -118,7 +258,12 @@ const FOREIGN_KEYS: &[(&str, &str, &str, &str)] = &[
     ("notifications", "user_id", "users", "NO ACTION"),
     ("notifications", "actor_id", "users", "CASCADE"),
     ("notifications", "thought_id", "thoughts", "CASCADE"),
-    ("remote_actor_connections", "remote_actor_id", "remote_actors", "CASCADE"),
+    (
+        "remote_actor_connections",
+        "remote_actor_id",
+        "remote_actors",
+        "CASCADE",
+    ),
 ];
 
 const MIGRATION_FILES: [&str; 10] = [
@@ -153,12 +298,20 @@ async fn the_seed_migrations_build_the_spec_schema() {
     let db = TestDatabase::empty().await;
     // Exactly 001..010: the spec describes the schema they leave; later files build on it.
     let seed = Migrator {
-        migrations: Cow::Owned(MIGRATOR.iter().filter(|m| m.version <= 10).cloned().collect()),
+        migrations: Cow::Owned(
+            MIGRATOR
+                .iter()
+                .filter(|m| m.version <= 10)
+                .cloned()
+                .collect(),
+        ),
         ignore_missing: false,
         locking: true,
         no_tx: false,
     };
-    seed.run(&db.pool).await.expect("the seed migrations apply to an empty database");
+    seed.run(&db.pool)
+        .await
+        .expect("the seed migrations apply to an empty database");
     check_columns(&db.pool).await;
     check_keys(&db.pool).await;
     check_trigram_indexes(&db.pool).await;
@@ -167,10 +320,17 @@ async fn the_seed_migrations_build_the_spec_schema() {
 #[tokio::test]
 async fn all_migrations_apply_and_rerunning_changes_nothing() {
     let db = TestDatabase::empty().await;
-    MIGRATOR.run(&db.pool).await.expect("migrations apply to an empty database");
+    MIGRATOR
+        .run(&db.pool)
+        .await
+        .expect("migrations apply to an empty database");
     let first = schema_snapshot(&db.pool).await;
     MIGRATOR.run(&db.pool).await.expect("a second run succeeds");
-    assert_eq!(schema_snapshot(&db.pool).await, first, "a second run changed the schema");
+    assert_eq!(
+        schema_snapshot(&db.pool).await,
+        first,
+        "a second run changed the schema"
+    );
     let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
         .fetch_one(&db.pool)
         .await
@@ -194,10 +354,17 @@ async fn check_columns(pool: &PgPool) {
             row.unwrap_or_else(|| panic!("{table}.{column} is missing"));
         assert_eq!(actual_type, data_type, "{table}.{column} type");
         assert_eq!(actual_len, max_len, "{table}.{column} length");
-        assert_eq!(is_nullable == "YES", nullable, "{table}.{column} nullability");
+        assert_eq!(
+            is_nullable == "YES",
+            nullable,
+            "{table}.{column} nullability"
+        );
         if let Some(expected) = default {
             let actual = actual_default.unwrap_or_default();
-            assert!(actual.contains(expected), "{table}.{column} default is {actual:?}, expected {expected}");
+            assert!(
+                actual.contains(expected),
+                "{table}.{column} default is {actual:?}, expected {expected}"
+            );
         }
     }
     // The spec's tables, and no column the spec renamed away.
@@ -210,8 +377,20 @@ async fn check_columns(pool: &PgPool) {
     .into_iter()
     .collect();
     for table in [
-        "users", "thoughts", "follows", "top_friends", "tags", "thought_tags", "api_keys", "likes", "boosts",
-        "blocks", "notifications", "remote_actors", "remote_actor_connections", "failed_events",
+        "users",
+        "thoughts",
+        "follows",
+        "top_friends",
+        "tags",
+        "thought_tags",
+        "api_keys",
+        "likes",
+        "boosts",
+        "blocks",
+        "notifications",
+        "remote_actors",
+        "remote_actor_connections",
+        "failed_events",
     ] {
         assert!(tables.contains(table), "table {table} is missing");
     }
@@ -221,7 +400,10 @@ async fn check_columns(pool: &PgPool) {
     .fetch_one(pool)
     .await
     .unwrap();
-    assert_eq!(renamed, 0, "008 renames notifications.notification_type to type");
+    assert_eq!(
+        renamed, 0,
+        "008 renames notifications.notification_type to type"
+    );
 }
 
 /// Constraint columns per (table, constraint type), as sorted column lists.
@@ -242,19 +424,34 @@ async fn constraints(pool: &PgPool, kind: &str) -> BTreeSet<(String, Vec<String>
     for (table, name, column) in rows {
         grouped.entry((table, name)).or_default().push(column);
     }
-    grouped.into_iter().map(|((table, _), columns)| (table, columns)).collect()
+    grouped
+        .into_iter()
+        .map(|((table, _), columns)| (table, columns))
+        .collect()
 }
 
 async fn check_keys(pool: &PgPool) {
     let primary = constraints(pool, "PRIMARY KEY").await;
     for (table, columns) in PRIMARY_KEYS {
-        let expected = (table.to_string(), columns.iter().map(|c| c.to_string()).collect());
-        assert!(primary.contains(&expected), "primary key {table}{columns:?} is missing; have {primary:?}");
+        let expected = (
+            table.to_string(),
+            columns.iter().map(|c| c.to_string()).collect(),
+        );
+        assert!(
+            primary.contains(&expected),
+            "primary key {table}{columns:?} is missing; have {primary:?}"
+        );
     }
     let unique = constraints(pool, "UNIQUE").await;
     for (table, columns) in UNIQUES {
-        let expected = (table.to_string(), columns.iter().map(|c| c.to_string()).collect());
-        assert!(unique.contains(&expected), "unique {table}{columns:?} is missing; have {unique:?}");
+        let expected = (
+            table.to_string(),
+            columns.iter().map(|c| c.to_string()).collect(),
+        );
+        assert!(
+            unique.contains(&expected),
+            "unique {table}{columns:?} is missing; have {unique:?}"
+        );
     }
     let foreign: BTreeSet<(String, String, String, String)> = sqlx::query_as(
         "SELECT kcu.table_name::text, kcu.column_name::text, ccu.table_name::text, rc.delete_rule::text
@@ -270,7 +467,10 @@ async fn check_keys(pool: &PgPool) {
     .collect();
     for &(table, column, target, rule) in FOREIGN_KEYS {
         let expected = (table.into(), column.into(), target.into(), rule.into());
-        assert!(foreign.contains(&expected), "foreign key {expected:?} is missing; have {foreign:?}");
+        assert!(
+            foreign.contains(&expected),
+            "foreign key {expected:?} is missing; have {foreign:?}"
+        );
     }
 }
 
@@ -283,9 +483,16 @@ async fn check_trigram_indexes(pool: &PgPool) {
     .unwrap()
     .into_iter()
     .collect();
-    for (table, column) in [("users", "username"), ("users", "display_name"), ("thoughts", "content"), ("tags", "name")] {
+    for (table, column) in [
+        ("users", "username"),
+        ("users", "display_name"),
+        ("thoughts", "content"),
+        ("tags", "name"),
+    ] {
         assert!(
-            indexed.iter().any(|(t, def)| t == table && def.contains(&format!("({column} gin_trgm_ops)"))),
+            indexed
+                .iter()
+                .any(|(t, def)| t == table && def.contains(&format!("({column} gin_trgm_ops)"))),
             "no trigram index on {table}.{column}; have {indexed:?}"
         );
     }
@@ -315,26 +522,32 @@ async fn checks_refuse_values_outside_the_spec() {
     let ana = crate::support::insert_user(pool, "ana").await;
     let bo = crate::support::insert_user(pool, "bo").await;
 
-    let bad_visibility = sqlx::query("INSERT INTO thoughts (user_id, content, visibility) VALUES ($1, 'x', 'everyone')")
-        .bind(ana)
-        .execute(pool)
-        .await;
+    let bad_visibility = sqlx::query(
+        "INSERT INTO thoughts (user_id, content, visibility) VALUES ($1, 'x', 'everyone')",
+    )
+    .bind(ana)
+    .execute(pool)
+    .await;
     assert_check_violation(bad_visibility, "visibility");
 
-    let bad_state = sqlx::query("INSERT INTO follows (follower_id, following_id, state) VALUES ($1, $2, 'maybe')")
-        .bind(ana)
-        .bind(bo)
-        .execute(pool)
-        .await;
+    let bad_state = sqlx::query(
+        "INSERT INTO follows (follower_id, following_id, state) VALUES ($1, $2, 'maybe')",
+    )
+    .bind(ana)
+    .bind(bo)
+    .execute(pool)
+    .await;
     assert_check_violation(bad_state, "follow state");
 
     for position in [0i16, 6] {
-        let bad_position = sqlx::query("INSERT INTO top_friends (user_id, friend_id, position) VALUES ($1, $2, $3)")
-            .bind(ana)
-            .bind(bo)
-            .bind(position)
-            .execute(pool)
-            .await;
+        let bad_position = sqlx::query(
+            "INSERT INTO top_friends (user_id, friend_id, position) VALUES ($1, $2, $3)",
+        )
+        .bind(ana)
+        .bind(bo)
+        .bind(position)
+        .execute(pool)
+        .await;
         assert_check_violation(bad_position, "top friend position");
     }
     for position in 1i16..=5 {
@@ -347,13 +560,19 @@ async fn checks_refuse_values_outside_the_spec() {
             .await
             .unwrap();
     }
-    let taken_position = sqlx::query("INSERT INTO top_friends (user_id, friend_id, position) VALUES ($1, $2, 3)")
-        .bind(ana)
-        .bind(bo)
-        .execute(pool)
-        .await;
+    let taken_position =
+        sqlx::query("INSERT INTO top_friends (user_id, friend_id, position) VALUES ($1, $2, 3)")
+            .bind(ana)
+            .bind(bo)
+            .execute(pool)
+            .await;
     let error = taken_position.expect_err("a position is held by one friend");
-    assert!(error.as_database_error().is_some_and(|e| e.is_unique_violation()), "{error}");
+    assert!(
+        error
+            .as_database_error()
+            .is_some_and(|e| e.is_unique_violation()),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -362,24 +581,37 @@ async fn deleting_a_thought_keeps_its_replies() {
     let ana = crate::support::insert_user(&db.pool, "ana").await;
     let now = chrono::Utc::now();
     let parent = crate::support::insert_thought(&db.pool, ana, "parent", "public", now).await;
-    let reply: uuid::Uuid =
-        sqlx::query_scalar("INSERT INTO thoughts (user_id, content, reply_to) VALUES ($1, 'reply', $2) RETURNING id")
-            .bind(ana)
-            .bind(parent)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
-    sqlx::query("DELETE FROM thoughts WHERE id = $1").bind(parent).execute(&db.pool).await.unwrap();
-    let reply_to: Option<Option<uuid::Uuid>> = sqlx::query_scalar("SELECT reply_to FROM thoughts WHERE id = $1")
-        .bind(reply)
-        .fetch_optional(&db.pool)
+    let reply: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO thoughts (user_id, content, reply_to) VALUES ($1, 'reply', $2) RETURNING id",
+    )
+    .bind(ana)
+    .bind(parent)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM thoughts WHERE id = $1")
+        .bind(parent)
+        .execute(&db.pool)
         .await
         .unwrap();
+    let reply_to: Option<Option<uuid::Uuid>> =
+        sqlx::query_scalar("SELECT reply_to FROM thoughts WHERE id = $1")
+            .bind(reply)
+            .fetch_optional(&db.pool)
+            .await
+            .unwrap();
     assert_eq!(reply_to, Some(None), "the reply stays, unlinked");
 }
 
 fn assert_check_violation(result: Result<sqlx::postgres::PgQueryResult, sqlx::Error>, what: &str) {
     let error = result.expect_err(what);
-    let code = error.as_database_error().and_then(|e| e.code()).map(|c| c.into_owned());
-    assert_eq!(code.as_deref(), Some("23514"), "{what}: expected a CHECK violation, got {error}");
+    let code = error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .map(|c| c.into_owned());
+    assert_eq!(
+        code.as_deref(),
+        Some("23514"),
+        "{what}: expected a CHECK violation, got {error}"
+    );
 }

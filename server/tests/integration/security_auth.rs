@@ -23,7 +23,15 @@ fn field_errors(body: &serde_json::Value) -> Vec<(String, String)> {
     body["Invalid"]
         .as_array()
         .map(|errors| {
-            errors.iter().map(|e| (e["field"].as_str().unwrap().to_owned(), e["message"].as_str().unwrap().to_owned())).collect()
+            errors
+                .iter()
+                .map(|e| {
+                    (
+                        e["field"].as_str().unwrap().to_owned(),
+                        e["message"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect()
         })
         .unwrap_or_default()
 }
@@ -38,7 +46,13 @@ fn client_from(address: Ipv4Addr) -> reqwest::Client {
         .unwrap()
 }
 
-async fn log_in_from(client: &reqwest::Client, base: &str, origin: &str, login: &str, password: &str) -> reqwest::Response {
+async fn log_in_from(
+    client: &reqwest::Client,
+    base: &str,
+    origin: &str,
+    login: &str,
+    password: &str,
+) -> reqwest::Response {
     client
         .post(format!("{base}/api/accounts/log_in"))
         .header("origin", origin)
@@ -52,7 +66,12 @@ async fn create_account(pool: &sqlx::PgPool, username: &str) {
     let mut connection = pool.acquire().await.unwrap();
     accounts::create(
         &mut connection,
-        SignUp { username: username.into(), email: format!("{username}@example.test"), password: "correct horse".into(), is_admin: false },
+        SignUp {
+            username: username.into(),
+            email: format!("{username}@example.test"),
+            password: "correct horse".into(),
+            is_admin: false,
+        },
     )
     .await
     .unwrap();
@@ -85,14 +104,28 @@ async fn log_in_goes_only_to_safe_local_paths_and_never_panics() {
                 .post(format!("{}/api/accounts/log_in", app.url))
                 .header("origin", &app.url)
                 .header("accept", accept)
-                .form(&[("login", "ana"), ("password", "correct horse"), ("next", next)])
+                .form(&[
+                    ("login", "ana"),
+                    ("password", "correct horse"),
+                    ("next", next),
+                ])
                 .send()
                 .await
                 .unwrap_or_else(|e| panic!("no answer for next={next:?}: {e}"));
             let status = response.status();
-            assert!(status == 302 || status == 200, "{next:?} ({accept}): {status}");
-            assert_eq!(response.headers()["location"], expected, "{next:?} ({accept})");
-            assert!(session_cookie(&response).is_some(), "the log-in itself succeeds");
+            assert!(
+                status == 302 || status == 200,
+                "{next:?} ({accept}): {status}"
+            );
+            assert_eq!(
+                response.headers()["location"],
+                expected,
+                "{next:?} ({accept})"
+            );
+            assert!(
+                session_cookie(&response).is_some(),
+                "the log-in itself succeeds"
+            );
         }
     }
 }
@@ -109,7 +142,10 @@ async fn concurrent_wrong_guesses_are_checked_only_up_to_the_limit() {
         tokio::spawn(async move {
             http.post(format!("{url}/api/accounts/log_in"))
                 .header("origin", &url)
-                .form(&[("login", "ana"), ("password", format!("wrong guess {i}").as_str())])
+                .form(&[
+                    ("login", "ana"),
+                    ("password", format!("wrong guess {i}").as_str()),
+                ])
                 .send()
                 .await
                 .unwrap()
@@ -124,12 +160,20 @@ async fn concurrent_wrong_guesses_are_checked_only_up_to_the_limit() {
     let checked = statuses.iter().filter(|&&status| status == 422).count();
     let refused = statuses.iter().filter(|&&status| status == 429).count();
     assert_eq!((checked, refused), (5, 25), "{statuses:?}");
-    let counted: i64 = sqlx::query_scalar("SELECT count(*) FROM login_failures WHERE scope = 'account_address'")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    let counted: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM login_failures WHERE scope = 'account_address'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
     assert_eq!(counted, 5, "only the checked guesses were recorded");
-    assert_eq!(app.log_in("ana", "correct horse").await.unwrap_err().status(), 429, "and the limit holds afterwards");
+    assert_eq!(
+        app.log_in("ana", "correct horse")
+            .await
+            .unwrap_err()
+            .status(),
+        429,
+        "and the limit holds afterwards"
+    );
 }
 
 /// The same race one level down: reservations themselves never exceed the limit.
@@ -139,7 +183,9 @@ async fn concurrent_reservations_never_exceed_the_limit() {
     let address: IpAddr = "203.0.113.9".parse().unwrap();
     let attempts = (0..30).map(|_| {
         let pool = db.pool.clone();
-        tokio::spawn(async move { login_throttle::attempt(&pool, "some-account", Some(address)).await })
+        tokio::spawn(
+            async move { login_throttle::attempt(&pool, "some-account", Some(address)).await },
+        )
     });
     let mut granted = 0;
     for attempt in attempts.collect::<Vec<_>>() {
@@ -162,17 +208,46 @@ async fn failures_from_one_address_do_not_lock_the_owner_out_at_another() {
     let attacker = client_from(Ipv4Addr::new(127, 0, 0, 2));
     let owner = client_from(Ipv4Addr::new(127, 0, 0, 3));
     for _ in 0..5 {
-        assert_eq!(log_in_from(&attacker, &app.url, &app.url, "ana", "wrong horse").await.status(), 422);
+        assert_eq!(
+            log_in_from(&attacker, &app.url, &app.url, "ana", "wrong horse")
+                .await
+                .status(),
+            422
+        );
     }
     let refused = log_in_from(&attacker, &app.url, &app.url, "ana", "correct horse").await;
-    assert_eq!(refused.status(), 429, "the guesser's address is held back, even with the right password");
-    let retry_after: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert_eq!(
+        refused.status(),
+        429,
+        "the guesser's address is held back, even with the right password"
+    );
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((800..=901).contains(&retry_after), "{retry_after}");
 
-    let welcomed = log_in_from(&owner, &app.url, &app.url, "ana@example.test", "correct horse").await;
-    assert!(session_cookie(&welcomed).is_some(), "the owner, elsewhere, logs in: {}", welcomed.status());
+    let welcomed = log_in_from(
+        &owner,
+        &app.url,
+        &app.url,
+        "ana@example.test",
+        "correct horse",
+    )
+    .await;
+    assert!(
+        session_cookie(&welcomed).is_some(),
+        "the owner, elsewhere, logs in: {}",
+        welcomed.status()
+    );
     // Her success does not lift the guesser's wait.
-    assert_eq!(log_in_from(&attacker, &app.url, &app.url, "ana", "correct horse").await.status(), 429);
+    assert_eq!(
+        log_in_from(&attacker, &app.url, &app.url, "ana", "correct horse")
+            .await
+            .status(),
+        429
+    );
 }
 
 /// Per account and address the wait grows: 15 minutes after 5 failures, doubling every 5 more.
@@ -183,7 +258,10 @@ async fn waits_grow_with_repeated_failures_and_a_ceiling_guards_the_account() {
     let wait_after = |failures: i64| {
         let pool = db.pool.clone();
         async move {
-            sqlx::query("DELETE FROM login_failures").execute(&pool).await.unwrap();
+            sqlx::query("DELETE FROM login_failures")
+                .execute(&pool)
+                .await
+                .unwrap();
             sqlx::query(
                 "INSERT INTO login_failures (scope, key, failed_at)
                  SELECT 'account_address', 'acct 203.0.113.20', now() - interval '1 minute' FROM generate_series(1, $1)",
@@ -207,13 +285,24 @@ async fn waits_grow_with_repeated_failures_and_a_ceiling_guards_the_account() {
     assert_eq!(minutes(wait_after(15).await), 59);
 
     // From many addresses at once: a ceiling per account, far above one address's share.
-    sqlx::query("DELETE FROM login_failures").execute(&db.pool).await.unwrap();
+    sqlx::query("DELETE FROM login_failures")
+        .execute(&db.pool)
+        .await
+        .unwrap();
     sqlx::query("INSERT INTO login_failures (scope, key) SELECT 'account', 'acct' FROM generate_series(1, 99)")
         .execute(&db.pool)
         .await
         .unwrap();
-    assert!(login_throttle::attempt(&db.pool, "acct", Some(address)).await.is_ok(), "the 100th is still checked");
-    assert!(matches!(login_throttle::attempt(&db.pool, "acct", Some(address)).await, Err(AppError::RateLimited { .. })));
+    assert!(
+        login_throttle::attempt(&db.pool, "acct", Some(address))
+            .await
+            .is_ok(),
+        "the 100th is still checked"
+    );
+    assert!(matches!(
+        login_throttle::attempt(&db.pool, "acct", Some(address)).await,
+        Err(AppError::RateLimited { .. })
+    ));
 }
 
 /// Sign-up does not say that an email has an account: the same words refuse an address
@@ -225,13 +314,24 @@ async fn sign_up_does_not_tell_which_emails_have_accounts() {
     let mut answers = Vec::new();
     for email in ["ANA@example.test", "someone@nowhere.invalid"] {
         let response = app
-            .post_form("/api/accounts/sign_up", &[("username", "newcomer"), ("email", email), ("password", "correct horse")], None)
+            .post_form(
+                "/api/accounts/sign_up",
+                &[
+                    ("username", "newcomer"),
+                    ("email", email),
+                    ("password", "correct horse"),
+                ],
+                None,
+            )
             .await;
         assert_eq!(response.status(), 422, "{email}");
         answers.push(field_errors(&response.json().await.unwrap()));
     }
     assert_eq!(answers[0], answers[1], "one answer for both");
-    assert_eq!(answers[0], [("email".to_owned(), accounts::EMAIL_UNUSABLE.to_owned())]);
+    assert_eq!(
+        answers[0],
+        [("email".to_owned(), accounts::EMAIL_UNUSABLE.to_owned())]
+    );
     for word in ["account", "exists", "already", "registered"] {
         assert!(!accounts::EMAIL_UNUSABLE.contains(word), "{word}");
     }
@@ -246,21 +346,44 @@ async fn refused_sign_ups_are_throttled_per_client_address() {
         client
             .post(format!("{}/api/accounts/sign_up", app.url))
             .header("origin", &app.url)
-            .form(&[("username", username), ("email", email), ("password", "correct horse")])
+            .form(&[
+                ("username", username),
+                ("email", email),
+                ("password", "correct horse"),
+            ])
             .send()
     };
     for i in 0..20 {
-        assert_eq!(sign_up(&prober, "newcomer", &format!("probe{i}@nowhere.invalid")).await.unwrap().status(), 422);
+        assert_eq!(
+            sign_up(&prober, "newcomer", &format!("probe{i}@nowhere.invalid"))
+                .await
+                .unwrap()
+                .status(),
+            422
+        );
     }
-    assert_eq!(sign_up(&prober, "newcomer", "fine@example.test").await.unwrap().status(), 429);
+    assert_eq!(
+        sign_up(&prober, "newcomer", "fine@example.test")
+            .await
+            .unwrap()
+            .status(),
+        429
+    );
     let elsewhere = client_from(Ipv4Addr::new(127, 0, 0, 5));
-    assert!(sign_up(&elsewhere, "newcomer", "fine@example.test").await.unwrap().status().is_success());
+    assert!(sign_up(&elsewhere, "newcomer", "fine@example.test")
+        .await
+        .unwrap()
+        .status()
+        .is_success());
 }
 
 // ---- Finding 16: caching, HSTS, OAuth's redirect URI -----------------------------------
 
 fn cache_control(response: &reqwest::Response) -> Option<String> {
-    response.headers().get("cache-control").map(|value| value.to_str().unwrap().to_owned())
+    response
+        .headers()
+        .get("cache-control")
+        .map(|value| value.to_str().unwrap().to_owned())
 }
 
 #[tokio::test]
@@ -268,18 +391,48 @@ async fn personal_pages_and_json_are_never_stored() {
     let app = TestApp::spawn().await;
     let session = app.sign_up("ana").await;
 
-    for path in ["/settings", "/", "/notifications", "/api/accounts/viewer", "/api/api_keys/list"] {
-        assert_eq!(cache_control(&app.get_as(&session, path).await).as_deref(), Some("no-store"), "{path}");
+    for path in [
+        "/settings",
+        "/",
+        "/notifications",
+        "/api/accounts/viewer",
+        "/api/api_keys/list",
+    ] {
+        assert_eq!(
+            cache_control(&app.get_as(&session, path).await).as_deref(),
+            Some("no-store"),
+            "{path}"
+        );
     }
     // The settings page shows a new key once: its answer is not kept anywhere.
-    let created = app.post_form("/api/api_keys/create", &[("name", "bot")], Some(&session)).await;
+    let created = app
+        .post_form("/api/api_keys/create", &[("name", "bot")], Some(&session))
+        .await;
     assert_eq!(created.status(), 200);
     assert_eq!(cache_control(&created).as_deref(), Some("no-store"));
-    let key = created.json::<serde_json::Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
-    let api = app.http.get(format!("{}/api/v1/accounts/verify_credentials", app.url)).bearer_auth(&key).send().await.unwrap();
-    assert_eq!((api.status().as_u16(), cache_control(&api).as_deref()), (200, Some("no-store")));
+    let key = created.json::<serde_json::Value>().await.unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let api = app
+        .http
+        .get(format!("{}/api/v1/accounts/verify_credentials", app.url))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (api.status().as_u16(), cache_control(&api).as_deref()),
+        (200, Some("no-store"))
+    );
     // Logging in (a cookie is set) is not stored either.
-    let logged_in = app.post_form("/api/accounts/log_in", &[("login", "ana"), ("password", "correct horse")], None).await;
+    let logged_in = app
+        .post_form(
+            "/api/accounts/log_in",
+            &[("login", "ana"), ("password", "correct horse")],
+            None,
+        )
+        .await;
     assert_eq!(cache_control(&logged_in).as_deref(), Some("no-store"));
 
     // A visitor's public page stays cacheable; the bundle keeps its own policy.
@@ -293,10 +446,22 @@ async fn hsts_only_when_the_public_url_is_https() {
     let secure = TestApp::spawn_on(TestDatabase::new().await, Some("https://ts.example")).await;
     for path in ["/", "/login", "/api/v1/instance"] {
         let response = secure.get(path).await;
-        assert_eq!(response.headers()["strict-transport-security"], "max-age=31536000", "{path}");
+        assert_eq!(
+            response.headers()["strict-transport-security"],
+            "max-age=31536000",
+            "{path}"
+        );
     }
     let plain = TestApp::spawn().await;
-    assert!(plain.get("/").await.headers().get("strict-transport-security").is_none(), "never over plain http");
+    assert!(
+        plain
+            .get("/")
+            .await
+            .headers()
+            .get("strict-transport-security")
+            .is_none(),
+        "never over plain http"
+    );
 }
 
 #[tokio::test]
@@ -307,26 +472,45 @@ async fn the_token_endpoint_requires_the_redirect_uri_the_code_was_issued_for() 
     let registered: serde_json::Value = app
         .http
         .post(format!("{}/api/v1/apps", app.url))
-        .form(&[("client_name", "Client"), ("redirect_uris", &format!("{callback}\nhttps://client.example/other")), ("scopes", "read")])
+        .form(&[
+            ("client_name", "Client"),
+            (
+                "redirect_uris",
+                &format!("{callback}\nhttps://client.example/other"),
+            ),
+            ("scopes", "read"),
+        ])
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let (client_id, client_secret) =
-        (registered["client_id"].as_str().unwrap().to_owned(), registered["client_secret"].as_str().unwrap().to_owned());
+    let (client_id, client_secret) = (
+        registered["client_id"].as_str().unwrap().to_owned(),
+        registered["client_secret"].as_str().unwrap().to_owned(),
+    );
     let approved = app
         .http
         .post(format!("{}/oauth/authorize", app.url))
         .header("origin", &app.url)
         .header("cookie", format!("ts_session={session}"))
-        .form(&[("client_id", client_id.as_str()), ("redirect_uri", callback), ("scope", "read"), ("decision", "approve")])
+        .form(&[
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", callback),
+            ("scope", "read"),
+            ("decision", "approve"),
+        ])
         .send()
         .await
         .unwrap();
     let location = url::Url::parse(approved.headers()["location"].to_str().unwrap()).unwrap();
-    let code = location.query_pairs().find(|(name, _)| name == "code").unwrap().1.into_owned();
+    let code = location
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .unwrap()
+        .1
+        .into_owned();
 
     let exchange = |redirect_uri: Option<&str>| {
         let mut form = vec![
@@ -338,15 +522,26 @@ async fn the_token_endpoint_requires_the_redirect_uri_the_code_was_issued_for() 
         if let Some(uri) = redirect_uri {
             form.push(("redirect_uri", uri.to_owned()));
         }
-        let request = app.http.post(format!("{}/oauth/token", app.url)).form(&form);
+        let request = app
+            .http
+            .post(format!("{}/oauth/token", app.url))
+            .form(&form);
         async move {
             let response = request.send().await.unwrap();
             let status = response.status().as_u16();
-            (status, cache_control(&response), response.json::<serde_json::Value>().await.unwrap())
+            (
+                status,
+                cache_control(&response),
+                response.json::<serde_json::Value>().await.unwrap(),
+            )
         }
     };
     let (status, _, missing) = exchange(None).await;
-    assert_eq!((status, missing["error"].as_str()), (400, Some("invalid_request")), "{missing}");
+    assert_eq!(
+        (status, missing["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{missing}"
+    );
     // Forgetting it does not use the code up; naming another registered URI does.
     let (status, _, granted) = exchange(Some(callback)).await;
     assert_eq!(status, 200, "{granted}");
@@ -356,12 +551,22 @@ async fn the_token_endpoint_requires_the_redirect_uri_the_code_was_issued_for() 
         .post(format!("{}/oauth/authorize", app.url))
         .header("origin", &app.url)
         .header("cookie", format!("ts_session={session}"))
-        .form(&[("client_id", client_id.as_str()), ("redirect_uri", callback), ("scope", "read"), ("decision", "approve")])
+        .form(&[
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", callback),
+            ("scope", "read"),
+            ("decision", "approve"),
+        ])
         .send()
         .await
         .unwrap();
     let location = url::Url::parse(approved.headers()["location"].to_str().unwrap()).unwrap();
-    let second = location.query_pairs().find(|(name, _)| name == "code").unwrap().1.into_owned();
+    let second = location
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .unwrap()
+        .1
+        .into_owned();
     let response = app
         .http
         .post(format!("{}/oauth/token", app.url))
@@ -376,7 +581,11 @@ async fn the_token_endpoint_requires_the_redirect_uri_the_code_was_issued_for() 
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
-    assert_eq!(cache_control(&response).as_deref(), Some("no-store"), "token answers are never stored");
+    assert_eq!(
+        cache_control(&response).as_deref(),
+        Some("no-store"),
+        "token answers are never stored"
+    );
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant", "{body}");
 }
@@ -388,7 +597,10 @@ struct ScratchDir(PathBuf);
 
 impl ScratchDir {
     fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!("thoughtspace-proxy-{}", uuid::Uuid::new_v4().simple()));
+        let dir = std::env::temp_dir().join(format!(
+            "thoughtspace-proxy-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         ScratchDir(dir)
     }
@@ -401,7 +613,11 @@ impl Drop for ScratchDir {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// nginx from the system (`scripts/setup --test` installs it), or `NGINX`.
@@ -410,13 +626,19 @@ fn nginx_binary() -> PathBuf {
         return path.into();
     }
     let candidates = std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).map(|dir| dir.join("nginx")).collect::<Vec<_>>())
+        .map(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join("nginx"))
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default();
     candidates
         .into_iter()
         .chain([PathBuf::from("/usr/sbin/nginx")])
         .find(|path| path.is_file())
-        .expect("nginx is needed for the reverse-proxy test: run scripts/setup --test (or set NGINX)")
+        .expect(
+            "nginx is needed for the reverse-proxy test: run scripts/setup --test (or set NGINX)",
+        )
 }
 
 /// The README's proxy configuration, on loopback, with every file in `dir`: one process
@@ -456,12 +678,19 @@ async fn wait_until_answering(url: &str, child: &mut Child, log: &Path) {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            panic!("{url}: the process exited ({status}): {}", std::fs::read_to_string(log).unwrap_or_default());
+            panic!(
+                "{url}: the process exited ({status}): {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
         }
         if reqwest::get(url).await.is_ok() {
             return;
         }
-        assert!(Instant::now() < deadline, "{url} did not answer in time: {}", std::fs::read_to_string(log).unwrap_or_default());
+        assert!(
+            Instant::now() < deadline,
+            "{url} did not answer in time: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -493,7 +722,12 @@ async fn behind_nginx_each_client_is_throttled_on_its_own_and_cannot_spoof() {
         .kill_on_drop(true)
         .spawn()
         .expect("the server binary starts");
-    wait_until_answering(&format!("http://127.0.0.1:{server_port}/robots.txt"), &mut server, &server_log).await;
+    wait_until_answering(
+        &format!("http://127.0.0.1:{server_port}/robots.txt"),
+        &mut server,
+        &server_log,
+    )
+    .await;
 
     let config = scratch.0.join("nginx.conf");
     std::fs::write(&config, nginx_config(&scratch.0, proxy_port, server_port)).unwrap();
@@ -518,9 +752,19 @@ async fn behind_nginx_each_client_is_throttled_on_its_own_and_cannot_spoof() {
 
     // The first client guesses ana's password until it is held back.
     for _ in 0..5 {
-        assert_eq!(log_in_from(&first, &public_url, &public_url, "ana", "wrong horse").await.status(), 422);
+        assert_eq!(
+            log_in_from(&first, &public_url, &public_url, "ana", "wrong horse")
+                .await
+                .status(),
+            422
+        );
     }
-    assert_eq!(log_in_from(&first, &public_url, &public_url, "ana", "correct horse").await.status(), 429);
+    assert_eq!(
+        log_in_from(&first, &public_url, &public_url, "ana", "correct horse")
+            .await
+            .status(),
+        429
+    );
     // Claiming to be someone else does not help: nginx appends the address it saw, and the
     // server believes only what its trusted proxy wrote.
     for (name, value) in [
@@ -552,19 +796,33 @@ async fn behind_nginx_each_client_is_throttled_on_its_own_and_cannot_spoof() {
         async move {
             let response = request.send().await.unwrap();
             assert_eq!(response.status(), 200);
-            response.headers()["x-ratelimit-remaining"].to_str().unwrap().parse::<u32>().unwrap()
+            response.headers()["x-ratelimit-remaining"]
+                .to_str()
+                .unwrap()
+                .parse::<u32>()
+                .unwrap()
         }
     };
     assert_eq!(remaining(&first, None).await, 299);
     assert_eq!(remaining(&first, None).await, 298);
-    assert_eq!(remaining(&second, None).await, 299, "the second client has its own allowance");
-    assert_eq!(remaining(&first, Some("198.51.100.7")).await, 297, "a spoofed header is still the first client");
+    assert_eq!(
+        remaining(&second, None).await,
+        299,
+        "the second client has its own allowance"
+    );
+    assert_eq!(
+        remaining(&first, Some("198.51.100.7")).await,
+        297,
+        "a spoofed header is still the first client"
+    );
 
     // What nginx forwarded, as the server saw it: nobody was counted as the proxy itself.
-    let addresses: Vec<String> = sqlx::query_scalar("SELECT DISTINCT key FROM login_failures WHERE scope = 'address' ORDER BY key")
-        .fetch_all(&db.pool)
-        .await
-        .unwrap();
+    let addresses: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT key FROM login_failures WHERE scope = 'address' ORDER BY key",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
     assert_eq!(addresses, ["127.0.0.2"]);
 
     drop(proxy);

@@ -19,9 +19,18 @@ fn settled(input: &str, images: &dyn ImageCopies) -> SanitizedCss {
     let first = sanitize_with(input, images).unwrap_or_else(|e| panic!("{input:?} refused: {e}"));
     let problems = confinement_problems(&first.css);
     assert!(problems.is_empty(), "{problems:?} in {}", first.css);
-    let again = sanitize(&first.css).unwrap_or_else(|e| panic!("the output is refused ({e}): {}", first.css));
-    assert_eq!(again.css, first.css, "a second pass changed the output of {input:?}");
-    assert!(again.removed.is_empty(), "a second pass removed {:?} from {}", again.removed, first.css);
+    let again = sanitize(&first.css)
+        .unwrap_or_else(|e| panic!("the output is refused ({e}): {}", first.css));
+    assert_eq!(
+        again.css, first.css,
+        "a second pass changed the output of {input:?}"
+    );
+    assert!(
+        again.removed.is_empty(),
+        "a second pass removed {:?} from {}",
+        again.removed,
+        first.css
+    );
     first
 }
 
@@ -53,19 +62,39 @@ fn a_leading_container_is_the_container_itself() {
         (".ts-profile { color: red }", ".ts-profile{color:red}"),
         (".ts-profile p { color: red }", ".ts-profile p{color:red}"),
         (".ts-profile > p { color: red }", ".ts-profile>p{color:red}"),
-        (".ts-profile.dark:hover p { color: red }", ".ts-profile.dark:hover p{color:red}"),
-        (".ts-profile .ts-profile p { color: red }", ".ts-profile p{color:red}"),
+        (
+            ".ts-profile.dark:hover p { color: red }",
+            ".ts-profile.dark:hover p{color:red}",
+        ),
+        (
+            ".ts-profile .ts-profile p { color: red }",
+            ".ts-profile p{color:red}",
+        ),
         // Deeper down it is any class, still under the container.
-        ("p .ts-profile { color: red }", ".ts-profile p .ts-profile{color:red}"),
+        (
+            "p .ts-profile { color: red }",
+            ".ts-profile p .ts-profile{color:red}",
+        ),
     ] {
         assert_eq!(clean_with(input, &NoCopies).css, expected, "{input}");
     }
-    assert!(clean_with(".ts-profile ~ header { display: none }", &NoCopies).css.is_empty());
+    assert!(
+        clean_with(".ts-profile ~ header { display: none }", &NoCopies)
+            .css
+            .is_empty()
+    );
 }
 
 #[test]
 fn empty_output_is_nothing_at_all() {
-    for input in ["", "\n", "  \t\r\n ", "/* a comment */", "@import 'x.css';", "p { behavior: url(x.htc) }"] {
+    for input in [
+        "",
+        "\n",
+        "  \t\r\n ",
+        "/* a comment */",
+        "@import 'x.css';",
+        "p { behavior: url(x.htc) }",
+    ] {
         assert_eq!(sanitize(input).unwrap().css, "", "{input:?}");
     }
 }
@@ -83,10 +112,17 @@ fn has_is_refused_however_it_is_written() {
     ] {
         let result = sanitize(input).unwrap();
         assert_eq!(result.css, "", "{input} -> {}", result.css);
-        assert!(result.removed.iter().any(|why| why.contains(":has()")), "{input}: {:?}", result.removed);
+        assert!(
+            result.removed.iter().any(|why| why.contains(":has()")),
+            "{input}: {:?}",
+            result.removed
+        );
     }
     // The other selectors of the rule stay.
-    assert_eq!(clean_with("p:has(a), q { color: red }", &NoCopies).css, ".ts-profile q{color:red}");
+    assert_eq!(
+        clean_with("p:has(a), q { color: red }", &NoCopies).css,
+        ".ts-profile q{color:red}"
+    );
 }
 
 #[test]
@@ -101,7 +137,14 @@ fn glows_and_soft_shadows_within_the_limits_are_kept() {
     let result = settled(input, &EveryImageCopied);
     assert!(result.removed.is_empty(), "{:?}", result.removed);
     let css = clean_with(input, &EveryImageCopied).css;
-    for kept in ["text-shadow:0 0 5px #fff", "box-shadow:0 10px 64px 32px", "drop-shadow(0 0 16px", "blur(16px)", "blur(.4cm)", "linear-gradient(red,#00f)"] {
+    for kept in [
+        "text-shadow:0 0 5px #fff",
+        "box-shadow:0 10px 64px 32px",
+        "drop-shadow(0 0 16px",
+        "blur(16px)",
+        "blur(.4cm)",
+        "linear-gradient(red,#00f)",
+    ] {
         assert!(css.contains(kept), "{kept} missing from {css}");
     }
 }
@@ -163,15 +206,33 @@ fn costly_properties_cannot_be_animated() {
     )
     .unwrap();
     let css = result.css.replace(char::is_whitespace, "");
-    assert!(css.contains("from{color:red;}") && css.contains("opacity:.5"), "{css}");
+    assert!(
+        css.contains("from{color:red;}") && css.contains("opacity:.5"),
+        "{css}"
+    );
     for gone in ["filter", "shadow", "mask"] {
         assert!(!css.contains(gone), "{gone} survived in {css}");
     }
-    for what in ["`filter` in @keyframes", "`box-shadow` in @keyframes", "`text-shadow` in @keyframes", "`mask-image` in @keyframes", "`backdrop-filter`"] {
-        assert!(result.removed.iter().any(|why| why.contains(what)), "{what} not in {:?}", result.removed);
+    for what in [
+        "`filter` in @keyframes",
+        "`box-shadow` in @keyframes",
+        "`text-shadow` in @keyframes",
+        "`mask-image` in @keyframes",
+        "`backdrop-filter`",
+    ] {
+        assert!(
+            result.removed.iter().any(|why| why.contains(what)),
+            "{what} not in {:?}",
+            result.removed
+        );
     }
     // Transitions of a glow on hover are finite, and allowed.
-    assert!(clean_with("a { transition: filter .3s } a:hover { filter: drop-shadow(0 0 8px pink) }", &NoCopies).css.contains("transition"));
+    assert!(clean_with(
+        "a { transition: filter .3s } a:hover { filter: drop-shadow(0 0 8px pink) }",
+        &NoCopies
+    )
+    .css
+    .contains("transition"));
 }
 
 #[test]
@@ -191,8 +252,17 @@ fn no_url_reaches_another_host() {
     let css = clean_with(input, &NoCopies).css;
     assert_eq!(css, ".ts-profile k{background:url(/media/css/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.webp)}");
     assert_eq!(result.removed.len(), 10, "{:?}", result.removed);
-    assert!(result.removed[0].contains("the image https://img.example/a.png: it was not copied here"), "{:?}", result.removed);
-    assert!(result.removed[1].contains("the image http://img.example/b.png: only https images are copied"), "{:?}", result.removed);
+    assert!(
+        result.removed[0].contains("the image https://img.example/a.png: it was not copied here"),
+        "{:?}",
+        result.removed
+    );
+    assert!(
+        result.removed[1]
+            .contains("the image http://img.example/b.png: only https images are copied"),
+        "{:?}",
+        result.removed
+    );
 
     // With copies, every remote image becomes its copy: custom properties and content too.
     let css = clean_with(input, &EveryImageCopied).css;
@@ -208,7 +278,14 @@ fn remote_images_lists_each_address_once_normalized() {
     )
     .unwrap();
     let urls: Vec<&str> = urls.iter().map(url::Url::as_str).collect();
-    assert_eq!(urls, ["https://img.example/a.png", "http://x.example/b.gif", "https://img.example/c.png"]);
+    assert_eq!(
+        urls,
+        [
+            "https://img.example/a.png",
+            "http://x.example/b.gif",
+            "https://img.example/c.png"
+        ]
+    );
     assert!(remote_images("p { ] }").is_err());
 }
 
@@ -216,7 +293,10 @@ fn remote_images_lists_each_address_once_normalized() {
 fn local_copy_paths_are_exact() {
     let hash = "0123456789abcdef".repeat(4);
     for extension in COPY_EXTENSIONS {
-        assert!(is_local_copy(&format!("/media/css/{hash}.{extension}")), "{extension}");
+        assert!(
+            is_local_copy(&format!("/media/css/{hash}.{extension}")),
+            "{extension}"
+        );
     }
     for path in [
         format!("/media/css/{hash}.svg"),
@@ -240,7 +320,13 @@ pub(super) fn confinement_problems(css: &str) -> Vec<String> {
     if css.contains('<') {
         problems.push("a `<`".to_owned());
     }
-    match StyleSheet::parse(css, ParserOptions { error_recovery: false, ..ParserOptions::default() }) {
+    match StyleSheet::parse(
+        css,
+        ParserOptions {
+            error_recovery: false,
+            ..ParserOptions::default()
+        },
+    ) {
         Ok(mut sheet) => inspect_rules(&mut sheet.rules, &mut problems),
         Err(error) => problems.push(format!("it does not parse: {error}")),
     }
@@ -252,19 +338,30 @@ fn inspect_rules(rules: &mut CssRuleList<'_>, problems: &mut Vec<String>) {
         match rule {
             CssRule::Style(style) => {
                 for selector in style.selectors.0.iter() {
-                    let printed = selector.to_css_string(PrinterOptions::default()).unwrap_or_default();
+                    let printed = selector
+                        .to_css_string(PrinterOptions::default())
+                        .unwrap_or_default();
                     if printed.to_ascii_lowercase().contains(":has(") {
                         problems.push(format!("the selector {printed}"));
                     }
                 }
-                for property in style.declarations.declarations.iter_mut().chain(style.declarations.important_declarations.iter_mut()) {
+                for property in style
+                    .declarations
+                    .declarations
+                    .iter_mut()
+                    .chain(style.declarations.important_declarations.iter_mut())
+                {
                     inspect_property(property, problems);
                 }
             }
             CssRule::Keyframes(keyframes) => {
                 for keyframe in &mut keyframes.keyframes {
                     let block = &mut keyframe.declarations;
-                    for property in block.declarations.iter_mut().chain(block.important_declarations.iter_mut()) {
+                    for property in block
+                        .declarations
+                        .iter_mut()
+                        .chain(block.important_declarations.iter_mut())
+                    {
                         if costs::costly_to_animate(property) {
                             problems.push(format!("`{}` animated", property.property_id().name()));
                         }
@@ -282,9 +379,18 @@ fn inspect_rules(rules: &mut CssRuleList<'_>, problems: &mut Vec<String>) {
 
 fn inspect_property(property: &mut Property<'_>, problems: &mut Vec<String>) {
     match property {
-        Property::Position(Position::Fixed | Position::Sticky(_)) => problems.push("position: fixed or sticky".into()),
-        Property::ZIndex(ZIndex::Integer(z)) if z.abs() > MAX_Z_INDEX => problems.push(format!("z-index: {z}")),
-        Property::Unparsed(unparsed) if matches!(unparsed.property_id, PropertyId::Position | PropertyId::ZIndex) => {
+        Property::Position(Position::Fixed | Position::Sticky(_)) => {
+            problems.push("position: fixed or sticky".into())
+        }
+        Property::ZIndex(ZIndex::Integer(z)) if z.abs() > MAX_Z_INDEX => {
+            problems.push(format!("z-index: {z}"))
+        }
+        Property::Unparsed(unparsed)
+            if matches!(
+                unparsed.property_id,
+                PropertyId::Position | PropertyId::ZIndex
+            ) =>
+        {
             problems.push(format!("`{}` through var()", unparsed.property_id.name()))
         }
         Property::Custom(custom) => {
@@ -318,7 +424,10 @@ impl<'i> Visitor<'i> for Inspector<'_> {
 
     fn visit_url(&mut self, url: &mut Url<'i>) -> Result<(), Self::Error> {
         let local = is_local_copy(&url.url);
-        let data = url.url.get(..11).is_some_and(|scheme| scheme.eq_ignore_ascii_case("data:image/"));
+        let data = url
+            .url
+            .get(..11)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("data:image/"));
         if !(local || data) || !matches!(allowed_url(&url.url), Some(UrlKind::Kept(_))) {
             self.problems.push(format!("url({})", url.url));
         }
@@ -350,19 +459,92 @@ impl<'i> Visitor<'i> for Inspector<'_> {
 // selectors, properties and values this pass is about, each piece sometimes noise.
 
 const PIECES: &[&str] = &[
-    ".ts-profile", ":has(", "has(", ":h\\61s(", "body", " ", " > ", " ~ ", ",", "{", "}", "(", ")", ";", ":", "filter: ",
-    "backdrop-filter:", "box-shadow:", "text-shadow:", "blur(", "drop-shadow(", "px", "em", "%", "vw", "calc(", "var(--x)",
-    "url(", "https://img.example/a.png", "http://img.example/a.png", "//img.example/", "/media/css/", "data:image/png,", "'", "\"",
-    "\\", "@keyframes k", "from", "to", "99999", "fixed", "sticky", "<", "é", "\n",
+    ".ts-profile",
+    ":has(",
+    "has(",
+    ":h\\61s(",
+    "body",
+    " ",
+    " > ",
+    " ~ ",
+    ",",
+    "{",
+    "}",
+    "(",
+    ")",
+    ";",
+    ":",
+    "filter: ",
+    "backdrop-filter:",
+    "box-shadow:",
+    "text-shadow:",
+    "blur(",
+    "drop-shadow(",
+    "px",
+    "em",
+    "%",
+    "vw",
+    "calc(",
+    "var(--x)",
+    "url(",
+    "https://img.example/a.png",
+    "http://img.example/a.png",
+    "//img.example/",
+    "/media/css/",
+    "data:image/png,",
+    "'",
+    "\"",
+    "\\",
+    "@keyframes k",
+    "from",
+    "to",
+    "99999",
+    "fixed",
+    "sticky",
+    "<",
+    "é",
+    "\n",
 ];
 const SELECTORS: &[&str] = &[
-    ".ts-profile", ".ts-profile p", ".ts-profile.x > p", ".ts-profile ~ p", "body", ":root", "html body .a", "p:has(a)",
-    ":is(p, :has(q))", ":not(:HAS(p))", "p:h\\61s(a)", "q:foo(:has(a))", "a:visited", "a:hover::after", "p + q", "*",
+    ".ts-profile",
+    ".ts-profile p",
+    ".ts-profile.x > p",
+    ".ts-profile ~ p",
+    "body",
+    ":root",
+    "html body .a",
+    "p:has(a)",
+    ":is(p, :has(q))",
+    ":not(:HAS(p))",
+    "p:h\\61s(a)",
+    "q:foo(:has(a))",
+    "a:visited",
+    "a:hover::after",
+    "p + q",
+    "*",
 ];
 const PROPERTIES: &[&str] = &[
-    "filter", "-webkit-filter", "backdrop-filter", "-webkit-backdrop-filter", "box-shadow", "text-shadow", "background",
-    "background-image", "mask-image", "mask", "will-change", "position", "z-index", "content", "cursor", "list-style-image",
-    "border-image-source", "shape-outside", "--x", "color", "transition",
+    "filter",
+    "-webkit-filter",
+    "backdrop-filter",
+    "-webkit-backdrop-filter",
+    "box-shadow",
+    "text-shadow",
+    "background",
+    "background-image",
+    "mask-image",
+    "mask",
+    "will-change",
+    "position",
+    "z-index",
+    "content",
+    "cursor",
+    "list-style-image",
+    "border-image-source",
+    "shape-outside",
+    "--x",
+    "color",
+    "transition",
 ];
 const VALUES: &[&str] = &[
     "blur(4px)", "blur(16px)", "blur(17px)", "blur(1em)", "blur(2vw)", "blur(10%)", "blur(calc(1px + 1em))", "blur(1e40px)",
@@ -381,12 +563,13 @@ const VALUES: &[&str] = &[
 ];
 
 fn confinement_sheet() -> impl Strategy<Value = String> {
-    let noisy = |pieces: &'static [&'static str]| {
-        prop_oneof![6 => proptest::sample::select(pieces).prop_map(str::to_owned), 1 => structured(PIECES, 3)]
-    };
-    let declaration = (noisy(PROPERTIES), noisy(VALUES)).prop_map(|(property, value)| format!("{property}: {value}"));
-    let declarations = proptest::collection::vec(declaration, 0..4).prop_map(|list| list.join("; "));
-    let rule = (noisy(SELECTORS), declarations.clone()).prop_map(|(selector, body)| format!("{selector} {{ {body} }}"));
+    let noisy = |pieces: &'static [&'static str]| prop_oneof![6 => proptest::sample::select(pieces).prop_map(str::to_owned), 1 => structured(PIECES, 3)];
+    let declaration = (noisy(PROPERTIES), noisy(VALUES))
+        .prop_map(|(property, value)| format!("{property}: {value}"));
+    let declarations =
+        proptest::collection::vec(declaration, 0..4).prop_map(|list| list.join("; "));
+    let rule = (noisy(SELECTORS), declarations.clone())
+        .prop_map(|(selector, body)| format!("{selector} {{ {body} }}"));
     let block = prop_oneof![
         6 => rule.clone(),
         1 => rule.prop_map(|rule| format!("@media (min-width: 1px) {{ {rule} }}")),
@@ -451,7 +634,10 @@ fn visit_urls(rules: &mut CssRuleList<'_>, problems: &mut Vec<String>) {
             visit_types!(URLS | IMAGES | TOKENS)
         }
         fn visit_url(&mut self, url: &mut Url<'i>) -> Result<(), Self::Error> {
-            let data = url.url.get(..11).is_some_and(|scheme| scheme.eq_ignore_ascii_case("data:image/"));
+            let data = url
+                .url
+                .get(..11)
+                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("data:image/"));
             if !(is_local_copy(&url.url) || data) {
                 self.0.push(url.url.to_string());
             }

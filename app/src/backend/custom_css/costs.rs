@@ -46,19 +46,38 @@ pub const MAX_SCALE: f32 = 4.0;
 
 /// Refused wherever they appear, with why.
 const REFUSED: &[(&str, &str)] = &[
-    ("backdrop-filter", "it filters everything behind the box at every paint"),
-    ("will-change", "it makes a compositing layer of each element it matches"),
+    (
+        "backdrop-filter",
+        "it filters everything behind the box at every paint",
+    ),
+    (
+        "will-change",
+        "it makes a compositing layer of each element it matches",
+    ),
 ];
 
 /// Properties whose cost depends on their values, which must then be known when saving.
-const BOUNDED: &[&str] =
-    &["filter", "box-shadow", "text-shadow", "background", "background-image", "mask", "mask-image", "transform", "scale", "perspective"];
+const BOUNDED: &[&str] = &[
+    "filter",
+    "box-shadow",
+    "text-shadow",
+    "background",
+    "background-image",
+    "mask",
+    "mask-image",
+    "transform",
+    "scale",
+    "perspective",
+];
 
 /// `Err(why)` when `property` costs too much to paint, or its cost cannot be known.
 pub fn check(property: &Property<'_>) -> Result<(), String> {
     let id = property.property_id();
     let name = id.name().to_ascii_lowercase();
-    if let Some((name, why)) = REFUSED.iter().find(|(refused, _)| unprefixed(&name) == *refused) {
+    if let Some((name, why)) = REFUSED
+        .iter()
+        .find(|(refused, _)| unprefixed(&name) == *refused)
+    {
         return Err(format!("`{name}` ({why})"));
     }
     match property {
@@ -80,10 +99,20 @@ pub fn check(property: &Property<'_>) -> Result<(), String> {
         Property::Mask(layers, _) => check_layers("mask", layers.len()),
         Property::MaskImage(layers, _) => check_layers("mask-image", layers.len()),
         Property::Transform(list, _) => list.0.iter().try_for_each(check_transform),
-        Property::Scale(Scale::XYZ { x, y, z }) => [x, y, z].into_iter().try_for_each(|factor| check_scale("a scale", factor)),
-        Property::Perspective(Perspective::Length(_), _) => Err("`perspective` (depth enlarges what it holds without bound)".into()),
-        Property::Unparsed(unparsed) if BOUNDED.contains(&name.as_str()) && !is_keyword(&unparsed.value) => {
-            let variable = unparsed.value.0.iter().any(|token| matches!(token, TokenOrValue::Var(_) | TokenOrValue::Env(_)));
+        Property::Scale(Scale::XYZ { x, y, z }) => [x, y, z]
+            .into_iter()
+            .try_for_each(|factor| check_scale("a scale", factor)),
+        Property::Perspective(Perspective::Length(_), _) => {
+            Err("`perspective` (depth enlarges what it holds without bound)".into())
+        }
+        Property::Unparsed(unparsed)
+            if BOUNDED.contains(&name.as_str()) && !is_keyword(&unparsed.value) =>
+        {
+            let variable = unparsed
+                .value
+                .0
+                .iter()
+                .any(|token| matches!(token, TokenOrValue::Var(_) | TokenOrValue::Env(_)));
             Err(if variable {
                 format!("`{name}` set through var() (its cost would only be known in the browser)")
             } else {
@@ -99,11 +128,17 @@ pub fn costly_to_animate(property: &Property<'_>) -> bool {
     let id = property.property_id();
     let name = id.name().to_ascii_lowercase();
     let name = unprefixed(&name);
-    matches!(name, "filter" | "backdrop-filter" | "box-shadow" | "text-shadow" | "will-change") || name.starts_with("mask")
+    matches!(
+        name,
+        "filter" | "backdrop-filter" | "box-shadow" | "text-shadow" | "will-change"
+    ) || name.starts_with("mask")
 }
 
 fn unprefixed(name: &str) -> &str {
-    ["-webkit-", "-moz-", "-ms-", "-o-"].iter().find_map(|prefix| name.strip_prefix(prefix)).unwrap_or(name)
+    ["-webkit-", "-moz-", "-ms-", "-o-"]
+        .iter()
+        .find_map(|prefix| name.strip_prefix(prefix))
+        .unwrap_or(name)
 }
 
 /// A value the parser kept as tokens that is only a CSS-wide keyword (`inherit`, `none`, …):
@@ -112,7 +147,10 @@ fn is_keyword(value: &TokenList<'_>) -> bool {
     let mut words = value.0.iter().filter(|token| !token.is_whitespace());
     let keyword = |token: &TokenOrValue<'_>| match token {
         TokenOrValue::Token(Token::Ident(word)) => {
-            matches!(word.to_ascii_lowercase().as_str(), "inherit" | "initial" | "unset" | "revert" | "revert-layer" | "none")
+            matches!(
+                word.to_ascii_lowercase().as_str(),
+                "inherit" | "initial" | "unset" | "revert" | "revert-layer" | "none"
+            )
         }
         _ => false,
     };
@@ -121,17 +159,29 @@ fn is_keyword(value: &TokenList<'_>) -> bool {
 
 fn check_filters(filters: &[Filter<'_>]) -> Result<(), String> {
     if filters.len() > MAX_FILTER_FUNCTIONS {
-        return Err(format!("a filter of {} functions (at most {MAX_FILTER_FUNCTIONS})", filters.len()));
+        return Err(format!(
+            "a filter of {} functions (at most {MAX_FILTER_FUNCTIONS})",
+            filters.len()
+        ));
     }
-    let drop_shadows = filters.iter().filter(|filter| matches!(filter, Filter::DropShadow(_))).count();
+    let drop_shadows = filters
+        .iter()
+        .filter(|filter| matches!(filter, Filter::DropShadow(_)))
+        .count();
     if drop_shadows > MAX_DROP_SHADOWS {
-        return Err(format!("a filter of {drop_shadows} drop-shadow() (at most {MAX_DROP_SHADOWS})"));
+        return Err(format!(
+            "a filter of {drop_shadows} drop-shadow() (at most {MAX_DROP_SHADOWS})"
+        ));
     }
     for filter in filters {
         match filter {
             Filter::Blur(radius) => check_radius("a blur() radius", radius, MAX_FILTER_BLUR_PX)?,
-            Filter::DropShadow(shadow) => check_radius("a drop-shadow() blur", &shadow.blur, MAX_FILTER_BLUR_PX)?,
-            Filter::Url(_) => return Err("a filter: url() (an SVG filter; filter functions only)".into()),
+            Filter::DropShadow(shadow) => {
+                check_radius("a drop-shadow() blur", &shadow.blur, MAX_FILTER_BLUR_PX)?
+            }
+            Filter::Url(_) => {
+                return Err("a filter: url() (an SVG filter; filter functions only)".into())
+            }
             _ => {}
         }
     }
@@ -145,7 +195,10 @@ fn check_shadows<'a>(
     max_spread: f32,
 ) -> Result<(), String> {
     if layers.len() > MAX_SHADOW_LAYERS {
-        return Err(format!("a {name} of {} layers (at most {MAX_SHADOW_LAYERS})", layers.len()));
+        return Err(format!(
+            "a {name} of {} layers (at most {MAX_SHADOW_LAYERS})",
+            layers.len()
+        ));
     }
     for (blur, spread) in layers {
         check_radius(&format!("a {name} blur"), blur, max_blur)?;
@@ -155,13 +208,26 @@ fn check_shadows<'a>(
 }
 
 fn check_transform(transform: &Transform) -> Result<(), String> {
-    let deep = |what: &str| Err(format!("a transform with {what} (depth enlarges without bound)"));
+    let deep = |what: &str| {
+        Err(format!(
+            "a transform with {what} (depth enlarges without bound)"
+        ))
+    };
     match transform {
-        Transform::Scale(x, y) => [x, y].into_iter().try_for_each(|factor| check_scale("a scale()", factor)),
-        Transform::ScaleX(factor) | Transform::ScaleY(factor) | Transform::ScaleZ(factor) => check_scale("a scale()", factor),
-        Transform::Scale3d(x, y, z) => [x, y, z].into_iter().try_for_each(|factor| check_scale("a scale3d()", factor)),
+        Transform::Scale(x, y) => [x, y]
+            .into_iter()
+            .try_for_each(|factor| check_scale("a scale()", factor)),
+        Transform::ScaleX(factor) | Transform::ScaleY(factor) | Transform::ScaleZ(factor) => {
+            check_scale("a scale()", factor)
+        }
+        Transform::Scale3d(x, y, z) => [x, y, z]
+            .into_iter()
+            .try_for_each(|factor| check_scale("a scale3d()", factor)),
         Transform::Matrix(matrix) => {
-            if [matrix.a, matrix.b, matrix.c, matrix.d].iter().all(|factor| factor.is_finite() && factor.abs() <= MAX_SCALE) {
+            if [matrix.a, matrix.b, matrix.c, matrix.d]
+                .iter()
+                .all(|factor| factor.is_finite() && factor.abs() <= MAX_SCALE)
+            {
                 Ok(())
             } else {
                 Err(format!("a matrix() that scales beyond {MAX_SCALE}"))
@@ -193,7 +259,9 @@ fn check_scale(what: &str, factor: &NumberOrPercentage) -> Result<(), String> {
 
 fn check_layers(name: &str, layers: usize) -> Result<(), String> {
     if layers > MAX_IMAGE_LAYERS {
-        return Err(format!("a {name} of {layers} layers (at most {MAX_IMAGE_LAYERS})"));
+        return Err(format!(
+            "a {name} of {layers} layers (at most {MAX_IMAGE_LAYERS})"
+        ));
     }
     Ok(())
 }
@@ -202,12 +270,18 @@ fn check_layers(name: &str, layers: usize) -> Result<(), String> {
 fn check_radius(what: &str, length: &Length, max: f32) -> Result<(), String> {
     let value = match length {
         Length::Value(value) => value,
-        Length::Calc(_) => return Err(format!("{what} given with calc() (radii must be in px to be bounded)")),
+        Length::Calc(_) => {
+            return Err(format!(
+                "{what} given with calc() (radii must be in px to be bounded)"
+            ))
+        }
     };
     let (number, unit) = value.to_unit_value();
     match value.to_px() {
         Some(px) if px.is_finite() && px.abs() <= max => Ok(()),
         Some(_) => Err(format!("{what} of {number}{unit} (at most {max}px)")),
-        None => Err(format!("{what} in {unit} (radii must be in px to be bounded)")),
+        None => Err(format!(
+            "{what} in {unit} (radii must be in px to be bounded)"
+        )),
     }
 }

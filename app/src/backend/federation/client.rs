@@ -36,7 +36,10 @@ impl Signer {
             tracing::error!(%error, key_id, "a stored private key cannot be read");
             FederationError::Internal
         })?;
-        Ok(Signer { key_id, key: Arc::new(key) })
+        Ok(Signer {
+            key_id,
+            key: Arc::new(key),
+        })
     }
 }
 
@@ -52,7 +55,10 @@ pub struct FederationOptions {
 impl FederationOptions {
     /// Peers on loopback over plain http.
     pub fn for_loopback_tests() -> Self {
-        FederationOptions { allow_private_addresses: true, extra_ca_pem: None }
+        FederationOptions {
+            allow_private_addresses: true,
+            extra_ca_pem: None,
+        }
     }
 }
 
@@ -64,7 +70,9 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("allow_private", &self.allow_private).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("allow_private", &self.allow_private)
+            .finish_non_exhaustive()
     }
 }
 
@@ -125,7 +133,10 @@ impl Client {
             .timeout(Duration::from_secs(15))
             .build()
             .map_err(|e| format!("the HTTP client cannot be built: {e}"))?;
-        Ok(Client { http, allow_private })
+        Ok(Client {
+            http,
+            allow_private,
+        })
     }
 
     /// Whether private addresses and plain http are allowed (tests and development).
@@ -134,19 +145,42 @@ impl Client {
     }
 
     /// Fetches an ActivityPub document, signed (servers in secure mode ask for that).
-    pub async fn get(&self, url: &str, signer: &Signer) -> Result<serde_json::Value, FederationError> {
+    pub async fn get(
+        &self,
+        url: &str,
+        signer: &Signer,
+    ) -> Result<serde_json::Value, FederationError> {
         let parsed = self.checked(url)?;
-        let mut request = self.http.get(parsed.clone()).header(http::header::ACCEPT, ACCEPT);
-        for (name, value) in signatures::sign(&http::Method::GET, &parsed, None, &signer.key_id, &signer.key, Utc::now()) {
+        let mut request = self
+            .http
+            .get(parsed.clone())
+            .header(http::header::ACCEPT, ACCEPT);
+        for (name, value) in signatures::sign(
+            &http::Method::GET,
+            &parsed,
+            None,
+            &signer.key_id,
+            &signer.key,
+            Utc::now(),
+        ) {
             request = request.header(name, value);
         }
-        let response = request.send().await.map_err(|e| FederationError::Remote(format!("GET {url}: {}", describe(&e))))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| FederationError::Remote(format!("GET {url}: {}", describe(&e))))?;
         let status = response.status();
-        let body = read_limited(response, MAX_BODY).await.map_err(|why| FederationError::Remote(format!("GET {url}: {why}")))?;
+        let body = read_limited(response, MAX_BODY)
+            .await
+            .map_err(|why| FederationError::Remote(format!("GET {url}: {why}")))?;
         if !status.is_success() {
-            return Err(FederationError::Remote(format!("GET {url}: HTTP {}", status.as_u16())));
+            return Err(FederationError::Remote(format!(
+                "GET {url}: HTTP {}",
+                status.as_u16()
+            )));
         }
-        serde_json::from_slice(&body).map_err(|_| FederationError::Remote(format!("GET {url}: the answer is not JSON")))
+        serde_json::from_slice(&body)
+            .map_err(|_| FederationError::Remote(format!("GET {url}: the answer is not JSON")))
     }
 
     /// Fetches a document that is not ActivityPub (WebFinger's JSON), unsigned.
@@ -155,36 +189,66 @@ impl Client {
         let response = self
             .http
             .get(parsed)
-            .header(http::header::ACCEPT, "application/jrd+json, application/json")
+            .header(
+                http::header::ACCEPT,
+                "application/jrd+json, application/json",
+            )
             .send()
             .await
             .map_err(|e| FederationError::Remote(format!("GET {url}: {}", describe(&e))))?;
         let status = response.status();
-        let body = read_limited(response, MAX_BODY).await.map_err(|why| FederationError::Remote(format!("GET {url}: {why}")))?;
+        let body = read_limited(response, MAX_BODY)
+            .await
+            .map_err(|why| FederationError::Remote(format!("GET {url}: {why}")))?;
         if !status.is_success() {
-            return Err(FederationError::Remote(format!("GET {url}: HTTP {}", status.as_u16())));
+            return Err(FederationError::Remote(format!(
+                "GET {url}: HTTP {}",
+                status.as_u16()
+            )));
         }
-        serde_json::from_slice(&body).map_err(|_| FederationError::Remote(format!("GET {url}: the answer is not JSON")))
+        serde_json::from_slice(&body)
+            .map_err(|_| FederationError::Remote(format!("GET {url}: the answer is not JSON")))
     }
 
     /// Fetches a file that is not a document (an image profile CSS names), unsigned: at
     /// most `limit` bytes within `timeout`, or why not, in words for the person who named it.
-    pub async fn get_bytes(&self, url: &str, accept: &str, limit: usize, timeout: Duration) -> Result<Vec<u8>, String> {
+    pub async fn get_bytes(
+        &self,
+        url: &str,
+        accept: &str,
+        limit: usize,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, String> {
         let parsed = url::Url::parse(url).map_err(|_| "it is not a URL".to_owned())?;
-        check_url(&parsed, self.allow_private).map_err(|why| format!("it cannot be fetched ({why})"))?;
-        let response = self.http.get(parsed).header(http::header::ACCEPT, accept).timeout(timeout).send().await.map_err(|error| {
-            tracing::info!(url, error = describe(&error), "an image could not be fetched");
-            if error.is_timeout() {
-                "its server took too long".to_owned()
-            } else {
-                "its server could not be reached".to_owned()
-            }
-        })?;
+        check_url(&parsed, self.allow_private)
+            .map_err(|why| format!("it cannot be fetched ({why})"))?;
+        let response = self
+            .http
+            .get(parsed)
+            .header(http::header::ACCEPT, accept)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|error| {
+                tracing::info!(
+                    url,
+                    error = describe(&error),
+                    "an image could not be fetched"
+                );
+                if error.is_timeout() {
+                    "its server took too long".to_owned()
+                } else {
+                    "its server could not be reached".to_owned()
+                }
+            })?;
         let status = response.status();
         if !status.is_success() {
             return Err(format!("its server answered HTTP {}", status.as_u16()));
         }
-        if response.content_length().is_some_and(|length| length > limit as u64) {
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit as u64)
+        {
             return Err(format!("it is larger than {} KiB", limit / 1024));
         }
         read_limited(response, limit).await.map_err(|why| {
@@ -199,28 +263,48 @@ impl Client {
 
     /// Delivers `body` to an inbox, signed by `signer`.
     pub async fn post(&self, inbox: &str, body: &[u8], signer: &Signer) -> Result<(), Refused> {
-        let parsed = self.checked(inbox).map_err(|e| Refused { status: None, body: e.to_string() })?;
+        let parsed = self.checked(inbox).map_err(|e| Refused {
+            status: None,
+            body: e.to_string(),
+        })?;
         let mut request = self
             .http
             .post(parsed.clone())
             .header(http::header::CONTENT_TYPE, ACTIVITY_JSON)
             .header(http::header::ACCEPT, ACCEPT)
             .body(body.to_vec());
-        for (name, value) in signatures::sign(&http::Method::POST, &parsed, Some(body), &signer.key_id, &signer.key, Utc::now()) {
+        for (name, value) in signatures::sign(
+            &http::Method::POST,
+            &parsed,
+            Some(body),
+            &signer.key_id,
+            &signer.key,
+            Utc::now(),
+        ) {
             request = request.header(name, value);
         }
-        let response = request.send().await.map_err(|e| Refused { status: None, body: describe(&e) })?;
+        let response = request.send().await.map_err(|e| Refused {
+            status: None,
+            body: describe(&e),
+        })?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
         }
-        let answer = read_limited(response, MAX_ERROR_BODY).await.unwrap_or_default();
-        Err(Refused { status: Some(status.as_u16()), body: error_text(&answer) })
+        let answer = read_limited(response, MAX_ERROR_BODY)
+            .await
+            .unwrap_or_default();
+        Err(Refused {
+            status: Some(status.as_u16()),
+            body: error_text(&answer),
+        })
     }
 
     fn checked(&self, url: &str) -> Result<url::Url, FederationError> {
-        let parsed = url::Url::parse(url).map_err(|_| FederationError::BadRequest(format!("{url:?} is not a URL")))?;
-        check_url(&parsed, self.allow_private).map_err(|why| FederationError::Remote(format!("{url}: {why}")))?;
+        let parsed = url::Url::parse(url)
+            .map_err(|_| FederationError::BadRequest(format!("{url:?} is not a URL")))?;
+        check_url(&parsed, self.allow_private)
+            .map_err(|why| FederationError::Remote(format!("{url}: {why}")))?;
         Ok(parsed)
     }
 }
@@ -274,7 +358,9 @@ pub fn check_url(url: &url::Url, allow_private: bool) -> Result<(), String> {
         Some(url::Host::Ipv6(ip)) if !allow_private && !is_public(IpAddr::V6(ip)) => {
             Err(format!("{ip} is a private address"))
         }
-        Some(url::Host::Domain(name)) if !allow_private && (name == "localhost" || name.ends_with(".localhost")) => {
+        Some(url::Host::Domain(name))
+            if !allow_private && (name == "localhost" || name.ends_with(".localhost")) =>
+        {
             Err(format!("{name} is a private address"))
         }
         None => Err("the URL has no host".into()),
@@ -325,9 +411,12 @@ impl reqwest::dns::Resolve for GuardedResolver {
         let allow_private = self.allow_private;
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> =
-                found.into_iter().filter(|addr| allow_private || is_public(addr.ip())).collect();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = found
+                .into_iter()
+                .filter(|addr| allow_private || is_public(addr.ip()))
+                .collect();
             if allowed.is_empty() {
                 return Err(format!("{host} resolves to no public address").into());
             }
@@ -345,15 +434,34 @@ mod tests {
         // 2048 invalid bytes become 2048 three-byte replacement characters: the old
         // `truncate(2048)` fell inside one and panicked.
         let text = error_text(&[0xff; MAX_ERROR_BODY]);
-        assert!(text.len() <= MAX_ERROR_BODY && text.chars().all(|c| c == '\u{fffd}'), "{}", text.len());
+        assert!(
+            text.len() <= MAX_ERROR_BODY && text.chars().all(|c| c == '\u{fffd}'),
+            "{}",
+            text.len()
+        );
         let text = error_text("é".repeat(1500).as_bytes());
         assert_eq!(text, "é".repeat(MAX_ERROR_BODY / 2));
-        assert_eq!(error_text(b"bad\0request\x1b[2J\nsee logs"), "badrequest[2J\nsee logs");
+        assert_eq!(
+            error_text(b"bad\0request\x1b[2J\nsee logs"),
+            "badrequest[2J\nsee logs"
+        );
     }
 
     #[test]
     fn private_addresses_are_refused() {
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["93.184.216.34", "2606:4700::1111", "1.1.1.1"] {
@@ -363,24 +471,36 @@ mod tests {
         assert!(check_url(&url("https://169.254.169.254/latest/meta-data"), false).is_err());
         assert!(check_url(&url("https://[::1]/"), false).is_err());
         assert!(check_url(&url("https://localhost/x"), false).is_err());
-        assert!(check_url(&url("http://mastodon.example/users/a"), false).is_err(), "plain http");
+        assert!(
+            check_url(&url("http://mastodon.example/users/a"), false).is_err(),
+            "plain http"
+        );
         assert!(check_url(&url("file:///etc/passwd"), true).is_err());
         assert!(check_url(&url("https://user:pw@mastodon.example/"), false).is_err());
         assert!(check_url(&url("https://mastodon.example/users/a"), false).is_ok());
-        assert!(check_url(&url("http://127.0.0.1:3000/users/a"), true).is_ok(), "allowed for tests");
+        assert!(
+            check_url(&url("http://127.0.0.1:3000/users/a"), true).is_ok(),
+            "allowed for tests"
+        );
     }
 
     #[tokio::test]
     async fn names_that_resolve_to_private_addresses_are_not_connected_to() {
         use reqwest::dns::Resolve;
-        let guarded = GuardedResolver { allow_private: false };
+        let guarded = GuardedResolver {
+            allow_private: false,
+        };
         let error = match guarded.resolve("localhost".parse().unwrap()).await {
             Ok(_) => panic!("localhost resolved"),
             Err(error) => error.to_string(),
         };
         assert!(error.contains("no public address"), "{error}");
-        let open = GuardedResolver { allow_private: true };
-        assert!(open.resolve("localhost".parse().unwrap()).await.is_ok(), "allowed for tests");
+        let open = GuardedResolver {
+            allow_private: true,
+        };
+        assert!(
+            open.resolve("localhost".parse().unwrap()).await.is_ok(),
+            "allowed for tests"
+        );
     }
-
 }

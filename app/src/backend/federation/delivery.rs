@@ -52,7 +52,12 @@ struct Lease {
 
 impl Claimed {
     fn lease(&self) -> Lease {
-        Lease { id: self.id, activity_type: self.activity_type.clone(), inbox_url: self.inbox_url.clone(), attempts: self.attempts }
+        Lease {
+            id: self.id,
+            activity_type: self.activity_type.clone(),
+            inbox_url: self.inbox_url.clone(),
+            attempts: self.attempts,
+        }
     }
 }
 
@@ -103,13 +108,19 @@ pub async fn deliver_due(backend: &Backend) -> Result<usize, FederationError> {
     let count = claimed.len();
     let sends = claimed.into_iter().map(|delivery| {
         let backend = backend.clone();
-        (delivery.lease(), async move { send(&backend, delivery).await })
+        (
+            delivery.lease(),
+            async move { send(&backend, delivery).await },
+        )
     });
     // A send that panicked recorded nothing: left alone, its row would come back after
     // every lease, forever, and never become a dead letter. It counts as a failed attempt.
     for (lease, why) in run_all(sends).await {
         tracing::error!(inbox = %lease.inbox_url, %why, "a delivery failed inside; counted as a failed attempt");
-        let failed = Err(Refused { status: None, body: format!("the delivery failed on our side: {why}") });
+        let failed = Err(Refused {
+            status: None,
+            body: format!("the delivery failed on our side: {why}"),
+        });
         if let Err(error) = record(backend, &lease, failed).await {
             tracing::error!(%error, "recording a delivery's outcome failed");
         }
@@ -152,19 +163,34 @@ where
 
 async fn send(backend: &Backend, delivery: Claimed) -> Result<(), FederationError> {
     let outcome = match signer(backend, delivery.sender_id).await {
-        Ok(signer) => backend.federation.post(&delivery.inbox_url, delivery.payload.as_bytes(), &signer).await,
-        Err(error) => Err(Refused { status: None, body: error.to_string() }),
+        Ok(signer) => {
+            backend
+                .federation
+                .post(&delivery.inbox_url, delivery.payload.as_bytes(), &signer)
+                .await
+        }
+        Err(error) => Err(Refused {
+            status: None,
+            body: error.to_string(),
+        }),
     };
     record(backend, &delivery.lease(), outcome).await
 }
 
 /// Records how an attempt ended: delivered (the row goes), to be retried after a back-off,
 /// or given up (a dead letter).
-async fn record(backend: &Backend, delivery: &Lease, outcome: Result<(), Refused>) -> Result<(), FederationError> {
+async fn record(
+    backend: &Backend,
+    delivery: &Lease,
+    outcome: Result<(), Refused>,
+) -> Result<(), FederationError> {
     match outcome {
         Ok(()) => {
             tracing::debug!(inbox = %delivery.inbox_url, kind = %delivery.activity_type, "delivered");
-            sqlx::query("DELETE FROM deliveries WHERE id = $1").bind(delivery.id).execute(&backend.pool).await?;
+            sqlx::query("DELETE FROM deliveries WHERE id = $1")
+                .bind(delivery.id)
+                .execute(&backend.pool)
+                .await?;
         }
         Err(refused) if refused.retryable() && delivery.attempts < MAX_ATTEMPTS => {
             tracing::info!(inbox = %delivery.inbox_url, attempt = delivery.attempts, %refused, "delivery failed; will retry");
@@ -189,7 +215,10 @@ async fn record(backend: &Backend, delivery: &Lease, outcome: Result<(), Refused
             .bind(refused.to_string())
             .execute(&mut *transaction)
             .await?;
-            sqlx::query("DELETE FROM deliveries WHERE id = $1").bind(delivery.id).execute(&mut *transaction).await?;
+            sqlx::query("DELETE FROM deliveries WHERE id = $1")
+                .bind(delivery.id)
+                .execute(&mut *transaction)
+                .await?;
             transaction.commit().await?;
         }
     }
@@ -198,13 +227,19 @@ async fn record(backend: &Backend, delivery: &Lease, outcome: Result<(), Refused
 
 /// The signer of a delivery: its sender's key, or the instance actor's.
 async fn signer(backend: &Backend, sender: Option<Uuid>) -> Result<Signer, FederationError> {
-    let Some(sender) = sender else { return instance_signer(backend).await };
-    let username: String = sqlx::query_scalar("SELECT username FROM users WHERE id = $1 AND NOT is_remote")
-        .bind(sender)
-        .fetch_one(&backend.pool)
-        .await?;
+    let Some(sender) = sender else {
+        return instance_signer(backend).await;
+    };
+    let username: String =
+        sqlx::query_scalar("SELECT username FROM users WHERE id = $1 AND NOT is_remote")
+            .bind(sender)
+            .fetch_one(&backend.pool)
+            .await?;
     let pair = keys::for_user(&backend.pool, sender).await?;
-    Signer::new(Urls::new(&backend.public_url).key_id(&username), &pair.private_pem)
+    Signer::new(
+        Urls::new(&backend.public_url).key_id(&username),
+        &pair.private_pem,
+    )
 }
 
 /// A dead letter, as the operator CLI lists it.
@@ -240,19 +275,27 @@ pub async fn replay(backend: &Backend, ids: &[Uuid]) -> Result<u64, FederationEr
     .execute(&mut *transaction)
     .await?
     .rows_affected();
-    sqlx::query("SELECT pg_notify($1, '')").bind(CHANNEL).execute(&mut *transaction).await?;
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(CHANNEL)
+        .execute(&mut *transaction)
+        .await?;
     transaction.commit().await?;
     Ok(moved)
 }
 
 /// Deletes dead letters older than `older_than` (all when None); returns how many.
-pub async fn purge(backend: &Backend, older_than: Option<chrono::Duration>) -> Result<u64, FederationError> {
+pub async fn purge(
+    backend: &Backend,
+    older_than: Option<chrono::Duration>,
+) -> Result<u64, FederationError> {
     let cutoff = older_than.map(|age| chrono::Utc::now() - age);
-    Ok(sqlx::query("DELETE FROM failed_events WHERE $1::timestamptz IS NULL OR created_at < $1")
-        .bind(cutoff)
-        .execute(&backend.pool)
-        .await?
-        .rows_affected())
+    Ok(
+        sqlx::query("DELETE FROM failed_events WHERE $1::timestamptz IS NULL OR created_at < $1")
+            .bind(cutoff)
+            .execute(&backend.pool)
+            .await?
+            .rows_affected(),
+    )
 }
 
 #[cfg(test)]
@@ -277,14 +320,20 @@ mod tests {
         let lost = run_all(tasks).await;
         assert_eq!(lost.len(), 1, "{lost:?}");
         assert_eq!(lost[0].0, 2);
-        assert!(lost[0].1.contains("byte index"), "the panic's message: {}", lost[0].1);
+        assert!(
+            lost[0].1.contains("byte index"),
+            "the panic's message: {}",
+            lost[0].1
+        );
     }
 
     #[test]
     fn backoff_spans_about_a_day() {
         assert_eq!(backoff(1).num_seconds(), 40);
         assert_eq!(backoff(2).num_seconds(), 80);
-        let total: i64 = (1..MAX_ATTEMPTS).map(|attempt| backoff(attempt).num_seconds()).sum();
+        let total: i64 = (1..MAX_ATTEMPTS)
+            .map(|attempt| backoff(attempt).num_seconds())
+            .sum();
         assert!((20 * 3600..30 * 3600).contains(&total), "{total} s");
     }
 }

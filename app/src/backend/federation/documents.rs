@@ -15,27 +15,52 @@ use crate::backend::Backend;
 /// Items on one page of a collection.
 const PAGE: i64 = 20;
 
-async fn local_user(backend: &Backend, username: &str) -> Result<Option<(Uuid, PersonSource)>, FederationError> {
+async fn local_user(
+    backend: &Backend,
+    username: &str,
+) -> Result<Option<(Uuid, PersonSource)>, FederationError> {
     // No name holds a control character (and PostgreSQL refuses a NUL outright).
     if crate::text::has_forbidden_controls(username, false) {
         return Ok(None);
     }
-    let row: Option<(Uuid, String, Option<String>, Option<String>, Option<String>, Option<String>, chrono::DateTime<chrono::Utc>)> =
-        sqlx::query_as(
-            "SELECT id, username, display_name, bio, avatar_url, header_url, created_at
+    let row: Option<(
+        Uuid,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        chrono::DateTime<chrono::Utc>,
+    )> = sqlx::query_as(
+        "SELECT id, username, display_name, bio, avatar_url, header_url, created_at
                FROM users WHERE lower(username) = lower($1) AND NOT is_remote",
-        )
-        .bind(username)
-        .fetch_optional(&backend.pool)
-        .await?;
-    Ok(row.map(|(id, username, display_name, bio, avatar_url, header_url, created_at)| {
-        (id, PersonSource { username, display_name, bio, avatar_url, header_url, created_at })
-    }))
+    )
+    .bind(username)
+    .fetch_optional(&backend.pool)
+    .await?;
+    Ok(row.map(
+        |(id, username, display_name, bio, avatar_url, header_url, created_at)| {
+            (
+                id,
+                PersonSource {
+                    username,
+                    display_name,
+                    bio,
+                    avatar_url,
+                    header_url,
+                    created_at,
+                },
+            )
+        },
+    ))
 }
 
 /// WebFinger for `acct:name@host` or an actor URL: the JRD, or None when nobody by that
 /// name lives here.
-pub async fn webfinger(backend: &Backend, resource: &str) -> Result<Option<Value>, FederationError> {
+pub async fn webfinger(
+    backend: &Backend,
+    resource: &str,
+) -> Result<Option<Value>, FederationError> {
     let urls = Urls::new(&backend.public_url);
     let name = if let Some(acct) = resource.strip_prefix("acct:") {
         let acct = acct.trim_start_matches('@');
@@ -60,7 +85,9 @@ pub async fn webfinger(backend: &Backend, resource: &str) -> Result<Option<Value
             "links": [{ "rel": "self", "type": super::ACTIVITY_JSON, "href": actor }],
         })));
     }
-    let Some((_, person)) = local_user(backend, &name).await? else { return Ok(None) };
+    let Some((_, person)) = local_user(backend, &name).await? else {
+        return Ok(None);
+    };
     let name = person.username;
     Ok(Some(json!({
         "subject": format!("acct:{name}@{}", urls.host()),
@@ -95,14 +122,23 @@ pub async fn nodeinfo(backend: &Backend) -> Result<Value, FederationError> {
 
 /// A local person's actor document.
 pub async fn person(backend: &Backend, username: &str) -> Result<Option<Value>, FederationError> {
-    let Some((id, source)) = local_user(backend, username).await? else { return Ok(None) };
+    let Some((id, source)) = local_user(backend, username).await? else {
+        return Ok(None);
+    };
     let pair = keys::for_user(&backend.pool, id).await?;
-    Ok(Some(vocab::person(Urls::new(&backend.public_url), &source, &pair.public_pem)))
+    Ok(Some(vocab::person(
+        Urls::new(&backend.public_url),
+        &source,
+        &pair.public_pem,
+    )))
 }
 
 pub async fn instance_actor(backend: &Backend) -> Result<Value, FederationError> {
     let pair = keys::instance(&backend.pool).await?;
-    Ok(vocab::instance_actor(Urls::new(&backend.public_url), &pair.public_pem))
+    Ok(vocab::instance_actor(
+        Urls::new(&backend.public_url),
+        &pair.public_pem,
+    ))
 }
 
 /// What a note id leads to.
@@ -129,10 +165,14 @@ pub async fn note(backend: &Backend, id: Uuid) -> Result<NoteLookup, FederationE
         Some((author, _, true)) => Ok(NoteLookup::Gone(json!({
             "@context": vocab::context(), "id": urls.note(&author, id), "type": "Tombstone",
         }))),
-        Some((_, visibility, false)) if !matches!(visibility.as_str(), "public" | "unlisted") => Ok(NoteLookup::NotFound),
+        Some((_, visibility, false)) if !matches!(visibility.as_str(), "public" | "unlisted") => {
+            Ok(NoteLookup::NotFound)
+        }
         Some(_) => {
             let mut connection = backend.pool.acquire().await?;
-            Ok(NoteLookup::Found(outbox::note(&mut connection, urls, id).await?))
+            Ok(NoteLookup::Found(
+                outbox::note(&mut connection, urls, id).await?,
+            ))
         }
     }
 }
@@ -148,8 +188,14 @@ pub enum Collection {
 }
 
 /// One of a local person's collections: the newest items inline, with the total.
-pub async fn collection(backend: &Backend, username: &str, which: Collection) -> Result<Option<Value>, FederationError> {
-    let Some((user, person)) = local_user(backend, username).await? else { return Ok(None) };
+pub async fn collection(
+    backend: &Backend,
+    username: &str,
+    which: Collection,
+) -> Result<Option<Value>, FederationError> {
+    let Some((user, person)) = local_user(backend, username).await? else {
+        return Ok(None);
+    };
     let urls = Urls::new(&backend.public_url);
     let name = person.username;
     let (id, total, items): (String, i64, Vec<Value>) = match which {
@@ -158,10 +204,12 @@ pub async fn collection(backend: &Backend, username: &str, which: Collection) ->
                 Collection::Followers => ("following_id", "follower_id", urls.followers(&name)),
                 _ => ("follower_id", "following_id", urls.following(&name)),
             };
-            let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM follows WHERE {mine} = $1 AND state = 'accepted'"))
-                .bind(user)
-                .fetch_one(&backend.pool)
-                .await?;
+            let total: i64 = sqlx::query_scalar(&format!(
+                "SELECT count(*) FROM follows WHERE {mine} = $1 AND state = 'accepted'"
+            ))
+            .bind(user)
+            .fetch_one(&backend.pool)
+            .await?;
             let people: Vec<(String, bool, Option<String>)> = sqlx::query_as(&format!(
                 "SELECT u.username, u.is_remote, u.ap_id FROM follows f JOIN users u ON u.id = f.{theirs}
                   WHERE f.{mine} = $1 AND f.state = 'accepted' ORDER BY f.created_at DESC LIMIT $2"
@@ -170,7 +218,14 @@ pub async fn collection(backend: &Backend, username: &str, which: Collection) ->
             .bind(PAGE)
             .fetch_all(&backend.pool)
             .await?;
-            (id, total, people.into_iter().map(|p| json!(actor_id(urls, p))).collect())
+            (
+                id,
+                total,
+                people
+                    .into_iter()
+                    .map(|p| json!(actor_id(urls, p)))
+                    .collect(),
+            )
         }
         Collection::Featured => {
             let friends: Vec<(String, bool, Option<String>)> = sqlx::query_as(
@@ -180,7 +235,10 @@ pub async fn collection(backend: &Backend, username: &str, which: Collection) ->
             .bind(user)
             .fetch_all(&backend.pool)
             .await?;
-            let items: Vec<Value> = friends.into_iter().map(|p| json!(actor_id(urls, p))).collect();
+            let items: Vec<Value> = friends
+                .into_iter()
+                .map(|p| json!(actor_id(urls, p)))
+                .collect();
             (urls.featured(&name), items.len() as i64, items)
         }
         Collection::Outbox => {

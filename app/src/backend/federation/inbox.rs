@@ -28,28 +28,43 @@ use crate::{
 const MAX_ID_BYTES: usize = 2048;
 
 /// Handles one verified activity from `actor`.
-pub async fn receive(backend: &Backend, actor: &RemoteActor, activity: &Value) -> Result<(), FederationError> {
+pub async fn receive(
+    backend: &Backend,
+    actor: &RemoteActor,
+    activity: &Value,
+) -> Result<(), FederationError> {
     let id = activity
         .get("id")
         .and_then(Value::as_str)
         .ok_or_else(|| FederationError::BadRequest("the activity has no id".into()))?;
     if !is_http_url(id) || id.len() > MAX_ID_BYTES {
-        return Err(FederationError::BadRequest("the activity's id is not an http(s) URL".into()));
+        return Err(FederationError::BadRequest(
+            "the activity's id is not an http(s) URL".into(),
+        ));
     }
     if activity.get("actor").and_then(id_of) != Some(actor.ap_id.as_str()) {
-        return Err(FederationError::Forbidden("the activity's actor is not the signer".into()));
+        return Err(FederationError::Forbidden(
+            "the activity's actor is not the signer".into(),
+        ));
     }
     if authority(id) != authority(&actor.ap_id) {
-        return Err(FederationError::Forbidden("the activity's id is not on its actor's server".into()));
+        return Err(FederationError::Forbidden(
+            "the activity's id is not on its actor's server".into(),
+        ));
     }
-    let seen: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM received_activities WHERE activity_id = $1)")
-        .bind(id)
-        .fetch_one(&backend.pool)
-        .await?;
+    let seen: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM received_activities WHERE activity_id = $1)",
+    )
+    .bind(id)
+    .fetch_one(&backend.pool)
+    .await?;
     if seen {
         return Ok(());
     }
-    let kind = activity.get("type").and_then(Value::as_str).unwrap_or_default();
+    let kind = activity
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let object = activity.get("object").unwrap_or(&Value::Null);
     match kind {
         "Follow" => follow(backend, actor, activity, object).await?,
@@ -62,7 +77,10 @@ pub async fn receive(backend: &Backend, actor: &RemoteActor, activity: &Value) -
         "Like" => react(backend, actor, id, object, Reaction::Like).await?,
         "Announce" => react(backend, actor, id, object, Reaction::Boost).await?,
         "Block" => block(backend, actor, id, object).await?,
-        other => tracing::debug!(kind = other, "ignoring an activity of a type we do not handle"),
+        other => tracing::debug!(
+            kind = other,
+            "ignoring an activity of a type we do not handle"
+        ),
     }
     // Processed: a redelivery of the same id is acknowledged without effect.
     sqlx::query("INSERT INTO received_activities (activity_id) VALUES ($1) ON CONFLICT DO NOTHING")
@@ -74,17 +92,27 @@ pub async fn receive(backend: &Backend, actor: &RemoteActor, activity: &Value) -
 
 /// The local user an object id names, if any.
 async fn local_user(backend: &Backend, object: &Value) -> Result<Option<Uuid>, FederationError> {
-    let Some(name) = id_of(object).and_then(|id| Urls::new(&backend.public_url).local_username(id)) else {
+    let Some(name) = id_of(object).and_then(|id| Urls::new(&backend.public_url).local_username(id))
+    else {
         return Ok(None);
     };
-    Ok(sqlx::query_scalar("SELECT id FROM users WHERE username = $1 AND NOT is_remote")
-        .bind(name)
-        .fetch_optional(&backend.pool)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT id FROM users WHERE username = $1 AND NOT is_remote")
+            .bind(name)
+            .fetch_optional(&backend.pool)
+            .await?,
+    )
 }
 
-async fn follow(backend: &Backend, actor: &RemoteActor, activity: &Value, object: &Value) -> Result<(), FederationError> {
-    let Some(target) = local_user(backend, object).await? else { return Ok(()) };
+async fn follow(
+    backend: &Backend,
+    actor: &RemoteActor,
+    activity: &Value,
+    object: &Value,
+) -> Result<(), FederationError> {
+    let Some(target) = local_user(backend, object).await? else {
+        return Ok(());
+    };
     let urls = Urls::new(&backend.public_url);
     let mut transaction = backend.pool.begin().await?;
     let follow_id = activity["id"].as_str().unwrap_or_default();
@@ -97,8 +125,14 @@ async fn follow(backend: &Backend, actor: &RemoteActor, activity: &Value, object
     Ok(())
 }
 
-async fn undo(backend: &Backend, actor: &RemoteActor, object: &Value) -> Result<(), FederationError> {
-    let Some(undone) = id_of(object) else { return Ok(()) };
+async fn undo(
+    backend: &Backend,
+    actor: &RemoteActor,
+    object: &Value,
+) -> Result<(), FederationError> {
+    let Some(undone) = id_of(object) else {
+        return Ok(());
+    };
     let inner_kind = object.get("type").and_then(Value::as_str);
     let inner_object = object.get("object").unwrap_or(&Value::Null);
     match inner_kind {
@@ -112,7 +146,8 @@ async fn undo(backend: &Backend, actor: &RemoteActor, object: &Value) -> Result<
         let reaction = match reactions::by_ap_id(&backend.pool, actor.user_id, undone).await? {
             Some(found) => Some(found),
             None => {
-                let thought = id_of(inner_object).and_then(|id| Urls::new(&backend.public_url).local_thought(id));
+                let thought = id_of(inner_object)
+                    .and_then(|id| Urls::new(&backend.public_url).local_thought(id));
                 match (inner_kind, thought) {
                     (Some("Like"), Some(thought)) => Some((Reaction::Like, thought)),
                     (Some("Announce"), Some(thought)) => Some((Reaction::Boost, thought)),
@@ -121,25 +156,49 @@ async fn undo(backend: &Backend, actor: &RemoteActor, object: &Value) -> Result<
             }
         };
         if let Some((reaction, thought)) = reaction {
-            reactions::set_remote(&backend.pool, actor.user_id, thought, reaction, false, undone).await?;
+            reactions::set_remote(
+                &backend.pool,
+                actor.user_id,
+                thought,
+                reaction,
+                false,
+                undone,
+            )
+            .await?;
         }
     }
     if matches!(inner_kind, Some("Block") | None) {
-        blocks::unblock_from_remote(&backend.pool, actor.user_id, undone, local_user(backend, inner_object).await?).await?;
+        blocks::unblock_from_remote(
+            &backend.pool,
+            actor.user_id,
+            undone,
+            local_user(backend, inner_object).await?,
+        )
+        .await?;
     }
     Ok(())
 }
 
 /// Accept or Reject of a Follow we sent.
-async fn answer_to_follow(backend: &Backend, actor: &RemoteActor, object: &Value, accepted: bool) -> Result<(), FederationError> {
+async fn answer_to_follow(
+    backend: &Backend,
+    actor: &RemoteActor,
+    object: &Value,
+    accepted: bool,
+) -> Result<(), FederationError> {
     let follow_id = id_of(object);
     // Some servers answer with the Follow's id only, others embed it; its actor is ours.
     let follower = local_user(backend, object.get("actor").unwrap_or(&Value::Null)).await?;
-    follows::answered_by_remote(&backend.pool, actor.user_id, follow_id, follower, accepted).await?;
+    follows::answered_by_remote(&backend.pool, actor.user_id, follow_id, follower, accepted)
+        .await?;
     Ok(())
 }
 
-async fn create(backend: &Backend, actor: &RemoteActor, object: &Value) -> Result<(), FederationError> {
+async fn create(
+    backend: &Backend,
+    actor: &RemoteActor,
+    object: &Value,
+) -> Result<(), FederationError> {
     let note = match object {
         Value::String(id) => {
             let signer = remote::instance_signer(backend).await?;
@@ -150,7 +209,9 @@ async fn create(backend: &Backend, actor: &RemoteActor, object: &Value) -> Resul
     if note.get("type").and_then(Value::as_str) != Some("Note") {
         return Ok(());
     }
-    let Some(thought) = parse_note(backend, actor, &note).await? else { return Ok(()) };
+    let Some(thought) = parse_note(backend, actor, &note).await? else {
+        return Ok(());
+    };
     if !concerns_local_people(backend, actor, &thought).await? {
         tracing::debug!(note = %thought.ap_id, "ignoring a note that concerns nobody here");
         return Ok(());
@@ -160,7 +221,11 @@ async fn create(backend: &Backend, actor: &RemoteActor, object: &Value) -> Resul
 }
 
 /// A note worth keeping: it replies to or mentions someone here, or its author has followers here.
-async fn concerns_local_people(backend: &Backend, actor: &RemoteActor, thought: &RemoteThought) -> Result<bool, FederationError> {
+async fn concerns_local_people(
+    backend: &Backend,
+    actor: &RemoteActor,
+    thought: &RemoteThought,
+) -> Result<bool, FederationError> {
     if thought.reply_to.is_some() || !thought.mentions.is_empty() {
         return Ok(true);
     }
@@ -174,7 +239,11 @@ async fn concerns_local_people(backend: &Backend, actor: &RemoteActor, thought: 
 }
 
 /// A Note by `actor` as a thought to store (see [`parse_note`]).
-pub async fn note_from(backend: &Backend, actor: &RemoteActor, note: &Value) -> Result<Option<RemoteThought>, FederationError> {
+pub async fn note_from(
+    backend: &Backend,
+    actor: &RemoteActor,
+    note: &Value,
+) -> Result<Option<RemoteThought>, FederationError> {
     parse_note(backend, actor, note).await
 }
 
@@ -205,20 +274,45 @@ pub(crate) struct ReadNote {
 /// Reads a Note by the actor `actor_id`: pure, so it is testable on its own (see
 /// [`parse_note`] for the rest). Refused when it is not the actor's, has no http(s) id, or
 /// its content is over [`MAX_REMOTE_HTML_BYTES`].
-pub(crate) fn read_note(urls: Urls<'_>, actor_id: &str, note: &Value, now: DateTime<Utc>) -> Result<ReadNote, FederationError> {
+pub(crate) fn read_note(
+    urls: Urls<'_>,
+    actor_id: &str,
+    note: &Value,
+    now: DateTime<Utc>,
+) -> Result<ReadNote, FederationError> {
     let bad = |why: &str| FederationError::BadRequest(format!("the note {why}"));
-    let ap_id = note.get("id").and_then(Value::as_str).ok_or_else(|| bad("has no id"))?;
+    let ap_id = note
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("has no id"))?;
     if !is_http_url(ap_id) || ap_id.len() > MAX_ID_BYTES {
         return Err(bad("has an id that is not an http(s) URL"));
     }
     if authority(ap_id) != authority(actor_id) {
-        return Err(FederationError::Forbidden("the note is not on its actor's server".into()));
+        return Err(FederationError::Forbidden(
+            "the note is not on its actor's server".into(),
+        ));
     }
-    if note.get("attributedTo").and_then(|a| ids_in(a).into_iter().next()).as_deref() != Some(actor_id) {
-        return Err(FederationError::Forbidden("the note is not attributed to its sender".into()));
+    if note
+        .get("attributedTo")
+        .and_then(|a| ids_in(a).into_iter().next())
+        .as_deref()
+        != Some(actor_id)
+    {
+        return Err(FederationError::Forbidden(
+            "the note is not attributed to its sender".into(),
+        ));
     }
-    let content = note.get("content").and_then(Value::as_str).unwrap_or_default();
-    let too_large = || bad(&format!("is larger than {} KiB", MAX_REMOTE_HTML_BYTES / 1024));
+    let content = note
+        .get("content")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let too_large = || {
+        bad(&format!(
+            "is larger than {} KiB",
+            MAX_REMOTE_HTML_BYTES / 1024
+        ))
+    };
     if content.len() > MAX_REMOTE_HTML_BYTES {
         return Err(too_large());
     }
@@ -230,7 +324,11 @@ pub(crate) fn read_note(urls: Urls<'_>, actor_id: &str, note: &Value, now: DateT
     let text = strip_controls(&html_to_text(&html), true).trim().to_owned();
     let to = ids_in(note.get("to").unwrap_or(&Value::Null));
     let cc = ids_in(note.get("cc").unwrap_or(&Value::Null));
-    let in_reply_to = note.get("inReplyTo").and_then(id_of).filter(|id| is_http_url(id) && id.len() <= MAX_ID_BYTES).map(str::to_owned);
+    let in_reply_to = note
+        .get("inReplyTo")
+        .and_then(id_of)
+        .filter(|id| is_http_url(id) && id.len() <= MAX_ID_BYTES)
+        .map(str::to_owned);
     let tag_items = match note.get("tag") {
         Some(Value::Array(items)) => items.clone(),
         Some(single @ Value::Object(_)) => vec![single.clone()],
@@ -243,13 +341,20 @@ pub(crate) fn read_note(urls: Urls<'_>, actor_id: &str, note: &Value, now: DateT
             Some("Hashtag") => {
                 if let Some(name) = item.get("name").and_then(Value::as_str) {
                     let name = name.trim_start_matches('#').to_lowercase();
-                    if !name.is_empty() && name.chars().count() <= 50 && name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                    if !name.is_empty()
+                        && name.chars().count() <= 50
+                        && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+                    {
                         tags.push(name);
                     }
                 }
             }
             Some("Mention") => {
-                if let Some(name) = item.get("href").and_then(Value::as_str).and_then(|href| urls.local_username(href)) {
+                if let Some(name) = item
+                    .get("href")
+                    .and_then(Value::as_str)
+                    .and_then(|href| urls.local_username(href))
+                {
                     mentions.push(name);
                 }
             }
@@ -271,8 +376,23 @@ pub(crate) fn read_note(urls: Urls<'_>, actor_id: &str, note: &Value, now: DateT
         .map(|at| at.with_timezone(&Utc))
         .filter(|at| *at <= now + chrono::Duration::minutes(5))
         .unwrap_or(now);
-    let url = note.get("url").and_then(|url| ids_in(url).into_iter().find(|url| is_http_url(url) && url.len() <= MAX_ID_BYTES));
-    Ok(ReadNote { ap_id: ap_id.to_owned(), text, html, url, to, cc, in_reply_to, tags, mentions, created_at })
+    let url = note.get("url").and_then(|url| {
+        ids_in(url)
+            .into_iter()
+            .find(|url| is_http_url(url) && url.len() <= MAX_ID_BYTES)
+    });
+    Ok(ReadNote {
+        ap_id: ap_id.to_owned(),
+        text,
+        html,
+        url,
+        to,
+        cc,
+        in_reply_to,
+        tags,
+        mentions,
+        created_at,
+    })
 }
 
 /// Who may see a note, from its addressing (`followers`: its author's collection, if known).
@@ -291,23 +411,30 @@ fn visibility_of(to: &[String], cc: &[String], followers: Option<&str>) -> Visib
 
 /// Reads a Note by `actor` into a thought: cleaned HTML, its text, visibility from its
 /// addressing, the thought it replies to (if we have it), tags and local mentions.
-async fn parse_note(backend: &Backend, actor: &RemoteActor, note: &Value) -> Result<Option<RemoteThought>, FederationError> {
+async fn parse_note(
+    backend: &Backend,
+    actor: &RemoteActor,
+    note: &Value,
+) -> Result<Option<RemoteThought>, FederationError> {
     let urls = Urls::new(&backend.public_url);
     let read = read_note(urls, &actor.ap_id, note, Utc::now())?;
-    let followers: Option<String> = sqlx::query_scalar("SELECT followers_url FROM remote_actors WHERE ap_url = $1")
-        .bind(&actor.ap_id)
-        .fetch_optional(&backend.pool)
-        .await?
-        .flatten();
+    let followers: Option<String> =
+        sqlx::query_scalar("SELECT followers_url FROM remote_actors WHERE ap_url = $1")
+            .bind(&actor.ap_id)
+            .fetch_optional(&backend.pool)
+            .await?
+            .flatten();
     let visibility = visibility_of(&read.to, &read.cc, followers.as_deref());
     let reply_to = match read.in_reply_to.as_deref() {
         None => None,
         Some(parent) => match urls.local_thought(parent) {
             Some(local) => Some(local),
-            None => sqlx::query_scalar("SELECT id FROM thoughts WHERE ap_id = $1")
-                .bind(parent)
-                .fetch_optional(&backend.pool)
-                .await?,
+            None => {
+                sqlx::query_scalar("SELECT id FROM thoughts WHERE ap_id = $1")
+                    .bind(parent)
+                    .fetch_optional(&backend.pool)
+                    .await?
+            }
         },
     };
     Ok(Some(RemoteThought {
@@ -329,15 +456,46 @@ async fn parse_note(backend: &Backend, actor: &RemoteActor, note: &Value) -> Res
 /// `rel="nofollow noopener noreferrer"`; everything else is dropped or escaped.
 pub fn clean_html(html: &str) -> String {
     use std::collections::{HashMap, HashSet};
-    let tags: HashSet<&str> = ["p", "br", "a", "span", "del", "pre", "code", "em", "strong", "b", "i", "u", "ul", "ol", "li", "blockquote"]
-        .into_iter()
-        .collect();
+    let tags: HashSet<&str> = [
+        "p",
+        "br",
+        "a",
+        "span",
+        "del",
+        "pre",
+        "code",
+        "em",
+        "strong",
+        "b",
+        "i",
+        "u",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+    ]
+    .into_iter()
+    .collect();
     let mut attributes: HashMap<&str, HashSet<&str>> = HashMap::new();
     // `class` is filtered by `allowed_classes` below.
     attributes.insert("a", ["href"].into_iter().collect());
     let classes: HashMap<&str, HashSet<&str>> = [
-        ("a", ["mention", "hashtag", "u-url", "status-link", "unhandled-link"].into_iter().collect()),
-        ("span", ["h-card", "invisible", "ellipsis"].into_iter().collect()),
+        (
+            "a",
+            [
+                "mention",
+                "hashtag",
+                "u-url",
+                "status-link",
+                "unhandled-link",
+            ]
+            .into_iter()
+            .collect(),
+        ),
+        (
+            "span",
+            ["h-card", "invisible", "ellipsis"].into_iter().collect(),
+        ),
     ]
     .into_iter()
     .collect();
@@ -352,15 +510,30 @@ pub fn clean_html(html: &str) -> String {
     builder.clean(html).to_string()
 }
 
-async fn update(backend: &Backend, actor: &RemoteActor, object: &Value) -> Result<(), FederationError> {
+async fn update(
+    backend: &Backend,
+    actor: &RemoteActor,
+    object: &Value,
+) -> Result<(), FederationError> {
     match object.get("type").and_then(Value::as_str) {
         Some("Note") => {
-            let Some(thought) = parse_note(backend, actor, object).await? else { return Ok(()) };
-            thoughts::update_remote(&backend.pool, actor.user_id, &thought.ap_id, &thought.text, &thought.html).await?;
+            let Some(thought) = parse_note(backend, actor, object).await? else {
+                return Ok(());
+            };
+            thoughts::update_remote(
+                &backend.pool,
+                actor.user_id,
+                &thought.ap_id,
+                &thought.text,
+                &thought.html,
+            )
+            .await?;
         }
         Some("Person" | "Service" | "Application" | "Group" | "Organization") => {
             if id_of(object) != Some(actor.ap_id.as_str()) {
-                return Err(FederationError::Forbidden("an actor may only update itself".into()));
+                return Err(FederationError::Forbidden(
+                    "an actor may only update itself".into(),
+                ));
             }
             remote::store_actor(backend, &actor.ap_id, object).await?;
         }
@@ -369,27 +542,48 @@ async fn update(backend: &Backend, actor: &RemoteActor, object: &Value) -> Resul
     Ok(())
 }
 
-async fn delete(backend: &Backend, actor: &RemoteActor, object: &Value) -> Result<(), FederationError> {
-    let Some(id) = id_of(object) else { return Ok(()) };
+async fn delete(
+    backend: &Backend,
+    actor: &RemoteActor,
+    object: &Value,
+) -> Result<(), FederationError> {
+    let Some(id) = id_of(object) else {
+        return Ok(());
+    };
     if id == actor.ap_id {
         // The account is gone: its row, and with it its follows, likes, thoughts, notifications.
-        sqlx::query("DELETE FROM users WHERE id = $1 AND is_remote").bind(actor.user_id).execute(&backend.pool).await?;
+        sqlx::query("DELETE FROM users WHERE id = $1 AND is_remote")
+            .bind(actor.user_id)
+            .execute(&backend.pool)
+            .await?;
         return Ok(());
     }
     thoughts::delete_remote(&backend.pool, actor.user_id, id).await?;
     Ok(())
 }
 
-async fn react(backend: &Backend, actor: &RemoteActor, id: &str, object: &Value, reaction: Reaction) -> Result<(), FederationError> {
-    let Some(object_id) = id_of(object) else { return Ok(()) };
+async fn react(
+    backend: &Backend,
+    actor: &RemoteActor,
+    id: &str,
+    object: &Value,
+    reaction: Reaction,
+) -> Result<(), FederationError> {
+    let Some(object_id) = id_of(object) else {
+        return Ok(());
+    };
     let thought = match Urls::new(&backend.public_url).local_thought(object_id) {
         Some(local) => Some(local),
-        None => sqlx::query_scalar("SELECT id FROM thoughts WHERE ap_id = $1")
-            .bind(object_id)
-            .fetch_optional(&backend.pool)
-            .await?,
+        None => {
+            sqlx::query_scalar("SELECT id FROM thoughts WHERE ap_id = $1")
+                .bind(object_id)
+                .fetch_optional(&backend.pool)
+                .await?
+        }
     };
-    let Some(thought) = thought else { return Ok(()) };
+    let Some(thought) = thought else {
+        return Ok(());
+    };
     match reactions::set_remote(&backend.pool, actor.user_id, thought, reaction, true, id).await {
         // Not visible to them, or a block stands between: nothing happens, as for a local person.
         Err(crate::error::AppError::NotFound | crate::error::AppError::Forbidden) => Ok(()),
@@ -397,8 +591,15 @@ async fn react(backend: &Backend, actor: &RemoteActor, id: &str, object: &Value,
     }
 }
 
-async fn block(backend: &Backend, actor: &RemoteActor, id: &str, object: &Value) -> Result<(), FederationError> {
-    let Some(target) = local_user(backend, object).await? else { return Ok(()) };
+async fn block(
+    backend: &Backend,
+    actor: &RemoteActor,
+    id: &str,
+    object: &Value,
+) -> Result<(), FederationError> {
+    let Some(target) = local_user(backend, object).await? else {
+        return Ok(());
+    };
     blocks::block_ids(&backend.pool, actor.user_id, target, Some(id)).await?;
     Ok(())
 }
@@ -415,13 +616,21 @@ mod tests {
     }
 
     fn read(note: &serde_json::Value) -> Result<super::ReadNote, FederationError> {
-        read_note(Urls::new("https://ts.example"), ACTOR, note, chrono::Utc::now())
+        read_note(
+            Urls::new("https://ts.example"),
+            ACTOR,
+            note,
+            chrono::Utc::now(),
+        )
     }
 
     #[test]
     fn oversized_notes_are_refused_as_sent_and_once_cleaned() {
         let error = read(&note(&"a".repeat(MAX_REMOTE_HTML_BYTES + 1))).unwrap_err();
-        assert!(matches!(&error, FederationError::BadRequest(why) if why.contains("64 KiB")), "{error}");
+        assert!(
+            matches!(&error, FederationError::BadRequest(why) if why.contains("64 KiB")),
+            "{error}"
+        );
         // Under the limit as sent, over it once every `&` is written `&amp;`.
         assert!(read(&note(&"&".repeat(MAX_REMOTE_HTML_BYTES / 2))).is_err());
         // A 128-character thought of combining marks is 1.8 MB: refused long before.
@@ -434,7 +643,11 @@ mod tests {
     fn note_text_loses_its_control_characters_and_keeps_its_lines() {
         let read = read(&note("<p>one\u{0}\u{1b}[2J&#7;</p><p>two\tcols</p>")).unwrap();
         assert_eq!(read.text, "one[2J\n\ntwo\tcols");
-        assert!(!read.html.contains(['\u{0}', '\u{1b}', '\u{7}']), "{}", read.html);
+        assert!(
+            !read.html.contains(['\u{0}', '\u{1b}', '\u{7}']),
+            "{}",
+            read.html
+        );
     }
 
     #[test]
@@ -445,18 +658,29 @@ mod tests {
         hostile["tag"] = json!([{ "type": "Mention", "href": "https://ts.example/users/an\u{0}a" },
                                 { "type": "Mention", "href": "https://ts.example/users/ana" }]);
         let read = read(&hostile).unwrap();
-        assert_eq!((read.url, read.in_reply_to, read.mentions), (None, None, vec!["ana".to_owned()]));
+        assert_eq!(
+            (read.url, read.in_reply_to, read.mentions),
+            (None, None, vec!["ana".to_owned()])
+        );
         let mut no_url_id = note("hi");
         no_url_id["id"] = json!("urn:x:m.example");
-        assert!(matches!(self::read(&no_url_id), Err(FederationError::BadRequest(_))));
+        assert!(matches!(
+            self::read(&no_url_id),
+            Err(FederationError::BadRequest(_))
+        ));
     }
 
     #[test]
     fn remote_html_is_cut_down_to_mastodons_set() {
         assert_eq!(
-            clean_html(r#"<p onclick="x()">Hi <script>alert(1)</script><a href="javascript:alert(1)">x</a> <a href="https://m.example/@bo" class="u-url mention evil">@bo</a><img src=x></p>"#),
+            clean_html(
+                r#"<p onclick="x()">Hi <script>alert(1)</script><a href="javascript:alert(1)">x</a> <a href="https://m.example/@bo" class="u-url mention evil">@bo</a><img src=x></p>"#
+            ),
             r#"<p>Hi <a rel="nofollow noopener noreferrer">x</a> <a href="https://m.example/@bo" class="u-url mention" rel="nofollow noopener noreferrer">@bo</a></p>"#
         );
-        assert_eq!(clean_html("<style>body{}</style><iframe></iframe>text"), "text");
+        assert_eq!(
+            clean_html("<style>body{}</style><iframe></iframe>text"),
+            "text"
+        );
     }
 }

@@ -22,17 +22,29 @@ pub struct KeyPair {
 
 impl std::fmt::Debug for KeyPair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyPair").field("public_pem", &self.public_pem).finish_non_exhaustive()
+        f.debug_struct("KeyPair")
+            .field("public_pem", &self.public_pem)
+            .finish_non_exhaustive()
     }
 }
 
 /// A new key pair, made off the async threads (it takes tens of milliseconds).
 pub async fn generate() -> Result<KeyPair, AppError> {
     tokio::task::spawn_blocking(|| {
-        let private = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, BITS).map_err(|e| e.to_string())?;
-        let public_pem = private.to_public_key().to_public_key_pem(LineEnding::LF).map_err(|e| e.to_string())?;
-        let private_pem = private.to_pkcs8_pem(LineEnding::LF).map_err(|e| e.to_string())?.to_string();
-        Ok::<_, String>(KeyPair { public_pem, private_pem })
+        let private =
+            RsaPrivateKey::new(&mut rsa::rand_core::OsRng, BITS).map_err(|e| e.to_string())?;
+        let public_pem = private
+            .to_public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|e| e.to_string())?;
+        let private_pem = private
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| e.to_string())?
+            .to_string();
+        Ok::<_, String>(KeyPair {
+            public_pem,
+            private_pem,
+        })
     })
     .await
     .map_err(|e| e.to_string())
@@ -57,21 +69,34 @@ pub async fn store(db: &mut PgConnection, user: Uuid, keys: &KeyPair) -> Result<
 /// `user`'s key pair, made now if they have none yet.
 pub async fn for_user(pool: &PgPool, user: Uuid) -> Result<KeyPair, AppError> {
     let select = "SELECT public_key_pem, private_key_pem FROM actor_keys WHERE user_id = $1";
-    if let Some((public_pem, private_pem)) = sqlx::query_as(select).bind(user).fetch_optional(pool).await? {
-        return Ok(KeyPair { public_pem, private_pem });
+    if let Some((public_pem, private_pem)) = sqlx::query_as(select)
+        .bind(user)
+        .fetch_optional(pool)
+        .await?
+    {
+        return Ok(KeyPair {
+            public_pem,
+            private_pem,
+        });
     }
     let keys = generate().await?;
     store(&mut *pool.acquire().await?, user, &keys).await?;
     // Another request may have stored its own pair first: the stored one wins.
     let (public_pem, private_pem) = sqlx::query_as(select).bind(user).fetch_one(pool).await?;
-    Ok(KeyPair { public_pem, private_pem })
+    Ok(KeyPair {
+        public_pem,
+        private_pem,
+    })
 }
 
 /// The instance actor's key pair, made on first use.
 pub async fn instance(pool: &PgPool) -> Result<KeyPair, AppError> {
     let select = "SELECT public_key_pem, private_key_pem FROM instance_key";
     if let Some((public_pem, private_pem)) = sqlx::query_as(select).fetch_optional(pool).await? {
-        return Ok(KeyPair { public_pem, private_pem });
+        return Ok(KeyPair {
+            public_pem,
+            private_pem,
+        });
     }
     let keys = generate().await?;
     sqlx::query("INSERT INTO instance_key (public_key_pem, private_key_pem) VALUES ($1, $2) ON CONFLICT DO NOTHING")
@@ -80,7 +105,10 @@ pub async fn instance(pool: &PgPool) -> Result<KeyPair, AppError> {
         .execute(pool)
         .await?;
     let (public_pem, private_pem) = sqlx::query_as(select).fetch_one(pool).await?;
-    Ok(KeyPair { public_pem, private_pem })
+    Ok(KeyPair {
+        public_pem,
+        private_pem,
+    })
 }
 
 pub fn private_key(pem: &str) -> Result<RsaPrivateKey, String> {

@@ -79,7 +79,9 @@ impl From<AppError> for FederationError {
     fn from(error: AppError) -> Self {
         match error {
             AppError::Internal | AppError::Transport(_) => FederationError::Internal,
-            AppError::Forbidden | AppError::Unauthorized => FederationError::Forbidden(error.to_string()),
+            AppError::Forbidden | AppError::Unauthorized => {
+                FederationError::Forbidden(error.to_string())
+            }
             other => FederationError::BadRequest(other.to_string()),
         }
     }

@@ -57,18 +57,29 @@ const SELECT: &str = "SELECT u.id AS user_id, r.ap_url AS ap_id, u.username AS h
 /// The instance actor's signer, for fetches no person asked for.
 pub async fn instance_signer(backend: &Backend) -> Result<Signer, FederationError> {
     let pair = keys::instance(&backend.pool).await?;
-    Signer::new(Urls::new(&backend.public_url).instance_key_id(), &pair.private_pem)
+    Signer::new(
+        Urls::new(&backend.public_url).instance_key_id(),
+        &pair.private_pem,
+    )
 }
 
 /// The cached actor with this id, if any.
-pub async fn cached(backend: &Backend, ap_id: &str) -> Result<Option<RemoteActor>, FederationError> {
-    Ok(sqlx::query_as(&format!("{SELECT} WHERE r.ap_url = $1")).bind(ap_id).fetch_optional(&backend.pool).await?)
+pub async fn cached(
+    backend: &Backend,
+    ap_id: &str,
+) -> Result<Option<RemoteActor>, FederationError> {
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE r.ap_url = $1"))
+        .bind(ap_id)
+        .fetch_optional(&backend.pool)
+        .await?)
 }
 
 /// The actor with this id: from the cache while fresh, fetched otherwise.
 pub async fn actor(backend: &Backend, ap_id: &str) -> Result<RemoteActor, FederationError> {
     if Urls::new(&backend.public_url).is_local(ap_id) {
-        return Err(FederationError::BadRequest(format!("{ap_id} is a local actor")));
+        return Err(FederationError::BadRequest(format!(
+            "{ap_id} is a local actor"
+        )));
     }
     if let Some(actor) = cached(backend, ap_id).await? {
         if Utc::now() - actor.fetched_at < FRESH_FOR {
@@ -92,9 +103,9 @@ pub async fn actor(backend: &Backend, ap_id: &str) -> Result<RemoteActor, Federa
 fn refuse_our_own(backend: &Backend, url: &str) -> Result<(), FederationError> {
     let ours = super::urls::Urls::new(&backend.public_url).host();
     match authority(url) {
-        Some(host) if host.eq_ignore_ascii_case(ours) => {
-            Err(FederationError::Unauthorized(format!("{url} is on this server, not a remote actor")))
-        }
+        Some(host) if host.eq_ignore_ascii_case(ours) => Err(FederationError::Unauthorized(
+            format!("{url} is on this server, not a remote actor"),
+        )),
         _ => Ok(()),
     }
 }
@@ -111,40 +122,63 @@ pub fn parse_handle(text: &str) -> Option<(&str, &str)> {
     let (name, domain) = text.trim().trim_start_matches('@').split_once('@')?;
     let name_ok = Username::problem(name, true).is_none();
     let domain_ok = domain.contains('.') || domain.contains(':');
-    let domain_ok = domain_ok && !domain.is_empty() && domain.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
+    let domain_ok = domain_ok
+        && !domain.is_empty()
+        && domain
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
     (name_ok && domain_ok).then_some((name, domain))
 }
 
 /// Finds `@name@domain`: the cached actor while fresh, else WebFinger on `domain` and then
 /// the actor document it points to.
-pub async fn resolve_handle(backend: &Backend, handle: &str) -> Result<RemoteActor, FederationError> {
-    let (name, domain) = parse_handle(handle).ok_or_else(|| FederationError::BadRequest(format!("{handle:?} is not an address like @name@server")))?;
+pub async fn resolve_handle(
+    backend: &Backend,
+    handle: &str,
+) -> Result<RemoteActor, FederationError> {
+    let (name, domain) = parse_handle(handle).ok_or_else(|| {
+        FederationError::BadRequest(format!("{handle:?} is not an address like @name@server"))
+    })?;
     if domain.eq_ignore_ascii_case(Urls::new(&backend.public_url).host()) {
-        return Err(FederationError::BadRequest(format!("@{name}@{domain} is on this server")));
+        return Err(FederationError::BadRequest(format!(
+            "@{name}@{domain} is on this server"
+        )));
     }
-    let cached: Option<RemoteActor> = sqlx::query_as(&format!("{SELECT} WHERE lower(u.username) = lower($1)"))
-        .bind(format!("{name}@{domain}"))
-        .fetch_optional(&backend.pool)
-        .await?;
+    let cached: Option<RemoteActor> =
+        sqlx::query_as(&format!("{SELECT} WHERE lower(u.username) = lower($1)"))
+            .bind(format!("{name}@{domain}"))
+            .fetch_optional(&backend.pool)
+            .await?;
     if let Some(actor) = cached {
         return self::actor(backend, &actor.ap_id).await;
     }
-    let webfinger = |scheme: &str| format!("{scheme}://{domain}/.well-known/webfinger?resource=acct:{name}@{domain}");
+    let webfinger = |scheme: &str| {
+        format!("{scheme}://{domain}/.well-known/webfinger?resource=acct:{name}@{domain}")
+    };
     // https, as the fediverse requires; plain http only where private addresses are allowed (tests).
     let jrd = match backend.federation.get_plain_json(&webfinger("https")).await {
         Ok(jrd) => jrd,
         // If plain http fails too, the https error is the one worth reporting.
-        Err(error) if backend.federation.allows_private() => {
-            backend.federation.get_plain_json(&webfinger("http")).await.map_err(|_| error)?
-        }
+        Err(error) if backend.federation.allows_private() => backend
+            .federation
+            .get_plain_json(&webfinger("http"))
+            .await
+            .map_err(|_| error)?,
         Err(error) => return Err(error),
     };
-    let links = jrd.get("links").and_then(Value::as_array).cloned().unwrap_or_default();
+    let links = jrd
+        .get("links")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let actor_url = links
         .iter()
         .find(|link| {
             link.get("rel").and_then(Value::as_str) == Some("self")
-                && link.get("type").and_then(Value::as_str).is_some_and(|t| t.contains("activity+json") || t.contains("ld+json"))
+                && link
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| t.contains("activity+json") || t.contains("ld+json"))
         })
         .and_then(|link| link.get("href").and_then(Value::as_str))
         .ok_or_else(|| FederationError::Remote(format!("{domain} does not know @{name}")))?;
@@ -163,15 +197,22 @@ pub async fn refresh_profile(backend: &Backend, ap_id: &str) -> Result<(), Feder
             .fetch_optional(&backend.pool)
             .await?;
     let (followers, following) = urls.unwrap_or_default();
-    for (direction, column, url) in [("follower", "follower_count", followers), ("following", "following_count", following)] {
+    for (direction, column, url) in [
+        ("follower", "follower_count", followers),
+        ("following", "following_count", following),
+    ] {
         let Some(url) = url else { continue };
-        let Ok((total, items)) = collection_page(backend, &url, &signer).await else { continue };
+        let Ok((total, items)) = collection_page(backend, &url, &signer).await else {
+            continue;
+        };
         let mut transaction = backend.pool.begin().await?;
-        sqlx::query(&format!("UPDATE remote_actors SET {column} = $2 WHERE ap_url = $1"))
-            .bind(ap_id)
-            .bind(total)
-            .execute(&mut *transaction)
-            .await?;
+        sqlx::query(&format!(
+            "UPDATE remote_actors SET {column} = $2 WHERE ap_url = $1"
+        ))
+        .bind(ap_id)
+        .bind(total)
+        .execute(&mut *transaction)
+        .await?;
         sqlx::query(
             "DELETE FROM remote_actor_connections WHERE direction = $2
                 AND remote_actor_id = (SELECT id FROM remote_actors WHERE ap_url = $1)",
@@ -180,7 +221,10 @@ pub async fn refresh_profile(backend: &Backend, ap_id: &str) -> Result<(), Feder
         .bind(direction)
         .execute(&mut *transaction)
         .await?;
-        let connected: Vec<String> = items.iter().filter_map(|item| id_of(item).map(str::to_owned)).collect();
+        let connected: Vec<String> = items
+            .iter()
+            .filter_map(|item| id_of(item).map(str::to_owned))
+            .collect();
         sqlx::query(
             "INSERT INTO remote_actor_connections (remote_actor_id, direction, connected_ap_url)
              SELECT r.id, $2, other FROM remote_actors r, unnest($3::text[]) AS other WHERE r.ap_url = $1
@@ -204,10 +248,16 @@ pub async fn refresh_profile(backend: &Backend, ap_id: &str) -> Result<(), Feder
                 if item.get("type").and_then(Value::as_str) != Some("Create") {
                     continue;
                 }
-                let Some(note) = item.get("object").filter(|note| note.is_object()) else { continue };
+                let Some(note) = item.get("object").filter(|note| note.is_object()) else {
+                    continue;
+                };
                 match super::inbox::note_from(backend, &actor, note).await {
-                    Ok(Some(thought)) if thought.visibility == crate::backend::thoughts::Visibility::Public => {
-                        if let Err(error) = crate::backend::thoughts::store_remote(&backend.pool, thought).await {
+                    Ok(Some(thought))
+                        if thought.visibility == crate::backend::thoughts::Visibility::Public =>
+                    {
+                        if let Err(error) =
+                            crate::backend::thoughts::store_remote(&backend.pool, thought).await
+                        {
                             tracing::debug!(%error, "a post from an outbox was not stored");
                         }
                     }
@@ -221,11 +271,22 @@ pub async fn refresh_profile(backend: &Backend, ap_id: &str) -> Result<(), Feder
 }
 
 /// The total and the first items of a collection (its `first` page followed when needed).
-async fn collection_page(backend: &Backend, url: &str, signer: &Signer) -> Result<(Option<i32>, Vec<Value>), FederationError> {
+async fn collection_page(
+    backend: &Backend,
+    url: &str,
+    signer: &Signer,
+) -> Result<(Option<i32>, Vec<Value>), FederationError> {
     let collection = backend.federation.get(url, signer).await?;
-    let total = collection.get("totalItems").and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok());
+    let total = collection
+        .get("totalItems")
+        .and_then(Value::as_i64)
+        .and_then(|n| i32::try_from(n).ok());
     let items_of = |page: &Value| {
-        page.get("orderedItems").or_else(|| page.get("items")).and_then(Value::as_array).cloned().unwrap_or_default()
+        page.get("orderedItems")
+            .or_else(|| page.get("items"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
     };
     let mut items = items_of(&collection);
     if items.is_empty() {
@@ -242,11 +303,18 @@ async fn collection_page(backend: &Backend, url: &str, signer: &Signer) -> Resul
 
 /// The owner and public key of `key_id`, for verifying a signature. `refresh` fetches it
 /// again even if cached (after a verification failure: the key may have been rotated).
-pub async fn key(backend: &Backend, key_id: &str, refresh: bool) -> Result<(RemoteActor, String), FederationError> {
+pub async fn key(
+    backend: &Backend,
+    key_id: &str,
+    refresh: bool,
+) -> Result<(RemoteActor, String), FederationError> {
     refuse_our_own(backend, key_id)?;
     if !refresh {
         let found: Option<RemoteActor> =
-            sqlx::query_as(&format!("{SELECT} WHERE r.public_key_id = $1")).bind(key_id).fetch_optional(&backend.pool).await?;
+            sqlx::query_as(&format!("{SELECT} WHERE r.public_key_id = $1"))
+                .bind(key_id)
+                .fetch_optional(&backend.pool)
+                .await?;
         if let Some(actor) = found {
             if let Some(pem) = actor.public_key_pem.clone() {
                 return Ok((actor, pem));
@@ -263,17 +331,26 @@ pub async fn key(backend: &Backend, key_id: &str, refresh: bool) -> Result<(Remo
         let owner = document
             .get("owner")
             .and_then(Value::as_str)
-            .ok_or_else(|| FederationError::Unauthorized(format!("the key {key_id} names no owner")))?;
+            .ok_or_else(|| {
+                FederationError::Unauthorized(format!("the key {key_id} names no owner"))
+            })?;
         fetch_actor(backend, owner).await?
     };
     match (&actor.public_key_id, &actor.public_key_pem) {
         (Some(id), Some(pem)) if id == key_id => Ok((actor.clone(), pem.clone())),
-        _ => Err(FederationError::Unauthorized(format!("the actor {} does not publish the key {key_id}", actor.ap_id))),
+        _ => Err(FederationError::Unauthorized(format!(
+            "the actor {} does not publish the key {key_id}",
+            actor.ap_id
+        ))),
     }
 }
 
 /// Checks an actor document fetched from `fetched_from` and stores it.
-pub async fn store_actor(backend: &Backend, fetched_from: &str, document: &Value) -> Result<RemoteActor, FederationError> {
+pub async fn store_actor(
+    backend: &Backend,
+    fetched_from: &str,
+    document: &Value,
+) -> Result<RemoteActor, FederationError> {
     refuse_our_own(backend, fetched_from)?;
     let parsed = parse_actor(fetched_from, document)?;
     let mut transaction = backend.pool.begin().await?;
@@ -329,7 +406,9 @@ pub async fn store_actor(backend: &Backend, fetched_from: &str, document: &Value
     .execute(&mut *transaction)
     .await?;
     transaction.commit().await?;
-    Ok(cached(backend, &parsed.ap_id).await?.ok_or(FederationError::Internal)?)
+    Ok(cached(backend, &parsed.ap_id)
+        .await?
+        .ok_or(FederationError::Internal)?)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -365,11 +444,21 @@ pub fn authority(url: &str) -> Option<String> {
 /// without a network or a database. Its names and summary lose their control characters;
 /// its addresses must be http(s); its `preferredUsername` must be a name as ours are
 /// ([`Username::problem`]), or the actor is refused.
-pub(crate) fn parse_actor(fetched_from: &str, document: &Value) -> Result<ParsedActor, FederationError> {
-    let bad = |why: &str| FederationError::BadRequest(format!("the actor at {fetched_from:?} {why}"));
-    let text = |name: &str| document.get(name).and_then(Value::as_str).map(str::to_owned);
+pub(crate) fn parse_actor(
+    fetched_from: &str,
+    document: &Value,
+) -> Result<ParsedActor, FederationError> {
+    let bad =
+        |why: &str| FederationError::BadRequest(format!("the actor at {fetched_from:?} {why}"));
+    let text = |name: &str| {
+        document
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
     // Every address it gives: http(s) only (ids, inboxes, links and images alike).
-    let address = |url: Option<String>| url.filter(|url| is_http_url(url) && url.len() <= MAX_URL_BYTES);
+    let address =
+        |url: Option<String>| url.filter(|url| is_http_url(url) && url.len() <= MAX_URL_BYTES);
     let ap_id = text("id").ok_or_else(|| bad("has no id"))?;
     let ap_id = address(Some(ap_id)).ok_or_else(|| bad("has an id that is not an http(s) URL"))?;
     // A document speaks only for its own server.
@@ -378,16 +467,26 @@ pub(crate) fn parse_actor(fetched_from: &str, document: &Value) -> Result<Parsed
         return Err(bad("claims an id on another server"));
     }
     let kind = text("type").unwrap_or_default();
-    if !matches!(kind.as_str(), "Person" | "Service" | "Application" | "Group" | "Organization") {
+    if !matches!(
+        kind.as_str(),
+        "Person" | "Service" | "Application" | "Group" | "Organization"
+    ) {
         return Err(bad("is not an actor"));
     }
-    let preferred_username = text("preferredUsername").filter(|name| !name.is_empty()).ok_or_else(|| bad("has no preferredUsername"))?;
+    let preferred_username = text("preferredUsername")
+        .filter(|name| !name.is_empty())
+        .ok_or_else(|| bad("has no preferredUsername"))?;
     if let Some(problem) = Username::problem(&preferred_username, true) {
-        return Err(bad(&format!("has an unusable preferredUsername {preferred_username:?} ({problem})")));
+        return Err(bad(&format!(
+            "has an unusable preferredUsername {preferred_username:?} ({problem})"
+        )));
     }
     let inbox_url = text("inbox").ok_or_else(|| bad("has no inbox"))?;
-    let same_server = |url: Option<String>| address(url).filter(|url| authority(url).as_deref() == Some(host.as_str()));
-    let inbox_url = same_server(Some(inbox_url)).ok_or_else(|| bad("has an inbox on another server"))?;
+    let same_server = |url: Option<String>| {
+        address(url).filter(|url| authority(url).as_deref() == Some(host.as_str()))
+    };
+    let inbox_url =
+        same_server(Some(inbox_url)).ok_or_else(|| bad("has an inbox on another server"))?;
     let key = document.get("publicKey").map(|key| match key {
         Value::Array(keys) => keys.first().cloned().unwrap_or(Value::Null),
         other => other.clone(),
@@ -399,7 +498,12 @@ pub(crate) fn parse_actor(fetched_from: &str, document: &Value) -> Result<Parsed
                 return Err(bad("publishes a key owned by someone else"));
             }
             let key_id = key.get("id").and_then(Value::as_str).map(str::to_owned);
-            (address(key_id), key.get("publicKeyPem").and_then(Value::as_str).map(str::to_owned))
+            (
+                address(key_id),
+                key.get("publicKeyPem")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            )
         }
         None => (None, None),
     };
@@ -408,21 +512,38 @@ pub(crate) fn parse_actor(fetched_from: &str, document: &Value) -> Result<Parsed
     }
     let image = |name: &str| {
         document.get(name).and_then(|image| match image {
-            Value::Array(items) => items.first().and_then(|item| id_of(&item["url"]).map(str::to_owned)),
-            other => other.get("url").and_then(|url| id_of(url).map(str::to_owned)),
+            Value::Array(items) => items
+                .first()
+                .and_then(|item| id_of(&item["url"]).map(str::to_owned)),
+            other => other
+                .get("url")
+                .and_then(|url| id_of(url).map(str::to_owned)),
         })
     };
     // The first http(s) one: `url` may list several links.
-    let profile_url = ids_in(document.get("url").unwrap_or(&Value::Null)).into_iter().find_map(|url| address(Some(url)));
+    let profile_url = ids_in(document.get("url").unwrap_or(&Value::Null))
+        .into_iter()
+        .find_map(|url| address(Some(url)));
     // Bounded before the HTML is parsed: the summary is cut to a few characters anyway.
-    let summary = text("summary").map(|html| text::truncate_bytes(&html, MAX_SUMMARY_BYTES).to_owned());
+    let summary =
+        text("summary").map(|html| text::truncate_bytes(&html, MAX_SUMMARY_BYTES).to_owned());
     Ok(ParsedActor {
         handle: format!("{preferred_username}@{host}"),
-        display_name: text("name").map(|name| truncate(strip_controls(&name, false).trim(), MAX_DISPLAY_NAME)).filter(|name| !name.is_empty()),
-        bio: summary.map(|html| truncate(strip_controls(&html_to_text(&html), true).trim(), MAX_BIO)).filter(|bio| !bio.is_empty()),
+        display_name: text("name")
+            .map(|name| truncate(strip_controls(&name, false).trim(), MAX_DISPLAY_NAME))
+            .filter(|name| !name.is_empty()),
+        bio: summary
+            .map(|html| truncate(strip_controls(&html_to_text(&html), true).trim(), MAX_BIO))
+            .filter(|bio| !bio.is_empty()),
         avatar_url: address(image("icon")),
         header_url: address(image("image")),
-        shared_inbox_url: same_server(document.get("endpoints").and_then(|e| e.get("sharedInbox")).and_then(Value::as_str).map(str::to_owned)),
+        shared_inbox_url: same_server(
+            document
+                .get("endpoints")
+                .and_then(|e| e.get("sharedInbox"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        ),
         outbox_url: same_server(text("outbox")),
         followers_url: same_server(text("followers")),
         following_url: same_server(text("following")),
@@ -442,7 +563,11 @@ pub fn truncate(text: &str, max: usize) -> String {
 
 /// The text of an HTML fragment: tags dropped, line breaks kept, entities decoded.
 pub fn html_to_text(html: &str) -> String {
-    let with_breaks = html.replace("<br>", "\n").replace("<br/>", "\n").replace("<br />", "\n").replace("</p><p>", "\n\n");
+    let with_breaks = html
+        .replace("<br>", "\n")
+        .replace("<br/>", "\n")
+        .replace("<br />", "\n")
+        .replace("</p><p>", "\n\n");
     let stripped = ammonia::Builder::empty().clean(&with_breaks).to_string();
     stripped
         .replace("&lt;", "<")
@@ -467,7 +592,10 @@ mod tests {
         let pem = PEM.get_or_init(|| {
             use rsa::pkcs8::{EncodePublicKey, LineEnding};
             let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 1024).unwrap();
-            private.to_public_key().to_public_key_pem(LineEnding::LF).unwrap()
+            private
+                .to_public_key()
+                .to_public_key_pem(LineEnding::LF)
+                .unwrap()
         });
         json!({
             "id": "https://m.example/users/bo", "type": "Person", "preferredUsername": "bo",
@@ -486,14 +614,25 @@ mod tests {
         let parsed = parse_actor("https://m.example/users/bo", &mastodon_actor()).unwrap();
         assert_eq!(parsed.handle, "bo@m.example");
         assert_eq!(parsed.bio.as_deref(), Some("Hi & welcome\n\nline"));
-        assert_eq!(parsed.shared_inbox_url.as_deref(), Some("https://m.example/inbox"));
-        assert_eq!(parsed.avatar_url.as_deref(), Some("https://m.example/bo.png"));
-        assert_eq!(parsed.public_key_id.as_deref(), Some("https://m.example/users/bo#main-key"));
+        assert_eq!(
+            parsed.shared_inbox_url.as_deref(),
+            Some("https://m.example/inbox")
+        );
+        assert_eq!(
+            parsed.avatar_url.as_deref(),
+            Some("https://m.example/bo.png")
+        );
+        assert_eq!(
+            parsed.public_key_id.as_deref(),
+            Some("https://m.example/users/bo#main-key")
+        );
     }
 
     #[test]
     fn an_actor_cannot_speak_for_another_server() {
-        let error = parse_actor("https://evil.example/bo", &mastodon_actor()).unwrap_err().to_string();
+        let error = parse_actor("https://evil.example/bo", &mastodon_actor())
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("another server"), "{error}");
         let mut foreign_inbox = mastodon_actor();
         foreign_inbox["inbox"] = json!("https://victim.example/inbox");
@@ -510,26 +649,59 @@ mod tests {
         actor["icon"] = json!({ "url": "javascript:alert(1)" });
         actor["image"] = json!({ "url": "data:image/svg+xml,<svg onload=alert(1)>" });
         let parsed = parse_actor("https://m.example/users/bo", &actor).unwrap();
-        assert_eq!((parsed.profile_url, parsed.avatar_url, parsed.header_url), (None, None, None));
+        assert_eq!(
+            (parsed.profile_url, parsed.avatar_url, parsed.header_url),
+            (None, None, None)
+        );
         actor["url"] = json!(["JavaScript:alert(1)", "https://m.example/@bo"]);
-        assert_eq!(parse_actor("https://m.example/users/bo", &actor).unwrap().profile_url.as_deref(), Some("https://m.example/@bo"));
+        assert_eq!(
+            parse_actor("https://m.example/users/bo", &actor)
+                .unwrap()
+                .profile_url
+                .as_deref(),
+            Some("https://m.example/@bo")
+        );
         let mut bad_inbox = mastodon_actor();
         bad_inbox["inbox"] = json!("https://m.example/users/bo/inbox\u{0}");
-        assert!(parse_actor("https://m.example/users/bo", &bad_inbox).unwrap_err().to_string().contains("inbox"));
+        assert!(parse_actor("https://m.example/users/bo", &bad_inbox)
+            .unwrap_err()
+            .to_string()
+            .contains("inbox"));
     }
 
     #[test]
     fn a_preferred_username_must_be_a_name_as_ours_are() {
-        for bad in ["bo#", "bo?x=1", "bo\nmallory", "bo\u{202e}gnp", "<b>bo", "b\u{0}o", "bo/x", "bö", "bo x"] {
+        for bad in [
+            "bo#",
+            "bo?x=1",
+            "bo\nmallory",
+            "bo\u{202e}gnp",
+            "<b>bo",
+            "b\u{0}o",
+            "bo/x",
+            "bö",
+            "bo x",
+        ] {
             let mut actor = mastodon_actor();
             actor["preferredUsername"] = json!(bad);
             let error = parse_actor("https://m.example/users/bo", &actor).unwrap_err();
-            assert!(matches!(error, FederationError::BadRequest(_)), "{bad:?}: {error}");
-            assert!(error.to_string().contains("unusable preferredUsername"), "{error}");
+            assert!(
+                matches!(error, FederationError::BadRequest(_)),
+                "{bad:?}: {error}"
+            );
+            assert!(
+                error.to_string().contains("unusable preferredUsername"),
+                "{error}"
+            );
         }
         let mut dotted = mastodon_actor();
         dotted["preferredUsername"] = json!("jo.doe");
-        assert_eq!(parse_actor("https://m.example/users/bo", &dotted).unwrap().handle, "jo.doe@m.example");
+        assert_eq!(
+            parse_actor("https://m.example/users/bo", &dotted)
+                .unwrap()
+                .handle,
+            "jo.doe@m.example"
+        );
     }
 
     #[test]

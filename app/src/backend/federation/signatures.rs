@@ -52,7 +52,10 @@ pub fn sign(
     };
     let mut names = vec!["(request-target)", "host", "date"];
     let mut lines = vec![
-        format!("(request-target): {} {target}", method.as_str().to_lowercase()),
+        format!(
+            "(request-target): {} {target}",
+            method.as_str().to_lowercase()
+        ),
         format!("host: {}", host_header(url)),
         format!("date: {}", http_date(now)),
     ];
@@ -76,7 +79,11 @@ pub fn sign(
 
 /// The base64 RSASSA-PKCS1-v1_5 SHA-256 signature of a signing string.
 pub fn sign_string(key: &RsaPrivateKey, signing_string: &str) -> String {
-    BASE64.encode(SigningKey::<Sha256>::new(key.clone()).sign(signing_string.as_bytes()).to_bytes())
+    BASE64.encode(
+        SigningKey::<Sha256>::new(key.clone())
+            .sign(signing_string.as_bytes())
+            .to_bytes(),
+    )
 }
 
 /// A parsed `Signature` header.
@@ -91,7 +98,10 @@ pub struct SignatureHeader {
 /// Reads the `Signature` header (or `Authorization: Signature …`).
 pub fn parse_header(headers: &HeaderMap) -> Result<SignatureHeader, String> {
     let raw = match headers.get("signature") {
-        Some(value) => value.to_str().map_err(|_| "the Signature header is not text")?.to_owned(),
+        Some(value) => value
+            .to_str()
+            .map_err(|_| "the Signature header is not text")?
+            .to_owned(),
         None => headers
             .get(http::header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
@@ -119,20 +129,31 @@ pub fn parse_signature(raw: &str) -> Result<SignatureHeader, String> {
     }
     if let Some(algorithm) = algorithm {
         // hs2019 means "as the key says"; our keys and the fediverse's are RSA.
-        if !matches!(algorithm.to_ascii_lowercase().as_str(), "rsa-sha256" | "hs2019") {
+        if !matches!(
+            algorithm.to_ascii_lowercase().as_str(),
+            "rsa-sha256" | "hs2019"
+        ) {
             return Err(format!("unsupported signature algorithm {algorithm:?}"));
         }
     }
     let key_id = key_id.ok_or("the Signature header has no keyId")?;
     let signature = BASE64
-        .decode(signature.filter(|s| !s.is_empty()).ok_or("the Signature header has no signature")?)
+        .decode(
+            signature
+                .filter(|s| !s.is_empty())
+                .ok_or("the Signature header has no signature")?,
+        )
         .map_err(|_| "the signature is not base64")?;
     let headers = names
         .unwrap_or_else(|| "date".into())
         .split_ascii_whitespace()
         .map(str::to_ascii_lowercase)
         .collect();
-    Ok(SignatureHeader { key_id, headers, signature })
+    Ok(SignatureHeader {
+        key_id,
+        headers,
+        signature,
+    })
 }
 
 /// `name="value"` pairs separated by commas.
@@ -147,7 +168,9 @@ fn parameters(raw: &str) -> Result<Vec<(String, String)>, String> {
             let end = quoted.find('"').ok_or_else(malformed)?;
             (&quoted[..end], &quoted[end + 1..])
         } else {
-            after.split_once(',').map_or((after, ""), |(value, rest)| (value, rest))
+            after
+                .split_once(',')
+                .map_or((after, ""), |(value, rest)| (value, rest))
         };
         out.push((name.trim().to_owned(), value.to_owned()));
         rest = after.trim_start().trim_start_matches(',').trim_start();
@@ -172,7 +195,8 @@ pub fn check_request(
         }
     }
     let date = header(headers, "date")?;
-    let date = DateTime::parse_from_rfc2822(&date).map_err(|_| format!("the Date header {date:?} is not a date"))?;
+    let date = DateTime::parse_from_rfc2822(&date)
+        .map_err(|_| format!("the Date header {date:?} is not a date"))?;
     let date = date.with_timezone(&Utc);
     if date < now - MAX_AGE - CLOCK_SKEW {
         return Err("the Date header is more than 12 hours old".into());
@@ -186,7 +210,12 @@ pub fn check_request(
         let sha256 = claimed
             .split(',')
             .map(str::trim)
-            .find(|value| value.len() > 8 && value.get(..8).is_some_and(|name| name.eq_ignore_ascii_case("SHA-256=")))
+            .find(|value| {
+                value.len() > 8
+                    && value
+                        .get(..8)
+                        .is_some_and(|name| name.eq_ignore_ascii_case("SHA-256="))
+            })
             .ok_or("the Digest header has no SHA-256 value")?;
         if sha256.get(8..) != digest(body).get(8..) {
             return Err("the Digest header does not match the body".into());
@@ -215,12 +244,20 @@ pub fn signing_string(
 
 /// Whether `signature` over `signing_string` was made by `key`.
 pub fn verify(key: &RsaPublicKey, signing_string: &str, signature: &[u8]) -> bool {
-    let Ok(signature) = Signature::try_from(signature) else { return false };
-    VerifyingKey::<Sha256>::new(key.clone()).verify(signing_string.as_bytes(), &signature).is_ok()
+    let Ok(signature) = Signature::try_from(signature) else {
+        return false;
+    };
+    VerifyingKey::<Sha256>::new(key.clone())
+        .verify(signing_string.as_bytes(), &signature)
+        .is_ok()
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Result<String, String> {
-    let values: Vec<&str> = headers.get_all(name).iter().filter_map(|value| value.to_str().ok()).collect();
+    let values: Vec<&str> = headers
+        .get_all(name)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .collect();
     if values.is_empty() {
         return Err(format!("the signed header {name} is missing"));
     }
@@ -252,24 +289,40 @@ mod tests {
         let url = url::Url::parse("https://ts.example:8443/users/ana/inbox").unwrap();
         let body = br#"{"type":"Follow"}"#;
         let now = Utc::now();
-        let signed = sign(&http::Method::POST, &url, Some(body), "https://a.example/users/b#main-key", &private, now);
+        let signed = sign(
+            &http::Method::POST,
+            &url,
+            Some(body),
+            "https://a.example/users/b#main-key",
+            &private,
+            now,
+        );
         let headers = headers_of(&signed, "ts.example:8443");
         let parsed = parse_header(&headers).unwrap();
         assert_eq!(parsed.key_id, "https://a.example/users/b#main-key");
-        assert_eq!(parsed.headers, ["(request-target)", "host", "date", "digest"]);
+        assert_eq!(
+            parsed.headers,
+            ["(request-target)", "host", "date", "digest"]
+        );
         check_request(&parsed, &headers, Some(body), now).unwrap();
-        let string = signing_string(&parsed, &http::Method::POST, "/users/ana/inbox", &headers).unwrap();
+        let string =
+            signing_string(&parsed, &http::Method::POST, "/users/ana/inbox", &headers).unwrap();
         assert!(verify(&public, &string, &parsed.signature));
 
         // Another path, another body, an old date: each refused.
-        let other = signing_string(&parsed, &http::Method::POST, "/users/bob/inbox", &headers).unwrap();
+        let other =
+            signing_string(&parsed, &http::Method::POST, "/users/bob/inbox", &headers).unwrap();
         assert!(!verify(&public, &other, &parsed.signature));
         let error = check_request(&parsed, &headers, Some(b"{}"), now).unwrap_err();
         assert!(error.contains("Digest"), "{error}");
         let later = now + Duration::hours(14);
-        assert!(check_request(&parsed, &headers, Some(body), later).unwrap_err().contains("old"));
+        assert!(check_request(&parsed, &headers, Some(body), later)
+            .unwrap_err()
+            .contains("old"));
         let earlier = now - Duration::hours(2);
-        assert!(check_request(&parsed, &headers, Some(body), earlier).unwrap_err().contains("future"));
+        assert!(check_request(&parsed, &headers, Some(body), earlier)
+            .unwrap_err()
+            .contains("future"));
     }
 
     /// The test key of draft-cavage-http-signatures-12, Appendix C.
@@ -305,7 +358,12 @@ oYi+1hqp1fIekaxsyQIDAQAB
         headers.insert("host", "example.com".parse().unwrap());
         headers.insert("date", DRAFT_DATE.parse().unwrap());
         headers.insert("content-type", "application/json".parse().unwrap());
-        headers.insert("digest", "SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=".parse().unwrap());
+        headers.insert(
+            "digest",
+            "SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE="
+                .parse()
+                .unwrap(),
+        );
         headers.insert("content-length", "18".parse().unwrap());
         headers.insert("signature", signature.parse().unwrap());
         headers
@@ -316,20 +374,41 @@ oYi+1hqp1fIekaxsyQIDAQAB
         use rsa::pkcs1::DecodeRsaPrivateKey;
         let private = RsaPrivateKey::from_pkcs1_pem(DRAFT_PRIVATE_KEY).unwrap();
         let public = keys::public_key(DRAFT_PUBLIC_KEY).unwrap();
-        assert_eq!(digest(DRAFT_BODY), "SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=");
-        let when = DateTime::parse_from_rfc2822(DRAFT_DATE).unwrap().with_timezone(&Utc);
+        assert_eq!(
+            digest(DRAFT_BODY),
+            "SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE="
+        );
+        let when = DateTime::parse_from_rfc2822(DRAFT_DATE)
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(http_date(when), DRAFT_DATE);
 
         for (covered, expected) in [
             ("(request-target) host date", BASIC),
-            ("(request-target) host date content-type digest content-length", ALL_HEADERS),
+            (
+                "(request-target) host date content-type digest content-length",
+                ALL_HEADERS,
+            ),
         ] {
             let header = format!("keyId=\"Test\",algorithm=\"rsa-sha256\",headers=\"{covered}\",signature=\"{expected}\"");
             let headers = draft_request_headers(&header);
             let parsed = parse_header(&headers).unwrap();
-            let string = signing_string(&parsed, &http::Method::POST, "/foo?param=value&pet=dog", &headers).unwrap();
-            assert!(verify(&public, &string, &parsed.signature), "verifies the published signature over {covered}");
-            assert_eq!(sign_string(&private, &string), expected, "signs exactly as published over {covered}");
+            let string = signing_string(
+                &parsed,
+                &http::Method::POST,
+                "/foo?param=value&pet=dog",
+                &headers,
+            )
+            .unwrap();
+            assert!(
+                verify(&public, &string, &parsed.signature),
+                "verifies the published signature over {covered}"
+            );
+            assert_eq!(
+                sign_string(&private, &string),
+                expected,
+                "signs exactly as published over {covered}"
+            );
             let checked = check_request(&parsed, &headers, Some(DRAFT_BODY), when);
             if covered.contains("digest") {
                 checked.unwrap();
@@ -341,11 +420,24 @@ oYi+1hqp1fIekaxsyQIDAQAB
 
         // What we send for the same request verifies with the draft's key too.
         let url = url::Url::parse("https://example.com/foo?param=value&pet=dog").unwrap();
-        let ours = sign(&http::Method::POST, &url, Some(DRAFT_BODY), "Test", &private, when);
+        let ours = sign(
+            &http::Method::POST,
+            &url,
+            Some(DRAFT_BODY),
+            "Test",
+            &private,
+            when,
+        );
         let mut headers = headers_of(&ours, "example.com");
         headers.insert("content-type", "application/json".parse().unwrap());
         let parsed = parse_header(&headers).unwrap();
-        let string = signing_string(&parsed, &http::Method::POST, "/foo?param=value&pet=dog", &headers).unwrap();
+        let string = signing_string(
+            &parsed,
+            &http::Method::POST,
+            "/foo?param=value&pet=dog",
+            &headers,
+        )
+        .unwrap();
         assert_eq!(
             string,
             format!("(request-target): post /foo?param=value&pet=dog\nhost: example.com\ndate: {DRAFT_DATE}\ndigest: SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=")
@@ -357,10 +449,23 @@ oYi+1hqp1fIekaxsyQIDAQAB
     fn signature_header_parsing() {
         let mut headers = HeaderMap::new();
         assert!(parse_header(&headers).unwrap_err().contains("not signed"));
-        headers.insert("signature", r#"keyId="k",algorithm="hmac-sha256",signature="AA==""#.parse().unwrap());
+        headers.insert(
+            "signature",
+            r#"keyId="k",algorithm="hmac-sha256",signature="AA==""#
+                .parse()
+                .unwrap(),
+        );
         assert!(parse_header(&headers).unwrap_err().contains("algorithm"));
-        headers.insert("signature", r#"keyId="k",headers="(request-target) Host date",signature="AA==""#.parse().unwrap());
-        assert_eq!(parse_header(&headers).unwrap().headers, ["(request-target)", "host", "date"]);
+        headers.insert(
+            "signature",
+            r#"keyId="k",headers="(request-target) Host date",signature="AA==""#
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            parse_header(&headers).unwrap().headers,
+            ["(request-target)", "host", "date"]
+        );
         headers.insert("signature", r#"keyId="k",signature="#.parse().unwrap());
         assert!(parse_header(&headers).is_err());
     }

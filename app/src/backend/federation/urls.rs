@@ -19,7 +19,9 @@ impl<'a> Urls<'a> {
 
     /// `host[:port]` as WebFinger's `acct:` names it.
     pub fn host(&self) -> &'a str {
-        self.base.split_once("://").map_or(self.base, |(_, host)| host)
+        self.base
+            .split_once("://")
+            .map_or(self.base, |(_, host)| host)
     }
 
     pub fn actor(&self, username: &str) -> String {
@@ -74,7 +76,9 @@ impl<'a> Urls<'a> {
     /// The local username an actor id names, if it is one of ours (and could be a name).
     pub fn local_username(&self, actor_id: &str) -> Option<String> {
         let name = actor_id.strip_prefix(self.base)?.strip_prefix("/users/")?;
-        crate::backend::fields::Username::problem(name, false).is_none().then(|| name.to_owned())
+        crate::backend::fields::Username::problem(name, false)
+            .is_none()
+            .then(|| name.to_owned())
     }
 
     /// The thought id a note id (or its page) names, if it is one of ours.
@@ -90,7 +94,8 @@ impl<'a> Urls<'a> {
 
     /// Whether `url` is on this server.
     pub fn is_local(&self, url: &str) -> bool {
-        url.strip_prefix(self.base).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        url.strip_prefix(self.base)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     }
 }
 
@@ -102,16 +107,32 @@ mod tests {
     fn ids_round_trip() {
         let urls = Urls::new("https://ts.example");
         assert_eq!(urls.host(), "ts.example");
-        assert_eq!(urls.local_username(&urls.actor("ana")).as_deref(), Some("ana"));
-        assert_eq!(urls.local_username("https://ts.example/users/ana/inbox"), None);
-        assert_eq!(urls.local_username("https://ts.example.evil/users/ana"), None);
+        assert_eq!(
+            urls.local_username(&urls.actor("ana")).as_deref(),
+            Some("ana")
+        );
+        assert_eq!(
+            urls.local_username("https://ts.example/users/ana/inbox"),
+            None
+        );
+        assert_eq!(
+            urls.local_username("https://ts.example.evil/users/ana"),
+            None
+        );
         for not_a_name in ["", "ana?x", "ana#x", "an\u{0}a", "an%20a"] {
-            assert_eq!(urls.local_username(&format!("https://ts.example/users/{not_a_name}")), None, "{not_a_name:?}");
+            assert_eq!(
+                urls.local_username(&format!("https://ts.example/users/{not_a_name}")),
+                None,
+                "{not_a_name:?}"
+            );
         }
         let id = Uuid::new_v4();
         assert_eq!(urls.local_thought(&urls.note("ana", id)), Some(id));
         assert_eq!(urls.local_thought(&urls.thought_page("ana", id)), Some(id));
-        assert_eq!(urls.local_thought("https://elsewhere.example/users/ana/thoughts/x"), None);
+        assert_eq!(
+            urls.local_thought("https://elsewhere.example/users/ana/thoughts/x"),
+            None
+        );
         assert!(!urls.is_local("https://ts.example.evil/users/ana"));
         assert_eq!(Urls::new("http://127.0.0.1:3000").host(), "127.0.0.1:3000");
     }

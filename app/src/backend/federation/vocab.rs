@@ -46,7 +46,10 @@ pub struct PersonSource {
 pub fn person(urls: Urls<'_>, source: &PersonSource, public_key_pem: &str) -> Value {
     let name = &source.username;
     let actor = urls.actor(name);
-    let image = |url: &Option<String>| url.as_ref().map(|url| json!({ "type": "Image", "url": url }));
+    let image = |url: &Option<String>| {
+        url.as_ref()
+            .map(|url| json!({ "type": "Image", "url": url }))
+    };
     let mut document = json!({
         "@context": actor_context(),
         "id": actor,
@@ -109,7 +112,12 @@ pub struct NoteSource {
 }
 
 /// Who a thought is addressed to, by its visibility: (to, cc).
-pub fn audience(urls: Urls<'_>, author: &str, visibility: &str, mentions: &[String]) -> (Vec<String>, Vec<String>) {
+pub fn audience(
+    urls: Urls<'_>,
+    author: &str,
+    visibility: &str,
+    mentions: &[String],
+) -> (Vec<String>, Vec<String>) {
     let followers = urls.followers(author);
     let mentions = mentions.to_vec();
     match visibility {
@@ -121,7 +129,11 @@ pub fn audience(urls: Urls<'_>, author: &str, visibility: &str, mentions: &[Stri
 }
 
 pub fn note(urls: Urls<'_>, source: &NoteSource) -> Value {
-    let mention_ids: Vec<String> = source.mentions.iter().map(|(_, actor)| actor.clone()).collect();
+    let mention_ids: Vec<String> = source
+        .mentions
+        .iter()
+        .map(|(_, actor)| actor.clone())
+        .collect();
     let (to, cc) = audience(urls, &source.author, &source.visibility, &mention_ids);
     let mut tags: Vec<Value> = text::tags(&source.content)
         .into_iter()
@@ -185,11 +197,22 @@ pub fn plain_html(text: &str) -> String {
 }
 
 pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 /// An activity by `actor` with `object`, addressed to `to` and `cc`.
-pub fn activity(kind: &str, id: &str, actor: &str, object: Value, to: &[String], cc: &[String]) -> Value {
+pub fn activity(
+    kind: &str,
+    id: &str,
+    actor: &str,
+    object: Value,
+    to: &[String],
+    cc: &[String],
+) -> Value {
     let mut document = json!({
         "@context": context(),
         "id": id,
@@ -221,19 +244,34 @@ pub fn create(note: &Value) -> Value {
 }
 
 fn strings(value: &Value) -> Vec<String> {
-    value.as_array().map(|items| items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The id of an object given by reference or embedded.
 pub fn id_of(value: &Value) -> Option<&str> {
-    value.as_str().or_else(|| value.get("id").and_then(Value::as_str))
+    value
+        .as_str()
+        .or_else(|| value.get("id").and_then(Value::as_str))
 }
 
 /// The ids in a `to`/`cc`-like field (a string or an array of strings or objects).
 pub fn ids_in(value: &Value) -> Vec<String> {
     match value {
-        Value::Array(items) => items.iter().filter_map(|item| id_of(item).map(str::to_owned)).collect(),
-        other => id_of(other).map(|id| vec![id.to_owned()]).unwrap_or_default(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(|item| id_of(item).map(str::to_owned))
+            .collect(),
+        other => id_of(other)
+            .map(|id| vec![id.to_owned()])
+            .unwrap_or_default(),
     }
 }
 
@@ -259,10 +297,26 @@ mod tests {
         let mention = vec!["https://m.example/users/bo".to_owned()];
         let (to, cc) = audience(urls, "ana", "public", &mention);
         assert_eq!(to, [PUBLIC]);
-        assert_eq!(cc, ["https://ts.example/users/ana/followers", "https://m.example/users/bo"]);
+        assert_eq!(
+            cc,
+            [
+                "https://ts.example/users/ana/followers",
+                "https://m.example/users/bo"
+            ]
+        );
         let (to, cc) = audience(urls, "ana", "followers", &mention);
-        assert_eq!((to.as_slice(), cc.as_slice()), (&["https://ts.example/users/ana/followers".to_owned()][..], &mention[..]));
+        assert_eq!(
+            (to.as_slice(), cc.as_slice()),
+            (
+                &["https://ts.example/users/ana/followers".to_owned()][..],
+                &mention[..]
+            )
+        );
         let (to, cc) = audience(urls, "ana", "private", &mention);
-        assert_eq!((to, cc.len()), (mention, 0), "private: only the people mentioned");
+        assert_eq!(
+            (to, cc.len()),
+            (mention, 0),
+            "private: only the people mentioned"
+        );
     }
 }

@@ -18,7 +18,11 @@ use super::{
 
 pub fn routes() -> Routes {
     Routes::default()
-        .get("/api/v1/accounts/verify_credentials", User("read:accounts"), verify_credentials)
+        .get(
+            "/api/v1/accounts/verify_credentials",
+            User("read:accounts"),
+            verify_credentials,
+        )
         .get("/api/v1/accounts/lookup", Open("read:accounts"), lookup)
         .get("/api/v1/accounts/{id}", Open("read:accounts"), by_id)
 }
@@ -28,7 +32,10 @@ pub fn path_id(raw: &str) -> ApiResult<Uuid> {
     Uuid::try_parse(raw).map_err(|_| ApiError::not_found())
 }
 
-async fn verify_credentials(State(backend): State<Backend>, authed: Authed) -> ApiResult<Json<Value>> {
+async fn verify_credentials(
+    State(backend): State<Backend>,
+    authed: Authed,
+) -> ApiResult<Json<Value>> {
     let me = authed.person()?;
     let summary = profiles::account(&backend.pool, me).await?;
     let mut account = entities::account(&backend, &summary);
@@ -47,26 +54,69 @@ async fn by_id(State(backend): State<Backend>, Path(id): Path<String>) -> ApiRes
 }
 
 async fn lookup(State(backend): State<Backend>, params: Params) -> ApiResult<Json<Value>> {
-    let acct = params.text("acct")?.ok_or_else(|| ApiError::invalid("acct", "is missing"))?;
+    let acct = params
+        .text("acct")?
+        .ok_or_else(|| ApiError::invalid("acct", "is missing"))?;
     let acct = acct.trim_start_matches('@');
     // `name@this-host` is a local account too.
-    let host = app::backend::federation::urls::Urls::new(&backend.public_url).host().to_owned();
+    let host = app::backend::federation::urls::Urls::new(&backend.public_url)
+        .host()
+        .to_owned();
     let handle = acct.strip_suffix(&format!("@{host}")).unwrap_or(acct);
     let (id, _) = local_accounts::person_id(&backend.pool, handle).await?;
-    Ok(Json(entities::account(&backend, &profiles::account(&backend.pool, id).await?)))
+    Ok(Json(entities::account(
+        &backend,
+        &profiles::account(&backend.pool, id).await?,
+    )))
 }
 
 pub fn more_routes() -> Routes {
     Routes::default()
-        .patch("/api/v1/accounts/update_credentials", User("write:accounts"), update_credentials)
-        .get("/api/v1/accounts/relationships", User("read:follows"), relationships)
-        .get("/api/v1/accounts/{id}/statuses", Open("read:statuses"), statuses_of)
-        .get("/api/v1/accounts/{id}/followers", Open("read:accounts"), |s, p, q| people(s, p, q, follows::Direction::Followers))
-        .get("/api/v1/accounts/{id}/following", Open("read:accounts"), |s, p, q| people(s, p, q, follows::Direction::Following))
-        .post("/api/v1/accounts/{id}/follow", User("write:follows"), |s, a, p| act(s, a, p, Action::Follow))
-        .post("/api/v1/accounts/{id}/unfollow", User("write:follows"), |s, a, p| act(s, a, p, Action::Unfollow))
-        .post("/api/v1/accounts/{id}/block", User("write:blocks"), |s, a, p| act(s, a, p, Action::Block))
-        .post("/api/v1/accounts/{id}/unblock", User("write:blocks"), |s, a, p| act(s, a, p, Action::Unblock))
+        .patch(
+            "/api/v1/accounts/update_credentials",
+            User("write:accounts"),
+            update_credentials,
+        )
+        .get(
+            "/api/v1/accounts/relationships",
+            User("read:follows"),
+            relationships,
+        )
+        .get(
+            "/api/v1/accounts/{id}/statuses",
+            Open("read:statuses"),
+            statuses_of,
+        )
+        .get(
+            "/api/v1/accounts/{id}/followers",
+            Open("read:accounts"),
+            |s, p, q| people(s, p, q, follows::Direction::Followers),
+        )
+        .get(
+            "/api/v1/accounts/{id}/following",
+            Open("read:accounts"),
+            |s, p, q| people(s, p, q, follows::Direction::Following),
+        )
+        .post(
+            "/api/v1/accounts/{id}/follow",
+            User("write:follows"),
+            |s, a, p| act(s, a, p, Action::Follow),
+        )
+        .post(
+            "/api/v1/accounts/{id}/unfollow",
+            User("write:follows"),
+            |s, a, p| act(s, a, p, Action::Unfollow),
+        )
+        .post(
+            "/api/v1/accounts/{id}/block",
+            User("write:blocks"),
+            |s, a, p| act(s, a, p, Action::Block),
+        )
+        .post(
+            "/api/v1/accounts/{id}/unblock",
+            User("write:blocks"),
+            |s, a, p| act(s, a, p, Action::Unblock),
+        )
         .get("/api/v1/blocks", User("read:blocks"), blocks_list)
 }
 
@@ -93,7 +143,12 @@ enum Action {
     Unblock,
 }
 
-async fn act(State(backend): State<Backend>, authed: Authed, Path(id): Path<String>, action: Action) -> ApiResult<Json<Value>> {
+async fn act(
+    State(backend): State<Backend>,
+    authed: Authed,
+    Path(id): Path<String>,
+    action: Action,
+) -> ApiResult<Json<Value>> {
     let me = authed.person()?;
     let target = profiles::account(&backend.pool, path_id(&id)?).await?;
     match action {
@@ -105,7 +160,11 @@ async fn act(State(backend): State<Backend>, authed: Authed, Path(id): Path<Stri
     Ok(Json(relationship(&backend, me, target.id).await?))
 }
 
-async fn relationships(State(backend): State<Backend>, authed: Authed, uri: Uri) -> ApiResult<Json<Vec<Value>>> {
+async fn relationships(
+    State(backend): State<Backend>,
+    authed: Authed,
+    uri: Uri,
+) -> ApiResult<Json<Vec<Value>>> {
     let me = authed.person()?;
     let ids: Vec<Uuid> = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
         .filter(|(key, _)| key == "id[]" || key == "id")
@@ -131,27 +190,55 @@ async fn statuses_of(
     let target = profiles::account(&backend.pool, path_id(&id)?).await?;
     let limit = params.limit(20, 40)?;
     let window = super::timelines::window(&backend, &params).await?;
-    let page = timeline::page_within(&backend.pool, caller.viewer(), timeline::Feed::Author(&target.username), window, limit).await?;
+    let page = timeline::page_within(
+        &backend.pool,
+        caller.viewer(),
+        timeline::Feed::Author(&target.username),
+        window,
+        limit,
+    )
+    .await?;
     super::timelines::respond(&backend, &uri, page).await
 }
 
-async fn people(State(backend): State<Backend>, Path(id): Path<String>, params: Params, direction: follows::Direction) -> ApiResult<Json<Vec<Value>>> {
+async fn people(
+    State(backend): State<Backend>,
+    Path(id): Path<String>,
+    params: Params,
+    direction: follows::Direction,
+) -> ApiResult<Json<Vec<Value>>> {
     let target = profiles::account(&backend.pool, path_id(&id)?).await?;
     let ids = follows::list_ids(&backend.pool, target.id, direction, params.limit(40, 80)?).await?;
     let entities = entities::accounts(&backend, ids.iter().copied()).await?;
-    Ok(Json(ids.iter().filter_map(|id| entities.get(id).cloned()).collect()))
+    Ok(Json(
+        ids.iter()
+            .filter_map(|id| entities.get(id).cloned())
+            .collect(),
+    ))
 }
 
-async fn blocks_list(State(backend): State<Backend>, authed: Authed, params: Params) -> ApiResult<Json<Vec<Value>>> {
+async fn blocks_list(
+    State(backend): State<Backend>,
+    authed: Authed,
+    params: Params,
+) -> ApiResult<Json<Vec<Value>>> {
     let me = authed.person()?;
     let ids = blocks::blocked_by(&backend.pool, me, params.limit(40, 80)?).await?;
     let entities = entities::accounts(&backend, ids.iter().copied()).await?;
-    Ok(Json(ids.iter().filter_map(|id| entities.get(id).cloned()).collect()))
+    Ok(Json(
+        ids.iter()
+            .filter_map(|id| entities.get(id).cloned())
+            .collect(),
+    ))
 }
 
 /// Partial profile edits (fields not sent keep their value), plus Thoughtspace's own:
 /// `custom_css` (sanitized as in settings) and `top_friends[]` (usernames, in order).
-async fn update_credentials(State(backend): State<Backend>, authed: Authed, params: Params, ) -> ApiResult<Json<Value>> {
+async fn update_credentials(
+    State(backend): State<Backend>,
+    authed: Authed,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     let me = authed.person()?;
     let current = profiles::settings(&backend.pool, me).await?;
     let edit = profiles::ProfileEdit {

@@ -33,7 +33,10 @@ impl RateLimits {
     /// Counts a request by `who`: (allowed, remaining, seconds until the window resets).
     fn count(&self, who: &str) -> (bool, u32, u64) {
         let now = Instant::now();
-        let mut windows = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut windows = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if windows.len() > 100_000 {
             windows.retain(|_, (started, _)| now.duration_since(*started) < WINDOW);
         }
@@ -58,7 +61,11 @@ pub async fn authenticate(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+        .and_then(|value| {
+            value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+        })
         .map(|token| token.trim().to_owned());
     let who = match bearer {
         Some(secret) => match api_keys::authenticate(&backend.pool, &secret).await {
@@ -67,12 +74,18 @@ pub async fn authenticate(
                 request.extensions_mut().insert(caller);
                 who
             }
-            Ok(None) => return ApiError::new(StatusCode::UNAUTHORIZED, "The access token is invalid").into_response(),
+            Ok(None) => {
+                return ApiError::new(StatusCode::UNAUTHORIZED, "The access token is invalid")
+                    .into_response()
+            }
             Err(error) => return ApiError::from(error).into_response(),
         },
         None => {
             // The client as the edge established it (behind a proxy, not the proxy itself).
-            let address = request.extensions().get::<ClientAddress>().map(|address| address.0.to_string());
+            let address = request
+                .extensions()
+                .get::<ClientAddress>()
+                .map(|address| address.0.to_string());
             format!("address:{}", address.unwrap_or_default())
         }
     };
@@ -82,9 +95,14 @@ pub async fn authenticate(
     } else {
         ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests").into_response()
     };
-    let reset = (chrono::Utc::now() + chrono::Duration::seconds(reset_in as i64)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let reset = (chrono::Utc::now() + chrono::Duration::seconds(reset_in as i64))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let headers = response.headers_mut();
-    for (name, value) in [("x-ratelimit-limit", LIMIT.to_string()), ("x-ratelimit-remaining", remaining.to_string()), ("x-ratelimit-reset", reset)] {
+    for (name, value) in [
+        ("x-ratelimit-limit", LIMIT.to_string()),
+        ("x-ratelimit-remaining", remaining.to_string()),
+        ("x-ratelimit-reset", reset),
+    ] {
         if let Ok(value) = HeaderValue::from_str(&value) {
             headers.insert(name, value);
         }
@@ -99,7 +117,12 @@ impl Authed {
     /// The person acting (422 for an app's own token, which acts for no one). The route's
     /// declared scope was checked before the handler ran (`scopes`).
     pub fn person(&self) -> Result<uuid::Uuid, ApiError> {
-        self.0.user_id.ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "This method requires an authenticated user"))
+        self.0.user_id.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "This method requires an authenticated user",
+            )
+        })
     }
 }
 

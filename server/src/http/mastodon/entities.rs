@@ -24,12 +24,23 @@ pub fn account(backend: &Backend, account: &AccountSummary) -> Value {
     let urls = Urls::new(&backend.public_url);
     let (acct, uri, url) = if account.is_remote {
         let uri = account.ap_id.clone().unwrap_or_default();
-        (account.username.clone(), uri.clone(), account.profile_url.clone().unwrap_or(uri))
+        (
+            account.username.clone(),
+            uri.clone(),
+            account.profile_url.clone().unwrap_or(uri),
+        )
     } else {
-        (account.username.clone(), urls.actor(&account.username), urls.profile_page(&account.username))
+        (
+            account.username.clone(),
+            urls.actor(&account.username),
+            urls.profile_page(&account.username),
+        )
     };
     let username = account.username.split('@').next().unwrap_or_default();
-    let avatar = account.avatar_url.clone().unwrap_or_else(|| format!("{}/favicon.svg", backend.public_url));
+    let avatar = account
+        .avatar_url
+        .clone()
+        .unwrap_or_else(|| format!("{}/favicon.svg", backend.public_url));
     let header = account.header_url.clone().unwrap_or_default();
     json!({
         "id": account.id.to_string(),
@@ -58,11 +69,18 @@ pub fn account(backend: &Backend, account: &AccountSummary) -> Value {
 }
 
 /// The accounts of `ids`, by id, as entities.
-pub async fn accounts(backend: &Backend, ids: impl IntoIterator<Item = Uuid>) -> ApiResult<HashMap<Uuid, Value>> {
+pub async fn accounts(
+    backend: &Backend,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> ApiResult<HashMap<Uuid, Value>> {
     let mut ids: Vec<Uuid> = ids.into_iter().collect();
     ids.sort();
     ids.dedup();
-    Ok(profiles::accounts(&backend.pool, &ids).await?.iter().map(|summary| (summary.id, account(backend, summary))).collect())
+    Ok(profiles::accounts(&backend.pool, &ids)
+        .await?
+        .iter()
+        .map(|summary| (summary.id, account(backend, summary)))
+        .collect())
 }
 
 pub fn status(backend: &Backend, thought: &ThoughtView, author: &Value) -> Value {
@@ -72,7 +90,10 @@ pub fn status(backend: &Backend, thought: &ThoughtView, author: &Value) -> Value
         let page = format!("{}{}", backend.public_url, thought.href());
         (page.clone(), page)
     } else {
-        (urls.note(&thought.author_username, thought.id), urls.thought_page(&thought.author_username, thought.id))
+        (
+            urls.note(&thought.author_username, thought.id),
+            urls.thought_page(&thought.author_username, thought.id),
+        )
     };
     let content = match &thought.content_html {
         Some(html) => html.clone(),
@@ -126,6 +147,12 @@ pub async fn statuses(backend: &Backend, thoughts: &[ThoughtView]) -> ApiResult<
     let authors = accounts(backend, thoughts.iter().map(|t| t.author_id)).await?;
     Ok(thoughts
         .iter()
-        .map(|thought| status(backend, thought, authors.get(&thought.author_id).unwrap_or(&Value::Null)))
+        .map(|thought| {
+            status(
+                backend,
+                thought,
+                authors.get(&thought.author_id).unwrap_or(&Value::Null),
+            )
+        })
         .collect())
 }

@@ -13,7 +13,9 @@ use super::{
 };
 
 pub fn routes() -> Routes {
-    Routes::default().get("/api/v1/instance", Anyone, v1).get("/api/v2/instance", Anyone, v2)
+    Routes::default()
+        .get("/api/v1/instance", Anyone, v1)
+        .get("/api/v2/instance", Anyone, v2)
 }
 
 async fn counts(backend: &Backend) -> ApiResult<(i64, i64)> {

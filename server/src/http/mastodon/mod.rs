@@ -31,8 +31,8 @@ use axum::{
 };
 
 pub use auth::RateLimits;
-pub use scopes::{Access, Route};
 use scopes::Routes;
+pub use scopes::{Access, Route};
 
 /// The largest request body the API reads.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -49,8 +49,12 @@ fn all_routes() -> Routes {
         .merge(notifications::routes())
         .merge(timelines::routes())
         // Anything else under the API is Mastodon's JSON 404, not the site's page.
-        .any("/api/v1/{*rest}", Access::Anyone, || async { ApiError::not_found() })
-        .any("/api/v2/{*rest}", Access::Anyone, || async { ApiError::not_found() })
+        .any("/api/v1/{*rest}", Access::Anyone, || async {
+            ApiError::not_found()
+        })
+        .any("/api/v2/{*rest}", Access::Anyone, || async {
+            ApiError::not_found()
+        })
 }
 
 /// The route table: every API route, its method and its access rule.
@@ -61,11 +65,13 @@ pub fn table() -> Vec<Route> {
 pub fn routes(backend: Backend) -> Router {
     let limits = RateLimits::default();
     let (api, _) = all_routes().into_parts();
-    api
-        .layer(middleware::from_fn_with_state((backend.clone(), limits), auth::authenticate))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(cors))
-        .with_state(backend)
+    api.layer(middleware::from_fn_with_state(
+        (backend.clone(), limits),
+        auth::authenticate,
+    ))
+    .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+    .layer(middleware::from_fn(cors))
+    .with_state(backend)
 }
 
 /// Web apps on other sites (Elk, Phanpy, …) call the API from the browser: it answers them
@@ -78,10 +84,24 @@ async fn cors(request: axum::extract::Request, next: middleware::Next) -> Respon
         next.run(request).await
     };
     let headers = response.headers_mut();
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("authorization, content-type, idempotency-key"));
-    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"));
-    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("link, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset"));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("authorization, content-type, idempotency-key"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(
+            "link, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset",
+        ),
+    );
     response
 }
 
@@ -94,7 +114,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into() }
+        ApiError {
+            status,
+            message: message.into(),
+        }
     }
 
     pub fn not_found() -> Self {
@@ -103,13 +126,20 @@ impl ApiError {
 
     /// A refused value, naming the field (422, as Mastodon's validation errors).
     pub fn invalid(field: &str, message: impl std::fmt::Display) -> Self {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("Validation failed: {field} {message}"))
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("Validation failed: {field} {message}"),
+        )
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(serde_json::json!({ "error": self.message }))).into_response()
+        (
+            self.status,
+            Json(serde_json::json!({ "error": self.message })),
+        )
+            .into_response()
     }
 }
 
@@ -120,21 +150,31 @@ impl From<AppError> for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 format!(
                     "Validation failed: {}",
-                    errors.iter().map(|e| format!("{} {}", e.field, e.message)).collect::<Vec<_>>().join(", ")
+                    errors
+                        .iter()
+                        .map(|e| format!("{} {}", e.field, e.message))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ),
-            AppError::Unauthorized => ApiError::new(StatusCode::UNAUTHORIZED, "The access token is invalid"),
-            AppError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "This action is not allowed"),
+            AppError::Unauthorized => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "The access token is invalid")
+            }
+            AppError::Forbidden => {
+                ApiError::new(StatusCode::FORBIDDEN, "This action is not allowed")
+            }
             // Deleted or never there, alike: existence is not revealed.
             AppError::NotFound | AppError::Gone => ApiError::not_found(),
-            AppError::RateLimited { retry_after } => {
-                ApiError::new(StatusCode::TOO_MANY_REQUESTS, format!("Too many requests; try again in {retry_after} seconds"))
-            }
+            AppError::RateLimited { retry_after } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("Too many requests; try again in {retry_after} seconds"),
+            ),
             AppError::BadRequest(message) => ApiError::new(StatusCode::BAD_REQUEST, message),
             // The cause was logged where it happened.
-            AppError::Internal | AppError::Transport(_) => {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side; try again later")
-            }
+            AppError::Internal | AppError::Transport(_) => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side; try again later",
+            ),
         }
     }
 }

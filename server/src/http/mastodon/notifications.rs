@@ -22,9 +22,21 @@ use super::{
 pub fn routes() -> Routes {
     Routes::default()
         .get("/api/v1/notifications", User("read:notifications"), list)
-        .post("/api/v1/notifications/clear", User("write:notifications"), clear)
-        .get("/api/v1/notifications/{id}", User("read:notifications"), show)
-        .post("/api/v1/notifications/{id}/dismiss", User("write:notifications"), dismiss)
+        .post(
+            "/api/v1/notifications/clear",
+            User("write:notifications"),
+            clear,
+        )
+        .get(
+            "/api/v1/notifications/{id}",
+            User("read:notifications"),
+            show,
+        )
+        .post(
+            "/api/v1/notifications/{id}/dismiss",
+            User("write:notifications"),
+            dismiss,
+        )
         .get("/api/v2/search", Open("read:search"), search_all)
 }
 
@@ -38,13 +50,21 @@ fn kind(ours: &str) -> &str {
     }
 }
 
-async fn entities_of(backend: &Backend, me: Uuid, found: &[notifications::Single]) -> ApiResult<Vec<Value>> {
+async fn entities_of(
+    backend: &Backend,
+    me: Uuid,
+    found: &[notifications::Single],
+) -> ApiResult<Vec<Value>> {
     let accounts = entities::accounts(backend, found.iter().filter_map(|n| n.actor_id)).await?;
     let mut statuses = HashMap::new();
     for id in found.iter().filter_map(|n| n.thought_id) {
         if let std::collections::hash_map::Entry::Vacant(slot) = statuses.entry(id) {
             if let Ok(thought) = timeline::one(&backend.pool, Some(me), id).await {
-                slot.insert(entities::statuses(backend, std::slice::from_ref(&thought)).await?.pop());
+                slot.insert(
+                    entities::statuses(backend, std::slice::from_ref(&thought))
+                        .await?
+                        .pop(),
+                );
             }
         }
     }
@@ -61,17 +81,35 @@ async fn entities_of(backend: &Backend, me: Uuid, found: &[notifications::Single
         .collect())
 }
 
-async fn list(State(backend): State<Backend>, authed: Authed, params: Params) -> ApiResult<Json<Vec<Value>>> {
+async fn list(
+    State(backend): State<Backend>,
+    authed: Authed,
+    params: Params,
+) -> ApiResult<Json<Vec<Value>>> {
     let me = authed.person()?;
-    let before = params.text("max_id")?.map(|raw| Uuid::try_parse(&raw).map_err(|_| ApiError::invalid("max_id", "is not a notification id"))).transpose()?;
+    let before = params
+        .text("max_id")?
+        .map(|raw| {
+            Uuid::try_parse(&raw)
+                .map_err(|_| ApiError::invalid("max_id", "is not a notification id"))
+        })
+        .transpose()?;
     let found = notifications::list(&backend.pool, me, before, params.limit(15, 30)?).await?;
     Ok(Json(entities_of(&backend, me, &found).await?))
 }
 
-async fn show(State(backend): State<Backend>, authed: Authed, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn show(
+    State(backend): State<Backend>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let me = authed.person()?;
     let found = notifications::one(&backend.pool, me, path_id(&id)?).await?;
-    entities_of(&backend, me, &[found]).await?.pop().map(Json).ok_or_else(ApiError::not_found)
+    entities_of(&backend, me, &[found])
+        .await?
+        .pop()
+        .map(Json)
+        .ok_or_else(ApiError::not_found)
 }
 
 async fn clear(State(backend): State<Backend>, authed: Authed) -> ApiResult<Json<Value>> {
@@ -80,19 +118,29 @@ async fn clear(State(backend): State<Backend>, authed: Authed) -> ApiResult<Json
     Ok(Json(json!({})))
 }
 
-async fn dismiss(State(backend): State<Backend>, authed: Authed, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn dismiss(
+    State(backend): State<Backend>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let me = authed.person()?;
     notifications::dismiss(&backend.pool, me, Some(path_id(&id)?)).await?;
     Ok(Json(json!({})))
 }
 
-async fn search_all(State(backend): State<Backend>, caller: MaybeAuthed, params: Params) -> ApiResult<Json<Value>> {
+async fn search_all(
+    State(backend): State<Backend>,
+    caller: MaybeAuthed,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     let q = params.text("q")?.unwrap_or_default();
     let viewer = caller.viewer();
     let results = search::search(&backend, viewer, &q).await?;
     let mut ids = Vec::new();
     for person in &results.people {
-        if let Ok((id, _)) = app::backend::accounts::person_id(&backend.pool, &person.username).await {
+        if let Ok((id, _)) =
+            app::backend::accounts::person_id(&backend.pool, &person.username).await
+        {
             ids.push(id);
         }
     }

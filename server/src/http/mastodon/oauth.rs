@@ -38,15 +38,27 @@ pub fn routes() -> Routes {
 }
 
 fn required(params: &Params, name: &str) -> ApiResult<String> {
-    params.text(name)?.filter(|value| !value.is_empty()).ok_or_else(|| ApiError::invalid(name, "is missing"))
+    params
+        .text(name)?
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| ApiError::invalid(name, "is missing"))
 }
 
 async fn register(State(backend): State<Backend>, params: Params) -> ApiResult<Json<Value>> {
     let name = required(&params, "client_name")?;
-    let redirect_uris = params.text("redirect_uris")?.unwrap_or_else(|| OUT_OF_BAND.to_owned());
+    let redirect_uris = params
+        .text("redirect_uris")?
+        .unwrap_or_else(|| OUT_OF_BAND.to_owned());
     let scopes = params.text("scopes")?.unwrap_or_else(|| "read".to_owned());
     let website = params.text("website")?;
-    let (app, secret) = oauth::register(&backend.pool, &name, &redirect_uris, &scopes, website.as_deref()).await?;
+    let (app, secret) = oauth::register(
+        &backend.pool,
+        &name,
+        &redirect_uris,
+        &scopes,
+        website.as_deref(),
+    )
+    .await?;
     Ok(Json(json!({
         "id": app.id.to_string(),
         "name": app.name,
@@ -61,10 +73,19 @@ async fn register(State(backend): State<Backend>, params: Params) -> ApiResult<J
 }
 
 async fn verify_app(State(backend): State<Backend>, caller: MaybeAuthed) -> ApiResult<Json<Value>> {
-    let caller = caller.0.ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "The access token is invalid"))?;
-    let app_id = caller.app_id.ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "This token belongs to no app"))?;
+    let caller = caller
+        .0
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "The access token is invalid"))?;
+    let app_id = caller.app_id.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "This token belongs to no app",
+        )
+    })?;
     let app = oauth::app_by_id(&backend.pool, app_id).await?;
-    Ok(Json(json!({ "name": app.name, "website": app.website, "scopes": app.scopes().as_string().split(' ').collect::<Vec<_>>(), "vapid_key": "" })))
+    Ok(Json(
+        json!({ "name": app.name, "website": app.website, "scopes": app.scopes().as_string().split(' ').collect::<Vec<_>>(), "vapid_key": "" }),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,17 +109,30 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     );
     (
         status,
-        [(header::CONTENT_SECURITY_POLICY, "default-src 'self'; script-src 'none'; frame-ancestors 'none'; base-uri 'none'")],
+        [(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+        )],
         Html(html),
     )
         .into_response()
 }
 
 fn refusal(message: &str) -> Response {
-    page(StatusCode::BAD_REQUEST, "Cannot authorize", &format!("<h1>Cannot authorize</h1><p class=\"error\" role=\"alert\">{}</p>", escape(message)))
+    page(
+        StatusCode::BAD_REQUEST,
+        "Cannot authorize",
+        &format!(
+            "<h1>Cannot authorize</h1><p class=\"error\" role=\"alert\">{}</p>",
+            escape(message)
+        ),
+    )
 }
 
-async fn viewer(backend: &Backend, headers: &HeaderMap) -> Result<Option<app::model::Viewer>, AppError> {
+async fn viewer(
+    backend: &Backend,
+    headers: &HeaderMap,
+) -> Result<Option<app::model::Viewer>, AppError> {
     match sessions::token_from_headers(headers) {
         Some(token) => sessions::viewer(&backend.pool, &token).await,
         None => Ok(None),
@@ -106,20 +140,43 @@ async fn viewer(backend: &Backend, headers: &HeaderMap) -> Result<Option<app::mo
 }
 
 /// What a consent request is, checked: the app, where to send the answer, the scopes.
-async fn check(backend: &Backend, query: &AuthorizeQuery) -> Result<(oauth::App, String, api_keys::Scopes), String> {
-    if query.response_type.as_deref().is_some_and(|kind| kind != "code") {
+async fn check(
+    backend: &Backend,
+    query: &AuthorizeQuery,
+) -> Result<(oauth::App, String, api_keys::Scopes), String> {
+    if query
+        .response_type
+        .as_deref()
+        .is_some_and(|kind| kind != "code")
+    {
         return Err("Only response_type=code is supported.".into());
     }
-    let app = oauth::app(&backend.pool, query.client_id.as_deref().unwrap_or_default()).await.map_err(|e| e.to_string())?;
-    let redirect_uri = app.redirect_uri(query.redirect_uri.as_deref()).map_err(|e| e.to_string())?;
-    let scopes = app.grantable(query.scope.as_deref()).map_err(|e| e.to_string())?;
-    if query.code_challenge.is_some() && query.code_challenge_method.as_deref().unwrap_or("S256") != "S256" {
+    let app = oauth::app(
+        &backend.pool,
+        query.client_id.as_deref().unwrap_or_default(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let redirect_uri = app
+        .redirect_uri(query.redirect_uri.as_deref())
+        .map_err(|e| e.to_string())?;
+    let scopes = app
+        .grantable(query.scope.as_deref())
+        .map_err(|e| e.to_string())?;
+    if query.code_challenge.is_some()
+        && query.code_challenge_method.as_deref().unwrap_or("S256") != "S256"
+    {
         return Err("Only the S256 code challenge method is supported.".into());
     }
     Ok((app, redirect_uri, scopes))
 }
 
-async fn consent_page(State(backend): State<Backend>, headers: HeaderMap, uri: axum::http::Uri, Query(query): Query<AuthorizeQuery>) -> Response {
+async fn consent_page(
+    State(backend): State<Backend>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Query(query): Query<AuthorizeQuery>,
+) -> Response {
     let (app, redirect_uri, scopes) = match check(&backend, &query).await {
         Ok(checked) => checked,
         Err(message) => return refusal(&message),
@@ -127,14 +184,23 @@ async fn consent_page(State(backend): State<Backend>, headers: HeaderMap, uri: a
     let viewer = match viewer(&backend, &headers).await {
         Ok(Some(viewer)) => viewer,
         Ok(None) => {
-            let next: String = url::form_urlencoded::byte_serialize(uri.to_string().as_bytes()).collect();
+            let next: String =
+                url::form_urlencoded::byte_serialize(uri.to_string().as_bytes()).collect();
             return Redirect::to(&format!("/login?next={next}")).into_response();
         }
         Err(_) => return refusal("Something went wrong on our side; please try again."),
     };
-    let hidden = |name: &str, value: &str| format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape(value));
-    let scope_list: String =
-        scopes.as_string().split(' ').map(|scope| format!("<li><code>{}</code></li>", escape(scope))).collect();
+    let hidden = |name: &str, value: &str| {
+        format!(
+            "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+            escape(value)
+        )
+    };
+    let scope_list: String = scopes
+        .as_string()
+        .split(' ')
+        .map(|scope| format!("<li><code>{}</code></li>", escape(scope)))
+        .collect();
     let body = format!(
         "<h1>Authorize {app}?</h1>\
          <p>{app}{website} asks to use your account <strong>@{user}</strong> with these permissions:</p><ul>{scope_list}</ul>\
@@ -178,7 +244,9 @@ async fn decide(State(backend): State<Backend>, headers: HeaderMap, params: Para
         Ok(Some(viewer)) => viewer,
         _ => return refusal("Please log in first."),
     };
-    let mut answer = url::Url::parse(&redirect_uri).ok().filter(|_| redirect_uri != OUT_OF_BAND);
+    let mut answer = url::Url::parse(&redirect_uri)
+        .ok()
+        .filter(|_| redirect_uri != OUT_OF_BAND);
     if field("decision").as_deref() != Some("approve") {
         return match answer.as_mut() {
             Some(url) => {
@@ -188,10 +256,23 @@ async fn decide(State(backend): State<Backend>, headers: HeaderMap, params: Para
                 }
                 Redirect::to(url.as_str()).into_response()
             }
-            None => page(StatusCode::OK, "Denied", "<h1>Denied</h1><p>The app was not given access.</p>"),
+            None => page(
+                StatusCode::OK,
+                "Denied",
+                "<h1>Denied</h1><p>The app was not given access.</p>",
+            ),
         };
     }
-    let code = match oauth::issue_code(&backend.pool, &app, viewer.id, &redirect_uri, &scopes, query.code_challenge.as_deref()).await {
+    let code = match oauth::issue_code(
+        &backend.pool,
+        &app,
+        viewer.id,
+        &redirect_uri,
+        &scopes,
+        query.code_challenge.as_deref(),
+    )
+    .await
+    {
         Ok(code) => code,
         Err(_) => return refusal("Something went wrong on our side; please try again."),
     };
@@ -213,29 +294,62 @@ async fn decide(State(backend): State<Backend>, headers: HeaderMap, params: Para
 
 /// OAuth errors have their own shape (RFC 6749): `{"error": code, "error_description": …}`.
 fn oauth_error(status: StatusCode, code: &str, description: impl std::fmt::Display) -> Response {
-    (status, Json(json!({ "error": code, "error_description": description.to_string() }))).into_response()
+    (
+        status,
+        Json(json!({ "error": code, "error_description": description.to_string() })),
+    )
+        .into_response()
 }
 
 async fn token(State(backend): State<Backend>, params: Params) -> Response {
     let text = |name: &str| params.text(name).ok().flatten().filter(|v| !v.is_empty());
     let (Some(client_id), Some(client_secret)) = (text("client_id"), text("client_secret")) else {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client_id and client_secret are required");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client_id and client_secret are required",
+        );
     };
     let app = match oauth::authenticate_client(&backend.pool, &client_id, &client_secret).await {
         Ok(app) => app,
-        Err(_) => return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client or wrong secret"),
+        Err(_) => {
+            return oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "unknown client or wrong secret",
+            )
+        }
     };
     let issued = match text("grant_type").as_deref() {
         Some("authorization_code") => {
-            let Some(code) = text("code") else { return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "code is required") };
-            oauth::exchange_code(&backend.pool, &app, &code, text("redirect_uri").as_deref(), text("code_verifier").as_deref()).await
+            let Some(code) = text("code") else {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "code is required",
+                );
+            };
+            oauth::exchange_code(
+                &backend.pool,
+                &app,
+                &code,
+                text("redirect_uri").as_deref(),
+                text("code_verifier").as_deref(),
+            )
+            .await
         }
         Some("client_credentials") => match app.grantable(text("scope").as_deref()) {
-            Ok(scopes) => oauth::app_token(&backend.pool, &app, &scopes).await.map(|secret| (secret, scopes)),
+            Ok(scopes) => oauth::app_token(&backend.pool, &app, &scopes)
+                .await
+                .map(|secret| (secret, scopes)),
             Err(error) => Err(error),
         },
         other => {
-            return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", format!("{} is not supported", other.unwrap_or("(none)")));
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                format!("{} is not supported", other.unwrap_or("(none)")),
+            );
         }
     };
     match issued {
@@ -247,31 +361,58 @@ async fn token(State(backend): State<Backend>, params: Params) -> Response {
         }))
         .into_response(),
         Err(AppError::Invalid(errors)) => {
-            let description = errors.iter().map(|e| format!("{} {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
+            let description = errors
+                .iter()
+                .map(|e| format!("{} {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ");
             let code = if errors.iter().any(|e| e.field == "scope") {
                 "invalid_scope"
-            } else if errors.iter().any(|e| e.field == "redirect_uri" && e.message == "is missing") {
+            } else if errors
+                .iter()
+                .any(|e| e.field == "redirect_uri" && e.message == "is missing")
+            {
                 "invalid_request"
             } else {
                 "invalid_grant"
             };
             oauth_error(StatusCode::BAD_REQUEST, code, description)
         }
-        Err(_) => oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "try again later"),
+        Err(_) => oauth_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "try again later",
+        ),
     }
 }
 
 async fn revoke(State(backend): State<Backend>, params: Params) -> Response {
     let text = |name: &str| params.text(name).ok().flatten().filter(|v| !v.is_empty());
     let (Some(client_id), Some(client_secret)) = (text("client_id"), text("client_secret")) else {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client_id and client_secret are required");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client_id and client_secret are required",
+        );
     };
-    let Ok(app) = oauth::authenticate_client(&backend.pool, &client_id, &client_secret).await else {
-        return oauth_error(StatusCode::FORBIDDEN, "unauthorized_client", "unknown client or wrong secret");
+    let Ok(app) = oauth::authenticate_client(&backend.pool, &client_id, &client_secret).await
+    else {
+        return oauth_error(
+            StatusCode::FORBIDDEN,
+            "unauthorized_client",
+            "unknown client or wrong secret",
+        );
     };
     if let Some(token) = text("token") {
-        if api_keys::revoke_app_token(&backend.pool, app.id, &token).await.is_err() {
-            return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "try again later");
+        if api_keys::revoke_app_token(&backend.pool, app.id, &token)
+            .await
+            .is_err()
+        {
+            return oauth_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "try again later",
+            );
         }
     }
     Json(json!({})).into_response()

@@ -21,7 +21,11 @@ impl<S: Send + Sync> FromRequest<S> for Params {
         let mut pairs: Vec<(String, Value)> = request
             .uri()
             .query()
-            .map(|query| url::form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))).collect())
+            .map(|query| {
+                url::form_urlencoded::parse(query.as_bytes())
+                    .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                    .collect()
+            })
             .unwrap_or_default();
         let content_type = request
             .headers()
@@ -30,10 +34,19 @@ impl<S: Send + Sync> FromRequest<S> for Params {
             .unwrap_or_default()
             .to_owned();
         if content_type.starts_with("multipart/form-data") {
-            let bad = |why: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("Validation failed: {why}"));
-            let mut form = axum::extract::Multipart::from_request(request, state).await.map_err(|r| bad(r.body_text()))?;
+            let bad = |why: String| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("Validation failed: {why}"),
+                )
+            };
+            let mut form = axum::extract::Multipart::from_request(request, state)
+                .await
+                .map_err(|r| bad(r.body_text()))?;
             while let Some(field) = form.next_field().await.map_err(|e| bad(e.body_text()))? {
-                let Some(name) = field.name().map(str::to_owned) else { continue };
+                let Some(name) = field.name().map(str::to_owned) else {
+                    continue;
+                };
                 // Files (media) are not supported: their parts are skipped.
                 if field.file_name().is_some() {
                     continue;
@@ -44,17 +57,25 @@ impl<S: Send + Sync> FromRequest<S> for Params {
             return Ok(Params(pairs));
         }
         let is_json = content_type.starts_with("application/json");
-        let body = Bytes::from_request(request, state).await.map_err(|rejection| {
-            ApiError::new(rejection.status(), rejection.body_text())
-        })?;
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
         if !body.is_empty() {
             if is_json {
                 match serde_json::from_slice::<Value>(&body) {
                     Ok(Value::Object(map)) => pairs.extend(map),
-                    _ => return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "Validation failed: the body is not a JSON object")),
+                    _ => {
+                        return Err(ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "Validation failed: the body is not a JSON object",
+                        ))
+                    }
                 }
             } else {
-                pairs.extend(url::form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))));
+                pairs.extend(
+                    url::form_urlencoded::parse(&body)
+                        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))),
+                );
             }
         }
         Ok(Params(pairs))
@@ -63,7 +84,12 @@ impl<S: Send + Sync> FromRequest<S> for Params {
 
 impl Params {
     fn get(&self, name: &str) -> Option<&Value> {
-        self.0.iter().rev().find(|(key, _)| key == name).map(|(_, value)| value).filter(|value| !value.is_null())
+        self.0
+            .iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value)
+            .filter(|value| !value.is_null())
     }
 
     /// A text parameter (numbers are taken as their text). A NUL is refused here, naming the
@@ -95,9 +121,15 @@ impl Params {
     pub fn integer(&self, name: &str) -> Result<Option<i64>, ApiError> {
         match self.get(name) {
             None => Ok(None),
-            Some(Value::Number(number)) => number.as_i64().map(Some).ok_or_else(|| ApiError::invalid(name, "must be a whole number")),
+            Some(Value::Number(number)) => number
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| ApiError::invalid(name, "must be a whole number")),
             Some(Value::String(text)) if text.is_empty() => Ok(None),
-            Some(Value::String(text)) => text.parse().map(Some).map_err(|_| ApiError::invalid(name, "must be a whole number")),
+            Some(Value::String(text)) => text
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiError::invalid(name, "must be a whole number")),
             Some(_) => Err(ApiError::invalid(name, "must be a whole number")),
         }
     }

@@ -47,28 +47,59 @@ pub struct Routes {
 }
 
 impl Routes {
-    pub fn get<H: Handler<T, Backend>, T: 'static>(self, path: &'static str, access: Access, handler: H) -> Self {
+    pub fn get<H: Handler<T, Backend>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
         self.add(Method::GET, path, access, routing::get(handler))
     }
 
-    pub fn post<H: Handler<T, Backend>, T: 'static>(self, path: &'static str, access: Access, handler: H) -> Self {
+    pub fn post<H: Handler<T, Backend>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
         self.add(Method::POST, path, access, routing::post(handler))
     }
 
-    pub fn patch<H: Handler<T, Backend>, T: 'static>(self, path: &'static str, access: Access, handler: H) -> Self {
+    pub fn patch<H: Handler<T, Backend>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
         self.add(Method::PATCH, path, access, routing::patch(handler))
     }
 
-    pub fn delete<H: Handler<T, Backend>, T: 'static>(self, path: &'static str, access: Access, handler: H) -> Self {
+    pub fn delete<H: Handler<T, Backend>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
         self.add(Method::DELETE, path, access, routing::delete(handler))
     }
 
     /// Every method (listed as `GET` in the table).
-    pub fn any<H: Handler<T, Backend>, T: 'static>(mut self, path: &'static str, access: Access, handler: H) -> Self {
+    pub fn any<H: Handler<T, Backend>, T: 'static>(
+        mut self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
         // `any` is all fallback, which only `layer` reaches.
-        let guarded = routing::any(handler).layer(middleware::from_fn(move |request: Request, next: Next| enforce(access, request, next)));
+        let guarded = routing::any(handler).layer(middleware::from_fn(
+            move |request: Request, next: Next| enforce(access, request, next),
+        ));
         self.paths.push((path, guarded));
-        self.table.push(Route { method: Method::GET, path, access });
+        self.table.push(Route {
+            method: Method::GET,
+            path,
+            access,
+        });
         self
     }
 
@@ -81,20 +112,42 @@ impl Routes {
     }
 
     pub fn into_parts(self) -> (Router<Backend>, Vec<Route>) {
-        let router = self.paths.into_iter().fold(Router::new(), |router, (path, methods)| router.route(path, methods));
+        let router = self
+            .paths
+            .into_iter()
+            .fold(Router::new(), |router, (path, methods)| {
+                router.route(path, methods)
+            });
         (router, self.table)
     }
 
-    fn add(self, method: Method, path: &'static str, access: Access, handler: MethodRouter<Backend>) -> Self {
-        let guarded = handler.route_layer(middleware::from_fn(move |request: Request, next: Next| enforce(access, request, next)));
+    fn add(
+        self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        handler: MethodRouter<Backend>,
+    ) -> Self {
+        let guarded =
+            handler.route_layer(middleware::from_fn(move |request: Request, next: Next| {
+                enforce(access, request, next)
+            }));
         let mut routes = self.with(path, guarded);
-        routes.table.push(Route { method, path, access });
+        routes.table.push(Route {
+            method,
+            path,
+            access,
+        });
         routes
     }
 
     /// Adds `methods` to `path`, beside the methods it already has.
     fn with(mut self, path: &'static str, methods: MethodRouter<Backend>) -> Self {
-        match self.paths.iter().position(|(existing, _)| *existing == path) {
+        match self
+            .paths
+            .iter()
+            .position(|(existing, _)| *existing == path)
+        {
             Some(index) => {
                 let (_, existing) = self.paths.remove(index);
                 self.paths.insert(index, (path, existing.merge(methods)));
@@ -111,14 +164,23 @@ async fn enforce(access: Access, request: Request, next: Next) -> Response {
     let caller = request.extensions().get::<Caller>();
     let refusal = match (access, caller) {
         (Access::Anyone, _) => None,
-        (Access::Token | Access::User(_), None) => Some(ApiError::new(StatusCode::UNAUTHORIZED, "The access token is invalid")),
+        (Access::Token | Access::User(_), None) => Some(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "The access token is invalid",
+        )),
         (Access::Token, Some(_)) | (Access::Open(_), None) => None,
-        (Access::Open(scope) | Access::User(scope), Some(caller)) if !caller.scopes.allow(scope) => {
-            Some(ApiError::new(StatusCode::FORBIDDEN, "This action is outside the authorized scopes"))
+        (Access::Open(scope) | Access::User(scope), Some(caller))
+            if !caller.scopes.allow(scope) =>
+        {
+            Some(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "This action is outside the authorized scopes",
+            ))
         }
-        (Access::User(_), Some(caller)) if caller.user_id.is_none() => {
-            Some(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "This method requires an authenticated user"))
-        }
+        (Access::User(_), Some(caller)) if caller.user_id.is_none() => Some(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "This method requires an authenticated user",
+        )),
         (Access::Open(_) | Access::User(_), Some(_)) => None,
     };
     match refusal {

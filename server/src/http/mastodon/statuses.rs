@@ -42,7 +42,11 @@ async fn one(backend: &Backend, viewer: Option<uuid::Uuid>, id: uuid::Uuid) -> A
     statuses.pop().ok_or_else(|| AppError::NotFound.into())
 }
 
-async fn create(State(backend): State<Backend>, authed: Authed, params: Params) -> ApiResult<Json<Value>> {
+async fn create(
+    State(backend): State<Backend>,
+    authed: Authed,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     let me = authed.person()?;
     // Content warnings are not supported yet: the flag is read (and checked), not applied.
     params.boolean("sensitive")?;
@@ -51,17 +55,28 @@ async fn create(State(backend): State<Backend>, authed: Authed, params: Params) 
         visibility: visibility(params.text("visibility")?),
         reply_to: params.text("in_reply_to_id")?,
     };
-    let id = thoughts::post(&backend, me, input)
-        .await
-        .map_err(|error| super::accounts::rename(error, &[("content", "status"), ("reply_to", "in_reply_to_id")]))?;
+    let id = thoughts::post(&backend, me, input).await.map_err(|error| {
+        super::accounts::rename(
+            error,
+            &[("content", "status"), ("reply_to", "in_reply_to_id")],
+        )
+    })?;
     Ok(Json(one(&backend, Some(me), id).await?))
 }
 
-async fn show(State(backend): State<Backend>, caller: MaybeAuthed, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn show(
+    State(backend): State<Backend>,
+    caller: MaybeAuthed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     Ok(Json(one(&backend, caller.viewer(), path_id(&id)?).await?))
 }
 
-async fn delete(State(backend): State<Backend>, authed: Authed, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn delete(
+    State(backend): State<Backend>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let me = authed.person()?;
     let id = path_id(&id)?;
     // Mastodon answers with the deleted status (its text, for "delete and redraft").
@@ -72,22 +87,61 @@ async fn delete(State(backend): State<Backend>, authed: Authed, Path(id): Path<S
 
 pub fn more_routes() -> Routes {
     Routes::default()
-        .get("/api/v1/statuses/{id}/context", Open("read:statuses"), context)
-        .post("/api/v1/statuses/{id}/favourite", User("write:favourites"), |s, a, p| react(s, a, p, Reaction::Like, true))
-        .post("/api/v1/statuses/{id}/unfavourite", User("write:favourites"), |s, a, p| react(s, a, p, Reaction::Like, false))
-        .post("/api/v1/statuses/{id}/reblog", User("write:statuses"), |s, a, p| react(s, a, p, Reaction::Boost, true))
-        .post("/api/v1/statuses/{id}/unreblog", User("write:statuses"), |s, a, p| react(s, a, p, Reaction::Boost, false))
-        .get("/api/v1/statuses/{id}/favourited_by", Open("read:accounts"), |s, c, p, q| who(s, c, p, q, Reaction::Like))
-        .get("/api/v1/statuses/{id}/reblogged_by", Open("read:accounts"), |s, c, p, q| who(s, c, p, q, Reaction::Boost))
+        .get(
+            "/api/v1/statuses/{id}/context",
+            Open("read:statuses"),
+            context,
+        )
+        .post(
+            "/api/v1/statuses/{id}/favourite",
+            User("write:favourites"),
+            |s, a, p| react(s, a, p, Reaction::Like, true),
+        )
+        .post(
+            "/api/v1/statuses/{id}/unfavourite",
+            User("write:favourites"),
+            |s, a, p| react(s, a, p, Reaction::Like, false),
+        )
+        .post(
+            "/api/v1/statuses/{id}/reblog",
+            User("write:statuses"),
+            |s, a, p| react(s, a, p, Reaction::Boost, true),
+        )
+        .post(
+            "/api/v1/statuses/{id}/unreblog",
+            User("write:statuses"),
+            |s, a, p| react(s, a, p, Reaction::Boost, false),
+        )
+        .get(
+            "/api/v1/statuses/{id}/favourited_by",
+            Open("read:accounts"),
+            |s, c, p, q| who(s, c, p, q, Reaction::Like),
+        )
+        .get(
+            "/api/v1/statuses/{id}/reblogged_by",
+            Open("read:accounts"),
+            |s, c, p, q| who(s, c, p, q, Reaction::Boost),
+        )
         .get("/api/v1/favourites", User("read:favourites"), favourites)
 }
 
 use app::backend::reactions::{self, Reaction};
 
-async fn context(State(backend): State<Backend>, caller: MaybeAuthed, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn context(
+    State(backend): State<Backend>,
+    caller: MaybeAuthed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let viewer = caller.viewer();
     let thought = timeline::one(&backend.pool, viewer, path_id(&id)?).await?;
-    let thread = timeline::thread(&backend.pool, &backend.public_url, viewer, &thought.author_username, thought.id).await?;
+    let thread = timeline::thread(
+        &backend.pool,
+        &backend.public_url,
+        viewer,
+        &thought.author_username,
+        thought.id,
+    )
+    .await?;
     // Mastodon leaves out the ancestors a viewer may not see.
     let shown: Vec<_> = thread
         .ancestors
@@ -103,24 +157,52 @@ async fn context(State(backend): State<Backend>, caller: MaybeAuthed, Path(id): 
     })))
 }
 
-async fn react(State(backend): State<Backend>, authed: Authed, Path(id): Path<String>, reaction: Reaction, on: bool) -> ApiResult<Json<Value>> {
+async fn react(
+    State(backend): State<Backend>,
+    authed: Authed,
+    Path(id): Path<String>,
+    reaction: Reaction,
+    on: bool,
+) -> ApiResult<Json<Value>> {
     let me = authed.person()?;
     let id = path_id(&id)?;
     match reactions::set(&backend, me, id, reaction, on).await {
         // Doing it twice is not an error for Mastodon clients: the answer is the status.
-        Err(AppError::Invalid(errors)) if errors.iter().any(|e| e.message.starts_with("you already")) => {}
+        Err(AppError::Invalid(errors))
+            if errors.iter().any(|e| e.message.starts_with("you already")) => {}
         other => other?,
     }
     Ok(Json(one(&backend, Some(me), id).await?))
 }
 
-async fn who(State(backend): State<Backend>, caller: MaybeAuthed, Path(id): Path<String>, params: Params, reaction: Reaction) -> ApiResult<Json<Vec<Value>>> {
-    let ids = reactions::who(&backend.pool, caller.viewer(), path_id(&id)?, reaction, params.limit(40, 80)?).await?;
+async fn who(
+    State(backend): State<Backend>,
+    caller: MaybeAuthed,
+    Path(id): Path<String>,
+    params: Params,
+    reaction: Reaction,
+) -> ApiResult<Json<Vec<Value>>> {
+    let ids = reactions::who(
+        &backend.pool,
+        caller.viewer(),
+        path_id(&id)?,
+        reaction,
+        params.limit(40, 80)?,
+    )
+    .await?;
     let accounts = entities::accounts(&backend, ids.iter().copied()).await?;
-    Ok(Json(ids.iter().filter_map(|id| accounts.get(id).cloned()).collect()))
+    Ok(Json(
+        ids.iter()
+            .filter_map(|id| accounts.get(id).cloned())
+            .collect(),
+    ))
 }
 
-async fn favourites(State(backend): State<Backend>, authed: Authed, params: Params) -> ApiResult<Json<Vec<Value>>> {
+async fn favourites(
+    State(backend): State<Backend>,
+    authed: Authed,
+    params: Params,
+) -> ApiResult<Json<Vec<Value>>> {
     let me = authed.person()?;
     let liked = reactions::liked(&backend.pool, me, params.limit(20, 40)?).await?;
     Ok(Json(entities::statuses(&backend, &liked).await?))

@@ -25,21 +25,28 @@ pub fn routes() -> Routes {
     Routes::default()
         .get("/api/v1/timelines/home", User("read:statuses"), home)
         .get("/api/v1/timelines/public", Open("read:statuses"), public)
-        .get("/api/v1/timelines/tag/{hashtag}", Open("read:statuses"), tag)
+        .get(
+            "/api/v1/timelines/tag/{hashtag}",
+            Open("read:statuses"),
+            tag,
+        )
 }
 
 /// A position from a `Link` header, or a status id (its own time).
 async fn position(backend: &Backend, params: &Params, name: &str) -> ApiResult<Option<Cursor>> {
-    let Some(raw) = params.text(name)?.filter(|raw| !raw.is_empty()) else { return Ok(None) };
+    let Some(raw) = params.text(name)?.filter(|raw| !raw.is_empty()) else {
+        return Ok(None);
+    };
     if let Some(cursor) = Cursor::parse(&raw) {
         return Ok(Some(cursor));
     }
     let id = Uuid::try_parse(&raw).map_err(|_| ApiError::invalid(name, "is not a status id"))?;
-    let created_at: Option<chrono::DateTime<chrono::Utc>> = sqlx::query_scalar("SELECT created_at FROM thoughts WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&backend.pool)
-        .await
-        .map_err(app::error::AppError::from)?;
+    let created_at: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT created_at FROM thoughts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&backend.pool)
+            .await
+            .map_err(app::error::AppError::from)?;
     Ok(created_at.map(|created_at| Cursor { created_at, id }))
 }
 
@@ -49,11 +56,19 @@ pub async fn window(backend: &Backend, params: &Params) -> ApiResult<timeline::W
     let before = position(backend, params, "max_id").await?;
     let min = position(backend, params, "min_id").await?;
     let since = position(backend, params, "since_id").await?;
-    Ok(timeline::Window { before, after: min.or(since), oldest_first: min.is_some() })
+    Ok(timeline::Window {
+        before,
+        after: min.or(since),
+        oldest_first: min.is_some(),
+    })
 }
 
 /// The statuses, with a `Link` header to older (`next`) and newer (`prev`) pages.
-pub async fn respond(backend: &Backend, uri: &Uri, page: TimelinePage) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
+pub async fn respond(
+    backend: &Backend,
+    uri: &Uri,
+    page: TimelinePage,
+) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
     let statuses = entities::statuses(backend, &page.thoughts).await?;
     let base = format!("{}{}", backend.public_url, uri.path());
     let mut links = Vec::new();
@@ -61,7 +76,10 @@ pub async fn respond(backend: &Backend, uri: &Uri, page: TimelinePage) -> ApiRes
         links.push(format!("<{base}?max_id={}>; rel=\"next\"", next.token()));
     }
     if let Some(newest) = page.thoughts.first() {
-        links.push(format!("<{base}?min_id={}>; rel=\"prev\"", Cursor::after(newest).token()));
+        links.push(format!(
+            "<{base}?min_id={}>; rel=\"prev\"",
+            Cursor::after(newest).token()
+        ));
     }
     let mut headers = HeaderMap::new();
     if let Ok(value) = HeaderValue::from_str(&links.join(", ")) {
@@ -72,17 +90,41 @@ pub async fn respond(backend: &Backend, uri: &Uri, page: TimelinePage) -> ApiRes
     Ok((headers, Json(statuses)))
 }
 
-async fn home(State(backend): State<Backend>, authed: Authed, uri: Uri, params: Params) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
+async fn home(
+    State(backend): State<Backend>,
+    authed: Authed,
+    uri: Uri,
+    params: Params,
+) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
     let me = authed.person()?;
     let limit = params.limit(20, 40)?;
-    let page = timeline::page_within(&backend.pool, Some(me), timeline::Feed::Home, window(&backend, &params).await?, limit).await?;
+    let page = timeline::page_within(
+        &backend.pool,
+        Some(me),
+        timeline::Feed::Home,
+        window(&backend, &params).await?,
+        limit,
+    )
+    .await?;
     respond(&backend, &uri, page).await
 }
 
-async fn public(State(backend): State<Backend>, caller: MaybeAuthed, uri: Uri, params: Params) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
+async fn public(
+    State(backend): State<Backend>,
+    caller: MaybeAuthed,
+    uri: Uri,
+    params: Params,
+) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
     let limit = params.limit(20, 40)?;
     let viewer = caller.viewer();
-    let page = timeline::page_within(&backend.pool, viewer, timeline::Feed::Public, window(&backend, &params).await?, limit).await?;
+    let page = timeline::page_within(
+        &backend.pool,
+        viewer,
+        timeline::Feed::Public,
+        window(&backend, &params).await?,
+        limit,
+    )
+    .await?;
     respond(&backend, &uri, page).await
 }
 
@@ -94,6 +136,13 @@ async fn tag(
     params: Params,
 ) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
     let limit = params.limit(20, 40)?;
-    let page = timeline::page_within(&backend.pool, caller.viewer(), timeline::Feed::Tag(&hashtag), window(&backend, &params).await?, limit).await?;
+    let page = timeline::page_within(
+        &backend.pool,
+        caller.viewer(),
+        timeline::Feed::Tag(&hashtag),
+        window(&backend, &params).await?,
+        limit,
+    )
+    .await?;
     respond(&backend, &uri, page).await
 }

@@ -7,12 +7,7 @@
 //! isolated and run in parallel.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
-use std::{
-    net::SocketAddr,
-    path::PathBuf,
-    str::FromStr,
-    sync::Mutex,
-};
+use std::{net::SocketAddr, path::PathBuf, str::FromStr, sync::Mutex};
 
 use app::backend::{federation::client::FederationOptions, Backend, MIGRATOR};
 use server::database::embedded::{Durability, EmbeddedPostgres};
@@ -43,11 +38,15 @@ extern "C" fn stop_throwaway_cluster() {
 async fn cluster() -> &'static Cluster {
     CLUSTER
         .get_or_init(|| async {
-            let url = std::env::var("TEST_DATABASE_URL").or_else(|_| std::env::var("DATABASE_URL")).ok();
+            let url = std::env::var("TEST_DATABASE_URL")
+                .or_else(|_| std::env::var("DATABASE_URL"))
+                .ok();
             let admin = match url.filter(|u| !u.is_empty()) {
-                Some(url) => PgConnectOptions::from_str(&url).expect("TEST_DATABASE_URL/DATABASE_URL is a valid URL"),
+                Some(url) => PgConnectOptions::from_str(&url)
+                    .expect("TEST_DATABASE_URL/DATABASE_URL is a valid URL"),
                 None => {
-                    let dir = std::env::temp_dir().join(format!("thoughtspace-test-{}", std::process::id()));
+                    let dir = std::env::temp_dir()
+                        .join(format!("thoughtspace-test-{}", std::process::id()));
                     let cluster = EmbeddedPostgres::start(&dir, Durability::Throwaway)
                         .await
                         .unwrap_or_else(|e| panic!("cannot start the test cluster: {e}"));
@@ -71,31 +70,52 @@ async fn build_template(admin: &PgConnectOptions) -> String {
     let fingerprint = MIGRATOR
         .iter()
         .flat_map(|m| m.checksum.iter().copied())
-        .fold(0xcbf29ce484222325u64, |hash, byte| (hash ^ byte as u64).wrapping_mul(0x100000001b3));
+        .fold(0xcbf29ce484222325u64, |hash, byte| {
+            (hash ^ byte as u64).wrapping_mul(0x100000001b3)
+        });
     let template = format!("thoughtspace_template_{fingerprint:016x}");
     let mut connection = PgConnection::connect_with(&admin.clone().database("postgres"))
         .await
         .expect("connect to the test server");
-    sqlx::query("SELECT pg_advisory_lock(7461756768)").execute(&mut connection).await.unwrap();
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(&template)
-        .fetch_one(&mut connection)
+    sqlx::query("SELECT pg_advisory_lock(7461756768)")
+        .execute(&mut connection)
         .await
         .unwrap();
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&template)
+            .fetch_one(&mut connection)
+            .await
+            .unwrap();
     if !exists {
         let building = format!("{template}_building");
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {building}")).execute(&mut connection).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE {building}")).execute(&mut connection).await.unwrap();
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {building}"))
+            .execute(&mut connection)
+            .await
+            .unwrap();
+        sqlx::query(&format!("CREATE DATABASE {building}"))
+            .execute(&mut connection)
+            .await
+            .unwrap();
         let pool = PgPoolOptions::new()
             .max_connections(1)
             .connect_with(admin.clone().database(&building))
             .await
             .unwrap();
-        MIGRATOR.run(&pool).await.expect("migrations apply to an empty database");
+        MIGRATOR
+            .run(&pool)
+            .await
+            .expect("migrations apply to an empty database");
         pool.close().await;
-        sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {template}")).execute(&mut connection).await.unwrap();
+        sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {template}"))
+            .execute(&mut connection)
+            .await
+            .unwrap();
     }
-    sqlx::query("SELECT pg_advisory_unlock(7461756768)").execute(&mut connection).await.unwrap();
+    sqlx::query("SELECT pg_advisory_unlock(7461756768)")
+        .execute(&mut connection)
+        .await
+        .unwrap();
     connection.close().await.unwrap();
     template
 }
@@ -122,7 +142,9 @@ impl TestDatabase {
 
     async fn create(name: &str, migrated: bool) -> Self {
         let cluster = cluster().await;
-        let mut admin = PgConnection::connect_with(&cluster.admin.clone().database("postgres")).await.unwrap();
+        let mut admin = PgConnection::connect_with(&cluster.admin.clone().database("postgres"))
+            .await
+            .unwrap();
         let statement = if migrated {
             format!("CREATE DATABASE {name} TEMPLATE {}", cluster.template)
         } else {
@@ -131,8 +153,16 @@ impl TestDatabase {
         sqlx::query(&statement).execute(&mut admin).await.unwrap();
         admin.close().await.unwrap();
         let options = cluster.admin.clone().database(name);
-        let pool = PgPoolOptions::new().max_connections(5).connect_with(options.clone()).await.unwrap();
-        TestDatabase { name: name.to_owned(), options, pool }
+        let pool = PgPoolOptions::new()
+            .max_connections(5)
+            .connect_with(options.clone())
+            .await
+            .unwrap();
+        TestDatabase {
+            name: name.to_owned(),
+            options,
+            pool,
+        }
     }
 
     /// A postgres:// URL for this database, for child processes (DATABASE_URL).
@@ -143,7 +173,9 @@ impl TestDatabase {
         url.set_path(&self.name);
         match options.get_socket() {
             Some(socket) => {
-                url.query_pairs_mut().append_pair("host", &socket.to_string_lossy()).append_pair("port", &options.get_port().to_string());
+                url.query_pairs_mut()
+                    .append_pair("host", &socket.to_string_lossy())
+                    .append_pair("port", &options.get_port().to_string());
             }
             None => {
                 url.set_host(Some(options.get_host())).unwrap();
@@ -174,14 +206,26 @@ impl TestApp {
         let url = format!("http://{addr}");
         let public_url = public_url.map_or_else(|| url.clone(), str::to_owned);
         // Federation tests run their peers on loopback.
-        let backend = Backend::new(db.pool.clone(), public_url, &FederationOptions::for_loopback_tests()).unwrap();
+        let backend = Backend::new(
+            db.pool.clone(),
+            public_url,
+            &FederationOptions::for_loopback_tests(),
+        )
+        .unwrap();
         tokio::spawn(app::backend::federation::delivery::run(backend.clone()));
-        let announcements = app::backend::live::Announcements::listen(&backend.pool).await.unwrap();
+        let announcements = app::backend::live::Announcements::listen(&backend.pool)
+            .await
+            .unwrap();
         tokio::spawn(announcements.relay(backend.live.clone()));
         let site_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site");
         let router = server::http::router(backend, server::http::leptos_options(&site_root, addr));
         tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
         });
         // A bound on every request: a stuck response fails its test instead of hanging the suite.
         let http = reqwest::Client::builder()
@@ -193,7 +237,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(format!("{}{path}", self.url)).send().await.unwrap()
+        self.http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap()
     }
 
     /// GET with a session cookie.
@@ -207,8 +255,17 @@ impl TestApp {
     }
 
     /// A same-site form post (as the browser sends it), optionally with a session.
-    pub async fn post_form(&self, path: &str, form: &[(&str, &str)], session: Option<&str>) -> reqwest::Response {
-        let mut request = self.http.post(format!("{}{path}", self.url)).header("origin", &self.url).form(form);
+    pub async fn post_form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        session: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header("origin", &self.url)
+            .form(form);
         if let Some(session) = session {
             request = request.header("cookie", format!("ts_session={session}"));
         }
@@ -219,17 +276,37 @@ impl TestApp {
     pub async fn sign_up(&self, username: &str) -> String {
         let email = format!("{username}@example.test");
         let response = self
-            .post_form("/api/accounts/sign_up", &[("username", username), ("email", &email), ("password", "correct horse")], None)
+            .post_form(
+                "/api/accounts/sign_up",
+                &[
+                    ("username", username),
+                    ("email", &email),
+                    ("password", "correct horse"),
+                ],
+                None,
+            )
             .await;
-        assert!(response.status().is_success() || response.status().is_redirection(), "sign-up failed: {}", response.status());
+        assert!(
+            response.status().is_success() || response.status().is_redirection(),
+            "sign-up failed: {}",
+            response.status()
+        );
         session_cookie(&response).expect("sign-up sets the session cookie")
     }
 
     /// Logs in and returns the session token, or the failed response.
     pub async fn log_in(&self, login: &str, password: &str) -> Result<String, reqwest::Response> {
-        let response = self.post_form("/api/accounts/log_in", &[("login", login), ("password", password)], None).await;
+        let response = self
+            .post_form(
+                "/api/accounts/log_in",
+                &[("login", login), ("password", password)],
+                None,
+            )
+            .await;
         match session_cookie(&response) {
-            Some(token) if response.status().is_success() || response.status().is_redirection() => Ok(token),
+            Some(token) if response.status().is_success() || response.status().is_redirection() => {
+                Ok(token)
+            }
             _ => Err(response),
         }
     }

@@ -17,11 +17,39 @@ use crate::{
 
 const ACTOR: &str = "https://m.example/users/bo";
 
-const NAME_PIECES: &[&str] = &["bo", "Bo_99", ".", "-", "#", "?", "/", "@", " ", "\n", "\u{0}", "\u{202e}", "<", "é", "а", "x"];
+const NAME_PIECES: &[&str] = &[
+    "bo", "Bo_99", ".", "-", "#", "?", "/", "@", " ", "\n", "\u{0}", "\u{202e}", "<", "é", "а", "x",
+];
 const TEXT_PIECES: &[&str] = &[
-    "<p>", "</p>", "<br>", "<br />", "<a href=\"javascript:alert(1)\">", "<a href=\"https://m.example/@bo\" class=\"mention\">",
-    "</a>", "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "&amp;", "&lt;", "&#0;", "&#x1b;", "&#7;", "&nbsp;",
-    "\u{0}", "\u{1b}[2J", "\u{7}", "\n", "\t", "\r", " ", "Hi", "#tag", "@ana", "é", "e\u{301}", "\u{202e}", "<style>",
+    "<p>",
+    "</p>",
+    "<br>",
+    "<br />",
+    "<a href=\"javascript:alert(1)\">",
+    "<a href=\"https://m.example/@bo\" class=\"mention\">",
+    "</a>",
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "&amp;",
+    "&lt;",
+    "&#0;",
+    "&#x1b;",
+    "&#7;",
+    "&nbsp;",
+    "\u{0}",
+    "\u{1b}[2J",
+    "\u{7}",
+    "\n",
+    "\t",
+    "\r",
+    " ",
+    "Hi",
+    "#tag",
+    "@ana",
+    "é",
+    "e\u{301}",
+    "\u{202e}",
+    "<style>",
 ];
 
 fn address() -> impl Strategy<Value = Value> {
@@ -57,8 +85,12 @@ fn public_key_pem() -> String {
     static PEM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     PEM.get_or_init(|| {
         use rsa::pkcs8::{EncodePublicKey, LineEnding};
-        let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 1024).expect("a test key");
-        private.to_public_key().to_public_key_pem(LineEnding::LF).expect("its PEM")
+        let private =
+            rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 1024).expect("a test key");
+        private
+            .to_public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .expect("its PEM")
     })
     .clone()
 }

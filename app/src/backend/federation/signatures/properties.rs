@@ -9,9 +9,30 @@ use super::*;
 use crate::generators::{config, structured, tricky_string};
 
 const PIECES: &[&str] = &[
-    "keyId", "headers", "signature", "algorithm", "=", "\"", ",", ", ", " ", "rsa-sha256", "hs2019", "hmac-sha256",
-    "(request-target) host date digest", "(request-target)", "AAAA", "==", "+/", "https://a.example/users/b#main-key",
-    "keyId=\"k\"", "signature=\"AA==\"", "headers=\"\"", "\\", "é", "\u{0}",
+    "keyId",
+    "headers",
+    "signature",
+    "algorithm",
+    "=",
+    "\"",
+    ",",
+    ", ",
+    " ",
+    "rsa-sha256",
+    "hs2019",
+    "hmac-sha256",
+    "(request-target) host date digest",
+    "(request-target)",
+    "AAAA",
+    "==",
+    "+/",
+    "https://a.example/users/b#main-key",
+    "keyId=\"k\"",
+    "signature=\"AA==\"",
+    "headers=\"\"",
+    "\\",
+    "é",
+    "\u{0}",
 ];
 
 /// A header value as a peer might send it: generated text or bytes, less the bytes HTTP
@@ -29,7 +50,16 @@ fn header_value() -> impl Strategy<Value = HeaderValue> {
 
 fn header_name() -> impl Strategy<Value = String> {
     prop_oneof![
-        proptest::sample::select(vec!["(request-target)", "host", "date", "digest", "content-type", "Host", "X-Custom"]).prop_map(str::to_owned),
+        proptest::sample::select(vec![
+            "(request-target)",
+            "host",
+            "date",
+            "digest",
+            "content-type",
+            "Host",
+            "X-Custom"
+        ])
+        .prop_map(str::to_owned),
         "[!#-'*-+.0-9A-Z^-z|~-]{1,12}",
     ]
 }
