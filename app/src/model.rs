@@ -55,7 +55,7 @@ impl ThoughtView {
 /// else about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Ancestor {
-    Shown(ThoughtView),
+    Shown(Box<ThoughtView>),
     /// Deleted (and the viewer could have seen it).
     Deleted,
     /// One the viewer may not see.

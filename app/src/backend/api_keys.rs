@@ -170,19 +170,28 @@ pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<Option<Caller>,
     if !secret.starts_with(PREFIX) {
         return Ok(None);
     }
-    let found: Option<(
-        Uuid,
-        Option<Uuid>,
-        Option<Uuid>,
-        String,
-        Option<DateTime<Utc>>,
-    )> = sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct Key {
+        id: Uuid,
+        user_id: Option<Uuid>,
+        app_id: Option<Uuid>,
+        scopes: String,
+        last_used_at: Option<DateTime<Utc>>,
+    }
+    let found: Option<Key> = sqlx::query_as(
         "SELECT id, user_id, app_id, scopes, last_used_at FROM api_keys WHERE key_hash = $1",
     )
     .bind(secrets::hash(secret))
     .fetch_optional(pool)
     .await?;
-    let Some((key_id, user_id, app_id, scopes, last_used_at)) = found else {
+    let Some(Key {
+        id: key_id,
+        user_id,
+        app_id,
+        scopes,
+        last_used_at,
+    }) = found
+    else {
         return Ok(None);
     };
     if last_used_at.is_none_or(|at| (Utc::now() - at).num_seconds() >= TOUCH_EVERY_SECONDS) {

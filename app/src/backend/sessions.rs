@@ -35,14 +35,16 @@ pub async fn start(db: &mut PgConnection, user_id: Uuid) -> Result<String, AppEr
 /// The user a token belongs to, if the session is open; keeps an active session alive.
 pub async fn viewer(pool: &PgPool, token: &str) -> Result<Option<Viewer>, AppError> {
     let hash = secrets::hash(token);
-    let row: Option<(
-        Uuid,
-        String,
-        Option<String>,
-        bool,
-        chrono::DateTime<Utc>,
-        i64,
-    )> = sqlx::query_as(&format!(
+    #[derive(sqlx::FromRow)]
+    struct Open {
+        id: Uuid,
+        username: String,
+        display_name: Option<String>,
+        is_admin: bool,
+        last_seen_at: chrono::DateTime<Utc>,
+        unread: i64,
+    }
+    let row: Option<Open> = sqlx::query_as(&format!(
         "SELECT u.id, u.username, u.display_name, u.is_admin, s.last_seen_at, {} AS unread
            FROM sessions s JOIN users u ON u.id = s.user_id
           WHERE s.token_hash = $1 AND s.expires_at > now()",
@@ -51,7 +53,15 @@ pub async fn viewer(pool: &PgPool, token: &str) -> Result<Option<Viewer>, AppErr
     .bind(&hash)
     .fetch_optional(pool)
     .await?;
-    let Some((id, username, display_name, is_admin, last_seen_at, unread)) = row else {
+    let Some(Open {
+        id,
+        username,
+        display_name,
+        is_admin,
+        last_seen_at,
+        unread,
+    }) = row
+    else {
         return Ok(None);
     };
     if Utc::now() - last_seen_at > REFRESH_AFTER {

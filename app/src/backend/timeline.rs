@@ -281,7 +281,7 @@ pub async fn thread(
         .skip(1)
         .rev()
         .map(|(id, deleted, may_see, _)| match shown.remove(id) {
-            Some(thought) => Ancestor::Shown(thought),
+            Some(thought) => Ancestor::Shown(Box::new(thought)),
             None if *deleted && *may_see => Ancestor::Deleted,
             None => Ancestor::Unavailable,
         })

@@ -120,10 +120,13 @@ mod stream {
 
     use super::Counts;
 
+    /// A listener for one event type of the stream.
+    type Listener = (&'static str, Closure<dyn Fn(web_sys::MessageEvent)>);
+
     /// An open `EventSource` and the listeners it calls.
     pub struct Stream {
         source: web_sys::EventSource,
-        listeners: Vec<(&'static str, Closure<dyn Fn(web_sys::MessageEvent)>)>,
+        listeners: Vec<Listener>,
     }
 
     /// Once per tab: after each page change (navigation.js), the count goes back in front

@@ -59,7 +59,7 @@ pub fn ThreadPage() -> impl IntoView {
                                 <h1 id="thread-heading" class="visually-hidden">{format!("Thought by {name}")}</h1>
                                 <ol class="thought-list ancestors">
                                     {thread.ancestors.into_iter().map(|ancestor| match ancestor {
-                                        Ancestor::Shown(thought) => view! { <li><ThoughtCard thought/></li> }.into_any(),
+                                        Ancestor::Shown(thought) => view! { <li><ThoughtCard thought=*thought/></li> }.into_any(),
                                         Ancestor::Deleted => view! { <li><AncestorPlaceholder deleted=true/></li> }.into_any(),
                                         Ancestor::Unavailable => view! { <li><AncestorPlaceholder deleted=false/></li> }.into_any(),
                                     }).collect_view()}

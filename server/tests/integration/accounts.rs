@@ -165,7 +165,7 @@ async fn a_sign_up_race_ends_in_one_account_and_clear_errors() {
         let pool = db.pool.clone();
         tokio::spawn(async move {
             accounts::create(
-                &mut *pool.acquire().await.unwrap(),
+                &mut pool.acquire().await.unwrap(),
                 SignUp {
                     username: "Racer".into(),
                     email: format!("racer{i}@example.test"),

@@ -8,7 +8,15 @@ use app::backend::MIGRATOR;
 use sqlx::{migrate::Migrator, PgPool};
 
 /// (table, column, data_type, character_maximum_length, nullable, default contains)
-const COLUMNS: &[(&str, &str, &str, Option<i32>, bool, Option<&str>)] = &[
+type Column = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<i32>,
+    bool,
+    Option<&'static str>,
+);
+const COLUMNS: &[Column] = &[
     (
         "users",
         "id",

@@ -371,7 +371,7 @@ async fn a_garbled_error_answer_is_a_failed_attempt_and_in_the_end_a_dead_letter
     tokio::spawn(async move { axum::serve(listener, inbox).await.unwrap() });
     let activity = json!({ "id": "http://ts.test/activities/1", "type": "Create", "actor": "http://ts.test/users/ana" });
     outbox::enqueue(
-        &mut *db.pool.acquire().await.unwrap(),
+        &mut db.pool.acquire().await.unwrap(),
         Some(sender),
         &activity,
         vec![url],

@@ -366,7 +366,9 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
     }
 
     // Server functions: every registered one has a case (those that show no thought say so).
-    let mut functions: Vec<(&str, Vec<Vec<(String, String)>>)> = Vec::new();
+    // (function path, the argument sets to call it with)
+    type Calls = Vec<Vec<(String, String)>>;
+    let mut functions: Vec<(&str, Calls)> = Vec::new();
     let one = |pairs: &[(&str, &str)]| {
         pairs
             .iter()

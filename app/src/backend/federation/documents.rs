@@ -23,36 +23,20 @@ async fn local_user(
     if crate::text::has_forbidden_controls(username, false) {
         return Ok(None);
     }
-    let row: Option<(
-        Uuid,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        chrono::DateTime<chrono::Utc>,
-    )> = sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: Uuid,
+        #[sqlx(flatten)]
+        person: PersonSource,
+    }
+    let row: Option<Row> = sqlx::query_as(
         "SELECT id, username, display_name, bio, avatar_url, header_url, created_at
                FROM users WHERE lower(username) = lower($1) AND NOT is_remote",
     )
     .bind(username)
     .fetch_optional(&backend.pool)
     .await?;
-    Ok(row.map(
-        |(id, username, display_name, bio, avatar_url, header_url, created_at)| {
-            (
-                id,
-                PersonSource {
-                    username,
-                    display_name,
-                    bio,
-                    avatar_url,
-                    header_url,
-                    created_at,
-                },
-            )
-        },
-    ))
+    Ok(row.map(|row| (row.id, row.person)))
 }
 
 /// WebFinger for `acct:name@host` or an actor URL: the JRD, or None when nobody by that

@@ -340,7 +340,7 @@ pub async fn follow(
         &id,
         &actor_of(db, urls, follower).await?,
         json!(object),
-        &[object.clone()],
+        std::slice::from_ref(&object),
         &[],
     );
     let inbox = inbox_of(db, target).await?.into_iter().collect();
@@ -391,7 +391,7 @@ pub async fn block_with_id(
         id,
         &actor_of(db, urls, blocker).await?,
         json!(object),
-        &[object.clone()],
+        std::slice::from_ref(&object),
         &[],
     );
     let inbox = inbox_of(db, blocked).await?.into_iter().collect();

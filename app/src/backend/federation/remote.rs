@@ -406,9 +406,9 @@ pub async fn store_actor(
     .execute(&mut *transaction)
     .await?;
     transaction.commit().await?;
-    Ok(cached(backend, &parsed.ap_id)
+    cached(backend, &parsed.ap_id)
         .await?
-        .ok_or(FederationError::Internal)?)
+        .ok_or(FederationError::Internal)
 }
 
 #[derive(Debug, Clone, PartialEq)]

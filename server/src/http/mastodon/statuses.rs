@@ -147,7 +147,7 @@ async fn context(
         .ancestors
         .into_iter()
         .filter_map(|ancestor| match ancestor {
-            app::model::Ancestor::Shown(thought) => Some(thought),
+            app::model::Ancestor::Shown(thought) => Some(*thought),
             _ => None,
         })
         .collect();

@@ -95,7 +95,7 @@ proptest! {
         if order {
             parameters.reverse();
         }
-        let parsed = parse_signature(&parameters.join(separator)).map_err(|e| TestCaseError::fail(e))?;
+        let parsed = parse_signature(&parameters.join(separator)).map_err(TestCaseError::fail)?;
         prop_assert_eq!(parsed.key_id, key_id);
         prop_assert_eq!(parsed.signature, signature);
         let expected: Vec<String> = if names.is_empty() { vec![] } else { names.iter().map(|n| n.to_ascii_lowercase()).collect() };
