@@ -77,6 +77,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/signup") view=pages::signup::SignUpPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/mutes") view=pages::safety::MutesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/filters") view=pages::safety::FiltersPage ssr=SsrMode::Async/>
                     <Route path=path!("/public") view=pages::home::PublicPage ssr=SsrMode::Async/>
                     <Route path=path!("/notifications") view=pages::notifications::NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/search") view=pages::search::SearchPage ssr=SsrMode::Async/>

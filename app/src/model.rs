@@ -42,6 +42,21 @@ pub struct ThoughtView {
     pub listed_at: DateTime<Utc>,
     /// Who boosted it into this timeline, if that is how it came.
     pub boosted_by: Option<String>,
+    /// The viewer's `warn` filters it matches: shown collapsed behind their titles.
+    #[serde(default)]
+    pub filtered: Vec<FilterWarning>,
+}
+
+/// A keyword filter of the viewer's that a thought matches (it is shown collapsed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilterWarning {
+    pub filter_id: Uuid,
+    pub title: String,
+    /// Where the filter applies, and until when (the client API shows the filter).
+    pub contexts: Vec<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The filter's keywords that matched.
+    pub keywords: Vec<String>,
 }
 
 impl ThoughtView {
@@ -221,6 +236,11 @@ pub struct Relationship {
     pub followed_by: bool,
     /// The viewer blocks them.
     pub blocking: bool,
+    /// The viewer mutes them (now), and whether their notifications are hidden too.
+    #[serde(default)]
+    pub muting: bool,
+    #[serde(default)]
+    pub muting_notifications: bool,
 }
 
 /// Notifications of one kind about one thing, from one or more people, newest first.
@@ -292,4 +312,27 @@ pub struct ProfileSettings {
 pub struct CssOutcome {
     pub css: String,
     pub removed: Vec<String>,
+}
+
+/// Someone the viewer mutes, for the settings page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MutedPerson {
+    pub username: String,
+    pub display_name: Option<String>,
+    pub hide_notifications: bool,
+    /// When the mute ends by itself, if it does.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// One of the viewer's keyword filters, for the settings page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilterSummary {
+    pub id: Uuid,
+    pub title: String,
+    pub contexts: Vec<String>,
+    /// `warn` or `hide`.
+    pub action: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Each keyword, and whether it must match a whole word.
+    pub keywords: Vec<(String, bool)>,
 }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod notifications;
 pub mod profiles;
+pub mod safety;
 pub mod timeline;
 
 #[cfg(test)]

@@ -54,7 +54,8 @@ impl Scopes {
     }
 
     /// Whether these scopes grant `needed` (`read`, `write:statuses`, …). The legacy
-    /// `follow` scope grants what `write:follows` and `write:blocks` do, and `read:follows`.
+    /// `follow` scope grants what `write:follows`, `write:blocks` and `write:mutes` do, and
+    /// reading them.
     pub fn allow(&self, needed: &str) -> bool {
         let top = needed.split(':').next().unwrap_or(needed);
         self.0.iter().any(|scope| {
@@ -63,7 +64,12 @@ impl Scopes {
                 || (scope == "follow"
                     && matches!(
                         needed,
-                        "write:follows" | "write:blocks" | "read:follows" | "read:blocks"
+                        "write:follows"
+                            | "write:blocks"
+                            | "write:mutes"
+                            | "read:follows"
+                            | "read:blocks"
+                            | "read:mutes"
                     ))
         })
     }

@@ -188,12 +188,15 @@ pub async fn relationship(
     .bind(target)
     .fetch_one(pool)
     .await?;
+    let mute = super::mutes::of(pool, viewer, target).await?;
     Ok(Relationship {
         is_self: viewer == target,
         following,
         requested,
         followed_by,
         blocking,
+        muting: mute.is_some(),
+        muting_notifications: mute.is_some_and(|mute| mute.hide_notifications),
     })
 }
 

@@ -4,19 +4,28 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::visibility::{blocked_between, visible_to};
+use super::{
+    filters::{self, Context},
+    mutes,
+    visibility::{blocked_between, visible_to},
+};
 use crate::error::AppError;
 
 /// SQL: notification `n` may be shown to its recipient: no block stands between them and its
 /// actor, and the thought it is about (if any) is one the recipient may see now (a private
 /// reply that does not address them, a followers-only one after they unfollowed). Every
 /// read of notifications (pages, counts, the client API) goes through this.
+/// Nor when the recipient mutes the actor with "hide notifications" (while the mute lasts),
+/// nor when a `hide` filter of theirs for notifications matches the thought.
 fn shown(n: &str) -> String {
     format!(
-        "(NOT {blocked} AND ({n}.thought_id IS NULL
-              OR EXISTS (SELECT 1 FROM thoughts nt WHERE nt.id = {n}.thought_id AND {visible})))",
+        "(NOT {blocked} AND NOT {muted} AND ({n}.thought_id IS NULL
+              OR EXISTS (SELECT 1 FROM thoughts nt WHERE nt.id = {n}.thought_id AND {visible}
+                                                   AND NOT {filtered})))",
         blocked = blocked_between(&format!("{n}.user_id"), &format!("{n}.actor_id")),
+        muted = mutes::hides_notifications(&format!("{n}.user_id"), &format!("{n}.actor_id")),
         visible = visible_to("nt", &format!("{n}.user_id")),
+        filtered = filters::hidden("nt", &format!("{n}.user_id"), Context::Notifications),
     )
 }
 
@@ -24,6 +33,8 @@ fn shown(n: &str) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Follow,
+    /// Someone asks to follow a locked account.
+    FollowRequest,
     Reply,
     Mention,
     Like,
@@ -34,6 +45,7 @@ impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Follow => "follow",
+            Kind::FollowRequest => "follow_request",
             Kind::Reply => "reply",
             Kind::Mention => "mention",
             Kind::Like => "like",
@@ -43,7 +55,7 @@ impl Kind {
 }
 
 /// Tells `recipient` that `actor` did `kind` (about `thought`), unless the rules say not to
-/// (a block, or a thought the recipient may not see).
+/// (a block, a thought the recipient may not see, a conversation they muted).
 pub async fn notify(
     db: &mut PgConnection,
     recipient: Uuid,
@@ -57,8 +69,9 @@ pub async fn notify(
     sqlx::query(&format!(
         "INSERT INTO notifications (user_id, type, actor_id, thought_id)
          SELECT $1, $2, $3, $4 FROM (SELECT $1::uuid AS user_id, $3::uuid AS actor_id, $4::uuid AS thought_id) n
-          WHERE {}",
-        shown("n")
+          WHERE {} AND ($4::uuid IS NULL OR NOT {})",
+        shown("n"),
+        mutes::thread_muted("$1::uuid", "$4::uuid")
     ))
     .bind(recipient)
     .bind(kind.as_str())

@@ -5,7 +5,11 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::visibility::{self, may_see, visible_to, Arg};
+use super::{
+    filters::{self, Context},
+    mutes,
+    visibility::{self, may_see, visible_to, Arg},
+};
 use crate::{
     error::AppError,
     model::{Ancestor, Cursor, ThoughtView, Thread, TimelinePage},
@@ -28,6 +32,37 @@ pub enum Feed<'a> {
     Author(&'a str),
     /// Public thoughts with a tag.
     Tag(&'a str),
+}
+
+impl Feed<'_> {
+    /// The filter context the feed is read in.
+    pub fn context(self) -> Context {
+        match self {
+            Feed::Home => Context::Home,
+            Feed::Public | Feed::Tag(_) => Context::Public,
+            Feed::Author(_) => Context::Account,
+        }
+    }
+}
+
+/// SQL: thought `t` (brought by the user `booster` when it came as a boost) stays in
+/// `viewer`'s timeline read in `context`: its author (and booster) are not muted by the
+/// viewer, except on a profile, which shows a muted person's thoughts as Mastodon does; and
+/// none of the viewer's `hide` filters for the context matches it. Every timeline's
+/// candidate query (home, public, tags, profiles, lists) applies this, so a page is never
+/// cut short by what is left out.
+pub fn kept_in_feed(t: &str, booster: Option<&str>, viewer: &str, context: Context) -> String {
+    let mut kept = format!("NOT {}", filters::hidden(t, viewer, context));
+    if context != Context::Account {
+        kept.push_str(&format!(
+            " AND NOT {}",
+            mutes::muted(viewer, &format!("{t}.user_id"))
+        ));
+        if let Some(booster) = booster {
+            kept.push_str(&format!(" AND NOT {}", mutes::muted(viewer, booster)));
+        }
+    }
+    format!("({kept})")
 }
 
 /// The `before` parameter of a timeline request: empty means the newest page.
@@ -82,6 +117,7 @@ pub async fn page_within(
     limit: i64,
 ) -> Result<TimelinePage, AppError> {
     let visible = visible_to("t", "$1::uuid");
+    let kept = kept_in_feed("t", None, "$1::uuid", feed.context());
     // The lower bound is written only when there is one, so the usual query (and its plan)
     // stays exactly the one measured in docs/measurements.md.
     let newer_than = |position: &str| match window.after {
@@ -112,18 +148,19 @@ pub async fn page_within(
             };
             let (author_followed, booster_followed) =
                 (followed("t.user_id"), followed("b.user_id"));
+            let boost_kept = kept_in_feed("t", Some("b.user_id"), "$1::uuid", Context::Home);
             let boosts_newer = newer_than("b.created_at, b.thought_id");
             (
                 format!(
                     "WITH own AS (
                          SELECT t.id AS thought_id, t.created_at AS listed_at, NULL::uuid AS booster_id
                            FROM thoughts t
-                          WHERE {author_followed} AND {visible} AND {keyset}
+                          WHERE {author_followed} AND {visible} AND {kept} AND {keyset}
                           ORDER BY t.created_at {order}, t.id {order} LIMIT $4 * 2),
                      boosted AS (
                          SELECT b.thought_id, b.created_at AS listed_at, b.user_id AS booster_id
                            FROM boosts b JOIN thoughts t ON t.id = b.thought_id
-                          WHERE {booster_followed} AND {visible}
+                          WHERE {booster_followed} AND {visible} AND {boost_kept}
                             AND ($2::timestamptz IS NULL OR (b.created_at, b.thought_id) < ($2, $3))
                             {boosts_newer}
                           ORDER BY b.created_at {order}, b.thought_id {order} LIMIT $4 * 2),
@@ -150,7 +187,7 @@ pub async fn page_within(
                    FROM thought_tags tt
                    JOIN thoughts t ON t.id = tt.thought_id
                   WHERE tt.tag_id = (SELECT g.id FROM tags g WHERE g.name = lower($5))
-                    AND t.visibility = 'public' AND {visible}
+                    AND t.visibility = 'public' AND {visible} AND {kept}
                     AND ($2::timestamptz IS NULL OR (tt.created_at, tt.thought_id) < ($2, $3))
                     {tags_newer}
                   ORDER BY tt.created_at {order}, tt.thought_id {order}
@@ -168,7 +205,7 @@ pub async fn page_within(
                 format!(
                     "SELECT {LISTED_AS_ITSELF}
                        FROM thoughts t JOIN users u ON u.id = t.user_id
-                      WHERE {visible} AND {condition} AND {keyset}
+                      WHERE {visible} AND {kept} AND {condition} AND {keyset}
                       ORDER BY t.created_at {order}, t.id {order}
                       LIMIT $4"
                 ),
@@ -195,6 +232,7 @@ pub async fn page_within(
 
     let more = thoughts.len() as i64 > limit;
     thoughts.truncate(limit as usize);
+    filters::apply(pool, viewer, feed.context(), &mut thoughts).await?;
     if window.oldest_first {
         thoughts.reverse();
     }
@@ -275,7 +313,14 @@ pub async fn thread(
         .into_iter()
         .map(|thought| (thought.id, thought))
         .collect();
-    let thought = shown.remove(&id).ok_or(AppError::NotFound)?;
+    let mut thought = shown.remove(&id).ok_or(AppError::NotFound)?;
+    // The thought asked for is shown even when a filter would hide it (it was asked for);
+    // a warning still collapses it.
+    let mut focused = vec![thought.clone()];
+    filters::apply(pool, viewer, Context::Thread, &mut focused).await?;
+    if let Some(marked) = focused.pop() {
+        thought = marked;
+    }
     let ancestors = chain
         .iter()
         .skip(1)
@@ -287,7 +332,7 @@ pub async fn thread(
         })
         .collect();
 
-    let replies = visibility::thoughts(
+    let mut replies = visibility::thoughts(
         pool,
         viewer,
         &format!(
@@ -299,6 +344,7 @@ pub async fn thread(
         vec![Arg::Uuid(Some(id))],
     )
     .await?;
+    filters::apply(pool, viewer, Context::Thread, &mut replies).await?;
 
     Ok(Thread {
         canonical_url: format!("{public_url}{}", thought.href()),

@@ -142,6 +142,8 @@ impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for Row {
             boosted: row.try_get("boosted")?,
             listed_at: row.try_get("listed_at")?,
             boosted_by: row.try_get("boosted_by")?,
+            // Filters depend on where the thought is shown: the reader sets them.
+            filtered: Vec::new(),
         }))
     }
 }

@@ -6,6 +6,7 @@ pub mod login;
 pub mod not_found;
 pub mod notifications;
 pub mod profile;
+pub mod safety;
 pub mod search;
 pub mod settings;
 pub mod signup;

@@ -5,6 +5,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::{
     api::{
         profiles::{get_profile, SetBlock, SetFollow},
+        safety::SetMute,
         timeline::profile_timeline,
     },
     components::{
@@ -143,12 +144,48 @@ fn profile_controls(username: &str, relationship: Relationship) -> AnyView {
     let follows_you = relationship
         .followed_by
         .then(|| view! { <span class="badge">"Follows you"</span> });
+    let mute_form = mute_form(&username, &relationship);
     view! {
         <aside class="profile-controls" aria-label="You and this person">
             <FollowButton username relationship/>
             {follows_you}
+            {mute_form}
             {block_form}
         </aside>
+    }
+    .into_any()
+}
+
+/// Mute (for a while, with or without notifications) or unmute, as a form.
+fn mute_form(username: &str, relationship: &Relationship) -> AnyView {
+    let mute = ServerAction::<SetMute>::new();
+    let username = username.to_owned();
+    if relationship.muting {
+        return view! {
+            <span class="badge">"Muted"</span>
+            <ActionForm action=mute attr:class="mute-form">
+                <input type="hidden" name="username" value=username/>
+                <input type="hidden" name="on" value="false"/>
+                <button type="submit" class="link-button">"Unmute"</button>
+            </ActionForm>
+        }
+        .into_any();
+    }
+    view! {
+        <ActionForm action=mute attr:class="mute-form">
+            <input type="hidden" name="username" value=username/>
+            <input type="hidden" name="on" value="true"/>
+            <label><input type="checkbox" name="hide_notifications" value="on" checked/>" Hide notifications"</label>
+            " "
+            <select name="duration" aria-label="For how long">
+                <option value="" selected>"Until I unmute"</option>
+                <option value="3600">"1 hour"</option>
+                <option value="86400">"1 day"</option>
+                <option value="604800">"1 week"</option>
+            </select>
+            " "
+            <button type="submit" class="link-button">"Mute"</button>
+        </ActionForm>
     }
     .into_any()
 }

@@ -45,6 +45,9 @@ pub fn SettingsPage() -> impl IntoView {
 fn SettingsForms(settings: ProfileSettings) -> impl IntoView {
     view! {
         <div class="settings">
+            <nav class="card" aria-label="More settings">
+                <a href="/settings/mutes">"Muted people"</a>" · "<a href="/settings/filters">"Keyword filters"</a>
+            </nav>
             <ProfileForm settings=settings.clone()/>
             <CssSettings settings=settings.clone()/>
             <TopFriendsForm settings/>

@@ -317,6 +317,8 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
         "/public".to_owned(),
         "/notifications".to_owned(),
         "/settings".to_owned(),
+        "/settings/mutes".to_owned(),
+        "/settings/filters".to_owned(),
         "/login".to_owned(),
         "/signup".to_owned(),
     ];
@@ -340,6 +342,8 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
         "/login",
         "/signup",
         "/settings",
+        "/settings/mutes",
+        "/settings/filters",
         "/public",
         "/notifications",
         "/search",
@@ -454,6 +458,11 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
         "/api/api_keys/create",
         "/api/api_keys/revoke",
         "/api/timeline/newer",
+        "/api/profiles/mute",
+        "/api/safety/mutes",
+        "/api/safety/filters",
+        "/api/safety/filters/create",
+        "/api/safety/filters/delete",
     ];
     let registered: BTreeSet<String> = server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.to_owned())
@@ -521,6 +530,11 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
                 .iter()
                 .map(|id| route.path.replace("{id}", id))
                 .collect()
+        } else if route.path.starts_with("/api/v2/filters/") {
+            // The viewer's own filters (none here): an id that is no one's.
+            vec![route
+                .path
+                .replace("{id}", &uuid::Uuid::new_v4().to_string())]
         } else if route.path.contains("{hashtag}") {
             tags.iter()
                 .map(|tag| route.path.replace("{hashtag}", tag))

@@ -131,8 +131,8 @@ pub async fn relationship(backend: &Backend, me: Uuid, target: Uuid) -> ApiResul
     let theirs = follows::relationship(&backend.pool, target, me).await?;
     Ok(serde_json::json!({
         "id": target.to_string(), "following": mine.following, "showing_reblogs": mine.following, "notifying": false,
-        "followed_by": mine.followed_by, "blocking": mine.blocking, "blocked_by": theirs.blocking, "muting": false,
-        "muting_notifications": false, "requested": mine.requested, "domain_blocking": false, "endorsed": false, "note": "",
+        "followed_by": mine.followed_by, "blocking": mine.blocking, "blocked_by": theirs.blocking, "muting": mine.muting,
+        "muting_notifications": mine.muting_notifications, "requested": mine.requested, "domain_blocking": false, "endorsed": false, "note": "",
     }))
 }
 

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::ApiResult;
 
-fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
@@ -139,6 +139,24 @@ pub fn status(backend: &Backend, thought: &ThoughtView, author: &Value) -> Value
         "poll": null,
         "card": null,
         "edited_at": null,
+        "filtered": thought.filtered.iter().map(filter_result).collect::<Vec<_>>(),
+    })
+}
+
+/// Mastodon's FilterResult for a `warn` filter a status matched.
+fn filter_result(warning: &app::model::FilterWarning) -> Value {
+    json!({
+        "filter": {
+            "id": warning.filter_id.to_string(),
+            "title": warning.title,
+            "context": warning.contexts,
+            "expires_at": warning.expires_at.map(timestamp),
+            "filter_action": "warn",
+            "keywords": [],
+            "statuses": [],
+        },
+        "keyword_matches": warning.keywords,
+        "status_matches": null,
     })
 }
 

@@ -13,7 +13,9 @@
 mod accounts;
 mod auth;
 mod entities;
+mod filters;
 mod instance;
+mod mutes;
 mod notifications;
 mod oauth;
 mod params;
@@ -48,6 +50,8 @@ fn all_routes() -> Routes {
         .merge(statuses::more_routes())
         .merge(notifications::routes())
         .merge(timelines::routes())
+        .merge(mutes::routes())
+        .merge(filters::routes())
         // Anything else under the API is Mastodon's JSON 404, not the site's page.
         .any("/api/v1/{*rest}", Access::Anyone, || async {
             ApiError::not_found()

@@ -92,6 +92,11 @@ impl Params {
             .filter(|value| !value.is_null())
     }
 
+    /// Whether the parameter was sent at all (even empty or null).
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(key, _)| key == name)
+    }
+
     /// A text parameter (numbers are taken as their text). A NUL is refused here, naming the
     /// parameter, whatever it is for: no text column can hold one. (Each field's own parser
     /// refuses the other control characters it must not hold.)
@@ -157,6 +162,79 @@ impl Params {
                 }
                 _ => return Err(ApiError::invalid(name, "must be a list of strings")),
             }
+        }
+        Ok(found)
+    }
+
+    /// A list of objects (Rails' nested attributes, e.g. `keywords_attributes`): a JSON array
+    /// of objects (or an object keyed by index), or form fields `name[][field]` (a field seen
+    /// again starts the next object) or `name[N][field]`.
+    pub fn objects(
+        &self,
+        name: &str,
+    ) -> Result<Option<Vec<serde_json::Map<String, Value>>>, ApiError> {
+        let not_objects = || ApiError::invalid(name, "must be a list of objects");
+        let mut found: Option<Vec<serde_json::Map<String, Value>>> = None;
+        // Form fields with an index: (index, object) in order of first appearance.
+        let mut indexed: Vec<(String, serde_json::Map<String, Value>)> = Vec::new();
+        for (key, value) in &self.0 {
+            if key == name {
+                let items = found.get_or_insert_with(Vec::new);
+                match value {
+                    Value::Array(values) => {
+                        for value in values {
+                            items.push(value.as_object().cloned().ok_or_else(not_objects)?);
+                        }
+                    }
+                    Value::Object(map) => {
+                        for value in map.values() {
+                            items.push(value.as_object().cloned().ok_or_else(not_objects)?);
+                        }
+                    }
+                    Value::Null => {}
+                    _ => return Err(not_objects()),
+                }
+                continue;
+            }
+            let Some(rest) = key
+                .strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix('['))
+            else {
+                continue;
+            };
+            let Some((index, field)) = rest.split_once("][") else {
+                return Err(not_objects());
+            };
+            let field = field.strip_suffix(']').ok_or_else(not_objects)?.to_owned();
+            if let Value::String(text) = value {
+                if text.contains('\0') {
+                    return Err(no_nul(name));
+                }
+            }
+            let items = found.get_or_insert_with(Vec::new);
+            if index.is_empty() {
+                match items.last_mut() {
+                    Some(last) if !last.contains_key(&field) => {
+                        last.insert(field, value.clone());
+                    }
+                    _ => items.push(serde_json::Map::from_iter([(field, value.clone())])),
+                }
+            } else {
+                match indexed.iter_mut().find(|(i, _)| i == index) {
+                    Some((_, object)) => {
+                        object.insert(field, value.clone());
+                    }
+                    None => indexed.push((
+                        index.to_owned(),
+                        serde_json::Map::from_iter([(field, value.clone())]),
+                    )),
+                }
+            }
+        }
+        if !indexed.is_empty() {
+            found
+                .get_or_insert_with(Vec::new)
+                .extend(indexed.into_iter().map(|(_, object)| object));
         }
         Ok(found)
     }

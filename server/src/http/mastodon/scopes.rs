@@ -65,6 +65,15 @@ impl Routes {
         self.add(Method::POST, path, access, routing::post(handler))
     }
 
+    pub fn put<H: Handler<T, Backend>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        self.add(Method::PUT, path, access, routing::put(handler))
+    }
+
     pub fn patch<H: Handler<T, Backend>, T: 'static>(
         self,
         path: &'static str,

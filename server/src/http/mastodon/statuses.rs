@@ -69,7 +69,11 @@ async fn show(
     caller: MaybeAuthed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(one(&backend, caller.viewer(), path_id(&id)?).await?))
+    let mut status = one(&backend, caller.viewer(), path_id(&id)?).await?;
+    if let Some(viewer) = caller.viewer() {
+        super::mutes::mark_muted(&backend, viewer, std::slice::from_mut(&mut status)).await?;
+    }
+    Ok(Json(status))
 }
 
 async fn delete(
