@@ -29,11 +29,13 @@ pub struct Config {
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
-        let var = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .filter(|value| !value.trim().is_empty())
-        };
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// The configuration `lookup` describes, read as [`from_env`](Self::from_env) reads the
+    /// environment (tests configure a server without touching their own environment).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let var = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
         let site_addr = var("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
         let site_addr = site_addr.parse().map_err(|_| {
             anyhow!("LEPTOS_SITE_ADDR={site_addr:?} is not an address to listen on; expected e.g. 127.0.0.1:3000")

@@ -4,127 +4,16 @@
 use std::{
     net::TcpListener,
     path::{Path, PathBuf},
-    process::{ExitStatus, Stdio},
-    time::{Duration, Instant},
+    process::Stdio,
+    time::Duration,
 };
 
-use crate::support::TestDatabase;
+use crate::support::{
+    process::{free_port, run_to_exit, server_command, RunningServer, ScratchDir},
+    TestDatabase,
+};
 use sqlx::{postgres::PgConnectOptions, Connection, PgConnection};
-use tokio::process::{Child, Command};
-
-/// A directory removed when dropped (the embedded cluster's files belong to another user
-/// when tests run as root; root may remove them).
-struct ScratchDir(PathBuf);
-
-impl ScratchDir {
-    fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "thoughtspace-bin-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        ScratchDir(dir)
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The server binary with a clean environment: no DATABASE_URL unless given.
-fn server_command(data_dir: &Path, port: u16) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
-    command
-        .env_remove("DATABASE_URL")
-        .env_remove("PG_BIN_DIR")
-        .env("DATA_DIR", data_dir)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    command
-}
-
-struct RunningServer {
-    child: Child,
-    url: String,
-    stderr: PathBuf,
-}
-
-impl RunningServer {
-    async fn start(mut command: Command, port: u16, scratch: &Path) -> Self {
-        let stderr = scratch.join(format!("server-{port}.log"));
-        command
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&stderr).unwrap());
-        let mut child = command.spawn().expect("the server binary starts");
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!(
-                    "the server exited early ({status}): {}",
-                    std::fs::read_to_string(&stderr).unwrap_or_default()
-                );
-            }
-            if let Ok(response) = reqwest::get(&url).await {
-                assert_eq!(response.status(), 200);
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not answer in time"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        RunningServer { child, url, stderr }
-    }
-
-    async fn home_page(&self) -> String {
-        reqwest::get(&self.url).await.unwrap().text().await.unwrap()
-    }
-
-    /// SIGTERM, then the exit status.
-    async fn terminate(mut self) -> ExitStatus {
-        let pid = self.child.id().expect("still running") as libc::pid_t;
-        unsafe { libc::kill(pid, libc::SIGTERM) };
-        let status = tokio::time::timeout(Duration::from_secs(60), self.child.wait())
-            .await
-            .expect("the server stops within a minute of SIGTERM")
-            .unwrap();
-        let log = std::fs::read_to_string(&self.stderr).unwrap_or_default();
-        assert!(!log.contains("panicked"), "{log}");
-        status
-    }
-}
-
-/// Runs the binary to completion and returns (success, stderr).
-async fn run_to_exit(mut command: Command) -> (bool, String) {
-    let output = tokio::time::timeout(
-        Duration::from_secs(120),
-        command
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .output(),
-    )
-    .await
-    .expect("the command finishes")
-    .unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
+use tokio::process::Command;
 
 /// The last stderr line must be one clear `error:` line, with no panic anywhere.
 fn assert_one_clear_error(success: bool, stderr: &str, expected: &[&str]) {

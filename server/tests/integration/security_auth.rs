@@ -7,7 +7,7 @@ use std::{
     net::{IpAddr, Ipv4Addr},
     path::{Path, PathBuf},
     process::Stdio,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use app::backend::{
@@ -15,9 +15,12 @@ use app::backend::{
     login_throttle,
 };
 use app::error::AppError;
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
-use crate::support::{session_cookie, TestApp, TestDatabase};
+use crate::support::{
+    process::{free_port, server_command, wait_until_answering, RunningServer, ScratchDir},
+    session_cookie, TestApp, TestDatabase,
+};
 
 fn field_errors(body: &serde_json::Value) -> Vec<(String, String)> {
     body["Invalid"]
@@ -592,34 +595,6 @@ async fn the_token_endpoint_requires_the_redirect_uri_the_code_was_issued_for() 
 
 // ---- Finding 6: the client's address behind a real reverse proxy -----------------------
 
-/// A directory removed when dropped.
-struct ScratchDir(PathBuf);
-
-impl ScratchDir {
-    fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "thoughtspace-proxy-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        ScratchDir(dir)
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// nginx from the system (`scripts/setup --test` installs it), or `NGINX`.
 fn nginx_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("NGINX") {
@@ -673,28 +648,6 @@ http {{
     )
 }
 
-/// Waits until `url` answers (any status), or the process dies, or a minute passes.
-async fn wait_until_answering(url: &str, child: &mut Child, log: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!(
-                "{url}: the process exited ({status}): {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        if reqwest::get(url).await.is_ok() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{url} did not answer in time: {}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// The real server binary behind a real nginx, as the README sets them up (with
 /// TRUSTED_PROXIES naming the proxy). Clients at 127.0.0.2 and 127.0.0.3 reach nginx,
 /// which tells the server who they are in X-Forwarded-For: each is throttled on its own,
@@ -708,26 +661,12 @@ async fn behind_nginx_each_client_is_throttled_on_its_own_and_cannot_spoof() {
     let (server_port, proxy_port) = (free_port(), free_port());
     let public_url = format!("http://127.0.0.1:{proxy_port}");
 
-    let server_log = scratch.0.join("server.log");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_server"))
+    let mut command = server_command(&scratch.0.join("data"), server_port);
+    command
         .env("DATABASE_URL", db.url())
-        .env("DATA_DIR", scratch.0.join("data"))
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{server_port}"))
         .env("PUBLIC_URL", &public_url)
-        .env("TRUSTED_PROXIES", "127.0.0.1/32")
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&server_log).unwrap())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the server binary starts");
-    wait_until_answering(
-        &format!("http://127.0.0.1:{server_port}/robots.txt"),
-        &mut server,
-        &server_log,
-    )
-    .await;
+        .env("TRUSTED_PROXIES", "127.0.0.1/32");
+    let server = RunningServer::start(command, server_port, &scratch.0).await;
 
     let config = scratch.0.join("nginx.conf");
     std::fs::write(&config, nginx_config(&scratch.0, proxy_port, server_port)).unwrap();
@@ -826,7 +765,7 @@ async fn behind_nginx_each_client_is_throttled_on_its_own_and_cannot_spoof() {
     assert_eq!(addresses, ["127.0.0.2"]);
 
     drop(proxy);
+    let log = server.log();
     drop(server);
-    let log = std::fs::read_to_string(&server_log).unwrap_or_default();
     assert!(!log.contains("panicked"), "{log}");
 }

@@ -7,9 +7,11 @@
 //! isolated and run in parallel.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
-use std::{net::SocketAddr, path::PathBuf, str::FromStr, sync::Mutex};
+pub mod process;
 
-use app::backend::{federation::client::FederationOptions, Backend, MIGRATOR};
+use std::{collections::HashMap, net::SocketAddr, path::PathBuf, str::FromStr, sync::Mutex};
+
+use app::backend::MIGRATOR;
 use server::database::embedded::{Durability, EmbeddedPostgres};
 use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
@@ -186,11 +188,50 @@ impl TestDatabase {
     }
 }
 
-/// The server, in process, on a loopback port of its own, over a fresh database.
+/// The server, in process, on a loopback port of its own, over a fresh database: built
+/// by [`server::Application`], the same start-up path as `server serve`.
 pub struct TestApp {
     pub url: String,
     pub db: TestDatabase,
     pub http: reqwest::Client,
+    /// Stops the server (it also stops with the test's runtime).
+    pub shutdown: server::ShutdownHandle,
+}
+
+/// The built browser assets of the workspace.
+pub fn site_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site")
+}
+
+/// The configuration a test server runs with: `db`, this address, loopback federation,
+/// nothing from the test's own environment; `extra` adds or overrides variables.
+pub fn test_config(
+    db: &TestDatabase,
+    addr: SocketAddr,
+    public_url: &str,
+    extra: &[(&str, &str)],
+) -> server::config::Config {
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("DATABASE_URL".into(), db.url()),
+        ("LEPTOS_SITE_ADDR".into(), addr.to_string()),
+        ("PUBLIC_URL".into(), public_url.to_owned()),
+        (
+            "LEPTOS_SITE_ROOT".into(),
+            site_root().to_string_lossy().into_owned(),
+        ),
+        // Never used with DATABASE_URL set; named so nothing probes ./data.
+        (
+            "DATA_DIR".into(),
+            std::env::temp_dir().to_string_lossy().into_owned(),
+        ),
+        // Federation tests run their peers on loopback.
+        ("ALLOW_PRIVATE_ADDRESSES".into(), "true".into()),
+    ]);
+    for (name, value) in extra {
+        vars.insert((*name).to_owned(), (*value).to_owned());
+    }
+    server::config::Config::from_lookup(|name| vars.get(name).cloned())
+        .unwrap_or_else(|e| panic!("test configuration: {e:#}"))
 }
 
 impl TestApp {
@@ -201,31 +242,28 @@ impl TestApp {
     /// The app over an existing database (several servers can share one), optionally with a
     /// PUBLIC_URL other than its own address.
     pub async fn spawn_on(db: TestDatabase, public_url: Option<&str>) -> Self {
+        Self::spawn_with(db, public_url, &[]).await
+    }
+
+    /// Like [`spawn_on`](Self::spawn_on), with more configuration variables.
+    pub async fn spawn_with(
+        db: TestDatabase,
+        public_url: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let url = format!("http://{addr}");
-        let public_url = public_url.map_or_else(|| url.clone(), str::to_owned);
-        // Federation tests run their peers on loopback.
-        let backend = Backend::new(
-            db.pool.clone(),
-            public_url,
-            &FederationOptions::for_loopback_tests(),
-        )
-        .unwrap();
-        tokio::spawn(app::backend::federation::delivery::run(backend.clone()));
-        let announcements = app::backend::live::Announcements::listen(&backend.pool)
+        let public_url = public_url.unwrap_or(&url);
+        let config = test_config(&db, addr, public_url, extra);
+        let application = server::Application::build_on(listener, config)
             .await
-            .unwrap();
-        tokio::spawn(announcements.relay(backend.live.clone()));
-        let site_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site");
-        let router = server::http::router(backend, server::http::leptos_options(&site_root, addr));
+            .unwrap_or_else(|e| panic!("the test server starts: {e:#}"));
+        let shutdown = application.shutdown_handle();
         tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap();
+            if let Err(error) = application.run_until_stopped().await {
+                panic!("the test server failed: {error:#}");
+            }
         });
         // A bound on every request: a stuck response fails its test instead of hanging the suite.
         let http = reqwest::Client::builder()
@@ -233,7 +271,12 @@ impl TestApp {
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .unwrap();
-        TestApp { url, db, http }
+        TestApp {
+            url,
+            db,
+            http,
+            shutdown,
+        }
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

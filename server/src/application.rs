@@ -1,0 +1,151 @@
+//! The one way a server starts: `main` (`server serve`) and the integration tests both build
+//! an [`Application`] from a [`Config`] and run it, so both run the same router, database
+//! pool and background workers.
+
+use std::net::SocketAddr;
+
+use anyhow::anyhow;
+use app::backend::Backend;
+use axum::Router;
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
+
+use crate::{config::Config, database::Database, http};
+
+/// A server ready to answer: listening, its database open and migrated, its workers running.
+pub struct Application {
+    listener: TcpListener,
+    address: SocketAddr,
+    database: Database,
+    backend: Backend,
+    router: Router,
+    workers: Vec<JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+}
+
+/// Asks a running [`Application`] to stop (finishing the requests in flight first).
+#[derive(Clone)]
+pub struct ShutdownHandle(watch::Sender<bool>);
+
+impl ShutdownHandle {
+    pub fn stop(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+impl Application {
+    /// Listens on `config.site_addr` (port 0 picks a free one), then opens the database and
+    /// starts the workers.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // Bind first, so a taken port fails fast without touching the database.
+        let listener = TcpListener::bind(config.site_addr).await.map_err(|e| {
+            anyhow!(
+                "cannot listen on {}: {e}; stop whatever uses that address or set LEPTOS_SITE_ADDR",
+                config.site_addr
+            )
+        })?;
+        Self::build_on(listener, config).await
+    }
+
+    /// Like [`build`](Self::build) on a listener bound already (tests bind port 0 first to
+    /// learn the address their PUBLIC_URL names).
+    pub async fn build_on(listener: TcpListener, config: Config) -> anyhow::Result<Self> {
+        let address = listener
+            .local_addr()
+            .map_err(|e| anyhow!("the listening socket has no address: {e}"))?;
+        let database = Database::open(&config).await?;
+        match Self::start(listener, address, &config, &database).await {
+            Ok((listener, backend, router, workers)) => Ok(Application {
+                listener,
+                address,
+                database,
+                backend,
+                router,
+                workers,
+                stop: watch::Sender::new(false),
+            }),
+            Err(error) => {
+                database.close().await;
+                Err(error)
+            }
+        }
+    }
+
+    async fn start(
+        listener: TcpListener,
+        address: SocketAddr,
+        config: &Config,
+        database: &Database,
+    ) -> anyhow::Result<(TcpListener, Backend, Router, Vec<JoinHandle<()>>)> {
+        let backend = Backend::new(
+            database.pool.clone(),
+            config.public_url.clone(),
+            &config.federation,
+        )
+        .map_err(anyhow::Error::msg)?;
+        if config.federation.allow_private_addresses {
+            tracing::warn!(
+                "ALLOW_PRIVATE_ADDRESSES is on: federation may reach private addresses and plain http"
+            );
+        }
+        let announcements = app::backend::live::Announcements::listen(&backend.pool)
+            .await
+            .map_err(|e| anyhow!("cannot listen for live events: {e}"))?;
+        let workers = vec![
+            // Deliveries go out in the background; several server processes share the queue.
+            tokio::spawn(app::backend::federation::delivery::run(backend.clone())),
+            tokio::spawn(announcements.relay(backend.live.clone())),
+        ];
+        let router = http::router_behind(
+            backend.clone(),
+            http::leptos_options(&config.site_root, address),
+            config.trusted_proxies.clone(),
+        );
+        Ok((listener, backend, router, workers))
+    }
+
+    /// Where it listens (the real port when the configuration said 0).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The rules and the pool the server runs with.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// A handle that stops [`run_until_stopped`](Self::run_until_stopped) from elsewhere.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle(self.stop.clone())
+    }
+
+    /// Answers until the shutdown handle is used, then finishes the requests in flight, stops
+    /// the workers and closes the database.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Application {
+            listener,
+            database,
+            backend,
+            router,
+            workers,
+            stop,
+            ..
+        } = self;
+        let mut stopping = stop.subscribe();
+        let hub = backend.live.clone();
+        let served = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+            // Open event streams would keep the graceful shutdown waiting forever.
+            hub.close();
+        })
+        .await;
+        for worker in workers {
+            worker.abort();
+        }
+        database.close().await;
+        served.map_err(|e| anyhow!("the HTTP server failed: {e}"))
+    }
+}
