@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/mutes") view=pages::safety::MutesPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/filters") view=pages::safety::FiltersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/follow_requests") view=pages::safety::FollowRequestsPage ssr=SsrMode::Async/>
                     <Route path=path!("/public") view=pages::home::PublicPage ssr=SsrMode::Async/>
                     <Route path=path!("/notifications") view=pages::notifications::NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/search") view=pages::search::SearchPage ssr=SsrMode::Async/>

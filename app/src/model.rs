@@ -224,6 +224,9 @@ pub struct Profile {
     /// For someone on another server: their page there.
     pub remote_url: Option<String>,
     pub is_remote: bool,
+    /// Follows wait for the owner's approval.
+    #[serde(default)]
+    pub locked: bool,
 }
 
 /// The viewer's relation to a profile.
@@ -335,4 +338,11 @@ pub struct FilterSummary {
     pub expires_at: Option<DateTime<Utc>>,
     /// Each keyword, and whether it must match a whole word.
     pub keywords: Vec<(String, bool)>,
+}
+
+/// Who asks to follow the viewer, and whether they approve followers by hand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowRequests {
+    pub locked: bool,
+    pub people: Vec<PersonCard>,
 }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    model::{FilterSummary, MutedPerson},
+    model::{FilterSummary, FollowRequests, MutedPerson},
 };
 
 /// The logged-in person mutes (`on`) or unmutes `username`. A checked `hide_notifications`
@@ -175,6 +175,67 @@ pub async fn delete_filter(id: String) -> Result<(), AppError> {
             let viewer = request::require_viewer(&backend).await?;
             let id = uuid::Uuid::try_parse(&id).map_err(|_| AppError::NotFound)?;
             filters::delete(&backend.pool, viewer.id, id).await
+        }
+        .await,
+    )
+}
+
+/// Who asks to follow the logged-in person, and whether they approve followers by hand.
+#[server(prefix = "/api", endpoint = "safety/follow_requests", input = server_fn::codec::GetUrl)]
+pub async fn list_follow_requests() -> Result<FollowRequests, AppError> {
+    use crate::backend::{self, follows, profiles, request};
+    backend::respond(
+        async {
+            let backend = backend::from_context()?;
+            let viewer = request::require_viewer(&backend).await?;
+            let ids = follows::requests(&backend.pool, viewer.id, 500).await?;
+            let mut people = profiles::accounts(&backend.pool, &ids).await?;
+            people.sort_by_key(|person| ids.iter().position(|id| *id == person.id));
+            Ok(FollowRequests {
+                locked: follows::locked(&backend.pool, viewer.id).await?,
+                people: people
+                    .into_iter()
+                    .map(|person| crate::model::PersonCard {
+                        username: person.username,
+                        display_name: person.display_name,
+                        avatar_url: person.avatar_url,
+                    })
+                    .collect(),
+            })
+        }
+        .await,
+    )
+}
+
+/// Accepts (`accept`) or rejects `username`'s request to follow the logged-in person.
+#[server(prefix = "/api", endpoint = "safety/follow_requests/answer")]
+pub async fn answer_follow_request(username: String, accept: bool) -> Result<(), AppError> {
+    use crate::backend::{self, accounts, follows, request};
+    backend::respond(
+        async {
+            let backend = backend::from_context()?;
+            let viewer = request::require_viewer(&backend).await?;
+            let (requester, _) = accounts::person_id(&backend.pool, &username).await?;
+            follows::answer_request(&backend, viewer.id, requester, accept).await
+        }
+        .await,
+    )
+}
+
+/// "Manually approve followers": a checked `locked` turns it on.
+#[server(prefix = "/api", endpoint = "safety/locked")]
+pub async fn set_locked(locked: Option<String>) -> Result<(), AppError> {
+    use crate::backend::{self, follows, request};
+    backend::respond(
+        async {
+            let backend = backend::from_context()?;
+            let viewer = request::require_viewer(&backend).await?;
+            follows::set_locked(
+                &backend,
+                viewer.id,
+                locked.is_some_and(|value| value != "false"),
+            )
+            .await
         }
         .await,
     )

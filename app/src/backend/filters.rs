@@ -435,7 +435,8 @@ async fn insert_keyword(
         ));
     }
     Ok(sqlx::query_as(
-        "INSERT INTO filter_keywords (filter_id, keyword, whole_word) VALUES ($1, $2, $3)
+        // The clock, not the transaction's start: keywords made together keep their order.
+        "INSERT INTO filter_keywords (filter_id, keyword, whole_word, created_at) VALUES ($1, $2, $3, clock_timestamp())
          RETURNING id, filter_id, keyword, whole_word",
     )
     .bind(filter)

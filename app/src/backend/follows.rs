@@ -1,4 +1,7 @@
-//! Following. Local follows are accepted at once; `pending` is for the federation handshake.
+//! Following. A follow is `pending` until accepted: at once, unless the person followed
+//! approves followers by hand (a locked account, local or remote), whose answer — their
+//! Accept or Reject, or the local person's choice on their requests page — settles it.
+//! Nothing for followers reaches a pending follower (every rule reads `accepted`).
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -16,8 +19,8 @@ use crate::{
 };
 
 /// `follower` follows `username` (local, or a known remote `name@domain`). Following twice
-/// changes nothing. A local follow is accepted at once; a remote one waits (`pending`) for
-/// the other server's Accept.
+/// changes nothing. A local follow is accepted at once unless the account is locked (then
+/// it is a request they answer); a remote one waits (`pending`) for the other server's Accept.
 pub async fn follow(backend: &Backend, follower: Uuid, username: &str) -> Result<(), AppError> {
     let (target, remote) = person_id(&backend.pool, username).await?;
     if target == follower {
@@ -35,7 +38,12 @@ pub async fn follow(backend: &Backend, follower: Uuid, username: &str) -> Result
     if blocked {
         return Err(AppError::Forbidden);
     }
-    let state = if remote { "pending" } else { "accepted" };
+    let locked = is_locked(&mut transaction, target).await?;
+    let state = if remote || locked {
+        "pending"
+    } else {
+        "accepted"
+    };
     let inserted = sqlx::query(
         "INSERT INTO follows (follower_id, following_id, state) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
@@ -62,7 +70,12 @@ pub async fn follow(backend: &Backend, follower: Uuid, username: &str) -> Result
             .execute(&mut *transaction)
             .await?;
         } else {
-            notifications::notify(&mut transaction, target, Kind::Follow, follower, None).await?;
+            let kind = if locked {
+                Kind::FollowRequest
+            } else {
+                Kind::Follow
+            };
+            notifications::notify(&mut transaction, target, kind, follower, None).await?;
         }
     }
     transaction.commit().await?;
@@ -81,6 +94,7 @@ pub async fn unfollow(backend: &Backend, follower: Uuid, username: &str) -> Resu
     .bind(target)
     .fetch_optional(&mut *transaction)
     .await?;
+    withdraw_request_notice(&mut transaction, target, follower).await?;
     if let (Some(follow_id), true) = (removed, remote) {
         outbox::unfollow(
             &mut transaction,
@@ -95,15 +109,35 @@ pub async fn unfollow(backend: &Backend, follower: Uuid, username: &str) -> Resu
     Ok(())
 }
 
-/// A remote person's Follow of the local `target`: accepted at once (Thoughtspace accounts
-/// do not approve followers by hand), unless a block stands between them (false: the
-/// caller sends a Reject). A redelivered Follow changes nothing.
+/// What became of a remote person's Follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteFollow {
+    /// Accepted: the caller sends an Accept.
+    Accepted,
+    /// A request the locked account answers later (nothing is sent now).
+    Requested,
+    /// A block stands between them: the caller sends a Reject.
+    Refused,
+}
+
+/// Whether `user` approves followers by hand.
+async fn is_locked(db: &mut PgConnection, user: Uuid) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar("SELECT locked FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_optional(db)
+        .await?
+        .unwrap_or(false))
+}
+
+/// A remote person's Follow of the local `target`: accepted at once, or a request when the
+/// target is locked, unless a block stands between them. A redelivered Follow changes
+/// nothing (an accepted follow stays accepted).
 pub async fn follow_from_remote(
     db: &mut PgConnection,
     follower: Uuid,
     target: Uuid,
     ap_id: &str,
-) -> Result<bool, AppError> {
+) -> Result<RemoteFollow, AppError> {
     let blocked: bool = sqlx::query_scalar(&format!(
         "SELECT {}",
         blocked_between("$1::uuid", "$2::uuid")
@@ -113,23 +147,141 @@ pub async fn follow_from_remote(
     .fetch_one(&mut *db)
     .await?;
     if blocked {
-        return Ok(false);
+        return Ok(RemoteFollow::Refused);
     }
-    let inserted = sqlx::query(
-        "INSERT INTO follows (follower_id, following_id, state, ap_id) VALUES ($1, $2, 'accepted', $3)
-         ON CONFLICT (follower_id, following_id) DO UPDATE SET state = 'accepted', ap_id = EXCLUDED.ap_id
-         RETURNING (xmax = 0) AS inserted",
+    let locked = is_locked(&mut *db, target).await?;
+    let (state, inserted): (String, bool) = sqlx::query_as(
+        "INSERT INTO follows (follower_id, following_id, state, ap_id) VALUES ($1, $2, $4, $3)
+         ON CONFLICT (follower_id, following_id) DO UPDATE SET ap_id = EXCLUDED.ap_id
+         RETURNING state, (xmax = 0) AS inserted",
     )
     .bind(follower)
     .bind(target)
     .bind(ap_id)
+    .bind(if locked { "pending" } else { "accepted" })
     .fetch_one(&mut *db)
     .await?;
-    let inserted: bool = sqlx::Row::get(&inserted, "inserted");
+    let accepted = state == "accepted";
     if inserted {
-        notifications::notify(db, target, Kind::Follow, follower, None).await?;
+        let kind = if accepted {
+            Kind::Follow
+        } else {
+            Kind::FollowRequest
+        };
+        notifications::notify(db, target, kind, follower, None).await?;
     }
-    Ok(true)
+    Ok(if accepted {
+        RemoteFollow::Accepted
+    } else {
+        RemoteFollow::Requested
+    })
+}
+
+/// Who asks to follow `user` (pending requests), oldest first, at most `limit`.
+pub async fn requests(pool: &PgPool, user: Uuid, limit: i64) -> Result<Vec<Uuid>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT follower_id FROM follows WHERE following_id = $1 AND state = 'pending'
+          ORDER BY created_at, follower_id LIMIT $2",
+    )
+    .bind(user)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// `user` accepts (`accept`) or rejects the follow request of `requester`; a remote
+/// requester's server hears of it (Accept or Reject of their Follow). `NotFound` when there
+/// is no such request.
+pub async fn answer_request(
+    backend: &Backend,
+    user: Uuid,
+    requester: Uuid,
+    accept: bool,
+) -> Result<(), AppError> {
+    let mut transaction = backend.pool.begin().await?;
+    answer_request_in(&mut transaction, backend, user, requester, accept).await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+async fn answer_request_in(
+    db: &mut PgConnection,
+    backend: &Backend,
+    user: Uuid,
+    requester: Uuid,
+    accept: bool,
+) -> Result<(), AppError> {
+    let query = if accept {
+        "UPDATE follows SET state = 'accepted' WHERE follower_id = $1 AND following_id = $2 AND state = 'pending'
+         RETURNING ap_id"
+    } else {
+        "DELETE FROM follows WHERE follower_id = $1 AND following_id = $2 AND state = 'pending' RETURNING ap_id"
+    };
+    let answered: Option<Option<String>> = sqlx::query_scalar(query)
+        .bind(requester)
+        .bind(user)
+        .fetch_optional(&mut *db)
+        .await?;
+    let Some(follow_id) = answered else {
+        return Err(AppError::NotFound);
+    };
+    if let Some(follow_id) = follow_id {
+        // A remote request: its Follow is answered, carried inline as Mastodon expects.
+        let (actor, object): (Option<String>, String) = sqlx::query_as(
+            "SELECT r.ap_id, u.username FROM users r, users u WHERE r.id = $1 AND u.id = $2",
+        )
+        .bind(requester)
+        .bind(user)
+        .fetch_one(&mut *db)
+        .await?;
+        let urls = Urls::new(&backend.public_url);
+        let follow = serde_json::json!({
+            "id": follow_id, "type": "Follow", "actor": actor, "object": urls.actor(&object),
+        });
+        if accept {
+            outbox::accept_follow(db, urls, user, requester, &follow).await?;
+        } else {
+            outbox::reject_follow(db, urls, user, requester, &follow).await?;
+        }
+    }
+    if accept {
+        notifications::notify(db, user, Kind::Follow, requester, None).await?;
+    }
+    withdraw_request_notice(db, user, requester).await
+}
+
+/// Whether `user` approves followers by hand (the client API's `locked`).
+pub async fn locked(pool: &PgPool, user: Uuid) -> Result<bool, AppError> {
+    is_locked(&mut *pool.acquire().await?, user).await
+}
+
+/// Turns "manually approve followers" on or off. Remote followers' servers get the new
+/// actor document; turning it off accepts every waiting request, as Mastodon does.
+pub async fn set_locked(backend: &Backend, user: Uuid, locked: bool) -> Result<(), AppError> {
+    let mut transaction = backend.pool.begin().await?;
+    let was_locked = is_locked(&mut transaction, user).await?;
+    if was_locked == locked {
+        return Ok(());
+    }
+    sqlx::query("UPDATE users SET locked = $2, updated_at = now() WHERE id = $1")
+        .bind(user)
+        .bind(locked)
+        .execute(&mut *transaction)
+        .await?;
+    if !locked {
+        let waiting: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT follower_id FROM follows WHERE following_id = $1 AND state = 'pending' ORDER BY created_at",
+        )
+        .bind(user)
+        .fetch_all(&mut *transaction)
+        .await?;
+        for requester in waiting {
+            answer_request_in(&mut transaction, backend, user, requester, true).await?;
+        }
+    }
+    super::profiles::announce_profile(&mut transaction, backend, user).await?;
+    transaction.commit().await?;
+    Ok(())
 }
 
 /// A remote person's Undo of their Follow (named by its id, or by its target).
@@ -139,12 +291,35 @@ pub async fn remove_remote(
     follow_ap_id: &str,
     target: Option<Uuid>,
 ) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM follows WHERE follower_id = $1 AND (ap_id = $2 OR following_id = $3)")
-        .bind(follower)
-        .bind(follow_ap_id)
-        .bind(target)
-        .execute(pool)
-        .await?;
+    let mut transaction = pool.begin().await?;
+    let removed: Vec<Uuid> = sqlx::query_scalar(
+        "DELETE FROM follows WHERE follower_id = $1 AND (ap_id = $2 OR following_id = $3) RETURNING following_id",
+    )
+    .bind(follower)
+    .bind(follow_ap_id)
+    .bind(target)
+    .fetch_all(&mut *transaction)
+    .await?;
+    for target in removed {
+        withdraw_request_notice(&mut transaction, target, follower).await?;
+    }
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// A withdrawn (or answered) request no longer waits in `target`'s notifications.
+async fn withdraw_request_notice(
+    db: &mut PgConnection,
+    target: Uuid,
+    requester: Uuid,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "DELETE FROM notifications WHERE user_id = $1 AND actor_id = $2 AND type = 'follow_request'",
+    )
+    .bind(target)
+    .bind(requester)
+    .execute(db)
+    .await?;
     Ok(())
 }
 

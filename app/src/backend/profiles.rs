@@ -90,6 +90,7 @@ pub async fn by_username(
         is_remote: bool,
         profile_url: Option<String>,
         ap_id: Option<String>,
+        locked: bool,
     }
     // A remote person's counts are those their own server reports, when it does.
     let row: Row = sqlx::query_as(
@@ -98,7 +99,7 @@ pub async fn by_username(
                 coalesce(r.post_count, (SELECT count(*) FROM thoughts t WHERE t.user_id = u.id AND t.deleted_at IS NULL)) AS thought_count,
                 coalesce(r.follower_count, (SELECT count(*) FROM follows f WHERE f.following_id = u.id AND f.state = 'accepted')) AS follower_count,
                 coalesce(r.following_count, (SELECT count(*) FROM follows f WHERE f.follower_id = u.id AND f.state = 'accepted')) AS following_count,
-                u.is_remote, r.profile_url, u.ap_id
+                u.is_remote, r.profile_url, u.ap_id, u.locked
            FROM users u LEFT JOIN remote_actors r ON r.user_id = u.id
           WHERE lower(u.username) = lower($1)",
     )
@@ -117,6 +118,7 @@ pub async fn by_username(
     };
     Ok(Profile {
         relationship,
+        locked: row.locked,
         stylesheet_url: row.has_css.then(|| {
             format!(
                 "/@{}/style.css?v={}",
@@ -291,7 +293,7 @@ pub async fn update(backend: &Backend, user_id: Uuid, edit: ProfileEdit) -> Resu
     let person: PersonSource = sqlx::query_as(
         "UPDATE users SET display_name = $2, bio = $3, avatar_url = $4, header_url = $5, updated_at = now()
           WHERE id = $1
-          RETURNING username, display_name, bio, avatar_url, header_url, created_at",
+          RETURNING username, display_name, bio, avatar_url, header_url, created_at, locked",
     )
     .bind(user_id)
     .bind(display_name.0)
@@ -311,6 +313,29 @@ pub async fn update(backend: &Backend, user_id: Uuid, edit: ProfileEdit) -> Resu
     .await?;
     transaction.commit().await?;
     Ok(())
+}
+
+/// Sends `user`'s actor document as it now stands to their remote followers (Update).
+pub async fn announce_profile(
+    db: &mut sqlx::PgConnection,
+    backend: &Backend,
+    user_id: Uuid,
+) -> Result<(), AppError> {
+    let person: PersonSource = sqlx::query_as(
+        "SELECT username, display_name, bio, avatar_url, header_url, created_at, locked FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *db)
+    .await?;
+    let keys = keys::for_user(&backend.pool, user_id).await?;
+    let urls = Urls::new(&backend.public_url);
+    outbox::profile_updated(
+        db,
+        urls,
+        user_id,
+        vocab::person(urls, &person, &keys.public_pem),
+    )
+    .await
 }
 
 /// Checks profile CSS without fetching anything; the error names the field and says where
@@ -459,6 +484,8 @@ pub struct AccountSummary {
     pub follower_count: i64,
     pub following_count: i64,
     pub last_thought_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Follows wait for approval.
+    pub locked: bool,
 }
 
 /// The account `id` (local or remote), with its counts; `NotFound` for unknown ids.
@@ -470,7 +497,7 @@ pub async fn account(pool: &PgPool, id: Uuid) -> Result<AccountSummary, AppError
 pub async fn accounts(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<AccountSummary>, AppError> {
     Ok(sqlx::query_as(
         "SELECT u.id, u.username, u.display_name, u.bio, u.avatar_url, u.header_url, u.created_at, u.is_remote, u.ap_id,
-                r.profile_url,
+                r.profile_url, u.locked,
                 coalesce(r.post_count, (SELECT count(*) FROM thoughts t WHERE t.user_id = u.id AND t.deleted_at IS NULL)) AS thought_count,
                 coalesce(r.follower_count, (SELECT count(*) FROM follows f WHERE f.following_id = u.id AND f.state = 'accepted')) AS follower_count,
                 coalesce(r.following_count, (SELECT count(*) FROM follows f WHERE f.follower_id = u.id AND f.state = 'accepted')) AS following_count,

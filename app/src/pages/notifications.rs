@@ -67,6 +67,7 @@ fn Notification(group: NotificationGroup, mark: ServerAction<MarkRead>) -> impl 
         "like" => " liked your thought",
         "boost" => " boosted your thought",
         "follow" => " followed you",
+        "follow_request" => " asked to follow you (see your follow requests)",
         "reply" => " replied",
         "mention" => " mentioned you",
         _ => "",

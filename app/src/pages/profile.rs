@@ -69,7 +69,7 @@ pub fn ProfilePage() -> impl IntoView {
                         let controls = profile
                             .relationship
                             .filter(|relationship| !relationship.is_self)
-                            .map(|relationship| profile_controls(&profile.username, relationship));
+                            .map(|relationship| profile_controls(&profile.username, profile.locked, relationship));
                         view! {
                             <ProfileMeta profile=profile.clone()/>
                             <div class="profile-page">
@@ -126,7 +126,7 @@ fn ProfileMeta(profile: Profile) -> impl IntoView {
 }
 
 /// Follow or unfollow, block or unblock, as forms (they work without JavaScript).
-fn profile_controls(username: &str, relationship: Relationship) -> AnyView {
+fn profile_controls(username: &str, locked: bool, relationship: Relationship) -> AnyView {
     let block = ServerAction::<SetBlock>::new();
     let username = username.to_owned();
     let block_username = username.clone();
@@ -147,7 +147,7 @@ fn profile_controls(username: &str, relationship: Relationship) -> AnyView {
     let mute_form = mute_form(&username, &relationship);
     view! {
         <aside class="profile-controls" aria-label="You and this person">
-            <FollowButton username relationship/>
+            <FollowButton username locked relationship/>
             {follows_you}
             {mute_form}
             {block_form}
@@ -194,10 +194,11 @@ fn mute_form(username: &str, relationship: &Relationship) -> AnyView {
 /// changes at once, and changes back with the reason if the server refuses; once the
 /// server agrees, the profile is shown again (its counts changed).
 #[island]
-fn FollowButton(username: String, relationship: Relationship) -> impl IntoView {
+fn FollowButton(username: String, locked: bool, relationship: Relationship) -> impl IntoView {
     let follow = ServerAction::<SetFollow>::new();
-    // A request to someone on another server waits for their server's answer.
-    let needs_approval = username.contains('@');
+    // A request to someone on another server waits for their server's answer; one to a
+    // locked account, for its owner's.
+    let needs_approval = locked || username.contains('@');
     let following = RwSignal::new(relationship.following || relationship.requested);
     let requested = RwSignal::new(relationship.requested);
     let problem = RwSignal::new(None::<String>);

@@ -1,15 +1,19 @@
-//! `/settings/mutes` and `/settings/filters`: whom the viewer mutes, and their keyword
-//! filters. Plain forms, so everything works without JavaScript.
+//! `/settings/mutes`, `/settings/filters` and `/follow_requests`: whom the viewer mutes,
+//! their keyword filters, and who asks to follow them (with "manually approve followers").
+//! Plain forms, so everything works without JavaScript.
 
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::{Meta, Title};
 use leptos_router::components::Redirect;
 
 use crate::{
-    api::safety::{list_filters, list_mutes, CreateFilter, DeleteFilter, SetMute},
+    api::safety::{
+        list_filters, list_follow_requests, list_mutes, AnswerFollowRequest, CreateFilter,
+        DeleteFilter, SetLocked, SetMute,
+    },
     components::loading::Loading,
     error::AppError,
-    model::{shown_name, FilterSummary, MutedPerson},
+    model::{shown_name, FilterSummary, MutedPerson, PersonCard},
 };
 
 fn until(expires_at: Option<chrono::DateTime<chrono::Utc>>) -> String {
@@ -166,6 +170,76 @@ fn FilterRow(filter: FilterSummary) -> impl IntoView {
             <ActionForm action=delete attr:class="inline-form">
                 <input type="hidden" name="id" value=filter.id.to_string()/>
                 <button type="submit" class="link-button danger">"Delete"</button>
+            </ActionForm>
+        </li>
+    }
+}
+
+#[component]
+pub fn FollowRequestsPage() -> impl IntoView {
+    let requests = Resource::new(|| (), |_| list_follow_requests());
+    view! {
+        <Title text="Follow requests"/>
+        <Meta name="robots" content="noindex"/>
+        <h1>"Follow requests"</h1>
+        <p><a href="/settings">"Back to settings"</a></p>
+        <Transition fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match requests.await {
+                    Ok(requests) => view! {
+                        <LockedForm locked=requests.locked/>
+                        {if requests.people.is_empty() {
+                            view! { <p class="empty">"Nobody is waiting."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="card people-list follow-requests">
+                                    {requests.people.into_iter().map(|person| view! { <RequestRow person/> }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
+                    }.into_any(),
+                    Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=/follow_requests"/> }.into_any(),
+                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn LockedForm(locked: bool) -> impl IntoView {
+    let action = ServerAction::<SetLocked>::new();
+    view! {
+        <section class="card" aria-labelledby="locked-heading">
+            <h2 id="locked-heading">"Who may follow you"</h2>
+            <ActionForm action>
+                <label><input type="checkbox" name="locked" value="on" checked=locked/>" Manually approve followers"</label>
+                <p class="hint">"Your followers-only thoughts reach only the people you accept. Turning this off accepts everyone waiting."</p>
+                <button type="submit" class="button">"Save"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn RequestRow(person: PersonCard) -> impl IntoView {
+    let answer = ServerAction::<AnswerFollowRequest>::new();
+    let reject = ServerAction::<AnswerFollowRequest>::new();
+    let name = person.name().to_owned();
+    let username = person.username;
+    let (accept_username, reject_username) = (username.clone(), username.clone());
+    view! {
+        <li>
+            <a href=format!("/@{username}")>{name}" @"{username.clone()}</a>
+            <ActionForm action=answer attr:class="inline-form">
+                <input type="hidden" name="username" value=accept_username/>
+                <input type="hidden" name="accept" value="true"/>
+                <button type="submit" class="button">"Accept"</button>
+            </ActionForm>
+            <ActionForm action=reject attr:class="inline-form">
+                <input type="hidden" name="username" value=reject_username/>
+                <input type="hidden" name="accept" value="false"/>
+                <button type="submit" class="link-button danger">"Reject"</button>
             </ActionForm>
         </li>
     }

@@ -47,6 +47,7 @@ fn SettingsForms(settings: ProfileSettings) -> impl IntoView {
         <div class="settings">
             <nav class="card" aria-label="More settings">
                 <a href="/settings/mutes">"Muted people"</a>" · "<a href="/settings/filters">"Keyword filters"</a>
+                " · "<a href="/follow_requests">"Follow requests and approving followers"</a>
             </nav>
             <ProfileForm settings=settings.clone()/>
             <CssSettings settings=settings.clone()/>

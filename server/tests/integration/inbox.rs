@@ -776,3 +776,135 @@ async fn a_refused_key_says_nothing_of_the_network() {
         assert!(!body.to_lowercase().contains(leak), "{body}");
     }
 }
+
+/// A locked account (local): a remote Follow waits; accepting sends the Accept, rejecting
+/// the Reject; the actor document says followers are approved by hand.
+#[tokio::test]
+async fn a_follow_of_a_locked_account_waits_for_its_owner() {
+    let w = world().await;
+    let locked = w
+        .app
+        .post_form(
+            "/api/safety/locked",
+            &[("locked", "on")],
+            Some(&w.ana_session),
+        )
+        .await;
+    assert_eq!(locked.status(), 200);
+    let actor: Value = w
+        .app
+        .http
+        .get(&w.ana)
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(actor["manuallyApprovesFollowers"], json!(true));
+
+    let follow = w.activity("Follow", "follows/1", json!(w.ana));
+    assert_eq!(w.deliver(follow.clone()).await.0, 202);
+    assert_eq!(
+        w.scalar("SELECT state FROM follows").await.as_deref(),
+        Some("pending")
+    );
+    assert_eq!(
+        w.count("SELECT count(*) FROM notifications WHERE type = 'follow_request'")
+            .await,
+        1
+    );
+    // Nothing answers the Follow until ana does.
+    assert_eq!(
+        w.count("SELECT count(*) FROM deliveries WHERE activity_type IN ('Accept', 'Reject')")
+            .await,
+        0
+    );
+    assert!(w.remote.received.lock().unwrap().is_empty());
+    let page = w
+        .app
+        .get_as(&w.ana_session, "/follow_requests")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&w.remote.handle()), "{page}");
+
+    let answer = w
+        .app
+        .post_form(
+            "/api/safety/follow_requests/answer",
+            &[("username", &w.remote.handle()), ("accept", "true")],
+            Some(&w.ana_session),
+        )
+        .await;
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        w.scalar("SELECT state FROM follows").await.as_deref(),
+        Some("accepted")
+    );
+    let accept = w.remote.wait_for("Accept").await;
+    assert_eq!(
+        (accept["actor"].as_str(), accept["object"]["id"].as_str()),
+        (Some(w.ana.as_str()), follow["id"].as_str())
+    );
+    assert_eq!(accept["object"]["actor"], json!(w.remote.actor_id()));
+
+    // Undone, then asked again: rejected this time.
+    assert_eq!(
+        w.deliver(w.activity("Undo", "undos/1", follow)).await.0,
+        202
+    );
+    let again = w.activity("Follow", "follows/2", json!(w.ana));
+    assert_eq!(w.deliver(again.clone()).await.0, 202);
+    let answer = w
+        .app
+        .post_form(
+            "/api/safety/follow_requests/answer",
+            &[("username", &w.remote.handle()), ("accept", "false")],
+            Some(&w.ana_session),
+        )
+        .await;
+    assert_eq!(answer.status(), 200);
+    assert_eq!(w.count("SELECT count(*) FROM follows").await, 0);
+    assert_eq!(
+        w.remote.wait_for("Reject").await["object"]["id"],
+        again["id"]
+    );
+    assert_eq!(
+        w.count("SELECT count(*) FROM notifications WHERE type = 'follow_request'")
+            .await,
+        0,
+        "an answered request leaves the notifications"
+    );
+}
+
+/// A remote actor with `manuallyApprovesFollowers` shows as locked.
+#[tokio::test]
+async fn a_remote_locked_actor_is_locked_here() {
+    let w = world().await;
+    let document = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": w.remote.actor_id(), "type": "Person", "preferredUsername": "mia",
+        "inbox": format!("{}/inbox", w.remote.actor_id()),
+        "manuallyApprovesFollowers": true,
+    });
+    app::backend::federation::remote::store_actor(
+        &Backend::new(
+            w.app.db.pool.clone(),
+            w.app.url.clone(),
+            &FederationOptions::for_loopback_tests(),
+        )
+        .unwrap(),
+        &w.remote.actor_id(),
+        &document,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        w.count("SELECT count(*) FROM users WHERE is_remote AND locked")
+            .await,
+        1
+    );
+}

@@ -777,3 +777,172 @@ async fn the_filters_page_makes_and_deletes_filters_without_javascript() {
         .unwrap()
         .contains("Filtered: Weather"));
 }
+
+#[tokio::test]
+async fn a_locked_account_accepts_or_rejects_follow_requests_and_pending_followers_see_nothing_for_followers(
+) {
+    let app = TestApp::spawn().await;
+    let ana = app.sign_up("ana").await;
+    let bo = app.sign_up("bo").await;
+    let cy = app.sign_up("cy").await;
+    let dee = app.sign_up("dee").await;
+    let (ana_key, bo_key, cy_key, dee_key) = (
+        key_for(&app, &ana).await,
+        key_for(&app, &bo).await,
+        key_for(&app, &cy).await,
+        key_for(&app, &dee).await,
+    );
+    let ana_id = id_of(&app, "ana").await;
+    let me = call(
+        &app,
+        "PATCH",
+        "/api/v1/accounts/update_credentials",
+        &ana_key,
+        Some(json!({ "locked": true })),
+    )
+    .await;
+    assert_eq!(me["locked"], json!(true));
+    let secret = post(
+        &app,
+        "/api/v1/statuses",
+        &ana_key,
+        json!({ "status": "for my followers only", "visibility": "private" }),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let relationship = post(
+        &app,
+        &format!("/api/v1/accounts/{ana_id}/follow"),
+        &bo_key,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (&relationship["following"], &relationship["requested"]),
+        (&json!(false), &json!(true))
+    );
+    // Pending: nothing for followers.
+    let hidden = app
+        .http
+        .get(format!("{}/api/v1/statuses/{secret}", app.url))
+        .bearer_auth(&bo_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hidden.status(), 404);
+    assert!(!shows(
+        &get(&app, "/api/v1/timelines/home", &bo_key).await,
+        "for my followers only"
+    ));
+    assert!(!app
+        .get_as(&bo, "/@ana")
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("for my followers only"));
+    assert_eq!(
+        get(&app, &format!("/api/v1/accounts/{ana_id}"), &bo_key).await["followers_count"],
+        json!(0)
+    );
+
+    let requests = get(&app, "/api/v1/follow_requests", &ana_key).await;
+    assert_eq!(requests[0]["username"], "bo");
+    assert_eq!(
+        notification_types(&app, &ana_key).await,
+        vec![("follow_request".to_owned(), "bo".to_owned())]
+    );
+    let bo_id = id_of(&app, "bo").await;
+    let relationship = post(
+        &app,
+        &format!("/api/v1/follow_requests/{bo_id}/authorize"),
+        &ana_key,
+        json!({}),
+    )
+    .await;
+    assert_eq!(relationship["followed_by"], json!(true));
+    assert_eq!(
+        get(&app, &format!("/api/v1/statuses/{secret}"), &bo_key).await["text"],
+        "for my followers only"
+    );
+    assert_eq!(
+        notification_types(&app, &ana_key).await,
+        vec![("follow".to_owned(), "bo".to_owned())],
+        "the request became a follow"
+    );
+
+    // cy asks; ana rejects on the web page (a plain form).
+    post(
+        &app,
+        &format!("/api/v1/accounts/{ana_id}/follow"),
+        &cy_key,
+        json!({}),
+    )
+    .await;
+    let page = app
+        .get_as(&ana, "/follow_requests")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("@cy") && page.contains("Manually approve followers"));
+    let response = app
+        .post_form(
+            "/api/safety/follow_requests/answer",
+            &[("username", "cy"), ("accept", "false")],
+            Some(&ana),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let relationship = get(
+        &app,
+        &format!("/api/v1/accounts/relationships?id[]={ana_id}"),
+        &cy_key,
+    )
+    .await;
+    assert_eq!(
+        (&relationship[0]["following"], &relationship[0]["requested"]),
+        (&json!(false), &json!(false))
+    );
+    // Answering a request that is not there is 404.
+    let cy_id = id_of(&app, "cy").await;
+    let again = app
+        .http
+        .post(format!(
+            "{}/api/v1/follow_requests/{cy_id}/authorize",
+            app.url
+        ))
+        .bearer_auth(&ana_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404);
+
+    // dee asks; turning approval off accepts everyone waiting.
+    post(
+        &app,
+        &format!("/api/v1/accounts/{ana_id}/follow"),
+        &dee_key,
+        json!({}),
+    )
+    .await;
+    app.post_form("/api/safety/locked", &[], Some(&ana)).await;
+    let relationship = get(
+        &app,
+        &format!("/api/v1/accounts/relationships?id[]={ana_id}"),
+        &dee_key,
+    )
+    .await;
+    assert_eq!(relationship[0]["following"], json!(true));
+    assert_eq!(
+        get(&app, "/api/v1/follow_requests", &ana_key).await,
+        json!([])
+    );
+    assert_eq!(
+        get(&app, "/api/v1/accounts/verify_credentials", &ana_key).await["locked"],
+        json!(false)
+    );
+}

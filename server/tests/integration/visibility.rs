@@ -319,6 +319,7 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
         "/settings".to_owned(),
         "/settings/mutes".to_owned(),
         "/settings/filters".to_owned(),
+        "/follow_requests".to_owned(),
         "/login".to_owned(),
         "/signup".to_owned(),
     ];
@@ -344,6 +345,7 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
         "/settings",
         "/settings/mutes",
         "/settings/filters",
+        "/follow_requests",
         "/public",
         "/notifications",
         "/search",
@@ -463,6 +465,9 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
         "/api/safety/filters",
         "/api/safety/filters/create",
         "/api/safety/filters/delete",
+        "/api/safety/follow_requests",
+        "/api/safety/follow_requests/answer",
+        "/api/safety/locked",
     ];
     let registered: BTreeSet<String> = server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.to_owned())

@@ -30,7 +30,7 @@ async fn local_user(
         person: PersonSource,
     }
     let row: Option<Row> = sqlx::query_as(
-        "SELECT id, username, display_name, bio, avatar_url, header_url, created_at
+        "SELECT id, username, display_name, bio, avatar_url, header_url, created_at, locked
                FROM users WHERE lower(username) = lower($1) AND NOT is_remote",
     )
     .bind(username)

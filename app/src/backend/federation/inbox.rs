@@ -116,10 +116,15 @@ async fn follow(
     let urls = Urls::new(&backend.public_url);
     let mut transaction = backend.pool.begin().await?;
     let follow_id = activity["id"].as_str().unwrap_or_default();
-    if follows::follow_from_remote(&mut transaction, actor.user_id, target, follow_id).await? {
-        outbox::accept_follow(&mut transaction, urls, target, actor.user_id, activity).await?;
-    } else {
-        outbox::reject_follow(&mut transaction, urls, target, actor.user_id, activity).await?;
+    match follows::follow_from_remote(&mut transaction, actor.user_id, target, follow_id).await? {
+        follows::RemoteFollow::Accepted => {
+            outbox::accept_follow(&mut transaction, urls, target, actor.user_id, activity).await?
+        }
+        // The local person answers later, from their requests.
+        follows::RemoteFollow::Requested => {}
+        follows::RemoteFollow::Refused => {
+            outbox::reject_follow(&mut transaction, urls, target, actor.user_id, activity).await?
+        }
     }
     transaction.commit().await?;
     Ok(())

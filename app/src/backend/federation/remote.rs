@@ -355,12 +355,12 @@ pub async fn store_actor(
     let parsed = parse_actor(fetched_from, document)?;
     let mut transaction = backend.pool.begin().await?;
     let user_id: Uuid = sqlx::query_scalar(
-        "INSERT INTO users (username, display_name, bio, avatar_url, header_url, is_remote, ap_id, inbox_url)
-         VALUES ($1, $2, $3, $4, $5, true, $6, $7)
+        "INSERT INTO users (username, display_name, bio, avatar_url, header_url, is_remote, ap_id, inbox_url, locked)
+         VALUES ($1, $2, $3, $4, $5, true, $6, $7, $8)
          ON CONFLICT (ap_id) DO UPDATE SET
              username = EXCLUDED.username, display_name = EXCLUDED.display_name, bio = EXCLUDED.bio,
              avatar_url = EXCLUDED.avatar_url, header_url = EXCLUDED.header_url,
-             inbox_url = EXCLUDED.inbox_url, updated_at = now()
+             inbox_url = EXCLUDED.inbox_url, locked = EXCLUDED.locked, updated_at = now()
          RETURNING id",
     )
     .bind(&parsed.handle)
@@ -370,6 +370,7 @@ pub async fn store_actor(
     .bind(&parsed.header_url)
     .bind(&parsed.ap_id)
     .bind(&parsed.inbox_url)
+    .bind(parsed.locked)
     .fetch_one(&mut *transaction)
     .await
     .map_err(|error| match &error {
@@ -428,6 +429,9 @@ pub(crate) struct ParsedActor {
     pub profile_url: Option<String>,
     pub public_key_id: Option<String>,
     pub public_key_pem: Option<String>,
+    /// `manuallyApprovesFollowers`: our follows wait for their Accept (they always do) and
+    /// the account shows as locked.
+    pub locked: bool,
 }
 
 /// The host (and port) of a URL.
@@ -537,6 +541,10 @@ pub(crate) fn parse_actor(
             .filter(|bio| !bio.is_empty()),
         avatar_url: address(image("icon")),
         header_url: address(image("image")),
+        locked: document
+            .get("manuallyApprovesFollowers")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         shared_inbox_url: same_server(
             document
                 .get("endpoints")

@@ -41,6 +41,8 @@ pub struct PersonSource {
     pub avatar_url: Option<String>,
     pub header_url: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Follows wait for approval ("manually approve followers").
+    pub locked: bool,
 }
 
 pub fn person(urls: Urls<'_>, source: &PersonSource, public_key_pem: &str) -> Value {
@@ -65,7 +67,7 @@ pub fn person(urls: Urls<'_>, source: &PersonSource, public_key_pem: &str) -> Va
         "featured": urls.featured(name),
         "endpoints": { "sharedInbox": urls.shared_inbox() },
         "publicKey": { "id": urls.key_id(name), "owner": actor, "publicKeyPem": public_key_pem },
-        "manuallyApprovesFollowers": false,
+        "manuallyApprovesFollowers": source.locked,
         "discoverable": true,
         "published": timestamp(source.created_at),
     });

@@ -253,12 +253,16 @@ async fn update_credentials(
     if let Some(css) = &css {
         profiles::sanitize_css(css)?;
     }
+    let locked = params.boolean("locked")?;
     if let Some(friends) = params.list("top_friends")? {
         profiles::set_top_friends(&backend.pool, me, &friends).await?;
     }
     profiles::update(&backend, me, edit).await?;
     if let Some(css) = css {
         profiles::set_custom_css(&backend, me, &css).await?;
+    }
+    if let Some(locked) = locked {
+        follows::set_locked(&backend, me, locked).await?;
     }
     let summary = profiles::account(&backend.pool, me).await?;
     Ok(Json(entities::account(&backend, &summary)))

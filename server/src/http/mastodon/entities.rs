@@ -47,7 +47,7 @@ pub fn account(backend: &Backend, account: &AccountSummary) -> Value {
         "username": username,
         "acct": acct,
         "display_name": account.display_name.clone().unwrap_or_default(),
-        "locked": false,
+        "locked": account.locked,
         "bot": false,
         "discoverable": true,
         "group": false,

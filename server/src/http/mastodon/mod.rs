@@ -14,6 +14,7 @@ mod accounts;
 mod auth;
 mod entities;
 mod filters;
+mod follow_requests;
 mod instance;
 mod mutes;
 mod notifications;
@@ -52,6 +53,7 @@ fn all_routes() -> Routes {
         .merge(timelines::routes())
         .merge(mutes::routes())
         .merge(filters::routes())
+        .merge(follow_requests::routes())
         // Anything else under the API is Mastodon's JSON 404, not the site's page.
         .any("/api/v1/{*rest}", Access::Anyone, || async {
             ApiError::not_found()
