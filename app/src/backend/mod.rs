@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod blocks;
+pub mod conversations;
 pub mod css_images;
 pub mod custom_css;
 pub mod db;

@@ -946,3 +946,121 @@ async fn a_locked_account_accepts_or_rejects_follow_requests_and_pending_followe
         json!(false)
     );
 }
+
+async fn direct(app: &TestApp, key: &str, text: &str, reply_to: Option<&str>) -> String {
+    let mut body = json!({ "status": text, "visibility": "direct" });
+    if let Some(parent) = reply_to {
+        body["in_reply_to_id"] = json!(parent);
+    }
+    post(app, "/api/v1/statuses", key, body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// (id, unread, the others' usernames, the last status's text) of each conversation.
+async fn conversations(app: &TestApp, key: &str) -> Vec<(String, bool, Vec<String>, String)> {
+    get(app, "/api/v1/conversations", key)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_owned(),
+                c["unread"].as_bool().unwrap(),
+                c["accounts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a["username"].as_str().unwrap().to_owned())
+                    .collect(),
+                c["last_status"]["text"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn conversations_group_direct_threads_with_read_state_and_can_be_hidden() {
+    let p = people().await;
+    let app = &p.app;
+    let first = direct(app, &p.ana_key, "@bo hello bo", None).await;
+    direct(app, &p.bo_key, "@ana hello ana", Some(&first)).await;
+    status(app, &p.ana_key, "@bo in public", None).await;
+    let from_cy = direct(app, &p.cy_key, "@ana cy here", None).await;
+
+    let anas = conversations(app, &p.ana_key).await;
+    assert_eq!(
+        anas.iter()
+            .map(|(_, unread, who, last)| (*unread, who.clone(), last.clone()))
+            .collect::<Vec<_>>(),
+        vec![
+            (true, vec!["cy".to_owned()], "@ana cy here".to_owned()),
+            (true, vec!["bo".to_owned()], "@ana hello ana".to_owned()),
+        ]
+    );
+    let with_bo = anas[1].0.clone();
+    assert_eq!(with_bo, first, "named by the thread's first thought");
+    // bo answered: for him it is read.
+    assert_eq!(
+        conversations(app, &p.bo_key).await,
+        vec![(
+            first.clone(),
+            false,
+            vec!["ana".to_owned()],
+            "@ana hello ana".to_owned()
+        )]
+    );
+
+    let read = post(
+        app,
+        &format!("/api/v1/conversations/{with_bo}/read"),
+        &p.ana_key,
+        json!({}),
+    )
+    .await;
+    assert_eq!(read["unread"], json!(false));
+    assert!(!conversations(app, &p.ana_key).await[1].1);
+    direct(app, &p.bo_key, "@ana still there?", Some(&first)).await;
+    let anas = conversations(app, &p.ana_key).await;
+    assert_eq!((anas[0].1, anas[0].3.as_str()), (true, "@ana still there?"));
+
+    // cy takes no part in ana and bo's conversation.
+    let response = app
+        .http
+        .post(format!("{}/api/v1/conversations/{with_bo}/read", app.url))
+        .bearer_auth(&p.cy_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+
+    // Hidden until a newer message.
+    call(
+        app,
+        "DELETE",
+        &format!("/api/v1/conversations/{from_cy}"),
+        &p.ana_key,
+        None,
+    )
+    .await;
+    assert_eq!(conversations(app, &p.ana_key).await.len(), 1);
+    direct(app, &p.cy_key, "@ana are you there?", Some(&from_cy)).await;
+    let anas = conversations(app, &p.ana_key).await;
+    assert_eq!(
+        (anas.len(), anas[0].0.as_str(), anas[0].1),
+        (2, from_cy.as_str(), true)
+    );
+
+    // A block takes the conversation away with what may no longer be seen.
+    app.post_form(
+        "/api/profiles/block",
+        &[("username", "cy"), ("on", "true")],
+        Some(&p.ana),
+    )
+    .await;
+    let anas = conversations(app, &p.ana_key).await;
+    assert_eq!(anas.len(), 1);
+    assert_eq!(anas[0].0, first);
+}

@@ -12,6 +12,7 @@
 
 mod accounts;
 mod auth;
+mod conversations;
 mod entities;
 mod filters;
 mod follow_requests;
@@ -54,6 +55,7 @@ fn all_routes() -> Routes {
         .merge(mutes::routes())
         .merge(filters::routes())
         .merge(follow_requests::routes())
+        .merge(conversations::routes())
         // Anything else under the API is Mastodon's JSON 404, not the site's page.
         .any("/api/v1/{*rest}", Access::Anyone, || async {
             ApiError::not_found()
