@@ -37,6 +37,10 @@ pub enum AppError {
     /// Something failed on the server. Its cause was logged there and is never sent.
     #[error("something went wrong on our side; please try again")]
     Internal,
+    /// The database cannot be reached (down, restarting, or too slow): nothing was done,
+    /// and the same request may be retried in a few seconds.
+    #[error("the site is briefly unavailable; please try again in a few seconds")]
+    Unavailable,
     /// The request did not reach the server function or its answer could not be read.
     #[error("could not reach the server: {0}")]
     Transport(String),
@@ -133,7 +137,30 @@ impl AppError {
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
+    }
+}
+
+/// How long a client is asked to wait (`Retry-After`, seconds) when the database is unavailable.
+pub const UNAVAILABLE_RETRY_AFTER: u64 = 5;
+
+/// Whether `error` means the database cannot be reached or did not answer in time, rather
+/// than that it refused this query: a pool that timed out or closed, a broken connection,
+/// a server shutting down, starting up or out of connections (SQLSTATE classes 08, 57P, 53300),
+/// or a statement cancelled by `statement_timeout` (57014).
+#[cfg(feature = "ssr")]
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57P") || code == "53300" || code == "57014"
+        }),
+        _ => false,
     }
 }
 
@@ -176,6 +203,11 @@ impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
         if is_unstorable_text(&error) {
             return AppError::BadRequest("it holds a NUL character".into());
+        }
+        if is_unavailable(&error) {
+            // Logged once per outage by the server's database monitor, not once per request.
+            tracing::debug!(%error, "database unavailable");
+            return AppError::Unavailable;
         }
         tracing::error!(%error, "database error");
         AppError::Internal

@@ -9,7 +9,11 @@ use app::backend::Backend;
 use axum::Router;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
-use crate::{config::Config, database::Database, http};
+use crate::{
+    config::{Config, DatabaseOptions},
+    database::{self, Database},
+    http,
+};
 
 /// A server ready to answer: listening, its database open and migrated, its workers running.
 pub struct Application {
@@ -20,6 +24,7 @@ pub struct Application {
     router: Router,
     workers: Vec<JoinHandle<()>>,
     stop: watch::Sender<bool>,
+    limits: DatabaseOptions,
 }
 
 /// Asks a running [`Application`] to stop (finishing the requests in flight first).
@@ -62,6 +67,7 @@ impl Application {
                 router,
                 workers,
                 stop: watch::Sender::new(false),
+                limits: config.database.clone(),
             }),
             Err(error) => {
                 database.close().await;
@@ -90,7 +96,18 @@ impl Application {
         let announcements = app::backend::live::Announcements::listen(&backend.pool)
             .await
             .map_err(|e| anyhow!("cannot listen for live events: {e}"))?;
+        backend
+            .health
+            .require_disk(app::backend::health::DiskCheck {
+                path: config.data_dir.clone(),
+                min_free_bytes: config.database.min_free_disk_bytes,
+            });
         let workers = vec![
+            // Whether the database answers, for /ready and the 503s while it does not.
+            tokio::spawn(database::monitor::watch(
+                backend.pool.clone(),
+                backend.health.clone(),
+            )),
             // Deliveries go out in the background; several server processes share the queue.
             tokio::spawn(app::backend::federation::delivery::run(backend.clone())),
             tokio::spawn(announcements.relay(backend.live.clone())),
@@ -128,6 +145,7 @@ impl Application {
             router,
             workers,
             stop,
+            limits,
             ..
         } = self;
         let mut stopping = stop.subscribe();
@@ -140,12 +158,19 @@ impl Application {
             let _ = stopping.wait_for(|stop| *stop).await;
             // Open event streams would keep the graceful shutdown waiting forever.
             hub.close();
-        })
-        .await;
+        });
+        // A dead embedded PostgreSQL is restarted; one that cannot be ends the process, non-zero.
+        let outcome = tokio::select! {
+            served = served => served.map_err(|e| anyhow!("the HTTP server failed: {e}")),
+            lost = database.supervise(backend.health.clone(), &limits) => Err(lost),
+        };
+        // Stopped, not only told to stop, before the database goes: a listener still open
+        // would see its connection ended by the administrator.
         for worker in workers {
             worker.abort();
+            let _ = worker.await;
         }
         database.close().await;
-        served.map_err(|e| anyhow!("the HTTP server failed: {e}"))
+        outcome
     }
 }

@@ -27,6 +27,21 @@ pub enum Command {
     /// Manage API keys for the client API.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Write the whole database to a file (PostgreSQL's custom format; safe while serving).
+    Backup {
+        /// The file to write.
+        #[arg(long)]
+        output: std::path::PathBuf,
+    },
+    /// Load a backup into the database: into an empty DATA_DIR (or database), or over
+    /// existing data with --force. Stop the server first.
+    Restore {
+        /// A file `server backup` wrote.
+        file: std::path::PathBuf,
+        /// Replace data that is already there.
+        #[arg(long)]
+        force: bool,
+    },
     /// Inspect federation deliveries that failed for good (the dead letters).
     #[command(subcommand, name = "dead-letters")]
     DeadLetters(DeadLetterCommand),

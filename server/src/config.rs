@@ -1,6 +1,6 @@
 //! Configuration, from the environment (see README, "Configuration").
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::{anyhow, bail};
 pub use app::backend::federation::client::FederationOptions;
@@ -25,6 +25,34 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` headers name the client
     /// (`TRUSTED_PROXIES`; loopback by default).
     pub trusted_proxies: TrustedProxies,
+    /// How the server lives with its database (`DATABASE_*` timeouts, `READY_MIN_FREE_DISK_MB`).
+    pub database: DatabaseOptions,
+}
+
+/// Bounds on waiting for the database, and what `/ready` requires.
+#[derive(Debug, Clone)]
+pub struct DatabaseOptions {
+    /// The longest a request waits for a pooled connection (`DATABASE_ACQUIRE_TIMEOUT`, s).
+    pub acquire_timeout: Duration,
+    /// PostgreSQL's `statement_timeout` for the server's queries (`DATABASE_STATEMENT_TIMEOUT`,
+    /// s; 0 = none). Migrations and operator commands run without it.
+    pub statement_timeout: Option<Duration>,
+    /// How long the server tries to bring a dead embedded PostgreSQL back before it exits
+    /// non-zero for its service manager to restart it (`DATABASE_RESTART_TIMEOUT`, s).
+    pub restart_timeout: Duration,
+    /// The free space `/ready` requires on DATA_DIR's file system (`READY_MIN_FREE_DISK_MB`).
+    pub min_free_disk_bytes: u64,
+}
+
+impl Default for DatabaseOptions {
+    fn default() -> Self {
+        DatabaseOptions {
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Some(Duration::from_secs(30)),
+            restart_timeout: Duration::from_secs(60),
+            min_free_disk_bytes: 1024 * 1024 * 1024,
+        }
+    }
 }
 
 impl Config {
@@ -40,6 +68,45 @@ impl Config {
         let site_addr = site_addr.parse().map_err(|_| {
             anyhow!("LEPTOS_SITE_ADDR={site_addr:?} is not an address to listen on; expected e.g. 127.0.0.1:3000")
         })?;
+        let defaults = DatabaseOptions::default();
+        let seconds = |name: &str, default: u64| -> anyhow::Result<u64> {
+            match var(name) {
+                None => Ok(default),
+                Some(raw) => raw
+                    .trim()
+                    .parse()
+                    .map_err(|_| anyhow!("{name}={raw:?} must be a whole number of seconds")),
+            }
+        };
+        let database = DatabaseOptions {
+            acquire_timeout: Duration::from_secs(
+                seconds(
+                    "DATABASE_ACQUIRE_TIMEOUT",
+                    defaults.acquire_timeout.as_secs(),
+                )?
+                .max(1),
+            ),
+            statement_timeout: match seconds("DATABASE_STATEMENT_TIMEOUT", 30)? {
+                0 => None,
+                limit => Some(Duration::from_secs(limit)),
+            },
+            restart_timeout: Duration::from_secs(seconds(
+                "DATABASE_RESTART_TIMEOUT",
+                defaults.restart_timeout.as_secs(),
+            )?),
+            min_free_disk_bytes: match var("READY_MIN_FREE_DISK_MB") {
+                None => defaults.min_free_disk_bytes,
+                Some(raw) => raw
+                    .trim()
+                    .parse::<u64>()
+                    .map(|mb| mb * 1024 * 1024)
+                    .map_err(|_| {
+                        anyhow!(
+                            "READY_MIN_FREE_DISK_MB={raw:?} must be a whole number of megabytes"
+                        )
+                    })?,
+            },
+        };
         let public_url =
             parse_public_url(&var("PUBLIC_URL").unwrap_or_else(|| "http://localhost:3000".into()))?;
         Ok(Config {
@@ -65,6 +132,7 @@ impl Config {
                     anyhow!("TRUSTED_PROXIES: {why}; expected addresses or ranges separated by commas, e.g. 127.0.0.1/32,10.0.0.0/8 (or none)")
                 })?,
             },
+            database,
         })
     }
 }

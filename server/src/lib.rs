@@ -2,6 +2,7 @@
 //! and the operator commands. `main.rs` only parses the command line and reports errors.
 
 pub mod application;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod database;

@@ -16,6 +16,9 @@ pub struct Backend {
     pub federation: Client,
     /// Live updates for open pages (fed by `live::listen`, which the server starts).
     pub live: super::live::Hub,
+    /// Whether the database answers and the delivery worker turns (read by `/ready` and by
+    /// every request while the database is away).
+    pub health: super::health::Health,
 }
 
 impl Backend {
@@ -31,6 +34,7 @@ impl Backend {
             federation: Client::new(federation, &agent)?,
             public_url,
             live: Default::default(),
+            health: Default::default(),
         })
     }
 

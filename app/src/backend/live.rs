@@ -7,7 +7,9 @@ use sqlx::{postgres::PgListener, PgPool};
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
-use crate::error::AppError;
+use std::time::Duration;
+
+use crate::{backend::retry::Trouble, error::AppError};
 
 /// The channel migration 018's triggers notify on.
 const CHANNEL: &str = "thoughtspace_events";
@@ -94,24 +96,50 @@ impl Subscription {
 }
 
 /// The database's announcements, listened to on one connection of their own.
-pub struct Announcements(PgListener);
+pub struct Announcements {
+    pool: PgPool,
+    listener: Option<PgListener>,
+}
 
 impl Announcements {
     /// Starts listening: announcements made from now on are heard.
     pub async fn listen(pool: &PgPool) -> Result<Self, AppError> {
-        let mut listener = PgListener::connect_with(pool).await?;
-        listener.listen(CHANNEL).await?;
-        Ok(Announcements(listener))
+        Ok(Announcements {
+            pool: pool.clone(),
+            listener: Some(connect(pool).await?),
+        })
     }
 
     /// Publishes every announcement on `hub` until the hub closes. A lost connection is
-    /// re-established by the listener; what was announced meanwhile is lost, so every
-    /// stream is told it missed some.
+    /// re-established with back-off; what was announced meanwhile is lost, so every stream
+    /// is told it missed some.
     pub async fn relay(mut self, hub: Hub) {
         let mut closing = hub.closing.subscribe();
+        let mut trouble = Trouble::new(
+            "the live events listener",
+            Duration::from_millis(250),
+            Duration::from_secs(10),
+        );
         loop {
+            let listener = match self.listener.as_mut() {
+                Some(listener) => listener,
+                None => match connect(&self.pool).await {
+                    Ok(listener) => {
+                        trouble.succeeded();
+                        hub.publish(Received::Missed);
+                        self.listener.insert(listener)
+                    }
+                    Err(error) => {
+                        let pause = trouble.failed(&error);
+                        tokio::select! {
+                            _ = tokio::time::sleep(pause) => continue,
+                            _ = closing.wait_for(|closing| *closing) => return,
+                        }
+                    }
+                },
+            };
             let notification = tokio::select! {
-                notification = self.0.try_recv() => notification,
+                notification = listener.try_recv() => notification,
                 _ = closing.wait_for(|closing| *closing) => return,
             };
             match notification {
@@ -124,16 +152,29 @@ impl Announcements {
                     }
                 }
                 Ok(None) => {
-                    tracing::warn!("live events connection lost; reconnecting");
+                    self.listener = None;
                     hub.publish(Received::Missed);
+                    // Reconnects at once on the next turn; only repeated failures wait.
+                    tracing::warn!("live events connection lost; reconnecting");
                 }
                 Err(error) => {
-                    tracing::error!(%error, "live events listener failed; retrying in 5 s");
-                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                    self.listener = None;
+                    hub.publish(Received::Missed);
+                    let pause = trouble.failed(&error);
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = closing.wait_for(|closing| *closing) => return,
+                    }
                 }
             }
         }
     }
+}
+
+async fn connect(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
 }
 
 /// Whether a new thought by `author` with `visibility` may show on a timeline `viewer` has

@@ -13,6 +13,7 @@ pub mod federation;
 pub mod fields;
 pub mod filters;
 pub mod follows;
+pub mod health;
 pub mod live;
 pub mod login_throttle;
 pub mod mutes;
@@ -22,6 +23,7 @@ pub mod passwords;
 pub mod profiles;
 pub mod reactions;
 pub mod request;
+pub mod retry;
 pub mod search;
 pub mod secrets;
 pub mod sessions;
@@ -52,10 +54,13 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         }
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(error.status());
-            if let AppError::RateLimited { retry_after } = error {
-                if let Ok(value) = http::HeaderValue::from_str(&retry_after.to_string()) {
-                    response.insert_header(http::header::RETRY_AFTER, value);
-                }
+            let retry_after = match error {
+                AppError::RateLimited { retry_after } => Some(*retry_after),
+                AppError::Unavailable => Some(crate::error::UNAVAILABLE_RETRY_AFTER),
+                _ => None,
+            };
+            if let Some(retry_after) = retry_after {
+                response.insert_header(http::header::RETRY_AFTER, retry_after.into());
             }
         }
     }

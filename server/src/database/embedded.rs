@@ -24,9 +24,12 @@ use sqlx::{postgres::PgConnectOptions, ConnectOptions, Connection, PgConnection}
 /// The cluster's superuser, and the name of the app's database in it.
 pub const DATABASE_USER: &str = "thoughtspace";
 pub const DATABASE_NAME: &str = "thoughtspace";
-const PORT: u16 = 5432;
+pub const PORT: u16 = 5432;
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a start waits for a previous PostgreSQL on the same data (a server that is
+/// still stopping, or the orphaned processes of a killed one) to let go of it.
+const STOPPING_WAIT: Duration = Duration::from_secs(60);
 /// Longest path a Unix socket address can hold (sun_path is 108 bytes with its NUL).
 const MAX_SOCKET_PATH: usize = 107;
 
@@ -95,7 +98,8 @@ pub struct EmbeddedPostgres {
 #[derive(Debug)]
 struct Supervised {
     pid: libc::pid_t,
-    exited: mpsc::Receiver<()>,
+    /// How the process ended, once it has (`None`: it could not be waited for).
+    exited: mpsc::Receiver<Option<std::process::ExitStatus>>,
 }
 
 /// How the cluster is run: tuned for durability by default, for speed in throwaway test clusters.
@@ -103,6 +107,8 @@ struct Supervised {
 pub enum Durability {
     Durable,
     Throwaway,
+    /// Durable, bringing back a cluster that died: never initializes a new one.
+    Restart,
 }
 
 impl EmbeddedPostgres {
@@ -128,7 +134,7 @@ impl EmbeddedPostgres {
             check_reachable(&root, owner.uid)?;
         }
 
-        if !data_dir.join("PG_VERSION").exists() {
+        if !data_dir.join("PG_VERSION").exists() && durability != Durability::Restart {
             tracing::info!(path = %data_dir.display(), "initializing the embedded database cluster");
             let mut initdb = Command::new(bin_dir.join("initdb"));
             initdb
@@ -150,36 +156,65 @@ impl EmbeddedPostgres {
             run_to_completion(initdb, owner, &log_path, "initdb")?;
         }
 
-        let mut postgres = Command::new(bin_dir.join("postgres"));
-        postgres
-            .arg("-D")
-            .arg(&data_dir)
-            .arg("-c")
-            .arg("listen_addresses=")
-            .arg("-c")
-            .arg(format!("unix_socket_directories={}", socket_dir.display()))
-            .arg("-c")
-            .arg(format!("port={PORT}"));
-        if durability == Durability::Throwaway {
-            for setting in [
-                "fsync=off",
-                "synchronous_commit=off",
-                "full_page_writes=off",
-                "max_connections=300",
-            ] {
-                postgres.arg("-c").arg(setting);
-            }
+        if !data_dir.join("PG_VERSION").exists() && durability == Durability::Restart {
+            return Err(EmbeddedError::Failed {
+                step: "restarting PostgreSQL",
+                detail: format!("the cluster's files are gone from {}", data_dir.display()),
+                log: log_path,
+            });
         }
-        let child = spawn_supervised(postgres, owner, &log_path)?;
+        let postgres = || {
+            let mut postgres = Command::new(bin_dir.join("postgres"));
+            postgres
+                .arg("-D")
+                .arg(&data_dir)
+                .arg("-c")
+                .arg("listen_addresses=")
+                .arg("-c")
+                .arg(format!("unix_socket_directories={}", socket_dir.display()))
+                .arg("-c")
+                .arg(format!("port={PORT}"));
+            if durability == Durability::Throwaway {
+                for setting in [
+                    "fsync=off",
+                    "synchronous_commit=off",
+                    "full_page_writes=off",
+                    "max_connections=300",
+                ] {
+                    postgres.arg("-c").arg(setting);
+                }
+            }
+            postgres
+        };
         let mut cluster = EmbeddedPostgres {
             root,
-            socket_dir,
-            child: Some(child),
+            socket_dir: socket_dir.clone(),
+            child: None,
         };
-
-        if let Err(error) = cluster.wait_until_ready(&log_path).await {
-            cluster.stop().await;
-            return Err(error);
+        let deadline = Instant::now() + STOPPING_WAIT;
+        let mut told = false;
+        loop {
+            cluster.child = Some(spawn_supervised(postgres(), owner, &log_path)?);
+            let Err(error) = cluster.wait_until_ready(&log_path).await else {
+                break;
+            };
+            if cluster.exited().is_some() {
+                cluster.child = None;
+            } else {
+                cluster.stop().await;
+            }
+            // Another PostgreSQL still holds the data: a server that is stopping, or the
+            // orphaned processes of a killed one. Wait for it, unless it answers (in use).
+            let held = matches!(error, EmbeddedError::InUse { .. })
+                || matches!(&error, EmbeddedError::Failed { detail, .. } if detail.contains("shared memory block"));
+            if !held || Instant::now() > deadline || cluster.answers().await {
+                return Err(error);
+            }
+            if !told {
+                told = true;
+                tracing::warn!(path = %cluster.root.display(), "the previous embedded PostgreSQL on this data is still stopping; waiting up to {} s for it", STOPPING_WAIT.as_secs());
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
         if let Err(error) = cluster.create_app_database().await {
             cluster.stop().await;
@@ -232,18 +267,68 @@ impl EmbeddedPostgres {
         &self.root
     }
 
+    /// Whether this is a cluster a running server started (we only connect to it).
+    pub fn is_attached(&self) -> bool {
+        self.child.is_none()
+    }
+
+    /// The socket directory clients connect through.
+    pub fn socket_dir(&self) -> &Path {
+        &self.socket_dir
+    }
+
+    /// Whether a PostgreSQL answers on this cluster's socket (within a few seconds: a hung
+    /// one does not count).
+    async fn answers(&self) -> bool {
+        let options = self.connect_options("postgres").disable_statement_logging();
+        let attempt = PgConnection::connect_with(&options);
+        match tokio::time::timeout(Duration::from_secs(3), attempt).await {
+            Ok(Ok(connection)) => {
+                let _ = connection.close().await;
+                true
+            }
+            Ok(Err(_)) | Err(_) => false,
+        }
+    }
+
+    /// How the PostgreSQL we started ended, if it has: "killed by signal 9", "exit status 1".
+    pub fn exited(&self) -> Option<String> {
+        let child = self.child.as_ref()?;
+        match child.exited.try_recv() {
+            Ok(Some(status)) => Some(status.to_string()),
+            Ok(None) | Err(mpsc::TryRecvError::Disconnected) => Some("ended".into()),
+            Err(mpsc::TryRecvError::Empty) => None,
+        }
+    }
+
+    /// The last lines PostgreSQL wrote to its log (what it said before it died).
+    pub fn log_tail(&self) -> String {
+        log_tail(&self.root.join("postgres.log"))
+    }
+
+    /// Starts PostgreSQL again on the same data after it died, without ever initializing a
+    /// new cluster (missing files are an error, not a reason to start empty).
+    pub async fn restart(&mut self) -> Result<(), EmbeddedError> {
+        self.child = None;
+        let mut fresh = Self::start(&self.root, Durability::Restart).await?;
+        self.child = fresh.child.take();
+        Ok(())
+    }
+
     async fn wait_until_ready(&self, log: &Path) -> Result<(), EmbeddedError> {
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         let options = self.connect_options("postgres").disable_statement_logging();
         loop {
-            if self
-                .child
-                .as_ref()
-                .is_some_and(|child| child.exited.try_recv().is_ok())
-            {
+            if self.exited().is_some() {
                 return Err(startup_failure(&self.root, log));
             }
-            match PgConnection::connect_with(&options).await {
+            // Bounded: a socket whose owner hangs (another, stopped postmaster) accepts the
+            // connection and never answers.
+            let attempt = PgConnection::connect_with(&options);
+            let attempt = tokio::time::timeout(Duration::from_secs(1), attempt)
+                .await
+                .unwrap_or_else(|_| Err(sqlx::Error::PoolTimedOut));
+            match attempt {
                 Ok(connection) => {
                     let _ = connection.close().await;
                     return Ok(());
@@ -285,7 +370,7 @@ impl EmbeddedPostgres {
         let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
         loop {
             match child.exited.try_recv() {
-                Ok(()) | Err(mpsc::TryRecvError::Disconnected) => break,
+                Ok(_) | Err(mpsc::TryRecvError::Disconnected) => break,
                 Err(mpsc::TryRecvError::Empty) if Instant::now() > deadline => {
                     tracing::warn!(
                         "the embedded database did not stop in time; stopping it immediately"
@@ -349,6 +434,31 @@ fn cluster_owner() -> Result<Option<RunAs>, EmbeddedError> {
     }
     let (uid, gid) = unsafe { ((*entry).pw_uid, (*entry).pw_gid) };
     Ok(Some(RunAs { uid, gid }))
+}
+
+/// A PostgreSQL client program (`pg_dump`, `pg_restore`): from `PG_BIN_DIR` or the newest
+/// PostgreSQL under /usr/lib/postgresql (a dump tool must be at least as new as the server),
+/// else whatever PATH finds.
+pub fn client_program(name: &str) -> PathBuf {
+    let newest = std::env::var_os("PG_BIN_DIR")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain({
+            let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|entry| {
+                    let version = entry.file_name().to_str()?.parse::<u32>().ok()?;
+                    Some((version, entry.path().join("bin")))
+                })
+                .collect();
+            versions.sort();
+            versions.into_iter().rev().map(|(_, dir)| dir)
+        })
+        .map(|dir| dir.join(name))
+        .find(|program| program.is_file());
+    newest.unwrap_or_else(|| PathBuf::from(name))
 }
 
 /// `PG_BIN_DIR` if set, else the newest PostgreSQL ≥ 15 under /usr/lib/postgresql, else PATH.
@@ -525,8 +635,7 @@ fn spawn_supervised(
         .spawn(move || match command.spawn() {
             Ok(mut child) => {
                 let _ = spawned_tx.send(Ok(child.id() as libc::pid_t));
-                let _ = child.wait();
-                let _ = exited_tx.send(());
+                let _ = exited_tx.send(child.wait().ok());
             }
             Err(error) => {
                 let _ = spawned_tx.send(Err(error));

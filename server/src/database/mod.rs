@@ -2,8 +2,13 @@
 //! default cluster, migrated to the current schema before anything else touches it.
 
 pub mod embedded;
+pub mod monitor;
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{
+    str::FromStr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use anyhow::{anyhow, Context};
 use app::backend::MIGRATOR;
@@ -12,13 +17,17 @@ use sqlx::{
     Connection, PgConnection, PgPool,
 };
 
-use crate::config::Config;
-use embedded::{Durability, EmbeddedPostgres, DATABASE_NAME};
+use app::backend::{health::Health, retry::Trouble};
+use tokio::sync::Mutex;
+
+use crate::config::{Config, DatabaseOptions};
+use embedded::{Durability, EmbeddedPostgres, DATABASE_NAME, DATABASE_USER};
 
 /// The connection pool, and the embedded cluster behind it when there is one.
 pub struct Database {
     pub pool: PgPool,
-    embedded: Option<EmbeddedPostgres>,
+    /// Shared with the supervision, which replaces the process when it dies.
+    embedded: Option<Arc<Mutex<EmbeddedPostgres>>>,
 }
 
 /// Whether a command may use the embedded cluster of a server that is already running.
@@ -43,7 +52,7 @@ impl Database {
 
     async fn open_with(config: &Config, sharing: Sharing) -> anyhow::Result<Self> {
         let database = Self::connect(config, sharing).await?;
-        if let Err(error) = migrate(&database.pool).await {
+        if let Err(error) = migrate_unhurried(&database.pool).await {
             database.close().await;
             return Err(error);
         }
@@ -52,6 +61,16 @@ impl Database {
 
     /// Connects as configured, without migrating.
     pub async fn connect(config: &Config, sharing: Sharing) -> anyhow::Result<Self> {
+        // Only the server bounds its statements: operator commands and migrations may
+        // legitimately run long.
+        let limits = &config.database;
+        let statement_timeout = match sharing {
+            Sharing::Exclusive => limits.statement_timeout,
+            Sharing::Attach => None,
+        };
+        let with_session_settings =
+            |options| with_statement_timeout(with_session_settings(options), statement_timeout);
+        let pool_options = || pool_options(limits);
         match &config.database_url {
             Some(url) => {
                 let invalid = |why: String| {
@@ -107,22 +126,101 @@ impl Database {
                     })?;
                 Ok(Database {
                     pool,
-                    embedded: Some(cluster),
+                    embedded: Some(Arc::new(Mutex::new(cluster))),
                 })
             }
         }
     }
 
     /// The embedded cluster's directory, when the embedded database is in use.
-    pub fn embedded_root(&self) -> Option<&Path> {
-        self.embedded.as_ref().map(EmbeddedPostgres::root)
+    pub async fn embedded_root(&self) -> Option<std::path::PathBuf> {
+        match &self.embedded {
+            Some(cluster) => Some(cluster.lock().await.root().to_owned()),
+            None => None,
+        }
     }
 
-    /// Closes the pool, then stops the embedded cluster if there is one.
-    pub async fn close(mut self) {
+    /// The libpq connection arguments for PostgreSQL's own tools (`pg_dump`, `pg_restore`),
+    /// and whether the embedded cluster is a running server's.
+    pub async fn tool_arguments(&self, config: &Config) -> (Vec<std::ffi::OsString>, bool) {
+        match (&self.embedded, &config.database_url) {
+            (Some(cluster), _) => {
+                let cluster = cluster.lock().await;
+                let arguments = [
+                    "--host".into(),
+                    cluster.socket_dir().as_os_str().to_owned(),
+                    "--port".into(),
+                    embedded::PORT.to_string().into(),
+                    "--username".into(),
+                    DATABASE_USER.into(),
+                    "--dbname".into(),
+                    DATABASE_NAME.into(),
+                ];
+                (arguments.into(), cluster.is_attached())
+            }
+            (None, Some(url)) => (vec!["--dbname".into(), url.into()], false),
+            (None, None) => (Vec::new(), false),
+        }
+    }
+
+    /// Closes the pool (so that no session is cut off with a warning), then stops the
+    /// embedded cluster if there is one.
+    pub async fn close(self) {
         self.pool.close().await;
-        if let Some(cluster) = self.embedded.as_mut() {
-            cluster.stop().await;
+        if let Some(cluster) = &self.embedded {
+            cluster.lock().await.stop().await;
+        }
+    }
+
+    /// Watches the embedded PostgreSQL and starts it again when it dies, with back-off.
+    /// Returns only when it cannot bring it back within `limits.restart_timeout`: the
+    /// server should then exit non-zero so its service manager restarts everything.
+    /// With an external database there is nothing to supervise: it never returns.
+    pub async fn supervise(&self, health: Health, limits: &DatabaseOptions) -> anyhow::Error {
+        let Some(cluster) = &self.embedded else {
+            return std::future::pending().await;
+        };
+        loop {
+            let (how, said) = loop {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let cluster = cluster.lock().await;
+                if let Some(how) = cluster.exited() {
+                    break (how, cluster.log_tail());
+                }
+            };
+            health.set_database_available(false);
+            tracing::error!(%how, postgres_said = %said, "the embedded PostgreSQL stopped unexpectedly; restarting it");
+            let started = Instant::now();
+            let mut trouble = Trouble::new(
+                "restarting the embedded PostgreSQL",
+                Duration::from_millis(250),
+                Duration::from_secs(5),
+            );
+            loop {
+                let remaining = limits.restart_timeout.saturating_sub(started.elapsed());
+                let outcome =
+                    tokio::time::timeout(remaining, async { cluster.lock().await.restart().await })
+                        .await;
+                let error = match outcome {
+                    Ok(Ok(())) => {
+                        tracing::info!(
+                            "the embedded PostgreSQL is running again after {:.1} s",
+                            started.elapsed().as_secs_f64()
+                        );
+                        break;
+                    }
+                    Ok(Err(error)) => error.to_string(),
+                    Err(_) => "it did not start in time".to_owned(),
+                };
+                let pause = trouble.failed(&error);
+                if started.elapsed() + pause >= limits.restart_timeout {
+                    return anyhow!(
+                        "the embedded PostgreSQL died ({how}) and could not be restarted within {} s: {error}",
+                        limits.restart_timeout.as_secs()
+                    );
+                }
+                tokio::time::sleep(pause).await;
+            }
         }
     }
 }
@@ -135,6 +233,26 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
         .map_err(|e| anyhow!("applying database migrations failed: {e}"))
 }
 
+/// Like [`migrate`], on a connection of its own without the server's `statement_timeout`
+/// (building an index on a large table may take longer).
+async fn migrate_unhurried(pool: &PgPool) -> anyhow::Result<()> {
+    let mut connection = pool
+        .acquire()
+        .await
+        .map_err(|e| anyhow!("applying database migrations failed: {e}"))?;
+    sqlx::query("SET statement_timeout = 0")
+        .execute(&mut *connection)
+        .await
+        .map_err(|e| anyhow!("applying database migrations failed: {e}"))?;
+    let result = MIGRATOR
+        .run(&mut *connection)
+        .await
+        .map_err(|e| anyhow!("applying database migrations failed: {e}"));
+    // The setting must not stay with a pooled connection.
+    connection.detach();
+    result
+}
+
 /// The settings every connection of the app runs with. JIT compilation is off: the app's
 /// queries are short, and on plans the planner costs high (a gated fallback scan that does
 /// not run) compiling took ten times longer than executing.
@@ -142,10 +260,18 @@ pub fn with_session_settings(options: PgConnectOptions) -> PgConnectOptions {
     options.options([("jit", "off")])
 }
 
-fn pool_options() -> PgPoolOptions {
+/// PostgreSQL cancels a statement that runs longer than `limit` (the request then answers 503).
+fn with_statement_timeout(options: PgConnectOptions, limit: Option<Duration>) -> PgConnectOptions {
+    match limit {
+        Some(limit) => options.options([("statement_timeout", format!("{}ms", limit.as_millis()))]),
+        None => options,
+    }
+}
+
+fn pool_options(limits: &DatabaseOptions) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(20)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(limits.acquire_timeout)
 }
 
 /// Where a connection goes, without the password.

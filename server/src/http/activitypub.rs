@@ -115,6 +115,10 @@ fn failure(error: FederationError) -> Response {
         FederationError::Internal => "internal error; try again later".to_owned(),
         other => other.to_string(),
     };
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        let retry_after = app::error::UNAVAILABLE_RETRY_AFTER;
+        return (status, [(header::RETRY_AFTER, retry_after)], reason).into_response();
+    }
     (status, reason).into_response()
 }
 

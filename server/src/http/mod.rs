@@ -5,6 +5,7 @@ pub mod activitypub;
 pub mod client_address;
 mod crawlers;
 pub mod guards;
+pub mod health;
 mod live;
 pub mod mastodon;
 mod profiles;
@@ -71,6 +72,7 @@ pub fn router_behind(
 
     // Files at the site root (favicon, robots.txt, …) win over `/{handle}` profile routes;
     // usernames cannot contain a dot, so they never collide.
+    let mut static_paths = std::collections::HashSet::new();
     for file in root_files(&site_root) {
         let name = file
             .file_name()
@@ -83,11 +85,15 @@ pub fn router_behind(
         }
         let route = format!("/{name}");
         router = router.route_service(&route, ServeFile::new(&file).precompressed_gzip());
+        static_paths.insert(route);
     }
 
     let public_url = backend.public_url.clone();
     let hsts = backend.public_url.starts_with("https://");
     let negotiating = backend.clone();
+    let health = backend.health.clone();
+    let static_paths = std::sync::Arc::new(static_paths);
+    let checks = health::routes(backend.clone());
     router
         .merge(activitypub::routes(backend.clone()))
         .merge(mastodon::routes(backend.clone()))
@@ -121,6 +127,9 @@ pub fn router_behind(
         }))
         .layer(middleware::from_fn(guards::refuse_control_paths))
         .layer(middleware::from_fn(move |request, next| {
+            health::while_database_down(health.clone(), static_paths.clone(), request, next)
+        }))
+        .layer(middleware::from_fn(move |request, next| {
             security::refuse_cross_site_writes(public_url.clone(), request, next)
         }))
         .layer(middleware::from_fn(move |request, next| {
@@ -149,6 +158,8 @@ pub fn router_behind(
         // Inside the trace layer, so that a panic's 500 is traced like any answer.
         .layer(guards::catch_panics())
         .layer(TraceLayer::new_for_http())
+        // After every layer: the checks stay cheap and outside any limit.
+        .merge(checks)
 }
 
 /// The app's routes, listed once per process. Listing renders the app with resource loading

@@ -32,7 +32,7 @@ fn assert_one_clear_error(success: bool, stderr: &str, expected: &[&str]) {
     }
 }
 
-async fn embedded_connection(data_dir: &Path) -> PgConnection {
+pub(crate) async fn embedded_connection(data_dir: &Path) -> PgConnection {
     let options = PgConnectOptions::new()
         .socket(data_dir.join("postgres/run"))
         .port(5432)

@@ -15,6 +15,7 @@ mod inbox;
 mod live;
 mod profile_css;
 mod profiles;
+mod reliability;
 mod safety;
 mod schema;
 mod security_auth;

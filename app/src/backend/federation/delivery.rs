@@ -18,7 +18,7 @@ use super::{
     urls::Urls,
     FederationError,
 };
-use crate::backend::Backend;
+use crate::backend::{retry::Trouble, Backend};
 
 /// Attempts before a delivery becomes a dead letter; with [`backoff`] they span about a day.
 pub const MAX_ATTEMPTS: i32 = 12;
@@ -62,33 +62,63 @@ impl Claimed {
 }
 
 /// Runs a worker until the process stops: sends what is due, then sleeps until a new
-/// delivery is queued (LISTEN/NOTIFY) or a retry falls due.
+/// delivery is queued (LISTEN/NOTIFY) or a retry falls due. While the database fails it
+/// backs off (up to [`MAX_PAUSE`]) and logs the trouble once, not once per attempt.
 pub async fn run(backend: Backend) {
-    let mut listener = match PgListener::connect_with(&backend.pool).await {
-        Ok(mut listener) => match listener.listen(CHANNEL).await {
-            Ok(()) => Some(listener),
-            Err(error) => {
-                tracing::warn!(%error, "delivery worker cannot LISTEN; polling instead");
-                None
-            }
-        },
-        Err(error) => {
-            tracing::warn!(%error, "delivery worker cannot LISTEN; polling instead");
-            None
-        }
-    };
+    let mut trouble = Trouble::new("the delivery worker", Duration::from_millis(500), MAX_PAUSE);
+    let mut listener: Option<PgListener> = None;
     loop {
+        backend.health.worker_beat();
         match deliver_due(&backend).await {
-            Ok(sent) if sent > 0 => continue,
-            Ok(_) => {}
-            Err(error) => tracing::error!(%error, "delivery round failed"),
+            Ok(sent) => {
+                trouble.succeeded();
+                if sent > 0 {
+                    continue;
+                }
+            }
+            Err(error) => {
+                // A broken listener is rebuilt once the database answers again.
+                listener = None;
+                tokio::time::sleep(trouble.failed(&error)).await;
+                continue;
+            }
+        }
+        if listener.is_none() {
+            listener = listen(&backend).await;
         }
         let wait = Duration::from_secs(5);
         match listener.as_mut() {
-            Some(listener) => {
-                let _ = tokio::time::timeout(wait, listener.try_recv()).await;
+            Some(active) => {
+                // A notification, or a timeout: either way, look for due rows. A failure
+                // (the connection was lost) drops the listener, and the worker polls until
+                // the next round rebuilds it; it never loops on a listener that fails at once.
+                if let Ok(Err(_) | Ok(None)) = tokio::time::timeout(wait, active.try_recv()).await {
+                    listener = None;
+                    tokio::time::sleep(wait).await;
+                }
             }
             None => tokio::time::sleep(wait).await,
+        }
+    }
+}
+
+/// The longest pause between attempts while the database fails.
+const MAX_PAUSE: Duration = Duration::from_secs(10);
+
+/// A listener for new deliveries, or `None` (the worker then polls).
+async fn listen(backend: &Backend) -> Option<PgListener> {
+    let mut listener = match PgListener::connect_with(&backend.pool).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::debug!(%error, "delivery worker cannot LISTEN; polling instead");
+            return None;
+        }
+    };
+    match listener.listen(CHANNEL).await {
+        Ok(()) => Some(listener),
+        Err(error) => {
+            tracing::debug!(%error, "delivery worker cannot LISTEN; polling instead");
+            None
         }
     }
 }

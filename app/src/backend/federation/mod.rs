@@ -48,6 +48,9 @@ pub enum FederationError {
     /// Our side failed (the database, most likely): the sender should retry later.
     #[error("internal error")]
     Internal,
+    /// The database cannot be reached right now: the sender should retry in a little while.
+    #[error("temporarily unavailable; try again later")]
+    Unavailable,
 }
 
 impl FederationError {
@@ -60,6 +63,7 @@ impl FederationError {
             // The activity could not be completed because another server failed: worth a retry.
             FederationError::Remote(_) => StatusCode::BAD_GATEWAY,
             FederationError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            FederationError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -70,6 +74,10 @@ impl From<sqlx::Error> for FederationError {
         if crate::error::is_unstorable_text(&error) {
             return FederationError::BadRequest("the activity holds a NUL character".into());
         }
+        if crate::error::is_unavailable(&error) {
+            tracing::debug!(%error, "database unavailable in federation");
+            return FederationError::Unavailable;
+        }
         tracing::error!(%error, "database error in federation");
         FederationError::Internal
     }
@@ -79,6 +87,7 @@ impl From<AppError> for FederationError {
     fn from(error: AppError) -> Self {
         match error {
             AppError::Internal | AppError::Transport(_) => FederationError::Internal,
+            AppError::Unavailable => FederationError::Unavailable,
             AppError::Forbidden | AppError::Unauthorized => {
                 FederationError::Forbidden(error.to_string())
             }

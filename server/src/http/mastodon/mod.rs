@@ -28,7 +28,7 @@ mod timelines;
 use app::{backend::Backend, error::AppError};
 use axum::{
     extract::DefaultBodyLimit,
-    http::StatusCode,
+    http::{header, StatusCode},
     middleware,
     response::{IntoResponse, Response},
     Json, Router,
@@ -143,11 +143,18 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status,
             Json(serde_json::json!({ "error": self.message })),
         )
-            .into_response()
+            .into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                app::error::UNAVAILABLE_RETRY_AFTER.into(),
+            );
+        }
+        response
     }
 }
 
@@ -182,6 +189,10 @@ impl From<AppError> for ApiError {
             AppError::Internal | AppError::Transport(_) => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong on our side; try again later",
+            ),
+            AppError::Unavailable => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is briefly unavailable; try again in a few seconds",
             ),
         }
     }
