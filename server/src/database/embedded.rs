@@ -99,7 +99,8 @@ pub struct EmbeddedPostgres {
 struct Supervised {
     pid: libc::pid_t,
     /// How the process ended, once it has (`None`: it could not be waited for).
-    exited: mpsc::Receiver<Option<std::process::ExitStatus>>,
+    /// In a mutex only to be shared between threads (the receiver alone is not `Sync`).
+    exited: std::sync::Mutex<mpsc::Receiver<Option<std::process::ExitStatus>>>,
 }
 
 /// How the cluster is run: tuned for durability by default, for speed in throwaway test clusters.
@@ -294,7 +295,7 @@ impl EmbeddedPostgres {
     /// How the PostgreSQL we started ended, if it has: "killed by signal 9", "exit status 1".
     pub fn exited(&self) -> Option<String> {
         let child = self.child.as_ref()?;
-        match child.exited.try_recv() {
+        match child.try_exit() {
             Ok(Some(status)) => Some(status.to_string()),
             Ok(None) | Err(mpsc::TryRecvError::Disconnected) => Some("ended".into()),
             Err(mpsc::TryRecvError::Empty) => None,
@@ -369,14 +370,14 @@ impl EmbeddedPostgres {
         child.signal(libc::SIGINT);
         let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
         loop {
-            match child.exited.try_recv() {
+            match child.try_exit() {
                 Ok(_) | Err(mpsc::TryRecvError::Disconnected) => break,
                 Err(mpsc::TryRecvError::Empty) if Instant::now() > deadline => {
                     tracing::warn!(
                         "the embedded database did not stop in time; stopping it immediately"
                     );
                     child.signal(libc::SIGQUIT);
-                    let _ = child.exited.recv_timeout(Duration::from_secs(5));
+                    let _ = child.wait_exit(Duration::from_secs(5));
                     break;
                 }
                 Err(mpsc::TryRecvError::Empty) => {
@@ -393,14 +394,31 @@ impl EmbeddedPostgres {
             return;
         };
         child.signal(libc::SIGINT);
-        if child.exited.recv_timeout(SHUTDOWN_TIMEOUT).is_err() {
+        if child.wait_exit(SHUTDOWN_TIMEOUT).is_err() {
             child.signal(libc::SIGQUIT);
-            let _ = child.exited.recv_timeout(Duration::from_secs(5));
+            let _ = child.wait_exit(Duration::from_secs(5));
         }
     }
 }
 
 impl Supervised {
+    fn try_exit(&self) -> Result<Option<std::process::ExitStatus>, mpsc::TryRecvError> {
+        match self.exited.lock() {
+            Ok(exited) => exited.try_recv(),
+            Err(_) => Err(mpsc::TryRecvError::Disconnected),
+        }
+    }
+
+    fn wait_exit(
+        &self,
+        limit: Duration,
+    ) -> Result<Option<std::process::ExitStatus>, mpsc::RecvTimeoutError> {
+        match self.exited.lock() {
+            Ok(exited) => exited.recv_timeout(limit),
+            Err(_) => Err(mpsc::RecvTimeoutError::Disconnected),
+        }
+    }
+
     fn signal(&self, signal: libc::c_int) {
         // SAFETY: kill(2) on the pid of a child we spawned and whose exit we have not yet seen.
         unsafe { libc::kill(self.pid, signal) };
@@ -657,7 +675,7 @@ fn spawn_supervised(
         })?;
     Ok(Supervised {
         pid,
-        exited: exited_rx,
+        exited: std::sync::Mutex::new(exited_rx),
     })
 }
 

@@ -337,7 +337,9 @@ async fn verify(
     let signed =
         signatures::signing_string(&signature, method, &target, headers).map_err(unauthorized)?;
     let key_error = |error: FederationError| match error {
+        // Our side failed: the sender should retry, not be told its key is bad.
         FederationError::Internal => Refused::Because(FederationError::Internal),
+        FederationError::Unavailable => Refused::Because(FederationError::Unavailable),
         other => {
             tracing::info!(key_id = signature.key_id, error = %other, "an inbox request's key could not be used");
             Refused::KeyUnavailable(signature.key_id.clone())

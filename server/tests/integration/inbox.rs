@@ -622,7 +622,7 @@ async fn bad_deliveries_get_clear_refusals() {
     );
     assert_eq!(w.count("SELECT count(*) FROM likes").await, 0);
 
-    // Our database away: 5xx, so that the sender tries again later. (A second server over
+    // Our database away: 503, so that the sender tries again later. (A second server over
     // its own pool, which is then closed; the first keeps its delivery worker's connection.)
     let pool = sqlx::PgPool::connect(&w.app.db.url()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -653,7 +653,7 @@ async fn bad_deliveries_get_clear_refusals() {
         .await;
     assert_eq!(
         (status, body.as_str()),
-        (500, "internal error; try again later")
+        (503, "temporarily unavailable; try again later")
     );
 }
 

@@ -11,7 +11,10 @@ use std::{
 use server::database::embedded::{Durability, EmbeddedPostgres};
 use sqlx::Connection;
 
-use crate::binary::{embedded_connection, free_port, server_command, RunningServer, ScratchDir};
+use crate::{
+    binary::embedded_connection,
+    support::process::{free_port, run_to_exit, server_command, RunningServer, ScratchDir},
+};
 
 /// Awaits `condition` (polled every `every`), or panics after `limit` saying what was awaited.
 async fn await_condition<F, Fut>(what: &str, limit: Duration, every: Duration, mut condition: F)
