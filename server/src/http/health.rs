@@ -145,7 +145,7 @@ fn free_bytes(path: &Path) -> std::io::Result<u64> {
     }
     // SAFETY: statvfs returned 0, so it filled the struct.
     let stats = unsafe { stats.assume_init() };
-    Ok(stats.f_bavail as u64 * stats.f_frsize as u64)
+    Ok(stats.f_bavail.saturating_mul(stats.f_frsize))
 }
 
 /// While the database is away, database-backed routes answer 503 with `Retry-After` at

@@ -516,3 +516,49 @@ async fn a_backup_taken_while_serving_restores_the_same_data_into_a_new_data_dir
     assert!(restored.terminate().await.success());
     assert!(server.terminate().await.success());
 }
+
+#[tokio::test]
+async fn a_stalled_database_is_answered_503_within_the_statement_timeout_and_ready_checks_the_disk()
+{
+    let app = crate::support::TestApp::spawn_with(
+        crate::support::TestDatabase::new().await,
+        None,
+        &[
+            ("DATABASE_STATEMENT_TIMEOUT", "1"),
+            ("READY_MIN_FREE_DISK_MB", "1000000000"),
+        ],
+    )
+    .await;
+    crate::support::insert_user(&app.db.pool, "ana").await;
+
+    // A petabyte free is more than any test machine has: /ready names the disk, and only it.
+    let (status, body) = ready(&app.url).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["failed"], serde_json::json!(["disk"]), "{body}");
+    assert!(
+        body["checks"]["disk"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("READY_MIN_FREE_DISK_MB"),
+        "{body}"
+    );
+
+    // The database stalls (a lock held on the table a timeline reads): the request is cut off
+    // by statement_timeout and answered 503, instead of hanging as long as the stall.
+    let mut stall = app.db.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE thoughts IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *stall)
+        .await
+        .unwrap();
+    let asked = Instant::now();
+    let response = app.get("/api/v1/timelines/public").await;
+    let waited = asked.elapsed();
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    assert!(
+        waited < Duration::from_secs(10),
+        "answered after {waited:?}, not when the stall ended"
+    );
+    stall.rollback().await.unwrap();
+    assert_eq!(app.get("/api/v1/timelines/public").await.status(), 200);
+}
