@@ -141,14 +141,6 @@ pub async fn of(pool: &PgPool, muter: Uuid, target: Uuid) -> Result<Option<Mute>
     .await?)
 }
 
-/// Removes every expired mute (the periodic clean-up; rules never depend on it).
-pub async fn purge_expired(pool: &PgPool) -> Result<u64, AppError> {
-    Ok(sqlx::query("DELETE FROM mutes WHERE expires_at <= now()")
-        .execute(pool)
-        .await?
-        .rows_affected())
-}
-
 /// SQL: the first thought of the thread holding thought `thought` (an expression).
 pub fn thread_root(thought: &str) -> String {
     format!(
