@@ -20,6 +20,7 @@ use http::header;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::{
+    classify::ServerErrorsFailureClass,
     compression::{CompressionLayer, CompressionLevel},
     services::{ServeDir, ServeFile},
     set_header::SetResponseHeaderLayer,
@@ -157,7 +158,17 @@ pub fn router_behind(
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         // Inside the trace layer, so that a panic's 500 is traced like any answer.
         .layer(guards::catch_panics())
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().on_failure(
+            |failure: ServerErrorsFailureClass, latency: std::time::Duration, _: &tracing::Span| {
+                match failure {
+                    // The database is away: its monitor says so once, not once per request.
+                    ServerErrorsFailureClass::StatusCode(http::StatusCode::SERVICE_UNAVAILABLE) => {
+                        tracing::debug!(classification = %failure, ?latency, "response failed")
+                    }
+                    _ => tracing::error!(classification = %failure, ?latency, "response failed"),
+                }
+            },
+        ))
         // After every layer: the checks stay cheap and outside any limit.
         .merge(checks)
 }
