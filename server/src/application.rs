@@ -10,9 +10,9 @@ use axum::Router;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
 use crate::{
-    config::{Config, DatabaseOptions},
+    config::{Config, DatabaseOptions, HttpLimits},
     database::{self, Database},
-    http,
+    http, serving,
 };
 
 /// A server ready to answer: listening, its database open and migrated, its workers running.
@@ -23,6 +23,8 @@ pub struct Application {
     backend: Backend,
     router: Router,
     workers: Vec<JoinHandle<()>>,
+    http_limits: HttpLimits,
+    max_connections: usize,
     stop: watch::Sender<bool>,
     limits: DatabaseOptions,
 }
@@ -57,6 +59,17 @@ impl Application {
         let address = listener
             .local_addr()
             .map_err(|e| anyhow!("the listening socket has no address: {e}"))?;
+        let open_files = serving::raise_open_file_limit();
+        let max_connections = serving::connection_cap(config.http.max_connections, open_files);
+        tracing::info!(
+            open_files = open_files.map_or_else(|| "unknown".to_owned(), |n| n.to_string()),
+            max_connections,
+            header_read_timeout_secs = config.http.header_read_timeout.as_secs(),
+            idle_timeout_secs = config.http.idle_timeout.as_secs(),
+            request_timeout_secs = config.http.request_timeout.as_secs(),
+            shutdown_deadline_secs = config.http.shutdown_deadline.as_secs(),
+            "HTTP limits"
+        );
         let database = Database::open(&config).await?;
         match Self::start(listener, address, &config, &database).await {
             Ok((listener, backend, router, workers)) => Ok(Application {
@@ -66,6 +79,8 @@ impl Application {
                 backend,
                 router,
                 workers,
+                http_limits: config.http.clone(),
+                max_connections,
                 stop: watch::Sender::new(false),
                 limits: config.database.clone(),
             }),
@@ -111,11 +126,17 @@ impl Application {
             // Deliveries go out in the background; several server processes share the queue.
             tokio::spawn(app::backend::federation::delivery::run(backend.clone())),
             tokio::spawn(announcements.relay(backend.live.clone())),
+            // Ended rate-limit windows, expired idempotency keys.
+            tokio::spawn(app::backend::maintenance::run(backend.clone())),
         ];
-        let router = http::router_behind(
-            backend.clone(),
-            http::leptos_options(&config.site_root, address),
-            config.trusted_proxies.clone(),
+        let router = http::timeouts::limit_requests(
+            http::router_behind(
+                backend.clone(),
+                http::leptos_options(&config.site_root, address),
+                config.trusted_proxies.clone(),
+                config.api_rate_limit,
+            ),
+            config.http.request_timeout,
         );
         Ok((listener, backend, router, workers))
     }
@@ -135,8 +156,8 @@ impl Application {
         ShutdownHandle(self.stop.clone())
     }
 
-    /// Answers until the shutdown handle is used, then finishes the requests in flight, stops
-    /// the workers and closes the database.
+    /// Answers until the shutdown handle is used, then lets the requests in flight finish
+    /// (within the shutdown deadline), stops the workers and closes the database.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Application {
             listener,
@@ -144,26 +165,32 @@ impl Application {
             backend,
             router,
             workers,
+            http_limits,
+            max_connections,
             stop,
             limits,
             ..
         } = self;
-        let mut stopping = stop.subscribe();
         let hub = backend.live.clone();
-        let served = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let mut stopping = stop.subscribe();
+        let closer = tokio::spawn(async move {
             let _ = stopping.wait_for(|stop| *stop).await;
-            // Open event streams would keep the graceful shutdown waiting forever.
+            // Open event streams would keep the graceful shutdown waiting until the deadline.
             hub.close();
         });
+        let served = serving::serve(
+            listener,
+            router,
+            &http_limits,
+            max_connections,
+            stop.subscribe(),
+        );
         // A dead embedded PostgreSQL is restarted; one that cannot be ends the process, non-zero.
         let outcome = tokio::select! {
-            served = served => served.map_err(|e| anyhow!("the HTTP server failed: {e}")),
+            () = served => Ok(()),
             lost = database.supervise(backend.health.clone(), &limits) => Err(lost),
         };
+        closer.abort();
         // Stopped, not only told to stop, before the database goes: a listener still open
         // would see its connection ended by the administrator.
         for worker in workers {

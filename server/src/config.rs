@@ -4,6 +4,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::{anyhow, bail};
 pub use app::backend::federation::client::FederationOptions;
+use app::backend::rate_limits::RateLimit;
 
 use crate::http::client_address::TrustedProxies;
 
@@ -25,6 +26,11 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` headers name the client
     /// (`TRUSTED_PROXIES`; loopback by default).
     pub trusted_proxies: TrustedProxies,
+    /// Timeouts and limits of the HTTP server.
+    pub http: HttpLimits,
+    /// Client-API requests allowed per caller in five minutes (`API_RATE_LIMIT`), shared by
+    /// every server process on the database.
+    pub api_rate_limit: RateLimit,
     /// How the server lives with its database (`DATABASE_*` timeouts, `READY_MIN_FREE_DISK_MB`).
     pub database: DatabaseOptions,
 }
@@ -52,6 +58,79 @@ impl Default for DatabaseOptions {
             restart_timeout: Duration::from_secs(60),
             min_free_disk_bytes: 1024 * 1024 * 1024,
         }
+    }
+}
+
+/// How long the HTTP server waits for clients and for itself, and how many clients it serves
+/// at once (README, "Configuration").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// From a connection's opening (or its previous response) to the end of a request's
+    /// headers (`HTTP_HEADER_READ_TIMEOUT_SECS`): a client that trickles its headers is cut off.
+    pub header_read_timeout: Duration,
+    /// A connection on which nothing is read or written this long is closed
+    /// (`HTTP_IDLE_TIMEOUT_SECS`); longer than the live stream's 20 s keep-alive.
+    pub idle_timeout: Duration,
+    /// From a request's headers to its response's headers (`HTTP_REQUEST_TIMEOUT_SECS`);
+    /// a streamed body (the live events) goes on after that.
+    pub request_timeout: Duration,
+    /// At most this many connections at once (`HTTP_MAX_CONNECTIONS`), and never more than
+    /// the open-file limit leaves room for; `None`: as many as that limit allows.
+    pub max_connections: Option<usize>,
+    /// After SIGTERM, requests in flight get this long to finish (`SHUTDOWN_DEADLINE_SECS`).
+    pub shutdown_deadline: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
+            max_connections: None,
+            shutdown_deadline: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The live stream sends a comment every 20 s; an idle timeout must leave room for it.
+const LIVE_KEEP_ALIVE_SECS: u64 = 20;
+
+impl HttpLimits {
+    fn from_vars(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let defaults = HttpLimits::default();
+        let seconds = |name: &str, default: Duration, minimum: u64| -> anyhow::Result<Duration> {
+            match var(name) {
+                None => Ok(default),
+                Some(raw) => match raw.trim().parse::<u64>() {
+                    Ok(secs) if secs >= minimum && secs <= 86_400 => Ok(Duration::from_secs(secs)),
+                    _ => bail!(
+                        "{name}={raw:?} must be a whole number of seconds from {minimum} to 86400"
+                    ),
+                },
+            }
+        };
+        Ok(HttpLimits {
+            header_read_timeout: seconds(
+                "HTTP_HEADER_READ_TIMEOUT_SECS",
+                defaults.header_read_timeout,
+                1,
+            )?,
+            idle_timeout: seconds(
+                "HTTP_IDLE_TIMEOUT_SECS",
+                defaults.idle_timeout,
+                LIVE_KEEP_ALIVE_SECS + 5,
+            )?,
+            request_timeout: seconds("HTTP_REQUEST_TIMEOUT_SECS", defaults.request_timeout, 1)?,
+            max_connections: match var("HTTP_MAX_CONNECTIONS") {
+                None => None,
+                Some(raw) => match raw.trim().parse::<usize>() {
+                    Ok(count) if count >= 1 => Some(count),
+                    _ => bail!("HTTP_MAX_CONNECTIONS={raw:?} must be a whole number of at least 1"),
+                },
+            },
+            shutdown_deadline: seconds("SHUTDOWN_DEADLINE_SECS", defaults.shutdown_deadline, 1)?,
+        })
     }
 }
 
@@ -133,6 +212,17 @@ impl Config {
                 })?,
             },
             database,
+            http: HttpLimits::from_vars(&var)?,
+            api_rate_limit: match var("API_RATE_LIMIT") {
+                None => crate::http::mastodon::DEFAULT_RATE_LIMIT,
+                Some(raw) => match raw.trim().parse::<u32>() {
+                    Ok(requests) if requests >= 1 => RateLimit {
+                        requests,
+                        ..crate::http::mastodon::DEFAULT_RATE_LIMIT
+                    },
+                    _ => bail!("API_RATE_LIMIT={raw:?} must be a whole number of requests (per 5 minutes) of at least 1"),
+                },
+            },
         })
     }
 }
@@ -171,7 +261,34 @@ fn parse_public_url(raw: &str) -> anyhow::Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_public_url;
+    use super::{parse_public_url, HttpLimits};
+    use std::time::Duration;
+
+    #[test]
+    fn http_limits_default_and_name_the_variable_when_wrong() {
+        let none = |_: &str| None;
+        assert_eq!(HttpLimits::from_vars(none).unwrap(), HttpLimits::default());
+        let set = HttpLimits::from_vars(|name: &str| match name {
+            "HTTP_REQUEST_TIMEOUT_SECS" => Some("5".into()),
+            "HTTP_MAX_CONNECTIONS" => Some("100".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(set.request_timeout, Duration::from_secs(5));
+        assert_eq!(set.max_connections, Some(100));
+        for (name, raw) in [
+            ("HTTP_HEADER_READ_TIMEOUT_SECS", "0"),
+            ("HTTP_IDLE_TIMEOUT_SECS", "10"),
+            ("HTTP_REQUEST_TIMEOUT_SECS", "soon"),
+            ("HTTP_MAX_CONNECTIONS", "0"),
+            ("SHUTDOWN_DEADLINE_SECS", "-1"),
+        ] {
+            let message = HttpLimits::from_vars(|asked: &str| (asked == name).then(|| raw.into()))
+                .unwrap_err()
+                .to_string();
+            assert!(message.starts_with(&format!("{name}=")), "{message}");
+        }
+    }
 
     #[test]
     fn public_url_is_normalized() {

@@ -9,6 +9,7 @@ pub mod database;
 pub mod http;
 pub mod operator;
 pub mod seed;
+pub mod serving;
 pub mod shutdown;
 
 pub use application::{Application, ShutdownHandle};

@@ -122,18 +122,26 @@ pub async fn get_thread(username: String, id: String) -> Result<Thread, AppError
     )
 }
 
-/// Posts a thought (optionally as a reply) as the logged-in person.
+/// Posts a thought (optionally as a reply) as the logged-in person. The form's one-time
+/// `idempotency_token` makes a resubmission answer with the thought the first one posted.
 #[server(prefix = "/api", endpoint = "thoughts/post")]
 pub async fn post_thought(
     content: String,
     visibility: String,
     reply_to: Option<String>,
+    idempotency_token: Option<String>,
 ) -> Result<uuid::Uuid, AppError> {
-    use crate::backend::{self, request, thoughts};
+    use crate::backend::{self, idempotency, request, thoughts};
     backend::respond(
         async {
             let backend = backend::from_context()?;
             let viewer = request::require_viewer(&backend).await?;
+            let idempotency_key = match idempotency_token.as_deref() {
+                Some(raw) => {
+                    idempotency::Key::parse(idempotency::Scope::Web, "idempotency_token", raw)?
+                }
+                None => None,
+            };
             thoughts::post(
                 &backend,
                 viewer.id,
@@ -141,6 +149,7 @@ pub async fn post_thought(
                     content,
                     visibility,
                     reply_to,
+                    idempotency_key,
                 },
             )
             .await

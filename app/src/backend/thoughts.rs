@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::{
     federation::{outbox, urls::Urls},
+    idempotency,
     notifications::{self, Kind},
     visibility::{blocked_between, visible_to},
     Backend,
@@ -97,6 +98,9 @@ pub struct NewThought {
     pub visibility: String,
     /// The id of the thought this replies to, if any (as typed in a form).
     pub reply_to: Option<String>,
+    /// A retried submission with the same key gets the first one's thought instead of a
+    /// second (the form's one-time token, or the client API's Idempotency-Key).
+    pub idempotency_key: Option<idempotency::Key>,
 }
 
 /// Posts a thought by `author`: the thought, its tags, its mentions and the notifications
@@ -124,6 +128,11 @@ pub async fn post(backend: &Backend, author: Uuid, input: NewThought) -> Result<
     };
 
     let mut transaction = backend.pool.begin().await?;
+    if let Some(key) = &input.idempotency_key {
+        if let Some(earlier) = idempotency::claim(&mut transaction, author, key).await? {
+            return earlier_thought(&earlier);
+        }
+    }
     let parent_author = match reply_to {
         Some(parent) => Some(replyable_author(&mut transaction, author, parent).await?),
         None => None,
@@ -143,8 +152,24 @@ pub async fn post(backend: &Backend, author: Uuid, input: NewThought) -> Result<
         attach_mentions(&mut transaction, id, author, &text::mentions(text.as_str())).await?;
     notify_reply_and_mentions(&mut transaction, id, author, parent_author, mentioned).await?;
     outbox::thought_created(&mut transaction, Urls::new(&backend.public_url), id).await?;
+    if let Some(key) = &input.idempotency_key {
+        let result = serde_json::json!({ "thought": id });
+        idempotency::record(&mut transaction, author, key, &result).await?;
+    }
     transaction.commit().await?;
     Ok(id)
+}
+
+/// The thought an earlier submission with the same idempotency key posted.
+fn earlier_thought(result: &serde_json::Value) -> Result<Uuid, AppError> {
+    result
+        .get("thought")
+        .and_then(|id| id.as_str())
+        .and_then(|id| Uuid::try_parse(id).ok())
+        .ok_or_else(|| {
+            tracing::error!(%result, "an idempotency key of a thought holds no thought id");
+            AppError::Internal
+        })
 }
 
 /// Stores a thought's tags (lower-case names), creating tags that are new.

@@ -11,9 +11,17 @@ use crate::{
 
 /// The box to write a thought (or a reply), with a live count of what is left. Posted, it
 /// shows the page again with the new thought in place.
+///
+/// The form carries a one-time token (made with the page, so server and browser agree on
+/// it): a submission sent again — a retry after an error that came after the thought was
+/// stored — gets the first one's thought instead of a duplicate. Each success takes a new one.
 #[island]
-pub fn Composer(#[prop(optional)] reply_to: Option<uuid::Uuid>) -> impl IntoView {
+pub fn Composer(
+    #[prop(optional)] reply_to: Option<uuid::Uuid>,
+    token: uuid::Uuid,
+) -> impl IntoView {
     let action = ServerAction::<PostThought>::new();
+    let token = RwSignal::new(token);
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     let text = RwSignal::new(String::new());
     let remaining = move || MAX_THOUGHT_CHARS as i64 - char_count(&text.get()) as i64;
@@ -38,6 +46,7 @@ pub fn Composer(#[prop(optional)] reply_to: Option<uuid::Uuid>) -> impl IntoView
         let draft = draft.clone();
         move |_| {
             if matches!(action.value().get(), Some(Ok(_))) {
+                token.set(uuid::Uuid::new_v4());
                 text.set(String::new());
                 draft::save(&draft, "");
                 if let Some(input) = input.get_untracked() {
@@ -57,6 +66,7 @@ pub fn Composer(#[prop(optional)] reply_to: Option<uuid::Uuid>) -> impl IntoView
                         content: fields.text("content"),
                         visibility: fields.text("visibility"),
                         reply_to: fields.optional("reply_to"),
+                        idempotency_token: fields.optional("idempotency_token"),
                     }>
             <label for=id class="visually-hidden">{label}</label>
             <textarea id=id name="content" rows="3" placeholder=placeholder node_ref=input required=true
@@ -69,6 +79,7 @@ pub fn Composer(#[prop(optional)] reply_to: Option<uuid::Uuid>) -> impl IntoView
             <FieldError error name="content"/>
             <FieldError error name="reply_to"/>
             {reply_to.map(|parent| view! { <input type="hidden" name="reply_to" value=parent.to_string()/> })}
+            <input type="hidden" name="idempotency_token" value=move || token.get().to_string()/>
             <div class="composer-bar">
                 <label class="visually-hidden" for=format!("{id}-visibility")>"Who can see it"</label>
                 <select id=format!("{id}-visibility") name="visibility">

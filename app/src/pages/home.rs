@@ -41,7 +41,7 @@ pub fn HomePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match feed.await {
                     Ok((TimelineSource::Home, page)) => view! {
-                        <Composer/>
+                        <Composer token=uuid::Uuid::new_v4()/>
                         <section class="timeline" aria-labelledby="timeline-heading">
                             <h1 id="timeline-heading">"Home"</h1>
                             <Timeline page source=TimelineSource::Home

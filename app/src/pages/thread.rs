@@ -65,7 +65,7 @@ pub fn ThreadPage() -> impl IntoView {
                                     }).collect_view()}
                                 </ol>
                                 <ThoughtCard thought=thread.thought focused=true/>
-                                {viewer.is_some().then(|| view! { <Composer reply_to=parent/> })}
+                                {viewer.is_some().then(|| view! { <Composer reply_to=parent token=uuid::Uuid::new_v4()/> })}
                                 <h2 class="replies-heading">"Replies"</h2>
                                 {if thread.replies.is_empty() {
                                     view! { <p class="empty">"No replies yet."</p> }.into_any()

@@ -10,8 +10,11 @@ mod live;
 pub mod mastodon;
 mod profiles;
 pub mod security;
+pub mod timeouts;
 
 use std::{path::Path, sync::OnceLock};
+
+use app::backend::rate_limits::RateLimit;
 
 use app::{backend::Backend, shell, App};
 use axum::{http::HeaderValue, middleware, routing::get, Router};
@@ -30,7 +33,12 @@ use tower_http::{
 /// Everything a running server answers, trusting proxies on loopback only (the default of
 /// `TRUSTED_PROXIES`).
 pub fn router(backend: Backend, options: LeptosOptions) -> Router {
-    router_behind(backend, options, TrustedProxies::default())
+    router_behind(
+        backend,
+        options,
+        TrustedProxies::default(),
+        mastodon::DEFAULT_RATE_LIMIT,
+    )
 }
 
 /// Everything a running server answers, believing what `trusted_proxies` say of the client.
@@ -38,6 +46,7 @@ pub fn router_behind(
     backend: Backend,
     options: LeptosOptions,
     trusted_proxies: TrustedProxies,
+    api_rate_limit: RateLimit,
 ) -> Router {
     let routes = route_list();
     let site_root = Path::new(&*options.site_root).to_owned();
@@ -97,7 +106,7 @@ pub fn router_behind(
     let checks = health::routes(backend.clone());
     router
         .merge(activitypub::routes(backend.clone()))
-        .merge(mastodon::routes(backend.clone()))
+        .merge(mastodon::routes(backend.clone(), api_rate_limit))
         .merge(live::routes(backend.clone()))
         .route(
             "/robots.txt",

@@ -16,6 +16,7 @@ mod live;
 mod profile_css;
 mod profiles;
 mod reliability;
+mod reliability_http;
 mod safety;
 mod schema;
 mod security_auth;

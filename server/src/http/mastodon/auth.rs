@@ -1,13 +1,10 @@
 //! Who is calling, what their key allows, and how often they may call.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::time::Duration;
 
 use app::backend::{
     api_keys::{self, Caller},
+    rate_limits::{self, RateLimit},
     request::ClientAddress,
     Backend,
 };
@@ -20,40 +17,17 @@ use axum::{
 
 use super::ApiError;
 
-/// Mastodon's default: 300 requests per 5 minutes, per key (per address without one).
-const LIMIT: u32 = 300;
-const WINDOW: Duration = Duration::from_secs(300);
-
-/// Fixed-window counters, per key or address, in this process (each server process counts
-/// its own share, as Mastodon's per-process throttles do without a shared store).
-#[derive(Clone, Default)]
-pub struct RateLimits(Arc<Mutex<HashMap<String, (Instant, u32)>>>);
-
-impl RateLimits {
-    /// Counts a request by `who`: (allowed, remaining, seconds until the window resets).
-    fn count(&self, who: &str) -> (bool, u32, u64) {
-        let now = Instant::now();
-        let mut windows = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if windows.len() > 100_000 {
-            windows.retain(|_, (started, _)| now.duration_since(*started) < WINDOW);
-        }
-        let entry = windows.entry(who.to_owned()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= WINDOW {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        let reset = WINDOW.saturating_sub(now.duration_since(entry.0)).as_secs();
-        (entry.1 <= LIMIT, LIMIT.saturating_sub(entry.1), reset)
-    }
-}
+/// Mastodon's default: 300 requests per 5 minutes, per key (per address without one),
+/// counted in the database so every server process shares one count.
+pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit {
+    requests: 300,
+    window: Duration::from_secs(300),
+};
 
 /// Finds the caller of every API request (a missing key is fine for public endpoints, a
 /// wrong one is not), counts the request against their limit, and sets the X-RateLimit headers.
 pub async fn authenticate(
-    State((backend, limits)): State<(Backend, RateLimits)>,
+    State((backend, limit)): State<(Backend, RateLimit)>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -89,18 +63,21 @@ pub async fn authenticate(
             format!("address:{}", address.unwrap_or_default())
         }
     };
-    let (allowed, remaining, reset_in) = limits.count(&who);
-    let mut response = if allowed {
+    let counted = match rate_limits::count(&backend.pool, "api", &who, limit).await {
+        Ok(counted) => counted,
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let mut response = if counted.allowed {
         next.run(request).await
     } else {
         ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests").into_response()
     };
-    let reset = (chrono::Utc::now() + chrono::Duration::seconds(reset_in as i64))
+    let reset = (chrono::Utc::now() + chrono::Duration::seconds(counted.reset_in_secs as i64))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let headers = response.headers_mut();
     for (name, value) in [
-        ("x-ratelimit-limit", LIMIT.to_string()),
-        ("x-ratelimit-remaining", remaining.to_string()),
+        ("x-ratelimit-limit", limit.requests.to_string()),
+        ("x-ratelimit-remaining", counted.remaining.to_string()),
         ("x-ratelimit-reset", reset),
     ] {
         if let Ok(value) = HeaderValue::from_str(&value) {

@@ -34,7 +34,7 @@ use axum::{
     Json, Router,
 };
 
-pub use auth::RateLimits;
+pub use auth::DEFAULT_RATE_LIMIT;
 use scopes::Routes;
 pub use scopes::{Access, Route};
 
@@ -70,11 +70,10 @@ pub fn table() -> Vec<Route> {
     all_routes().into_parts().1
 }
 
-pub fn routes(backend: Backend) -> Router {
-    let limits = RateLimits::default();
+pub fn routes(backend: Backend, rate_limit: app::backend::rate_limits::RateLimit) -> Router {
     let (api, _) = all_routes().into_parts();
     api.layer(middleware::from_fn_with_state(
-        (backend.clone(), limits),
+        (backend.clone(), rate_limit),
         auth::authenticate,
     ))
     .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

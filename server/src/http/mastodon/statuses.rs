@@ -54,6 +54,8 @@ async fn create(
         content: params.text("status")?.unwrap_or_default(),
         visibility: visibility(params.text("visibility")?),
         reply_to: params.text("in_reply_to_id")?,
+        // The Idempotency-Key header (branch api-core) goes here, scope Api.
+        idempotency_key: None,
     };
     let id = thoughts::post(&backend, me, input).await.map_err(|error| {
         super::accounts::rename(
