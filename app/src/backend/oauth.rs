@@ -274,3 +274,27 @@ pub async fn app_token(pool: &PgPool, app: &App, scopes: &Scopes) -> Result<Stri
 fn key_name(app: &App) -> String {
     app.name.chars().take(api_keys::MAX_NAME_CHARS).collect()
 }
+
+/// The password grant (Mastodon's, for apps that log in from their own form, such as
+/// `toot login_cli`): the person's username or email and password, checked and throttled
+/// exactly as the web log-in is, for a token with the scopes asked for (within the app's).
+pub async fn password_token(
+    pool: &PgPool,
+    app: &App,
+    login: &str,
+    password: &str,
+    requested_scopes: Option<&str>,
+    client: Option<std::net::IpAddr>,
+) -> Result<(String, Scopes), AppError> {
+    let scopes = app.grantable(requested_scopes)?;
+    let account = super::accounts::authenticate(pool, login, password, client).await?;
+    let (_, secret) = api_keys::create(
+        pool,
+        Some(account.id),
+        &key_name(app),
+        &scopes,
+        Some(app.id),
+    )
+    .await?;
+    Ok((secret, scopes))
+}

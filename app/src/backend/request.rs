@@ -66,6 +66,28 @@ pub fn redirect(path: &str) {
         "/"
     };
     leptos_axum::redirect(path);
+    // leptos answers 302 only to requests that accept HTML; any other post that is not the
+    // server-function client (which asks for JSON and follows the redirect header itself) —
+    // `curl`, an app's web view sending `Accept: */*` — gets a real redirect too, not
+    // `200 null`. 303: the destination is fetched with GET.
+    if is_post_from_outside_the_app() {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::SEE_OTHER);
+        }
+    }
+}
+
+/// A POST that did not come from the app's own server-function client (which always asks
+/// for `application/json`, the encoding of every server function's answer).
+fn is_post_from_outside_the_app() -> bool {
+    parts().is_some_and(|parts| {
+        parts.method == http::Method::POST
+            && !parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|accept| accept.to_str().ok())
+                .is_some_and(|accept| accept.contains("application/json"))
+    })
 }
 
 /// Adds a `Set-Cookie` header to the response being built.

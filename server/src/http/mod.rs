@@ -104,7 +104,7 @@ pub fn router_behind(
     let health = backend.health.clone();
     let static_paths = std::sync::Arc::new(static_paths);
     let checks = health::routes(backend.clone());
-    router
+    let routed = router
         .merge(activitypub::routes(backend.clone()))
         .merge(mastodon::routes(backend.clone(), api_rate_limit))
         .merge(live::routes(backend.clone()))
@@ -179,7 +179,12 @@ pub fn router_behind(
             },
         ))
         // After every layer: the checks stay cheap and outside any limit.
-        .merge(checks)
+        .merge(checks);
+    // The path is trimmed before the routed router sees it (a layer on it would run after
+    // the route was chosen).
+    Router::new()
+        .fallback_service(routed)
+        .layer(middleware::from_fn(guards::trim_trailing_slash))
 }
 
 /// The app's routes, listed once per process. Listing renders the app with resource loading

@@ -99,7 +99,7 @@ async fn log_in_goes_only_to_safe_local_paths_and_never_panics() {
         ("https://evil.example/", "/"),
     ];
     for (next, expected) in cases {
-        // As a plain form post (a 302), and as the browser's server-function call (the
+        // As a plain form post (a 303), and as the browser's server-function call (the
         // Location goes to navigation.js).
         for accept in ["text/html", "application/json"] {
             let response = app
@@ -117,7 +117,7 @@ async fn log_in_goes_only_to_safe_local_paths_and_never_panics() {
                 .unwrap_or_else(|e| panic!("no answer for next={next:?}: {e}"));
             let status = response.status();
             assert!(
-                status == 302 || status == 200,
+                status == 303 || status == 200,
                 "{next:?} ({accept}): {status}"
             );
             assert_eq!(
@@ -373,11 +373,13 @@ async fn refused_sign_ups_are_throttled_per_client_address() {
         429
     );
     let elsewhere = client_from(Ipv4Addr::new(127, 0, 0, 5));
-    assert!(sign_up(&elsewhere, "newcomer", "fine@example.test")
-        .await
-        .unwrap()
-        .status()
-        .is_success());
+    assert_eq!(
+        sign_up(&elsewhere, "newcomer", "fine@example.test")
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
 }
 
 // ---- Finding 16: caching, HSTS, OAuth's redirect URI -----------------------------------

@@ -7,6 +7,7 @@ use app::{
         api_keys,
         federation::vocab::escape,
         oauth::{self, OUT_OF_BAND},
+        request::ClientAddress,
         sessions, Backend,
     },
     error::AppError,
@@ -15,7 +16,7 @@ use axum::{
     extract::{Query, State},
     http::{header, HeaderMap, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
-    Json,
+    Extension, Json,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -301,7 +302,11 @@ fn oauth_error(status: StatusCode, code: &str, description: impl std::fmt::Displ
         .into_response()
 }
 
-async fn token(State(backend): State<Backend>, params: Params) -> Response {
+async fn token(
+    State(backend): State<Backend>,
+    client: Option<Extension<ClientAddress>>,
+    params: Params,
+) -> Response {
     let text = |name: &str| params.text(name).ok().flatten().filter(|v| !v.is_empty());
     let (Some(client_id), Some(client_secret)) = (text("client_id"), text("client_secret")) else {
         return oauth_error(
@@ -344,6 +349,24 @@ async fn token(State(backend): State<Backend>, params: Params) -> Response {
                 .map(|secret| (secret, scopes)),
             Err(error) => Err(error),
         },
+        Some("password") => {
+            let (Some(login), Some(password)) = (text("username"), text("password")) else {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "username and password are required",
+                );
+            };
+            oauth::password_token(
+                &backend.pool,
+                &app,
+                &login,
+                &password,
+                text("scope").as_deref(),
+                client.map(|Extension(address)| address.0),
+            )
+            .await
+        }
         other => {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
@@ -360,6 +383,17 @@ async fn token(State(backend): State<Backend>, params: Params) -> Response {
             "created_at": chrono::Utc::now().timestamp(),
         }))
         .into_response(),
+        Err(AppError::RateLimited { retry_after }) => {
+            let mut response = oauth_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "invalid_grant",
+                format!("Too many failed log-ins; try again in {retry_after} seconds"),
+            );
+            if let Ok(value) = header::HeaderValue::from_str(&retry_after.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
         Err(AppError::Invalid(errors)) => {
             let description = errors
                 .iter()
