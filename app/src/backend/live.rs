@@ -18,14 +18,39 @@ const CHANNEL: &str = "thoughtspace_events";
 /// catch up from scratch.
 const BACKLOG: usize = 256;
 
-/// One change, as the database announced it.
+/// One change, as the database announced it (migrations 018 and 027).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
-    /// `user`'s notifications changed (one arrived, was read or dismissed).
-    Unread { user: Uuid },
+    /// `user`'s notifications changed (one arrived, was read or dismissed); `notification`
+    /// is the one that arrived.
+    Unread {
+        user: Uuid,
+        #[serde(default)]
+        notification: Option<Uuid>,
+    },
     /// A thought was stored.
-    Thought { author: Uuid, visibility: String },
+    Thought {
+        id: Uuid,
+        author: Uuid,
+        visibility: String,
+    },
+    /// A thought's text changed.
+    ThoughtEdited {
+        id: Uuid,
+        author: Uuid,
+        visibility: String,
+    },
+    /// A thought was deleted; the tags and mentions it had.
+    ThoughtDeleted {
+        id: Uuid,
+        author: Uuid,
+        visibility: String,
+        tags: Vec<String>,
+        mentioned: Vec<Uuid>,
+    },
+    /// An API key was revoked: streams opened with it end.
+    KeyRevoked { key: Uuid },
 }
 
 /// What a stream receives: a change, or word that it missed some and must assume anything
@@ -183,7 +208,11 @@ async fn connect(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
 pub fn may_concern(change: &Change, viewer: Option<Uuid>) -> bool {
     match change {
         Change::Thought { visibility, .. } => viewer.is_some() || visibility == "public",
-        Change::Unread { user } => Some(*user) == viewer,
+        Change::Unread { user, .. } => Some(*user) == viewer,
+        // Open pages show neither edits nor deletions live (only the client API streams them).
+        Change::ThoughtEdited { .. }
+        | Change::ThoughtDeleted { .. }
+        | Change::KeyRevoked { .. } => false,
     }
 }
 
@@ -192,41 +221,84 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_the_payloads_migration_018_sends() {
-        let user = Uuid::now_v7();
-        let unread: Change =
-            serde_json::from_str(&format!(r#"{{"kind":"unread","user":"{user}"}}"#)).unwrap();
-        assert_eq!(unread, Change::Unread { user });
+    fn reads_the_payloads_migrations_018_and_027_send() {
+        let (user, id) = (Uuid::now_v7(), Uuid::now_v7());
+        let unread: Change = serde_json::from_str(&format!(
+            r#"{{"kind":"unread","user":"{user}","notification":null}}"#
+        ))
+        .unwrap();
+        assert_eq!(
+            unread,
+            Change::Unread {
+                user,
+                notification: None
+            }
+        );
+        let arrived: Change = serde_json::from_str(&format!(
+            r#"{{"kind":"unread","user":"{user}","notification":"{id}"}}"#
+        ))
+        .unwrap();
+        assert_eq!(
+            arrived,
+            Change::Unread {
+                user,
+                notification: Some(id)
+            }
+        );
         let thought: Change = serde_json::from_str(&format!(
-            r#"{{"kind":"thought","author":"{user}","visibility":"followers"}}"#
+            r#"{{"kind":"thought","id":"{id}","author":"{user}","visibility":"followers"}}"#
         ))
         .unwrap();
         assert_eq!(
             thought,
             Change::Thought {
+                id,
                 author: user,
                 visibility: "followers".into()
             }
         );
+        let deleted: Change = serde_json::from_str(&format!(
+            r#"{{"kind":"thought_deleted","id":"{id}","author":"{user}","visibility":"public","tags":["rust"],"mentioned":["{user}"]}}"#
+        ))
+        .unwrap();
+        assert_eq!(
+            deleted,
+            Change::ThoughtDeleted {
+                id,
+                author: user,
+                visibility: "public".into(),
+                tags: vec!["rust".into()],
+                mentioned: vec![user]
+            }
+        );
+        let revoked: Change =
+            serde_json::from_str(&format!(r#"{{"kind":"key_revoked","key":"{id}"}}"#)).unwrap();
+        assert_eq!(revoked, Change::KeyRevoked { key: id });
     }
 
     #[test]
     fn visitors_hear_only_of_public_thoughts_and_nobody_of_others_notifications() {
         let (me, other) = (Uuid::now_v7(), Uuid::now_v7());
         let public = Change::Thought {
+            id: Uuid::now_v7(),
             author: other,
             visibility: "public".into(),
         };
         let followers = Change::Thought {
+            id: Uuid::now_v7(),
             author: other,
             visibility: "followers".into(),
         };
         assert!(may_concern(&public, None));
         assert!(!may_concern(&followers, None));
         assert!(may_concern(&followers, Some(me)));
-        assert!(may_concern(&Change::Unread { user: me }, Some(me)));
-        assert!(!may_concern(&Change::Unread { user: other }, Some(me)));
-        assert!(!may_concern(&Change::Unread { user: me }, None));
+        let unread = |user| Change::Unread {
+            user,
+            notification: None,
+        };
+        assert!(may_concern(&unread(me), Some(me)));
+        assert!(!may_concern(&unread(other), Some(me)));
+        assert!(!may_concern(&unread(me), None));
     }
 
     #[tokio::test]
@@ -234,7 +306,10 @@ mod tests {
         let hub = Hub::default();
         let mut slow = hub.subscribe();
         for _ in 0..BACKLOG + 1 {
-            hub.publish(Received::Change(Change::Unread { user: Uuid::nil() }));
+            hub.publish(Received::Change(Change::Unread {
+                user: Uuid::nil(),
+                notification: None,
+            }));
         }
         assert_eq!(slow.next().await, Some(Received::Missed));
         assert!(matches!(slow.next().await, Some(Received::Change(_))));

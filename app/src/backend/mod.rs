@@ -30,6 +30,7 @@ pub mod retry;
 pub mod search;
 pub mod secrets;
 pub mod sessions;
+pub mod streaming;
 pub mod thoughts;
 pub mod timeline;
 pub mod visibility;

@@ -86,6 +86,10 @@ impl EventStream {
                         match change {
                             Change::Unread { .. } => this.queue_unread().await,
                             Change::Thought { .. } => this.queued.push_back(thought_event()),
+                            // Not shown live on pages (may_concern says so).
+                            Change::ThoughtEdited { .. }
+                            | Change::ThoughtDeleted { .. }
+                            | Change::KeyRevoked { .. } => {}
                         }
                     }
                     Received::Change(_) => {}

@@ -22,5 +22,6 @@ mod safety;
 mod schema;
 mod security_auth;
 mod security_input;
+mod streaming;
 mod thoughts;
 mod visibility;

@@ -512,9 +512,11 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
         notification_ids.push(row.to_string());
     }
     for route in server::http::mastodon::table() {
+        // Streams stay open: what they carry, to whom, is tested in `streaming.rs`.
         if route.method != http::Method::GET
             || route.path.contains("{*rest}")
             || route.path.starts_with("/oauth/")
+            || server::http::mastodon::is_streaming_path(route.path)
         {
             continue;
         }
@@ -1004,13 +1006,15 @@ async fn every_api_route_declares_a_scope_and_a_token_without_it_is_refused() {
     for route in table() {
         let scope = match route.access {
             Access::Open(scope) | Access::User(scope) => scope,
-            // Instance information, OAuth itself, an app checking its token, Mastodon's 404s.
+            // Instance information, OAuth itself, an app checking its token, Mastodon's 404s,
+            // the public streams (a token, no scope, as Mastodon) and the stream's health.
             Access::Anyone | Access::Token => {
                 assert!(
                     route.path.starts_with("/oauth/")
                         || route.path.starts_with("/api/v1/apps")
                         || route.path.contains("/instance")
-                        || route.path.contains("{*rest}"),
+                        || route.path.contains("{*rest}")
+                        || route.path.starts_with("/api/v1/streaming"),
                     "{} {} needs no scope: is that right?",
                     route.method,
                     route.path

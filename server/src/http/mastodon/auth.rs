@@ -40,7 +40,8 @@ pub async fn authenticate(
                 .strip_prefix("Bearer ")
                 .or_else(|| value.strip_prefix("bearer "))
         })
-        .map(|token| token.trim().to_owned());
+        .map(|token| token.trim().to_owned())
+        .or_else(|| streaming_token(&request));
     let who = match bearer {
         Some(secret) => match api_keys::authenticate(&backend.pool, &secret).await {
             Ok(Some(caller)) => {
@@ -85,6 +86,31 @@ pub async fn authenticate(
         }
     }
     response
+}
+
+/// The token of a streaming request sent as Mastodon's streaming server also takes it (the
+/// `Authorization` header aside): `?access_token=`, or the `Sec-WebSocket-Protocol` header
+/// (browsers cannot set headers on a WebSocket).
+fn streaming_token(request: &Request) -> Option<String> {
+    if !super::is_streaming_path(request.uri().path()) {
+        return None;
+    }
+    let from_query = request.uri().query().and_then(|query| {
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(name, _)| name == "access_token")
+            .map(|(_, token)| token.into_owned())
+    });
+    let from_protocol = || {
+        request
+            .headers()
+            .get(header::SEC_WEBSOCKET_PROTOCOL)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(',').next())
+            .map(|token| token.trim().to_owned())
+    };
+    from_query
+        .or_else(from_protocol)
+        .filter(|token| !token.is_empty())
 }
 
 /// The authenticated caller (401 without a valid key).

@@ -47,7 +47,7 @@ async fn v1(State(backend): State<Backend>) -> ApiResult<Json<Value>> {
         "description": "A MySpace-flavoured social network of the fediverse.",
         "email": "",
         "version": format!("4.2.0 (compatible; Thoughtspace {})", env!("CARGO_PKG_VERSION")),
-        "urls": {},
+        "urls": { "streaming_api": super::streaming::streaming_url(&backend.public_url) },
         "stats": { "user_count": users, "status_count": statuses, "domain_count": 0 },
         "thumbnail": null,
         "languages": ["en"],
@@ -62,6 +62,9 @@ async fn v1(State(backend): State<Backend>) -> ApiResult<Json<Value>> {
 
 async fn v2(State(backend): State<Backend>) -> ApiResult<Json<Value>> {
     let (users, _) = counts(&backend).await?;
+    let mut configuration = configuration();
+    configuration["urls"] =
+        json!({ "streaming": super::streaming::streaming_url(&backend.public_url) });
     let host = Urls::new(&backend.public_url).host().to_owned();
     Ok(Json(json!({
         "domain": host,
@@ -72,7 +75,7 @@ async fn v2(State(backend): State<Backend>) -> ApiResult<Json<Value>> {
         "usage": { "users": { "active_month": users } },
         "thumbnail": { "url": format!("{}/favicon.svg", backend.public_url) },
         "languages": ["en"],
-        "configuration": configuration(),
+        "configuration": configuration,
         "registrations": { "enabled": true, "approval_required": false, "message": null },
         "contact": { "email": "", "account": null },
         "rules": [],

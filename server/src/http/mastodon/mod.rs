@@ -8,7 +8,7 @@
 //! - [`entities`]: Account, Status, … as Mastodon writes them.
 //! - [`oauth`]: app registration, the consent page, tokens.
 //! - [`instance`], [`accounts`], [`statuses`], [`timelines`], [`notifications`] (and search):
-//!   the endpoints.
+//!   the endpoints; [`streaming`]: the WebSocket and event streams.
 
 mod accounts;
 mod auth;
@@ -23,6 +23,7 @@ mod oauth;
 mod params;
 mod scopes;
 mod statuses;
+mod streaming;
 mod timelines;
 
 use app::{backend::Backend, error::AppError};
@@ -37,6 +38,7 @@ use axum::{
 pub use auth::DEFAULT_RATE_LIMIT;
 use scopes::Routes;
 pub use scopes::{Access, Route};
+pub use streaming::is_streaming_path;
 
 /// The largest request body the API reads.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -56,6 +58,7 @@ fn all_routes() -> Routes {
         .merge(filters::routes())
         .merge(follow_requests::routes())
         .merge(conversations::routes())
+        .merge(streaming::routes())
         // Anything else under the API is Mastodon's JSON 404, not the site's page.
         .any("/api/v1/{*rest}", Access::Anyone, || async {
             ApiError::not_found()

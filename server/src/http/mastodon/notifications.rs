@@ -50,7 +50,8 @@ fn kind(ours: &str) -> &str {
     }
 }
 
-async fn entities_of(
+/// Notifications as entities (their statuses as `me` may see them).
+pub(super) async fn entities_of(
     backend: &Backend,
     me: Uuid,
     found: &[notifications::Single],
