@@ -4,14 +4,17 @@
 //! connected person and each stream they subscribed to, [`should_stream`] decides what, if
 //! anything, they are sent. It is the ONE place of that decision: a thought is read for the
 //! recipient only through [`visibility::thoughts`] (blocks included), a notification only
-//! through [`notifications::one`] (its own rule), a deletion only to whoever could have
-//! seen the thought. Mutes and keyword filters belong here too.
+//! through [`notifications::one`] (its own rule, mutes and filters included), a deletion only
+//! to whoever could have seen the thought. Mutes and `hide` filters leave a thought out as
+//! they do on the timeline the stream follows ([`timeline::kept_in_feed`]); `warn` filters
+//! mark it ([`filters::apply`]).
 
 use uuid::Uuid;
 
 use super::{
+    filters::{self, Context},
     live::Change,
-    notifications,
+    notifications, timeline,
     visibility::{self, blocked_between, may_see, visible_to, Arg},
 };
 use crate::{error::AppError, model::ThoughtView};
@@ -67,6 +70,15 @@ impl Stream {
                 format!("t.visibility = 'public' AND NOT u.is_remote AND {tagged}")
             }
         })
+    }
+
+    /// The filter context the stream is read in (as its timeline).
+    fn context(&self) -> Context {
+        match self {
+            Stream::User { .. } => Context::Home,
+            Stream::UserNotification => Context::Notifications,
+            _ => Context::Public,
+        }
     }
 
     fn has_notifications(&self) -> bool {
@@ -141,21 +153,22 @@ async fn shown(
     ) else {
         return Ok(None);
     };
+    let context = stream.context();
     let candidates = format!(
         "SELECT t.id AS thought_id, t.created_at AS listed_at, NULL::text AS boosted_by
            FROM thoughts t JOIN users u ON u.id = t.user_id
-          WHERE t.id = $2 AND {holds} AND {}",
-        visible_to("t", "$1::uuid")
+          WHERE t.id = $2 AND {holds} AND {} AND {}",
+        visible_to("t", "$1::uuid"),
+        timeline::kept_in_feed("t", None, "$1::uuid", context),
     );
     let args = vec![
         Arg::Uuid(Some(id)),
         Arg::Text(stream.tag().map(str::to_owned)),
     ];
-    Ok(
-        visibility::thoughts(pool, Some(viewer), &candidates, "t.id", args)
-            .await?
-            .pop(),
-    )
+    let mut found = visibility::thoughts(pool, Some(viewer), &candidates, "t.id", args).await?;
+    // `warn` filters mark it (Status `filtered`), as on the timelines.
+    filters::apply(pool, Some(viewer), context, &mut found).await?;
+    Ok(found.pop())
 }
 
 /// Whether the deleted thought `id` belonged on `stream` and `viewer` could have seen it.

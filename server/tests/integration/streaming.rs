@@ -749,3 +749,52 @@ async fn a_listener_that_falls_behind_is_disconnected_rather_than_queued_for() {
     assert!(ended, "the stream ended");
     assert!(received < 1000, "it ended before all {received} were sent");
 }
+
+#[tokio::test]
+async fn mutes_and_filters_apply_to_streams_as_to_timelines() {
+    use app::backend::filters::{self, FilterInput, KeywordInput};
+    let app = TestApp::spawn().await;
+    let (ana_id, ana) = person(&app, "ana", "read write").await;
+    let (_, bo) = person(&app, "bo", "read write").await;
+    let (_, carl) = person(&app, "carl", "read write").await;
+    let bo_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = 'bo'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/accounts/{ana_id}/mute"),
+        &bo,
+    )
+    .await;
+    for (title, action, keyword) in [("no", "hide", "secret"), ("careful", "warn", "spoiler")] {
+        filters::create(
+            &app.db.pool,
+            bo_id,
+            FilterInput {
+                title: Some(title.into()),
+                contexts: Some(vec!["public".into()]),
+                action: Some(action.into()),
+                keywords: vec![KeywordInput {
+                    keyword: Some(keyword.into()),
+                    ..KeywordInput::default()
+                }],
+                ..FilterInput::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let mut stream = EventStream::open(&app, "/api/v1/streaming/public", &bo).await;
+    post(&app, &ana, "muted person speaking", "public").await;
+    post(&app, &carl, "a secret", "public").await;
+    let warned = post(&app, &carl, "a spoiler", "public").await;
+    let (_, status) = stream.next_status().await;
+    assert_eq!(
+        status["id"],
+        json!(warned),
+        "the muted and the hidden left out"
+    );
+    assert_eq!(status["filtered"][0]["filter"]["title"], json!("careful"));
+}
