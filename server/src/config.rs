@@ -212,7 +212,7 @@ impl Config {
                 })?,
             },
             database,
-            http: HttpLimits::from_vars(&var)?,
+            http: HttpLimits::from_vars(var)?,
             api_rate_limit: match var("API_RATE_LIMIT") {
                 None => crate::http::mastodon::DEFAULT_RATE_LIMIT,
                 Some(raw) => match raw.trim().parse::<u32>() {

@@ -62,7 +62,7 @@ pub fn raise_open_file_limit() -> Option<u64> {
             );
         }
     }
-    Some(limit.rlim_cur as u64)
+    Some(limit.rlim_cur)
 }
 
 /// How many connections to serve at once: as configured, but never so many that the files

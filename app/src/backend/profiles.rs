@@ -205,15 +205,24 @@ pub async fn custom_css_source(pool: &PgPool, user_id: Uuid) -> Result<Option<St
 
 /// What the settings page shows the owner.
 pub async fn settings(pool: &PgPool, user_id: Uuid) -> Result<ProfileSettings, AppError> {
-    let (username, display_name, bio, avatar_url, header_url, custom_css): (
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    ) = sqlx::query_as(
-        "SELECT username, display_name, bio, avatar_url, header_url, coalesce(custom_css_source, custom_css)
+    #[derive(sqlx::FromRow)]
+    struct Owned {
+        username: String,
+        display_name: Option<String>,
+        bio: Option<String>,
+        avatar_url: Option<String>,
+        header_url: Option<String>,
+        custom_css: Option<String>,
+    }
+    let Owned {
+        username,
+        display_name,
+        bio,
+        avatar_url,
+        header_url,
+        custom_css,
+    }: Owned = sqlx::query_as(
+        "SELECT username, display_name, bio, avatar_url, header_url, coalesce(custom_css_source, custom_css) AS custom_css
            FROM users WHERE id = $1",
     )
     .bind(user_id)

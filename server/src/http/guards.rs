@@ -67,6 +67,31 @@ fn decodes_to_control(path: &str) -> bool {
         .any(char::is_control)
 }
 
+/// A path with trailing slashes answers as the path without them, as Mastodon's do: apps
+/// ask for `/api/v1/instance/` and `/oauth/authorize/?…`. Runs before routing (the router
+/// is wrapped, not layered), so every route, page and API alike, is found either way.
+pub async fn trim_trailing_slash(mut request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if path.len() > 1 && path.ends_with('/') {
+        let trimmed = match path.trim_end_matches('/') {
+            "" => "/",
+            trimmed => trimmed,
+        };
+        let path_and_query = match request.uri().query() {
+            Some(query) => format!("{trimmed}?{query}"),
+            None => trimmed.to_owned(),
+        };
+        let mut parts = request.uri().clone().into_parts();
+        if let Ok(path_and_query) = path_and_query.parse() {
+            parts.path_and_query = Some(path_and_query);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *request.uri_mut() = uri;
+            }
+        }
+    }
+    next.run(request).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::decodes_to_control;
@@ -96,29 +121,4 @@ mod tests {
             assert!(!decodes_to_control(fine), "{fine}");
         }
     }
-}
-
-/// A path with trailing slashes answers as the path without them, as Mastodon's do: apps
-/// ask for `/api/v1/instance/` and `/oauth/authorize/?…`. Runs before routing (the router
-/// is wrapped, not layered), so every route, page and API alike, is found either way.
-pub async fn trim_trailing_slash(mut request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    if path.len() > 1 && path.ends_with('/') {
-        let trimmed = match path.trim_end_matches('/') {
-            "" => "/",
-            trimmed => trimmed,
-        };
-        let path_and_query = match request.uri().query() {
-            Some(query) => format!("{trimmed}?{query}"),
-            None => trimmed.to_owned(),
-        };
-        let mut parts = request.uri().clone().into_parts();
-        if let Ok(path_and_query) = path_and_query.parse() {
-            parts.path_and_query = Some(path_and_query);
-            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
-                *request.uri_mut() = uri;
-            }
-        }
-    }
-    next.run(request).await
 }

@@ -93,7 +93,19 @@ async fn note_and_audience(
     urls: Urls<'_>,
     thought: Uuid,
 ) -> Result<(Value, Vec<String>), AppError> {
-    let (
+    #[derive(sqlx::FromRow)]
+    struct Written {
+        author_id: Uuid,
+        author: String,
+        content: String,
+        visibility: String,
+        created_at: chrono::DateTime<chrono::Utc>,
+        parent_local: Option<Uuid>,
+        parent_author: Option<String>,
+        parent_ap_id: Option<String>,
+        parent_author_remote: Option<bool>,
+    }
+    let Written {
         author_id,
         author,
         content,
@@ -103,19 +115,10 @@ async fn note_and_audience(
         parent_author,
         parent_ap_id,
         parent_author_remote,
-    ): (
-        Uuid,
-        String,
-        String,
-        String,
-        chrono::DateTime<chrono::Utc>,
-        Option<Uuid>,
-        Option<String>,
-        Option<String>,
-        Option<bool>,
-    ) = sqlx::query_as(
-        "SELECT t.user_id, u.username, t.content, t.visibility, t.created_at,
-                    p.id, pu.username, p.ap_id, pu.is_remote
+    }: Written = sqlx::query_as(
+        "SELECT t.user_id AS author_id, u.username AS author, t.content, t.visibility, t.created_at,
+                    p.id AS parent_local, pu.username AS parent_author, p.ap_id AS parent_ap_id,
+                    pu.is_remote AS parent_author_remote
                FROM thoughts t JOIN users u ON u.id = t.user_id
                LEFT JOIN thoughts p ON p.id = t.reply_to LEFT JOIN users pu ON pu.id = p.user_id
               WHERE t.id = $1",
