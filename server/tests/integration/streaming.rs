@@ -585,7 +585,7 @@ async fn websocket_subscribes_and_unsubscribes_with_the_token_in_any_of_three_pl
         json!({ "error": "Missing tag name parameter", "status": 400 })
     );
     let tagged = post(&app, &bo, "about #rust", "public").await;
-    let mut seen = vec![
+    let mut seen = [
         event(&message(&mut socket).await),
         event(&message(&mut socket).await),
     ];
