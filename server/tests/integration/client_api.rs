@@ -1481,3 +1481,44 @@ async fn the_undo_endpoints_and_the_remaining_lists() {
         (404, json!({ "error": "Record not found" }))
     );
 }
+
+#[tokio::test]
+async fn a_retried_status_with_the_same_idempotency_key_is_stored_once() {
+    let app = TestApp::spawn().await;
+    let ana_session = app.sign_up("ana").await;
+    let bo_session = app.sign_up("bo").await;
+    let ana = key_for(&app, &ana_session, "ana's app").await;
+    let bo = key_for(&app, &bo_session, "bo's app").await;
+    let post = |key: &str, idempotency: &str, text: &str| {
+        bearer(&app, reqwest::Method::POST, "/api/v1/statuses", key)
+            .header("Idempotency-Key", idempotency)
+            .form(&[("status", text)])
+            .send()
+    };
+
+    let (status, first) = json(post(&ana, "retry-1", "stored once").await.unwrap()).await;
+    assert_eq!(status, 200, "{first}");
+    // The retry (even with another text, as a confused client might send) gets the first.
+    let (status, again) = json(post(&ana, "retry-1", "stored twice?").await.unwrap()).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(again["content"], first["content"]);
+    // Another key, or the same key from another person, is another status.
+    let (_, other) = json(post(&ana, "retry-2", "stored once").await.unwrap()).await;
+    assert_ne!(other["id"], first["id"]);
+    let (_, bos) = json(post(&bo, "retry-1", "bo's own").await.unwrap()).await;
+    assert_ne!(bos["id"], first["id"]);
+    assert_eq!(bos["account"]["username"], "bo");
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM thoughts t JOIN users u ON u.id = t.user_id WHERE u.username = 'ana'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, 2);
+
+    // A key that is not one is refused, naming the header.
+    let (status, refused) = json(post(&ana, &"k".repeat(201), "x").await.unwrap()).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.to_string().contains("Idempotency-Key"), "{refused}");
+}

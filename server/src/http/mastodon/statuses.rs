@@ -1,11 +1,12 @@
 //! Statuses: post, read, delete.
 
 use app::{
-    backend::{thoughts, timeline, Backend},
+    backend::{idempotency, thoughts, timeline, Backend},
     error::AppError,
 };
 use axum::{
     extract::{Path, State},
+    http::HeaderMap,
     Json,
 };
 use serde_json::Value;
@@ -45,17 +46,28 @@ async fn one(backend: &Backend, viewer: Option<uuid::Uuid>, id: uuid::Uuid) -> A
 async fn create(
     State(backend): State<Backend>,
     authed: Authed,
+    headers: HeaderMap,
     params: Params,
 ) -> ApiResult<Json<Value>> {
     let me = authed.person()?;
+    // A client that retries after a lost answer sends the same key and gets the status its
+    // first request stored, not a second one (Mastodon keeps keys an hour; we keep a day).
+    let idempotency_key = match headers.get("idempotency-key") {
+        None => None,
+        Some(raw) => {
+            let raw = raw
+                .to_str()
+                .map_err(|_| AppError::invalid("Idempotency-Key", "must be printable text"))?;
+            idempotency::Key::parse(idempotency::Scope::Api, "Idempotency-Key", raw)?
+        }
+    };
     // Content warnings are not supported yet: the flag is read (and checked), not applied.
     params.boolean("sensitive")?;
     let input = thoughts::NewThought {
         content: params.text("status")?.unwrap_or_default(),
         visibility: visibility(params.text("visibility")?),
         reply_to: params.text("in_reply_to_id")?,
-        // The Idempotency-Key header (branch api-core) goes here, scope Api.
-        idempotency_key: None,
+        idempotency_key,
     };
     let id = thoughts::post(&backend, me, input).await.map_err(|error| {
         super::accounts::rename(
