@@ -170,7 +170,8 @@ async fn serve_connection(
         request.extensions_mut().insert(ConnectInfo(remote));
         router.clone().oneshot(request)
     });
-    let connection = builder.serve_connection(io, service);
+    // With upgrades: the client API's streaming WebSocket is an HTTP upgrade.
+    let connection = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(connection);
     let mut shutting_down = false;
     loop {
