@@ -22,6 +22,10 @@ pub struct ThoughtView {
     /// A remote note's HTML, cleaned to a small safe set when it arrived (local thoughts
     /// are plain text, linked on output).
     pub content_html: Option<String>,
+    /// Its content warning: shown in place of the text, which opens on request.
+    pub summary: Option<String>,
+    /// Needs a click to read (always so with a content warning).
+    pub sensitive: bool,
     pub created_at: DateTime<Utc>,
     pub author_id: Uuid,
     pub author_username: String,

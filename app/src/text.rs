@@ -10,6 +10,10 @@ pub const MAX_THOUGHT_CHARS: usize = 128;
 /// combining marks, so the character limit alone lets 128 "characters" weigh megabytes. The
 /// largest emoji are 35 bytes: 128 of them fit with room to spare.
 pub const MAX_THOUGHT_BYTES: usize = 8 * 1024;
+/// The longest content warning (a thought's summary), in user-perceived characters, and
+/// its heaviest, in bytes (the same reasoning as for thoughts).
+pub const MAX_SUMMARY_CHARS: usize = 100;
+pub const MAX_SUMMARY_BYTES: usize = 4 * 1024;
 /// Tags are stored in a VARCHAR(50).
 const MAX_TAG_CHARS: usize = 50;
 const MAX_USERNAME_CHARS: usize = 32;

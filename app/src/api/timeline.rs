@@ -130,6 +130,7 @@ pub async fn post_thought(
     visibility: String,
     reply_to: Option<String>,
     idempotency_token: Option<String>,
+    summary: Option<String>,
 ) -> Result<uuid::Uuid, AppError> {
     use crate::backend::{self, idempotency, request, thoughts};
     backend::respond(
@@ -150,6 +151,8 @@ pub async fn post_thought(
                     visibility,
                     reply_to,
                     idempotency_key,
+                    summary,
+                    sensitive: false,
                 },
             )
             .await

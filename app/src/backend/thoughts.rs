@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     error::{AppError, FieldErrors},
-    text::{self, MAX_THOUGHT_BYTES, MAX_THOUGHT_CHARS},
+    text::{self, MAX_SUMMARY_BYTES, MAX_SUMMARY_CHARS, MAX_THOUGHT_BYTES, MAX_THOUGHT_CHARS},
 };
 
 /// A thought's text: not blank, at most [`MAX_THOUGHT_CHARS`] user-perceived characters and
@@ -53,6 +53,54 @@ impl ThoughtText {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// A content warning: one line, at most [`MAX_SUMMARY_CHARS`] characters and
+/// [`MAX_SUMMARY_BYTES`] bytes, no control characters. Blank means none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentWarning(Option<String>);
+
+impl ContentWarning {
+    pub fn parse(raw: Option<&str>) -> Result<Self, AppError> {
+        let Some(summary) = raw.map(str::trim).filter(|summary| !summary.is_empty()) else {
+            return Ok(ContentWarning(None));
+        };
+        if summary.len() > MAX_SUMMARY_BYTES {
+            return Err(AppError::invalid(
+                "summary",
+                format!("this content warning is too long: at most {MAX_SUMMARY_BYTES} bytes"),
+            ));
+        }
+        if text::has_forbidden_controls(summary, false) {
+            return Err(AppError::invalid(
+                "summary",
+                "remove the control characters (and line breaks) from the content warning",
+            ));
+        }
+        let count = text::char_count(summary);
+        if count > MAX_SUMMARY_CHARS {
+            return Err(AppError::invalid(
+                "summary",
+                format!("use at most {MAX_SUMMARY_CHARS} characters for the content warning (this has {count})"),
+            ));
+        }
+        Ok(ContentWarning(Some(summary.to_owned())))
+    }
+
+    /// A summary from another server: kept without its control characters, cut to the
+    /// byte limit (never refused: the warning matters more than its exact length).
+    pub fn from_remote(raw: Option<&str>) -> Self {
+        let cleaned = raw.map(|summary| text::strip_controls(summary, false));
+        ContentWarning(
+            cleaned
+                .map(|summary| text::truncate_bytes(summary.trim(), MAX_SUMMARY_BYTES).to_owned())
+                .filter(|summary| !summary.is_empty()),
+        )
+    }
+
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
     }
 }
 
@@ -101,6 +149,10 @@ pub struct NewThought {
     /// A retried submission with the same key gets the first one's thought instead of a
     /// second (the form's one-time token, or the client API's Idempotency-Key).
     pub idempotency_key: Option<idempotency::Key>,
+    /// A content warning (blank: none).
+    pub summary: Option<String>,
+    /// Needs a click to read even without a content warning (one implies it).
+    pub sensitive: bool,
 }
 
 /// Posts a thought by `author`: the thought, its tags, its mentions and the notifications
@@ -109,6 +161,7 @@ pub async fn post(backend: &Backend, author: Uuid, input: NewThought) -> Result<
     let mut errors = FieldErrors::default();
     let text = errors.check(ThoughtText::parse(&input.content));
     let visibility = errors.check(Visibility::parse(&input.visibility));
+    let warning = errors.check(ContentWarning::parse(input.summary.as_deref()));
     let reply_to = match input
         .reply_to
         .as_deref()
@@ -123,9 +176,12 @@ pub async fn post(backend: &Backend, author: Uuid, input: NewThought) -> Result<
         ),
     };
     errors.finish()?;
-    let (Some(text), Some(visibility), Some(reply_to)) = (text, visibility, reply_to) else {
+    let (Some(text), Some(visibility), Some(reply_to), Some(warning)) =
+        (text, visibility, reply_to, warning)
+    else {
         return Err(AppError::Internal);
     };
+    let sensitive = input.sensitive || warning.as_deref().is_some();
 
     let mut transaction = backend.pool.begin().await?;
     if let Some(key) = &input.idempotency_key {
@@ -138,12 +194,15 @@ pub async fn post(backend: &Backend, author: Uuid, input: NewThought) -> Result<
         None => None,
     };
     let (id, created_at): (Uuid, DateTime<Utc>) = sqlx::query_as(
-        "INSERT INTO thoughts (user_id, content, visibility, reply_to) VALUES ($1, $2, $3, $4) RETURNING id, created_at",
+        "INSERT INTO thoughts (user_id, content, visibility, reply_to, summary, sensitive)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, created_at",
     )
     .bind(author)
     .bind(text.as_str())
     .bind(visibility.as_str())
     .bind(reply_to)
+    .bind(warning.as_deref())
+    .bind(sensitive)
     .fetch_one(&mut *transaction)
     .await?;
 
@@ -258,6 +317,9 @@ pub struct RemoteThought {
     pub tags: Vec<String>,
     /// Local usernames it mentions.
     pub mentions: Vec<String>,
+    /// Its content warning (`summary`), cleaned, and whether it is marked sensitive.
+    pub summary: ContentWarning,
+    pub sensitive: bool,
 }
 
 /// Stores a remote note as a thought, with its tags, mentions and notifications, under the
@@ -277,8 +339,8 @@ pub async fn store_remote(pool: &PgPool, note: RemoteThought) -> Result<Uuid, Ap
         None => None,
     };
     let inserted: Option<Uuid> = sqlx::query_scalar(
-        "INSERT INTO thoughts (user_id, content, content_html, url, visibility, reply_to, created_at, ap_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        "INSERT INTO thoughts (user_id, content, content_html, url, visibility, reply_to, created_at, ap_id, summary, sensitive)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (ap_id) DO NOTHING
          RETURNING id",
     )
@@ -290,6 +352,8 @@ pub async fn store_remote(pool: &PgPool, note: RemoteThought) -> Result<Uuid, Ap
     .bind(note.reply_to)
     .bind(note.created_at)
     .bind(&note.ap_id)
+    .bind(note.summary.as_deref())
+    .bind(note.sensitive || note.summary.as_deref().is_some())
     .fetch_optional(&mut *transaction)
     .await?;
     let Some(id) = inserted else {
@@ -309,21 +373,18 @@ pub async fn store_remote(pool: &PgPool, note: RemoteThought) -> Result<Uuid, Ap
     Ok(id)
 }
 
-/// A remote author changed their note: new text, same place.
-pub async fn update_remote(
-    pool: &PgPool,
-    author: Uuid,
-    ap_id: &str,
-    text: &str,
-    html: &str,
-) -> Result<(), AppError> {
+/// A remote author changed their note: new text and content warning, same place.
+pub async fn update_remote(pool: &PgPool, note: &RemoteThought) -> Result<(), AppError> {
     sqlx::query(
-        "UPDATE thoughts SET content = $3, content_html = $4 WHERE ap_id = $1 AND user_id = $2 AND deleted_at IS NULL",
+        "UPDATE thoughts SET content = $3, content_html = $4, summary = $5, sensitive = $6
+          WHERE ap_id = $1 AND user_id = $2 AND deleted_at IS NULL",
     )
-    .bind(ap_id)
-    .bind(author)
-    .bind(text)
-    .bind(html)
+    .bind(&note.ap_id)
+    .bind(note.author)
+    .bind(&note.text)
+    .bind(&note.html)
+    .bind(note.summary.as_deref())
+    .bind(note.sensitive || note.summary.as_deref().is_some())
     .execute(pool)
     .await?;
     Ok(())
@@ -411,6 +472,35 @@ async fn tombstone(db: &mut PgConnection, id: Uuid) -> Result<(), AppError> {
             .await?;
     }
     Ok(())
+}
+
+/// Who each of `thoughts` mentions and whom it answers (the parent's author), for showing
+/// them with the thoughts (already read through the visibility gate).
+#[derive(Debug, Default)]
+pub struct Addressees {
+    pub mentioned: std::collections::HashMap<Uuid, Vec<Uuid>>,
+    pub parent_author: std::collections::HashMap<Uuid, Uuid>,
+}
+
+pub async fn addressees(pool: &PgPool, thoughts: &[Uuid]) -> Result<Addressees, AppError> {
+    let mut found = Addressees::default();
+    let mentions: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT thought_id, user_id FROM thought_mentions WHERE thought_id = ANY($1) ORDER BY user_id",
+    )
+    .bind(thoughts)
+    .fetch_all(pool)
+    .await?;
+    for (thought, user) in mentions {
+        found.mentioned.entry(thought).or_default().push(user);
+    }
+    let parents: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT t.id, p.user_id FROM thoughts t JOIN thoughts p ON p.id = t.reply_to WHERE t.id = ANY($1)",
+    )
+    .bind(thoughts)
+    .fetch_all(pool)
+    .await?;
+    found.parent_author.extend(parents);
+    Ok(found)
 }
 
 #[cfg(test)]

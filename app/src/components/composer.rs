@@ -67,6 +67,7 @@ pub fn Composer(
                         visibility: fields.text("visibility"),
                         reply_to: fields.optional("reply_to"),
                         idempotency_token: fields.optional("idempotency_token"),
+                        summary: fields.optional("summary"),
                     }>
             <label for=id class="visually-hidden">{label}</label>
             <textarea id=id name="content" rows="3" placeholder=placeholder node_ref=input required=true
@@ -78,6 +79,11 @@ pub fn Composer(
                       }></textarea>
             <FieldError error name="content"/>
             <FieldError error name="reply_to"/>
+            // Optional: the thought is then shown collapsed behind it.
+            <label for=format!("{id}-summary") class="visually-hidden">"Content warning (optional)"</label>
+            <input type="text" id=format!("{id}-summary") name="summary" class="composer-cw"
+                   placeholder="Content warning (optional)"/>
+            <FieldError error name="summary"/>
             {reply_to.map(|parent| view! { <input type="hidden" name="reply_to" value=parent.to_string()/> })}
             <input type="hidden" name="idempotency_token" value=move || token.get().to_string()/>
             <div class="composer-bar">

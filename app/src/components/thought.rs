@@ -78,18 +78,38 @@ pub fn ThoughtCard(thought: ThoughtView, #[prop(optional)] focused: bool) -> imp
                 <a class="thought-time" href=href.clone()><time datetime=thought.created_at.to_rfc3339()>{when}</time></a>
                 {visibility.map(|label| view! { " · " <span class="visibility">{label}</span> })}
             </header>
-            {if thought.filtered.is_empty() {
-                view! { <ThoughtText content=thought.content.clone() html=thought.content_html.clone()/> }.into_any()
-            } else {
-                // A `warn` filter matched: collapsed behind the filter's title, opened on demand.
-                let summary = format!("Filtered: {}", thought.filtered.iter().map(|warning| warning.title.as_str()).collect::<Vec<_>>().join(", "));
-                view! {
-                    <details class="filtered">
-                        <summary>{summary}</summary>
-                        <ThoughtText content=thought.content.clone() html=thought.content_html.clone()/>
-                    </details>
-                }.into_any()
-            }}
+            {
+                let text = view! { <ThoughtText content=thought.content.clone() html=thought.content_html.clone()/> };
+                // A content warning (or a thought marked sensitive) is shown collapsed behind
+                // it; `<details>` opens without JavaScript.
+                let text = match (&thought.summary, thought.sensitive) {
+                    (Some(warning), _) => view! {
+                        <details class="content-warning">
+                            <summary><span class="cw-label">"Content warning: "</span>{warning.clone()}</summary>
+                            {text}
+                        </details>
+                    }.into_any(),
+                    (None, true) => view! {
+                        <details class="content-warning">
+                            <summary>"Sensitive content"</summary>
+                            {text}
+                        </details>
+                    }.into_any(),
+                    (None, false) => text.into_any(),
+                };
+                if thought.filtered.is_empty() {
+                    text
+                } else {
+                    // A `warn` filter matched: collapsed behind the filter's title, opened on demand.
+                    let summary = format!("Filtered: {}", thought.filtered.iter().map(|warning| warning.title.as_str()).collect::<Vec<_>>().join(", "));
+                    view! {
+                        <details class="filtered">
+                            <summary>{summary}</summary>
+                            {text}
+                        </details>
+                    }.into_any()
+                }
+            }
             <footer class="thought-actions">
                 <a href=href>{replies}</a>
                 <ReactionButton id=thought.id reaction="like".into() active=thought.liked count=thought.like_count/>

@@ -154,7 +154,22 @@ fn atom(
             .content_html
             .clone()
             .unwrap_or_else(|| vocab::thought_html(urls, &thought.content, &[]));
-        let headline: String = thought.content.chars().take(80).collect();
+        // A content warning stands in for the text: the headline, and the summary of a
+        // collapsed `<details>` around the text.
+        let (headline, html): (String, String) = match (&thought.summary, thought.sensitive) {
+            (Some(warning), _) => (
+                format!("CW: {warning}"),
+                format!(
+                    "<details><summary>{}</summary>{html}</details>",
+                    vocab::escape(warning)
+                ),
+            ),
+            (None, true) => (
+                "Sensitive content".to_owned(),
+                format!("<details><summary>Sensitive content</summary>{html}</details>"),
+            ),
+            (None, false) => (thought.content.chars().take(80).collect(), html),
+        };
         xml.push_str(&format!(
             "  <entry>\n    <id>{link}</id>\n    <title>{}</title>\n    <link rel=\"alternate\" type=\"text/html\" href=\"{link}\"/>\n    \
              <published>{at}</published>\n    <updated>{at}</updated>\n    <author><name>{}</name></author>\n    \

@@ -908,3 +908,62 @@ async fn a_remote_locked_actor_is_locked_here() {
         1
     );
 }
+
+#[tokio::test]
+async fn content_warnings_arrive_and_change_with_their_notes() {
+    let w = world().await;
+    let note_id = w.remote.id("notes/cw");
+    let note = json!({
+        "id": note_id, "type": "Note", "attributedTo": w.remote.actor_id(),
+        "content": "<p>the ending of the film</p>", "published": "2026-11-27T10:00:00Z",
+        "summary": "film spoilers\u{7}", "sensitive": true,
+        // Addressed to Ana, so that the inbox keeps it (it follows nobody here).
+        "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [w.ana],
+        "tag": [{ "type": "Mention", "href": w.ana, "name": "@ana" }],
+    });
+    assert_eq!(
+        w.deliver(w.activity("Create", "notes/cw/activity", note.clone()))
+            .await
+            .0,
+        202
+    );
+    let stored = |what: &'static str| {
+        let note_id = note_id.clone();
+        let w = &w;
+        async move {
+            w.scalar(&format!(
+                "SELECT {what}::text FROM thoughts WHERE ap_id = '{note_id}'"
+            ))
+            .await
+        }
+    };
+    // Kept without the control character, and shown collapsed behind it.
+    assert_eq!(stored("summary").await.as_deref(), Some("film spoilers"));
+    assert_eq!(stored("sensitive").await.as_deref(), Some("true"));
+    let id = stored("id").await.unwrap();
+    let page = w
+        .app
+        .get(&format!("/@{}/{id}", w.remote.handle()))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let warning = page
+        .find("<details class=\"content-warning\">")
+        .expect("the note is collapsed");
+    assert!(page[warning..].contains("film spoilers"));
+    assert!(page[warning..].contains("the ending of the film"));
+
+    // An Update changes the warning (here: takes it away) with the text.
+    let mut edited = note.clone();
+    edited["summary"] = Value::Null;
+    edited["sensitive"] = json!(false);
+    assert_eq!(
+        w.deliver(w.activity("Update", "updates/cw", edited))
+            .await
+            .0,
+        202
+    );
+    assert_eq!(stored("summary").await, None);
+    assert_eq!(stored("sensitive").await.as_deref(), Some("false"));
+}

@@ -8,6 +8,7 @@ mod support;
 mod accounts;
 mod binary;
 mod client_api;
+mod client_core;
 mod client_login;
 mod crawlers;
 mod delivery;

@@ -473,24 +473,24 @@ async fn public_streams_carry_only_what_the_listener_may_see() {
     .fetch_one(&app.db.pool)
     .await
     .unwrap();
-    let remote = thoughts::store_remote(
-        &app.db.pool,
-        RemoteThought {
-            ap_id: "https://remote.example/notes/1".into(),
-            author: remote_author,
-            text: "from afar #rust".into(),
-            html: "<p>from afar #rust</p>".into(),
-            url: None,
-            visibility: Visibility::Public,
-            created_at: chrono::Utc::now(),
-            reply_to: None,
-            tags: vec!["rust".into()],
-            mentions: Vec::new(),
-        },
-    )
-    .await
-    .unwrap()
-    .to_string();
+    let remote_note = RemoteThought {
+        ap_id: "https://remote.example/notes/1".into(),
+        author: remote_author,
+        text: "from afar #rust".into(),
+        html: "<p>from afar #rust</p>".into(),
+        url: None,
+        visibility: Visibility::Public,
+        created_at: chrono::Utc::now(),
+        reply_to: None,
+        tags: vec!["rust".into()],
+        mentions: Vec::new(),
+        summary: thoughts::ContentWarning::from_remote(None),
+        sensitive: false,
+    };
+    let remote = thoughts::store_remote(&app.db.pool, remote_note.clone())
+        .await
+        .unwrap()
+        .to_string();
     let last = post(&app, &carl, "the end", "public").await;
 
     // The follower-only, unlisted and direct thoughts are on no public stream, not even for
@@ -512,10 +512,11 @@ async fn public_streams_carry_only_what_the_listener_may_see() {
     // The remote author edits: `status.update` where the thought was streamed.
     thoughts::update_remote(
         &app.db.pool,
-        remote_author,
-        "https://remote.example/notes/1",
-        "from afar, edited #rust",
-        "<p>from afar, edited #rust</p>",
+        &RemoteThought {
+            text: "from afar, edited #rust".into(),
+            html: "<p>from afar, edited #rust</p>".into(),
+            ..remote_note
+        },
     )
     .await
     .unwrap();

@@ -274,6 +274,9 @@ pub(crate) struct ReadNote {
     /// Local usernames it mentions (by tag or by addressing).
     pub mentions: Vec<String>,
     pub created_at: DateTime<Utc>,
+    /// The content warning (`summary`), without control characters, and `sensitive`.
+    pub summary: thoughts::ContentWarning,
+    pub sensitive: bool,
 }
 
 /// Reads a Note by the actor `actor_id`: pure, so it is testable on its own (see
@@ -397,6 +400,11 @@ pub(crate) fn read_note(
         tags,
         mentions,
         created_at,
+        summary: thoughts::ContentWarning::from_remote(note.get("summary").and_then(Value::as_str)),
+        sensitive: note
+            .get("sensitive")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     })
 }
 
@@ -453,6 +461,8 @@ async fn parse_note(
         reply_to,
         tags: read.tags,
         mentions: read.mentions,
+        summary: read.summary,
+        sensitive: read.sensitive,
     }))
 }
 
@@ -525,14 +535,7 @@ async fn update(
             let Some(thought) = parse_note(backend, actor, object).await? else {
                 return Ok(());
             };
-            thoughts::update_remote(
-                &backend.pool,
-                actor.user_id,
-                &thought.ap_id,
-                &thought.text,
-                &thought.html,
-            )
-            .await?;
+            thoughts::update_remote(&backend.pool, &thought).await?;
         }
         Some("Person" | "Service" | "Application" | "Group" | "Organization") => {
             if id_of(object) != Some(actor.ap_id.as_str()) {

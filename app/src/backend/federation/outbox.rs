@@ -104,6 +104,8 @@ async fn note_and_audience(
         parent_author: Option<String>,
         parent_ap_id: Option<String>,
         parent_author_remote: Option<bool>,
+        summary: Option<String>,
+        sensitive: bool,
     }
     let Written {
         author_id,
@@ -115,10 +117,12 @@ async fn note_and_audience(
         parent_author,
         parent_ap_id,
         parent_author_remote,
+        summary,
+        sensitive,
     }: Written = sqlx::query_as(
         "SELECT t.user_id AS author_id, u.username AS author, t.content, t.visibility, t.created_at,
                     p.id AS parent_local, pu.username AS parent_author, p.ap_id AS parent_ap_id,
-                    pu.is_remote AS parent_author_remote
+                    pu.is_remote AS parent_author_remote, t.summary, t.sensitive
                FROM thoughts t JOIN users u ON u.id = t.user_id
                LEFT JOIN thoughts p ON p.id = t.reply_to LEFT JOIN users pu ON pu.id = p.user_id
               WHERE t.id = $1",
@@ -161,6 +165,8 @@ async fn note_and_audience(
             created_at,
             in_reply_to,
             mentions,
+            summary,
+            sensitive,
         },
     );
     let mut inboxes: Vec<String> = mentioned

@@ -111,6 +111,9 @@ pub struct NoteSource {
     pub in_reply_to: Option<String>,
     /// The people it mentions: (handle as shown, actor id).
     pub mentions: Vec<(String, String)>,
+    /// Its content warning, and whether it needs a click to read.
+    pub summary: Option<String>,
+    pub sensitive: bool,
 }
 
 /// Who a thought is addressed to, by its visibility: (to, cc).
@@ -156,7 +159,8 @@ pub fn note(urls: Urls<'_>, source: &NoteSource) -> Value {
         "cc": cc,
         "inReplyTo": source.in_reply_to,
         "tag": tags,
-        "sensitive": false,
+        "summary": source.summary,
+        "sensitive": source.sensitive,
     })
 }
 

@@ -83,7 +83,25 @@ pub async fn accounts(
         .collect())
 }
 
-pub fn status(backend: &Backend, thought: &ThoughtView, author: &Value) -> Value {
+/// Mastodon's Mention: who a status mentions, from their Account.
+fn mention(account: &Value) -> Value {
+    json!({
+        "id": account["id"],
+        "username": account["username"],
+        "acct": account["acct"],
+        "url": account["url"],
+    })
+}
+
+/// A status, with its author and the accounts it mentions (as entities) and the author of
+/// the status it replies to.
+fn status(
+    backend: &Backend,
+    thought: &ThoughtView,
+    author: &Value,
+    mentioned: &[&Value],
+    parent_author: Option<Uuid>,
+) -> Value {
     let urls = Urls::new(&backend.public_url);
     let remote = thought.author_username.contains('@');
     let (uri, url) = if remote {
@@ -117,11 +135,11 @@ pub fn status(backend: &Backend, thought: &ThoughtView, author: &Value) -> Value
         "content": content,
         "text": thought.content,
         "visibility": visibility,
-        "sensitive": false,
-        "spoiler_text": "",
+        "sensitive": thought.sensitive,
+        "spoiler_text": thought.summary.clone().unwrap_or_default(),
         "media_attachments": [],
         "application": null,
-        "mentions": [],
+        "mentions": mentioned.iter().map(|account| mention(account)).collect::<Vec<_>>(),
         "tags": tags,
         "emojis": [],
         "reblogs_count": thought.boost_count,
@@ -134,7 +152,7 @@ pub fn status(backend: &Backend, thought: &ThoughtView, author: &Value) -> Value
         "pinned": false,
         "reblog": null,
         "in_reply_to_id": thought.reply_to.map(|id| id.to_string()),
-        "in_reply_to_account_id": null,
+        "in_reply_to_account_id": parent_author.map(|id| id.to_string()),
         "language": null,
         "poll": null,
         "card": null,
@@ -160,16 +178,35 @@ fn filter_result(warning: &app::model::FilterWarning) -> Value {
     })
 }
 
-/// A page of thoughts as statuses (their authors fetched at once).
+/// A page of thoughts as statuses (their authors and the people they mention fetched at
+/// once).
 pub async fn statuses(backend: &Backend, thoughts: &[ThoughtView]) -> ApiResult<Vec<Value>> {
-    let authors = accounts(backend, thoughts.iter().map(|t| t.author_id)).await?;
+    let ids: Vec<Uuid> = thoughts.iter().map(|t| t.id).collect();
+    let addressees = app::backend::thoughts::addressees(&backend.pool, &ids).await?;
+    let people = accounts(
+        backend,
+        thoughts
+            .iter()
+            .map(|t| t.author_id)
+            .chain(addressees.mentioned.values().flatten().copied()),
+    )
+    .await?;
     Ok(thoughts
         .iter()
         .map(|thought| {
+            let mentioned: Vec<&Value> = addressees
+                .mentioned
+                .get(&thought.id)
+                .into_iter()
+                .flatten()
+                .filter_map(|id| people.get(id))
+                .collect();
             status(
                 backend,
                 thought,
-                authors.get(&thought.author_id).unwrap_or(&Value::Null),
+                people.get(&thought.author_id).unwrap_or(&Value::Null),
+                &mentioned,
+                addressees.parent_author.get(&thought.id).copied(),
             )
         })
         .collect())

@@ -92,6 +92,31 @@ impl Params {
             .filter(|value| !value.is_null())
     }
 
+    /// A text field of an object parameter: `name[field]` in a form, `{"name": {"field": …}}`
+    /// in JSON.
+    pub fn field(&self, name: &str, field: &str) -> Result<Option<String>, ApiError> {
+        let qualified = format!("{name}[{field}]");
+        if let Some(text) = self.text(&qualified)? {
+            return Ok(Some(text));
+        }
+        match self.get(name).and_then(|object| object.get(field)) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) if text.contains('\0') => Err(no_nul(&qualified)),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(Value::Number(number)) => Ok(Some(number.to_string())),
+            Some(_) => Err(ApiError::invalid(&qualified, "must be a string")),
+        }
+    }
+
+    /// Whether `name` was sent with a value (not null), as itself or as the nested form
+    /// fields of an object (`name[…]`, as urlencoded forms send `poll[options][]`).
+    pub fn present(&self, name: &str) -> bool {
+        let nested = format!("{name}[");
+        self.0
+            .iter()
+            .any(|(key, value)| !value.is_null() && (key == name || key.starts_with(&nested)))
+    }
+
     /// Whether the parameter was sent at all (even empty or null).
     pub fn has(&self, name: &str) -> bool {
         self.0.iter().any(|(key, _)| key == name)

@@ -17,7 +17,7 @@ use super::{
     entities,
     params::Params,
     scopes::{Access::*, Routes},
-    ApiResult,
+    ApiError, ApiResult,
 };
 
 pub fn routes() -> Routes {
@@ -61,21 +61,48 @@ async fn create(
             idempotency::Key::parse(idempotency::Scope::Api, "Idempotency-Key", raw)?
         }
     };
-    // Content warnings are not supported yet: the flag is read (and checked), not applied.
-    params.boolean("sensitive")?;
+    refuse_unsupported(&params)?;
     let input = thoughts::NewThought {
         content: params.text("status")?.unwrap_or_default(),
         visibility: visibility(params.text("visibility")?),
         reply_to: params.text("in_reply_to_id")?,
         idempotency_key,
+        summary: params.text("spoiler_text")?,
+        sensitive: params.boolean("sensitive")?.unwrap_or(false),
     };
     let id = thoughts::post(&backend, me, input).await.map_err(|error| {
         super::accounts::rename(
             error,
-            &[("content", "status"), ("reply_to", "in_reply_to_id")],
+            &[
+                ("content", "status"),
+                ("reply_to", "in_reply_to_id"),
+                ("summary", "spoiler_text"),
+            ],
         )
     })?;
     Ok(Json(one(&backend, Some(me), id).await?))
+}
+
+/// Parameters whose meaning we cannot honour are refused rather than ignored: a poll
+/// posted as plain text, or a status meant for later published now, would not be what the
+/// person asked for.
+fn refuse_unsupported(params: &Params) -> ApiResult<()> {
+    if params.present("poll") {
+        return Err(ApiError::invalid(
+            "poll",
+            "is not supported: this server has no polls yet",
+        ));
+    }
+    if params
+        .text("scheduled_at")?
+        .is_some_and(|at| !at.is_empty())
+    {
+        return Err(ApiError::invalid(
+            "scheduled_at",
+            "is not supported: this server cannot schedule statuses yet",
+        ));
+    }
+    Ok(())
 }
 
 async fn show(
