@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod live;
 pub mod login_throttle;
 pub mod maintenance;
+pub mod markers;
 pub mod mutes;
 pub mod notifications;
 pub mod oauth;

@@ -257,3 +257,84 @@ pub async fn dismiss(pool: &sqlx::PgPool, user: Uuid, id: Option<Uuid>) -> Resul
         .await?;
     Ok(())
 }
+
+/// Which of a person's notifications a client asks for (Mastodon's parameters, in our kinds).
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// Older than this notification (`max_id`).
+    pub older_than: Option<Uuid>,
+    /// Newer than this notification (`since_id`, or `min_id` for the ones right after it).
+    pub newer_than: Option<Uuid>,
+    /// With `newer_than`: the oldest newer ones first (`min_id`), not the newest.
+    pub right_after: bool,
+    /// Only these kinds (empty: any).
+    pub kinds: Vec<String>,
+    /// Not these kinds.
+    pub excluded_kinds: Vec<String>,
+    /// Only those caused by this account.
+    pub actor: Option<Uuid>,
+    pub limit: i64,
+}
+
+/// `user`'s notifications as `query` asks, newest first (the rules of [`shown`] apply).
+pub async fn page(pool: &sqlx::PgPool, user: Uuid, query: &Query) -> Result<Vec<Single>, AppError> {
+    let position = |id: &str| {
+        format!("(SELECT created_at, id FROM notifications WHERE id = {id} AND user_id = $1)")
+    };
+    let order = if query.right_after && query.newer_than.is_some() {
+        "ASC"
+    } else {
+        "DESC"
+    };
+    let mut found: Vec<Single> = sqlx::query_as(&format!(
+        "SELECT n.id, n.type, n.actor_id, n.thought_id, n.created_at FROM notifications n
+          WHERE n.user_id = $1 AND {shown}
+            AND ($2::uuid IS NULL OR (n.created_at, n.id) < {older})
+            AND ($3::uuid IS NULL OR (n.created_at, n.id) > {newer})
+            AND (cardinality($4::text[]) = 0 OR n.type = ANY($4))
+            AND NOT n.type = ANY($5)
+            AND ($6::uuid IS NULL OR n.actor_id = $6)
+          ORDER BY n.created_at {order}, n.id {order} LIMIT $7",
+        shown = shown("n"),
+        older = position("$2"),
+        newer = position("$3"),
+    ))
+    .bind(user)
+    .bind(query.older_than)
+    .bind(query.newer_than)
+    .bind(&query.kinds)
+    .bind(&query.excluded_kinds)
+    .bind(query.actor)
+    .bind(query.limit)
+    .fetch_all(pool)
+    .await?;
+    if order == "ASC" {
+        found.reverse();
+    }
+    Ok(found)
+}
+
+/// How many notifications `user` has not read yet (at most `limit`): those newer than the
+/// notification `read_up_to` (an app's marker) when it is one of theirs, else those unread
+/// on the web.
+pub async fn unread_since(
+    pool: &sqlx::PgPool,
+    user: Uuid,
+    read_up_to: Option<Uuid>,
+    limit: i64,
+) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM (SELECT 1 FROM notifications n
+          WHERE n.user_id = $1 AND {}
+            AND CASE WHEN EXISTS (SELECT 1 FROM notifications m WHERE m.id = $2::uuid AND m.user_id = $1)
+                     THEN (n.created_at, n.id) > (SELECT created_at, id FROM notifications WHERE id = $2 AND user_id = $1)
+                     ELSE NOT n.read END
+          LIMIT $3) shown",
+        shown("n")
+    ))
+    .bind(user)
+    .bind(read_up_to)
+    .bind(limit)
+    .fetch_one(pool)
+    .await?)
+}

@@ -292,3 +292,221 @@ async fn polls_and_scheduled_statuses_are_refused_not_ignored() {
         .unwrap();
     assert_eq!(response.status(), 200);
 }
+
+async fn response(app: &TestApp, key: &str, path: &str) -> reqwest::Response {
+    app.http
+        .get(format!("{}{path}", app.url))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn notifications_are_filtered_paged_and_counted_and_markers_kept() {
+    let app = TestApp::spawn().await;
+    let ana_session = app.sign_up("ana").await;
+    let bo_session = app.sign_up("bo").await;
+    let cy_session = app.sign_up("cy").await;
+    let ana = key(&app, &ana_session).await;
+    let bo = key(&app, &bo_session).await;
+    let cy = key(&app, &cy_session).await;
+    let ana_id = get(&app, &ana, "/api/v1/accounts/verify_credentials").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bo_id = get(&app, &bo, "/api/v1/accounts/verify_credentials").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, status) = post(&app, &ana, &[("status", "hello")]).await;
+    let status_id = status["id"].as_str().unwrap().to_owned();
+    // Bo follows and favourites; cy mentions ana and favourites.
+    for (who, path) in [
+        (&bo, format!("/api/v1/accounts/{ana_id}/follow")),
+        (&bo, format!("/api/v1/statuses/{status_id}/favourite")),
+        (&cy, format!("/api/v1/statuses/{status_id}/favourite")),
+    ] {
+        let answer = app
+            .http
+            .post(format!("{}{path}", app.url))
+            .bearer_auth(who)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200, "{path}");
+    }
+    post(&app, &cy, &[("status", "hi @ana")]).await;
+
+    let types = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["type"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let all = get(&app, &ana, "/api/v1/notifications").await;
+    assert_eq!(types(&all), ["mention", "favourite", "favourite", "follow"]);
+    let favourites = get(&app, &ana, "/api/v1/notifications?types[]=favourite").await;
+    assert_eq!(types(&favourites), ["favourite", "favourite"]);
+    let some = get(
+        &app,
+        &ana,
+        "/api/v1/notifications?types[]=follow&types[]=mention",
+    )
+    .await;
+    assert_eq!(types(&some), ["mention", "follow"]);
+    let without = get(
+        &app,
+        &ana,
+        "/api/v1/notifications?exclude_types[]=favourite",
+    )
+    .await;
+    assert_eq!(types(&without), ["mention", "follow"]);
+    let from_bo = get(
+        &app,
+        &ana,
+        &format!("/api/v1/notifications?account_id={bo_id}"),
+    )
+    .await;
+    assert_eq!(types(&from_bo), ["favourite", "follow"]);
+    assert!(from_bo
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|n| n["account"]["id"] == bo_id.as_str()));
+    let never = get(&app, &ana, "/api/v1/notifications?types[]=poll").await;
+    assert_eq!(never, Value::Array(vec![]));
+    let refused = response(&app, &ana, "/api/v1/notifications?types[]=nonsense").await;
+    assert_eq!(refused.status(), 422);
+
+    // Pages of two by the Link header, keeping the filter.
+    let first = response(
+        &app,
+        &ana,
+        "/api/v1/notifications?limit=2&exclude_types[]=mention",
+    )
+    .await;
+    let link = first.headers()["link"].to_str().unwrap().to_owned();
+    let page: Value = first.json().await.unwrap();
+    assert_eq!(types(&page), ["favourite", "favourite"]);
+    let next = link
+        .split(", ")
+        .find(|l| l.ends_with("rel=\"next\""))
+        .unwrap();
+    let next = next[1..next.find('>').unwrap()].to_owned();
+    assert!(next.contains("exclude_types"), "{next}");
+    let path = next.strip_prefix(&app.url).unwrap();
+    let second = get(&app, &ana, path).await;
+    assert_eq!(types(&second), ["follow"]);
+    let prev = link
+        .split(", ")
+        .find(|l| l.ends_with("rel=\"prev\""))
+        .unwrap();
+    let prev_path = prev[1..prev.find('>').unwrap()]
+        .strip_prefix(&app.url)
+        .unwrap()
+        .to_owned();
+    assert_eq!(get(&app, &ana, &prev_path).await, Value::Array(vec![]));
+    // min_id: the ones right after, newest first.
+    let oldest = all[3]["id"].as_str().unwrap();
+    let after = get(
+        &app,
+        &ana,
+        &format!("/api/v1/notifications?min_id={oldest}&limit=2"),
+    )
+    .await;
+    assert_eq!(
+        after
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].clone())
+            .collect::<Vec<_>>(),
+        vec![all[1]["id"].clone(), all[2]["id"].clone()]
+    );
+
+    // Unread: all four, then none after the marker, then one more.
+    assert_eq!(
+        get(&app, &ana, "/api/v1/notifications/unread_count").await["count"],
+        4
+    );
+    let marked = app
+        .http
+        .post(format!("{}/api/v1/markers", app.url))
+        .bearer_auth(&ana)
+        .form(&[
+            (
+                "notifications[last_read_id]",
+                all[0]["id"].as_str().unwrap(),
+            ),
+            ("home[last_read_id]", status_id.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(marked.status(), 200);
+    let marked: Value = marked.json().await.unwrap();
+    assert_eq!(marked["notifications"]["last_read_id"], all[0]["id"]);
+    assert_eq!(marked["notifications"]["version"], 1);
+    assert_eq!(
+        get(&app, &ana, "/api/v1/notifications/unread_count").await["count"],
+        0
+    );
+    post(&app, &bo, &[("status", "@ana again")]).await;
+    assert_eq!(
+        get(&app, &ana, "/api/v1/notifications/unread_count").await["count"],
+        1
+    );
+
+    // Markers read back, by timeline; a second save counts a version; JSON bodies too.
+    let markers = get(
+        &app,
+        &ana,
+        "/api/v1/markers?timeline[]=home&timeline[]=notifications",
+    )
+    .await;
+    assert_eq!(markers["home"]["last_read_id"], status_id.as_str());
+    let moved: Value = app
+        .http
+        .post(format!("{}/api/v1/markers", app.url))
+        .bearer_auth(&ana)
+        .json(&serde_json::json!({ "home": { "last_read_id": "later" } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            moved["home"]["last_read_id"].as_str(),
+            moved["home"]["version"].as_i64()
+        ),
+        (Some("later"), Some(2))
+    );
+    assert_eq!(
+        get(&app, &ana, "/api/v1/markers?timeline[]=home")
+            .await
+            .as_object()
+            .unwrap()
+            .len(),
+        1
+    );
+    // Each person's own.
+    assert_eq!(
+        get(&app, &bo, "/api/v1/markers").await,
+        serde_json::json!({})
+    );
+    let refused = app
+        .http
+        .post(format!("{}/api/v1/markers", app.url))
+        .bearer_auth(&ana)
+        .form(&[("home[last_read_id]", "bad\u{1}id")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let refused = response(&app, &ana, "/api/v1/markers?timeline[]=lists").await;
+    assert_eq!(refused.status(), 422);
+}

@@ -17,6 +17,7 @@ mod entities;
 mod filters;
 mod follow_requests;
 mod instance;
+mod markers;
 mod mutes;
 mod notifications;
 mod oauth;
@@ -53,6 +54,7 @@ fn all_routes() -> Routes {
         .merge(statuses::routes())
         .merge(statuses::more_routes())
         .merge(notifications::routes())
+        .merge(markers::routes())
         .merge(timelines::routes())
         .merge(mutes::routes())
         .merge(filters::routes())

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use app::backend::{notifications, search, timeline, Backend};
 use axum::{
     extract::{Path, State},
+    http::{header, HeaderMap, HeaderValue, Uri},
     Json,
 };
 use serde_json::{json, Value};
@@ -26,6 +27,11 @@ pub fn routes() -> Routes {
             "/api/v1/notifications/clear",
             User("write:notifications"),
             clear,
+        )
+        .get(
+            "/api/v1/notifications/unread_count",
+            User("read:notifications"),
+            unread_count,
         )
         .get(
             "/api/v1/notifications/{id}",
@@ -82,21 +88,145 @@ pub(super) async fn entities_of(
         .collect())
 }
 
+/// Our kinds for Mastodon's notification types (a mention is also how replies arrive).
+fn our_kinds(types: &[String], field: &str) -> ApiResult<Vec<String>> {
+    let mut kinds = Vec::new();
+    for mastodon in types {
+        let ours: &[&str] = match mastodon.as_str() {
+            "mention" => &["mention", "reply"],
+            "favourite" => &["like"],
+            "reblog" => &["boost"],
+            "follow" => &["follow"],
+            "follow_request" => &["follow_request"],
+            // Kinds that exist in Mastodon but never happen here.
+            "status"
+            | "poll"
+            | "update"
+            | "admin.sign_up"
+            | "admin.report"
+            | "severed_relationships"
+            | "moderation_warning"
+            | "quote"
+            | "quoted_update"
+            | "annual_report" => &[],
+            _ => {
+                return Err(ApiError::invalid(
+                    field,
+                    format!("{mastodon:?} is not a notification type"),
+                ))
+            }
+        };
+        kinds.extend(ours.iter().map(|kind| (*kind).to_owned()));
+    }
+    Ok(kinds)
+}
+
+fn notification_id(params: &Params, name: &str) -> ApiResult<Option<Uuid>> {
+    params
+        .text(name)?
+        .filter(|raw| !raw.is_empty())
+        .map(|raw| {
+            Uuid::try_parse(&raw).map_err(|_| ApiError::invalid(name, "is not a notification id"))
+        })
+        .transpose()
+}
+
 async fn list(
     State(backend): State<Backend>,
     authed: Authed,
+    uri: Uri,
     params: Params,
-) -> ApiResult<Json<Vec<Value>>> {
+) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
     let me = authed.person()?;
-    let before = params
-        .text("max_id")?
-        .map(|raw| {
-            Uuid::try_parse(&raw)
-                .map_err(|_| ApiError::invalid("max_id", "is not a notification id"))
-        })
-        .transpose()?;
-    let found = notifications::list(&backend.pool, me, before, params.limit(15, 30)?).await?;
-    Ok(Json(entities_of(&backend, me, &found).await?))
+    let types = params.list("types")?;
+    let kinds = match &types {
+        // Asked only for kinds that never happen here: nothing matches.
+        Some(types) if !types.is_empty() => {
+            let kinds = our_kinds(types, "types[]")?;
+            if kinds.is_empty() {
+                return Ok((HeaderMap::new(), Json(Vec::new())));
+            }
+            kinds
+        }
+        _ => Vec::new(),
+    };
+    let min = notification_id(&params, "min_id")?;
+    let query = notifications::Query {
+        older_than: notification_id(&params, "max_id")?,
+        newer_than: min.or(notification_id(&params, "since_id")?),
+        right_after: min.is_some(),
+        kinds,
+        excluded_kinds: our_kinds(
+            &params.list("exclude_types")?.unwrap_or_default(),
+            "exclude_types[]",
+        )?,
+        actor: params
+            .text("account_id")?
+            .map(|raw| {
+                path_id(&raw).map_err(|_| ApiError::invalid("account_id", "is not an account id"))
+            })
+            .transpose()?,
+        limit: params.limit(15, 30)?,
+    };
+    let found = notifications::page(&backend.pool, me, &query).await?;
+    let headers = page_links(
+        &backend,
+        &uri,
+        found.first().map(|n| n.id),
+        found.last().map(|n| n.id),
+    );
+    Ok((headers, Json(entities_of(&backend, me, &found).await?)))
+}
+
+/// `Link` to the older (`next`) and newer (`prev`) pages, keeping the request's filters.
+fn page_links(
+    backend: &Backend,
+    uri: &Uri,
+    newest: Option<Uuid>,
+    oldest: Option<Uuid>,
+) -> HeaderMap {
+    let kept: Vec<(String, String)> =
+        url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+            .filter(|(key, _)| !matches!(key.as_ref(), "max_id" | "min_id" | "since_id"))
+            .map(|(key, value)| (key.into_owned(), value.into_owned()))
+            .collect();
+    let link = |cursor: &str, id: Uuid| {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.extend_pairs(&kept);
+        query.append_pair(cursor, &id.to_string());
+        format!("{}{}?{}", backend.public_url, uri.path(), query.finish())
+    };
+    let mut links = Vec::new();
+    if let Some(oldest) = oldest {
+        links.push(format!("<{}>; rel=\"next\"", link("max_id", oldest)));
+    }
+    if let Some(newest) = newest {
+        links.push(format!("<{}>; rel=\"prev\"", link("min_id", newest)));
+    }
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_str(&links.join(", ")) {
+        if !links.is_empty() {
+            headers.insert(header::LINK, value);
+        }
+    }
+    headers
+}
+
+/// Mastodon 4.3's count for badges: notifications newer than the app's notifications
+/// marker (or, without one, those unread on the web).
+async fn unread_count(
+    State(backend): State<Backend>,
+    authed: Authed,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let me = authed.person()?;
+    let marker = app::backend::markers::get(&backend.pool, me, &["notifications".to_owned()])
+        .await?
+        .pop()
+        .and_then(|marker| Uuid::try_parse(&marker.last_read_id).ok());
+    let limit = params.limit(100, 1000)?;
+    let count = notifications::unread_since(&backend.pool, me, marker, limit).await?;
+    Ok(Json(json!({ "count": count })))
 }
 
 async fn show(
