@@ -427,3 +427,13 @@ pub enum Direction {
     Followers,
     Following,
 }
+
+/// How many people wait for `user` to answer their follow request.
+pub async fn request_count(pool: &PgPool, user: Uuid) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM follows WHERE following_id = $1 AND state = 'pending'",
+    )
+    .bind(user)
+    .fetch_one(pool)
+    .await?)
+}

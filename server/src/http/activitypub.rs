@@ -30,7 +30,8 @@ pub fn routes(backend: Backend) -> Router {
         .route("/.well-known/webfinger", get(webfinger))
         .route("/.well-known/host-meta", get(host_meta))
         .route("/.well-known/nodeinfo", get(nodeinfo_links))
-        .route("/nodeinfo/2.1", get(nodeinfo))
+        .route("/nodeinfo/2.1", get(|s| nodeinfo(s, "2.1")))
+        .route("/nodeinfo/2.0", get(|s| nodeinfo(s, "2.0")))
         .route("/actor", get(instance_actor))
         .route("/users/{username}", get(person_or_page))
         .route("/users/{username}/thoughts/{id}", get(note))
@@ -166,9 +167,16 @@ async fn host_meta(State(backend): State<Backend>) -> Response {
 }
 
 async fn nodeinfo_links(State(backend): State<Backend>) -> Response {
-    let links = serde_json::json!({
-        "links": [{ "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": format!("{}/nodeinfo/2.1", backend.public_url) }]
-    });
+    let links: Vec<serde_json::Value> = ["2.1", "2.0"]
+        .iter()
+        .map(|version| {
+            serde_json::json!({
+                "rel": format!("http://nodeinfo.diaspora.software/ns/schema/{version}"),
+                "href": format!("{}/nodeinfo/{version}", backend.public_url),
+            })
+        })
+        .collect();
+    let links = serde_json::json!({ "links": links });
     (
         [(header::CONTENT_TYPE, "application/json")],
         links.to_string(),
@@ -176,16 +184,16 @@ async fn nodeinfo_links(State(backend): State<Backend>) -> Response {
         .into_response()
 }
 
-async fn nodeinfo(State(backend): State<Backend>) -> Response {
+/// NodeInfo in schema 2.1 or 2.0 (older crawlers read only 2.0; what we say fits both).
+async fn nodeinfo(State(backend): State<Backend>, version: &'static str) -> Response {
     match documents::nodeinfo(&backend).await {
-        Ok(info) => (
-            [(
-                header::CONTENT_TYPE,
-                "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"",
-            )],
-            info.to_string(),
-        )
-            .into_response(),
+        Ok(mut info) => {
+            info["version"] = serde_json::Value::from(version);
+            let profile = format!(
+                "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/{version}#\""
+            );
+            ([(header::CONTENT_TYPE, profile)], info.to_string()).into_response()
+        }
         Err(error) => failure(error),
     }
 }

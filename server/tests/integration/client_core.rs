@@ -510,3 +510,91 @@ async fn notifications_are_filtered_paged_and_counted_and_markers_kept() {
     let refused = response(&app, &ana, "/api/v1/markers?timeline[]=lists").await;
     assert_eq!(refused.status(), 422);
 }
+
+#[tokio::test]
+async fn the_instance_tells_its_contact_limits_and_streaming_and_entities_are_complete() {
+    let app = TestApp::spawn().await;
+    let session = app.sign_up("ana").await;
+    let bo_session = app.sign_up("bo").await;
+    sqlx::query("UPDATE users SET is_admin = true WHERE username = 'bo'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let v1: Value = app.get("/api/v1/instance").await.json().await.unwrap();
+    let host = app.url.trim_start_matches("http://");
+    assert_eq!(v1["urls"]["streaming_api"], format!("ws://{host}"));
+    assert_eq!(v1["contact_account"]["username"], "bo");
+    assert_eq!(v1["configuration"]["statuses"]["max_characters"], 128);
+    assert_eq!(v1["configuration"]["polls"]["max_options"], 0);
+    assert_eq!(v1["rules"], serde_json::json!([]));
+    let v2: Value = app.get("/api/v2/instance").await.json().await.unwrap();
+    assert_eq!(
+        v2["configuration"]["urls"]["streaming"],
+        format!("ws://{host}")
+    );
+    assert_eq!(v2["contact"]["account"]["username"], "bo");
+    assert_eq!(v2["registrations"]["enabled"], true);
+
+    let links: Value = app.get("/.well-known/nodeinfo").await.json().await.unwrap();
+    let rels: Vec<&str> = links["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["rel"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rels,
+        [
+            "http://nodeinfo.diaspora.software/ns/schema/2.1",
+            "http://nodeinfo.diaspora.software/ns/schema/2.0"
+        ]
+    );
+    let old: Value = app.get("/nodeinfo/2.0").await.json().await.unwrap();
+    assert_eq!(
+        (old["version"].as_str(), old["software"]["name"].as_str()),
+        (Some("2.0"), Some("thoughtspace"))
+    );
+
+    // Entity fields apps read.
+    let ana = key(&app, &session).await;
+    let bo = key(&app, &bo_session).await;
+    let me = get(&app, &ana, "/api/v1/accounts/verify_credentials").await;
+    assert_eq!(
+        (me["indexable"].as_bool(), me["hide_collections"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert_eq!(me["source"]["follow_requests_count"], 0);
+    let bo_id = get(&app, &ana, "/api/v1/accounts/lookup?acct=bo").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ana_id = me["id"].as_str().unwrap().to_owned();
+    // Ana locks her account; bo asks to follow: she has a request, he "requested", she is "requested_by".
+    sqlx::query("UPDATE users SET locked = true WHERE username = 'ana'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let asked = app
+        .http
+        .post(format!("{}/api/v1/accounts/{ana_id}/follow", app.url))
+        .bearer_auth(&bo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 200);
+    let me = get(&app, &ana, "/api/v1/accounts/verify_credentials").await;
+    assert_eq!(me["source"]["follow_requests_count"], 1);
+    let related = get(
+        &app,
+        &ana,
+        &format!("/api/v1/accounts/relationships?id[]={bo_id}"),
+    )
+    .await;
+    assert_eq!(
+        (
+            related[0]["requested_by"].as_bool(),
+            related[0]["requested"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
+}

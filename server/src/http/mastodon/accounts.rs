@@ -44,6 +44,7 @@ async fn verify_credentials(
     account["source"] = serde_json::json!({
         "note": summary.bio.clone().unwrap_or_default(), "privacy": "public", "sensitive": false, "language": null, "fields": [],
         "custom_css": custom_css.unwrap_or_default(),
+        "follow_requests_count": app::backend::follows::request_count(&backend.pool, me).await?,
     });
     Ok(Json(account))
 }
@@ -132,7 +133,7 @@ pub async fn relationship(backend: &Backend, me: Uuid, target: Uuid) -> ApiResul
     Ok(serde_json::json!({
         "id": target.to_string(), "following": mine.following, "showing_reblogs": mine.following, "notifying": false,
         "followed_by": mine.followed_by, "blocking": mine.blocking, "blocked_by": theirs.blocking, "muting": mine.muting,
-        "muting_notifications": mine.muting_notifications, "requested": mine.requested, "domain_blocking": false, "endorsed": false, "note": "",
+        "muting_notifications": mine.muting_notifications, "requested": mine.requested, "requested_by": theirs.requested, "domain_blocking": false, "endorsed": false, "note": "",
     }))
 }
 

@@ -50,6 +50,9 @@ pub fn account(backend: &Backend, account: &AccountSummary) -> Value {
         "locked": account.locked,
         "bot": false,
         "discoverable": true,
+        // Public thoughts are found by search; the follow lists are shown on profiles.
+        "indexable": true,
+        "hide_collections": false,
         "group": false,
         "created_at": timestamp(account.created_at),
         "note": account.bio.as_deref().map(vocab::plain_html).unwrap_or_default(),

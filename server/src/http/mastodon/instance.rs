@@ -8,6 +8,7 @@ use axum::{extract::State, Json};
 use serde_json::{json, Value};
 
 use super::{
+    entities,
     scopes::{Access::Anyone, Routes},
     ApiResult,
 };
@@ -28,8 +29,27 @@ async fn counts(backend: &Backend) -> ApiResult<(i64, i64)> {
     .map_err(app::error::AppError::from)?)
 }
 
-fn configuration() -> Value {
+/// The first admin, as the instance's contact (Mastodon's `contact_account`), if any.
+async fn contact(backend: &Backend) -> ApiResult<Value> {
+    let admin: Option<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE is_admin AND NOT is_remote ORDER BY created_at, id LIMIT 1",
+    )
+    .fetch_optional(&backend.pool)
+    .await
+    .map_err(app::error::AppError::from)?;
+    Ok(match admin {
+        Some(id) => entities::accounts(backend, [id])
+            .await?
+            .remove(&id)
+            .unwrap_or(Value::Null),
+        None => Value::Null,
+    })
+}
+
+/// What apps may send, from the limits the backend enforces (no media, no polls yet: zero).
+fn configuration(backend: &Backend) -> Value {
     json!({
+        "urls": { "streaming": super::streaming::streaming_url(&backend.public_url) },
         "statuses": { "max_characters": MAX_THOUGHT_CHARS, "max_media_attachments": 0, "characters_reserved_per_url": 23 },
         "accounts": { "max_featured_tags": 0 },
         "media_attachments": { "supported_mime_types": [], "image_size_limit": 0, "video_size_limit": 0 },
@@ -54,17 +74,14 @@ async fn v1(State(backend): State<Backend>) -> ApiResult<Json<Value>> {
         "registrations": true,
         "approval_required": false,
         "invites_enabled": false,
-        "configuration": configuration(),
-        "contact_account": null,
+        "configuration": configuration(&backend),
+        "contact_account": contact(&backend).await?,
         "rules": [],
     })))
 }
 
 async fn v2(State(backend): State<Backend>) -> ApiResult<Json<Value>> {
     let (users, _) = counts(&backend).await?;
-    let mut configuration = configuration();
-    configuration["urls"] =
-        json!({ "streaming": super::streaming::streaming_url(&backend.public_url) });
     let host = Urls::new(&backend.public_url).host().to_owned();
     Ok(Json(json!({
         "domain": host,
@@ -75,9 +92,9 @@ async fn v2(State(backend): State<Backend>) -> ApiResult<Json<Value>> {
         "usage": { "users": { "active_month": users } },
         "thumbnail": { "url": format!("{}/favicon.svg", backend.public_url) },
         "languages": ["en"],
-        "configuration": configuration,
+        "configuration": configuration(&backend),
         "registrations": { "enabled": true, "approval_required": false, "message": null },
-        "contact": { "email": "", "account": null },
+        "contact": { "email": "", "account": contact(&backend).await? },
         "rules": [],
     })))
 }

@@ -84,9 +84,15 @@ async fn verify_app(State(backend): State<Backend>, caller: MaybeAuthed) -> ApiR
         )
     })?;
     let app = oauth::app_by_id(&backend.pool, app_id).await?;
-    Ok(Json(
-        json!({ "name": app.name, "website": app.website, "scopes": app.scopes().as_string().split(' ').collect::<Vec<_>>(), "vapid_key": "" }),
-    ))
+    Ok(Json(json!({
+        "id": app.id.to_string(),
+        "name": app.name,
+        "website": app.website,
+        "redirect_uri": app.redirect_uris().collect::<Vec<_>>().join("\n"),
+        "redirect_uris": app.redirect_uris().collect::<Vec<_>>(),
+        "scopes": app.scopes().as_string().split(' ').collect::<Vec<_>>(),
+        "vapid_key": "",
+    })))
 }
 
 #[derive(Debug, Deserialize)]
