@@ -83,6 +83,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/public") view=pages::home::PublicPage ssr=SsrMode::Async/>
                     <Route path=path!("/notifications") view=pages::notifications::NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/search") view=pages::search::SearchPage ssr=SsrMode::Async/>
+                    <Route path=path!("/bookmarks") view=pages::bookmarks::BookmarksPage ssr=SsrMode::Async/>
+                    <Route path=path!("/lists") view=pages::lists::ListsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/lists/:id") view=pages::lists::ListPage ssr=SsrMode::Async/>
                     <Route path=path!("/tags/:tag") view=pages::tag::TagPage ssr=SsrMode::Async/>
                     <Route path=path!("/:handle/followers") view=pages::follows::FollowsPage ssr=SsrMode::Async/>
                     <Route path=path!("/:handle/following") view=pages::follows::FollowsPage ssr=SsrMode::Async/>

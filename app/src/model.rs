@@ -11,6 +11,8 @@ pub enum TimelineSource {
     Home,
     Profile { username: String },
     Tag { tag: String },
+    Bookmarks,
+    List { id: String },
 }
 
 /// A thought as a timeline or thread shows it. On the server only
@@ -42,6 +44,8 @@ pub struct ThoughtView {
     /// The person looking likes / boosted it.
     pub liked: bool,
     pub boosted: bool,
+    /// The person looking bookmarked it.
+    pub bookmarked: bool,
     /// When it entered this timeline: its creation, or the boost that brought it.
     pub listed_at: DateTime<Utc>,
     /// Who boosted it into this timeline, if that is how it came.
@@ -349,4 +353,23 @@ pub struct FilterSummary {
 pub struct FollowRequests {
     pub locked: bool,
     pub people: Vec<PersonCard>,
+}
+
+/// One of a person's lists (of people they follow, with its own timeline).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct ListInfo {
+    pub id: Uuid,
+    pub title: String,
+    /// Which replies by members it shows: `followed`, `list` or `none` (Mastodon's).
+    pub replies_policy: String,
+    /// Its members' thoughts are left out of home.
+    pub exclusive: bool,
+}
+
+/// A list with its members, as the Lists page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListDetail {
+    pub list: ListInfo,
+    pub members: Vec<PersonCard>,
 }

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod notifications;
 pub mod profiles;
 pub mod safety;
+pub mod saved;
 pub mod timeline;
 
 #[cfg(test)]

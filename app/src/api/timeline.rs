@@ -100,6 +100,11 @@ pub async fn newer_thoughts(
             window_for_viewer(Feed::Author(username), window).await
         }
         TimelineSource::Tag { tag } => window_for_viewer(Feed::Tag(tag), window).await,
+        TimelineSource::Bookmarks => window_for_viewer(Feed::Bookmarks, window).await,
+        TimelineSource::List { id } => match uuid::Uuid::try_parse(id) {
+            Ok(id) => window_for_viewer(Feed::List(id), window).await,
+            Err(_) => crate::backend::respond(Err(AppError::NotFound)),
+        },
     }?;
     Ok(NewerCount {
         count: page.thoughts.len(),

@@ -187,7 +187,7 @@ impl Password {
 }
 
 /// Optional one-line or multi-line text with a character limit; empty means none.
-fn optional_text(
+pub fn optional_text(
     raw: &str,
     field: &str,
     max_chars: usize,

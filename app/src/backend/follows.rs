@@ -437,3 +437,28 @@ pub async fn request_count(pool: &PgPool, user: Uuid) -> Result<i64, AppError> {
     .fetch_one(pool)
     .await?)
 }
+
+/// The people `viewer` follows who follow `target` (Mastodon's familiar followers), newest
+/// follow first, at most `limit`; people on either side of a block with the viewer are left
+/// out.
+pub async fn familiar_followers(
+    pool: &PgPool,
+    viewer: Uuid,
+    target: Uuid,
+    limit: i64,
+) -> Result<Vec<Uuid>, AppError> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT theirs.follower_id FROM follows theirs
+           JOIN follows mine ON mine.following_id = theirs.follower_id
+                            AND mine.follower_id = $1 AND mine.state = 'accepted'
+          WHERE theirs.following_id = $2 AND theirs.state = 'accepted'
+            AND theirs.follower_id <> $1 AND NOT {}
+          ORDER BY theirs.created_at DESC LIMIT $3",
+        blocked_between("theirs.follower_id", "$1::uuid")
+    ))
+    .bind(viewer)
+    .bind(target)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}

@@ -1,9 +1,11 @@
 //! The server-side rules and their SQL (feature `ssr` only). Server functions, the client
 //! API and the federation inbox all call these; none of them writes SQL of its own.
 
+pub mod account_notes;
 pub mod accounts;
 pub mod api_keys;
 pub mod blocks;
+pub mod bookmarks;
 pub mod conversations;
 pub mod css_images;
 pub mod custom_css;
@@ -13,8 +15,10 @@ pub mod federation;
 pub mod fields;
 pub mod filters;
 pub mod follows;
+pub mod hashtags;
 pub mod health;
 pub mod idempotency;
+pub mod lists;
 pub mod live;
 pub mod login_throttle;
 pub mod maintenance;

@@ -32,15 +32,21 @@ pub enum Feed<'a> {
     Author(&'a str),
     /// Public thoughts with a tag.
     Tag(&'a str),
+    /// The viewer's bookmarks, newest bookmark first.
+    Bookmarks,
+    /// The thoughts of the members of one of the viewer's lists (replies as its policy says).
+    List(Uuid),
 }
 
 impl Feed<'_> {
     /// The filter context the feed is read in.
     pub fn context(self) -> Context {
         match self {
-            Feed::Home => Context::Home,
+            // Lists are read as home is (Mastodon's filter contexts have no list of their own).
+            Feed::Home | Feed::List(_) => Context::Home,
             Feed::Public | Feed::Tag(_) => Context::Public,
-            Feed::Author(_) => Context::Account,
+            // What the viewer bookmarked is shown as a profile shows it: mutes do not hide it.
+            Feed::Author(_) | Feed::Bookmarks => Context::Account,
         }
     }
 }
@@ -130,11 +136,51 @@ pub async fn page_within(
     );
     let order = if window.oldest_first { "ASC" } else { "DESC" };
     // One row more than asked tells whether another page exists.
+    let mut list_id = None;
+    let mut excluded: Vec<Uuid> = Vec::new();
+    let mut followed_tags: Vec<i32> = Vec::new();
     let (query, argument) = match feed {
         Feed::Home => {
-            if viewer.is_none() {
+            let Some(me) = viewer else {
                 return Err(AppError::Unauthorized);
-            }
+            };
+            // Members of the viewer's exclusive lists stay out of home; public thoughts with
+            // the tags they follow come in. Both clauses are written only when they apply,
+            // so the usual query keeps its measured plan.
+            (excluded, followed_tags) = sqlx::query_as(
+                "SELECT array(SELECT DISTINCT m.user_id FROM list_members m JOIN lists l ON l.id = m.list_id
+                               WHERE l.owner_id = $1 AND l.exclusive AND m.user_id <> $1),
+                        array(SELECT tag_id FROM followed_tags WHERE user_id = $1)",
+            )
+            .bind(me)
+            .fetch_one(pool)
+            .await?;
+            let not_excluded = |user: &str| {
+                if excluded.is_empty() {
+                    String::new()
+                } else {
+                    format!("AND NOT ({user} = ANY($9))")
+                }
+            };
+            let (author_kept, booster_kept) =
+                (not_excluded("t.user_id"), not_excluded("b.user_id"));
+            let tagged = if followed_tags.is_empty() {
+                String::new()
+            } else {
+                let tags_newer = newer_than("tt.created_at, tt.thought_id");
+                format!(
+                    "UNION ALL
+                     SELECT * FROM (
+                         SELECT DISTINCT ON (tt.created_at, tt.thought_id)
+                                tt.thought_id, tt.created_at AS listed_at, NULL::uuid AS booster_id
+                           FROM thought_tags tt JOIN thoughts t ON t.id = tt.thought_id
+                          WHERE tt.tag_id = ANY($10) AND t.visibility = 'public' AND {visible} AND {kept}
+                            {author_kept}
+                            AND ($2::timestamptz IS NULL OR (tt.created_at, tt.thought_id) < ($2, $3))
+                            {tags_newer}
+                          ORDER BY tt.created_at {order}, tt.thought_id {order} LIMIT $4 * 2) tagged"
+                )
+            };
             // The newest visible thoughts, and boosts, by the viewer and the people they
             // follow: each read backwards along its time index, keeping rows whose author
             // (or booster) is followed (a hashed lookup). A thought that came several ways is
@@ -155,18 +201,18 @@ pub async fn page_within(
                     "WITH own AS (
                          SELECT t.id AS thought_id, t.created_at AS listed_at, NULL::uuid AS booster_id
                            FROM thoughts t
-                          WHERE {author_followed} AND {visible} AND {kept} AND {keyset}
+                          WHERE {author_followed} AND {visible} AND {kept} AND {keyset} {author_kept}
                           ORDER BY t.created_at {order}, t.id {order} LIMIT $4 * 2),
                      boosted AS (
                          SELECT b.thought_id, b.created_at AS listed_at, b.user_id AS booster_id
                            FROM boosts b JOIN thoughts t ON t.id = b.thought_id
-                          WHERE {booster_followed} AND {visible} AND {boost_kept}
+                          WHERE {booster_followed} AND {visible} AND {boost_kept} {booster_kept}
                             AND ($2::timestamptz IS NULL OR (b.created_at, b.thought_id) < ($2, $3))
                             {boosts_newer}
                           ORDER BY b.created_at {order}, b.thought_id {order} LIMIT $4 * 2),
                      latest AS (
                          SELECT DISTINCT ON (thought_id) thought_id, listed_at, booster_id
-                           FROM (SELECT * FROM own UNION ALL SELECT * FROM boosted) entries
+                           FROM (SELECT * FROM own UNION ALL SELECT * FROM boosted {tagged}) entries
                           ORDER BY thought_id, listed_at DESC)
                      SELECT e.thought_id, e.listed_at, booster.username AS boosted_by
                        FROM latest e LEFT JOIN users booster ON booster.id = e.booster_id
@@ -196,6 +242,57 @@ pub async fn page_within(
                 Some(tag),
             )
         }
+        Feed::Bookmarks => {
+            if viewer.is_none() {
+                return Err(AppError::Unauthorized);
+            }
+            let bookmarks_newer = newer_than("k.created_at, k.thought_id");
+            (
+                format!(
+                    "SELECT k.thought_id, k.created_at AS listed_at, NULL::text AS boosted_by
+                       FROM bookmarks k JOIN thoughts t ON t.id = k.thought_id
+                      WHERE k.user_id = $1::uuid AND {visible} AND {kept}
+                        AND ($2::timestamptz IS NULL OR (k.created_at, k.thought_id) < ($2, $3))
+                        {bookmarks_newer}
+                      ORDER BY k.created_at {order}, k.thought_id {order}
+                      LIMIT $4"
+                ),
+                None,
+            )
+        }
+        Feed::List(id) => {
+            let Some(me) = viewer else {
+                return Err(AppError::Unauthorized);
+            };
+            let list = super::lists::get(pool, me, id).await?;
+            list_id = Some(id);
+            // A reply is shown when it answers its own author or the owner, and beyond that
+            // as the list's policy says (Mastodon's rule).
+            let answered = match list.replies_policy.as_str() {
+                "followed" => {
+                    "OR EXISTS (SELECT 1 FROM follows rf WHERE rf.follower_id = $1::uuid
+                                  AND rf.following_id = p.user_id AND rf.state = 'accepted')"
+                }
+                "list" => {
+                    "OR EXISTS (SELECT 1 FROM list_members rm WHERE rm.list_id = $8 AND rm.user_id = p.user_id)"
+                }
+                _ => "",
+            };
+            (
+                format!(
+                    "SELECT {LISTED_AS_ITSELF}
+                       FROM thoughts t
+                      WHERE t.user_id IN (SELECT m.user_id FROM list_members m WHERE m.list_id = $8)
+                        AND {visible} AND {kept} AND {keyset}
+                        AND (t.reply_to IS NULL
+                             OR EXISTS (SELECT 1 FROM thoughts p WHERE p.id = t.reply_to
+                                          AND (p.user_id = t.user_id OR p.user_id = $1::uuid {answered})))
+                      ORDER BY t.created_at {order}, t.id {order}
+                      LIMIT $4"
+                ),
+                None,
+            )
+        }
         Feed::Public | Feed::Author(_) => {
             let (condition, argument) = match feed {
                 Feed::Author(username) => ("lower(u.username) = lower($5)", Some(username)),
@@ -220,6 +317,9 @@ pub async fn page_within(
         Arg::Text(argument.map(str::to_owned)),
         Arg::Time(window.after.map(|c| c.created_at)),
         Arg::Uuid(window.after.map(|c| c.id)),
+        Arg::Uuid(list_id),
+        Arg::Uuids(excluded),
+        Arg::Ints(followed_tags),
     ];
     let mut thoughts = visibility::thoughts(
         pool,

@@ -56,6 +56,7 @@ pub enum Arg {
     Uuids(Vec<Uuid>),
     Time(Option<DateTime<Utc>>),
     Int(i64),
+    Ints(Vec<i32>),
     Text(Option<String>),
 }
 
@@ -92,6 +93,7 @@ pub async fn thoughts<'e>(
             Arg::Uuids(value) => arguments.add(value),
             Arg::Time(value) => arguments.add(value),
             Arg::Int(value) => arguments.add(value),
+            Arg::Ints(value) => arguments.add(value),
             Arg::Text(value) => arguments.add(value),
         };
     }
@@ -115,7 +117,8 @@ const THOUGHT_COLUMNS: &str = "t.id, t.content, t.content_html, t.summary, t.sen
        (SELECT count(*) FROM likes l WHERE l.thought_id = t.id) AS like_count,
        (SELECT count(*) FROM boosts b WHERE b.thought_id = t.id) AS boost_count,
        EXISTS (SELECT 1 FROM likes l WHERE l.thought_id = t.id AND l.user_id = $1::uuid) AS liked,
-       EXISTS (SELECT 1 FROM boosts b WHERE b.thought_id = t.id AND b.user_id = $1::uuid) AS boosted";
+       EXISTS (SELECT 1 FROM boosts b WHERE b.thought_id = t.id AND b.user_id = $1::uuid) AS boosted,
+       EXISTS (SELECT 1 FROM bookmarks k WHERE k.thought_id = t.id AND k.user_id = $1::uuid) AS bookmarked";
 
 /// A row of [`thoughts`]' query; nothing else decodes one.
 struct Row(ThoughtView);
@@ -142,6 +145,7 @@ impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for Row {
             boost_count: row.try_get("boost_count")?,
             liked: row.try_get("liked")?,
             boosted: row.try_get("boosted")?,
+            bookmarked: row.try_get("bookmarked")?,
             listed_at: row.try_get("listed_at")?,
             boosted_by: row.try_get("boosted_by")?,
             // Filters depend on where the thought is shown: the reader sets them.

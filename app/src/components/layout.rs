@@ -34,6 +34,8 @@ pub fn SiteHeader() -> impl IntoView {
                                     "Notifications"
                                     <UnreadBadge unread=viewer.unread username=viewer.username.clone()/>
                                 </a>
+                                {nav_link(&path, "/lists".into(), "Lists")}
+                                {nav_link(&path, "/bookmarks".into(), "Bookmarks")}
                                 {nav_link(&path, format!("/@{}", viewer.username), "My profile")}
                                 {nav_link(&path, "/settings".into(), "Settings")}
                                 <ActionForm action=log_out attr:class="inline-form">

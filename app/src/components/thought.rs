@@ -1,7 +1,10 @@
 use leptos::{form::ActionForm, prelude::*};
 
 use crate::{
-    api::timeline::{DeleteThought, SetReaction},
+    api::{
+        saved::SetBookmark,
+        timeline::{DeleteThought, SetReaction},
+    },
     components::form::{Fields, ServerForm},
     model::{shown_name, ThoughtView},
     text::{segments, Segment},
@@ -60,6 +63,7 @@ pub fn ThoughtCard(thought: ThoughtView, #[prop(optional)] focused: bool) -> imp
         _ => None,
     };
     let delete = ServerAction::<DeleteThought>::new();
+    let bookmark = ServerAction::<SetBookmark>::new();
     let replies = match thought.reply_count {
         0 => "Reply".to_owned(),
         1 => "1 reply".to_owned(),
@@ -116,6 +120,15 @@ pub fn ThoughtCard(thought: ThoughtView, #[prop(optional)] focused: bool) -> imp
                 {(thought.visibility == "public").then(|| view! {
                     <ReactionButton id=thought.id reaction="boost".into() active=thought.boosted count=thought.boost_count/>
                 })}
+                // A plain form (no island): it posts and the page comes back with the change.
+                <ActionForm action=bookmark attr:class="inline-form bookmark-form">
+                    <input type="hidden" name="id" value=thought.id.to_string()/>
+                    <input type="hidden" name="on" value=(!thought.bookmarked).to_string()/>
+                    <button type="submit" class="link-button bookmark" class:active=thought.bookmarked
+                            aria-pressed=thought.bookmarked.to_string()>
+                        {if thought.bookmarked { "Bookmarked" } else { "Bookmark" }}
+                    </button>
+                </ActionForm>
                 {thought.by_viewer.then(|| view! {
                     <ActionForm action=delete attr:class="inline-form">
                         <input type="hidden" name="id" value=thought.id.to_string()/>

@@ -17,6 +17,8 @@ impl TimelineSource {
             TimelineSource::Home => format!("/?before={token}"),
             TimelineSource::Profile { username } => format!("/@{username}?before={token}"),
             TimelineSource::Tag { tag } => format!("/tags/{tag}?before={token}"),
+            TimelineSource::Bookmarks => format!("/bookmarks?before={token}"),
+            TimelineSource::List { id } => format!("/lists/{id}?before={token}"),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! One module per route.
 
+pub mod bookmarks;
 pub mod follows;
 pub mod home;
+pub mod lists;
 pub mod login;
 pub mod not_found;
 pub mod notifications;

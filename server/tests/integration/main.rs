@@ -14,6 +14,7 @@ mod crawlers;
 mod delivery;
 mod home;
 mod inbox;
+mod lists;
 mod live;
 mod profile_css;
 mod profiles;

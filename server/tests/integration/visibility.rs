@@ -78,6 +78,47 @@ async fn set(app: &TestApp, session: &str, what: &str, username: &str, on: bool)
     );
 }
 
+/// `session` bookmarks `thoughts`, follows a tag and makes a list holding `author`.
+async fn keep(app: &TestApp, session: &str, thoughts: &[&str], author: &str) {
+    for id in thoughts {
+        let response = app
+            .post_form(
+                "/api/thoughts/bookmark",
+                &[("id", id), ("on", "true")],
+                Some(session),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "bookmarking {id}");
+    }
+    // Only the public marker's tag: the names of the tags one follows are one's own list
+    // (lists.rs checks that followed tags bring no hidden thought home).
+    let response = app
+        .post_form(
+            "/api/tags/follow",
+            &[("tag", &tag(PUBLIC)), ("on", "true")],
+            Some(session),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let response = app
+        .post_form("/api/lists/create", &[("title", author)], Some(session))
+        .await;
+    assert_eq!(response.status(), 200);
+    let list: Value = response.json().await.unwrap();
+    let response = app
+        .post_form(
+            "/api/lists/member",
+            &[
+                ("id", list["id"].as_str().unwrap()),
+                ("username", author),
+                ("on", "true"),
+            ],
+            Some(session),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "adding {author} to a list");
+}
+
 async fn id_of(app: &TestApp, username: &str) -> String {
     let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
         .bind(username)
@@ -125,6 +166,11 @@ async fn world() -> World {
         Some(&bo_root),
     )
     .await;
+    // While following ana, bo and cy bookmark her thoughts, put her on a list and follow
+    // her tags; what cy may no longer see after unfollowing must leave all of them.
+    for session in [&bo, &cy] {
+        keep(&app, session, &[&public, &followers], "ana").await;
+    }
     // cy was told of ana's reply while following her; after unfollowing, the reply is hidden
     // from cy, and so must be the notification.
     set(&app, &cy, "follow", "ana", false).await;
@@ -185,6 +231,10 @@ async fn world() -> World {
         None,
     )
     .await;
+    for session in [&bo, &cy] {
+        set(&app, session, "follow", "eve", true).await;
+        keep(&app, session, &[&blocked], "eve").await;
+    }
     set(&app, &bo, "block", "eve", true).await;
     set(&app, &eve, "block", "cy", true).await;
 
@@ -312,6 +362,13 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
     searches.extend(markers.iter().map(|m| term(m).to_owned()));
 
     // Pages (the app's route list names each path shape; each shape has cases here).
+    let list_ids: Vec<String> = sqlx::query_scalar::<_, uuid::Uuid>("SELECT id FROM lists")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(uuid::Uuid::to_string)
+        .collect();
     let mut pages = vec![
         "/".to_owned(),
         "/public".to_owned(),
@@ -322,7 +379,10 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
         "/follow_requests".to_owned(),
         "/login".to_owned(),
         "/signup".to_owned(),
+        "/bookmarks".to_owned(),
+        "/lists".to_owned(),
     ];
+    pages.extend(list_ids.iter().map(|id| format!("/lists/{id}")));
     pages.extend(world.thought_pages());
     for (name, _) in &world.accounts {
         pages.extend([
@@ -349,6 +409,9 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
         "/public",
         "/notifications",
         "/search",
+        "/bookmarks",
+        "/lists",
+        "/lists/{id}",
         "/tags/{tag}",
         "/{handle}/followers",
         "/{handle}/following",
@@ -409,6 +472,15 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
             .collect(),
     ));
     functions.push(("/api/notifications/list", vec![vec![]]));
+    functions.push(("/api/timeline/bookmarks", vec![vec![]]));
+    functions.push(("/api/lists/mine", vec![vec![]]));
+    for path in ["/api/timeline/list", "/api/lists/get"] {
+        functions.push((path, list_ids.iter().map(|id| one(&[("id", id)])).collect()));
+    }
+    functions.push((
+        "/api/tags/following",
+        tags.iter().map(|tag| one(&[("tag", tag)])).collect(),
+    ));
     functions.push((
         "/api/profiles/get",
         world
@@ -468,6 +540,12 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
         "/api/safety/follow_requests",
         "/api/safety/follow_requests/answer",
         "/api/safety/locked",
+        "/api/thoughts/bookmark",
+        "/api/lists/create",
+        "/api/lists/update",
+        "/api/lists/delete",
+        "/api/lists/member",
+        "/api/tags/follow",
     ];
     let registered: BTreeSet<String> = server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.to_owned())
@@ -542,6 +620,11 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
             vec![route
                 .path
                 .replace("{id}", &uuid::Uuid::new_v4().to_string())]
+        } else if route.path.contains("/lists/{id}") || route.path.contains("/list/{id}") {
+            list_ids
+                .iter()
+                .map(|id| route.path.replace("{id}", id))
+                .collect()
         } else if route.path.contains("{hashtag}") {
             tags.iter()
                 .map(|tag| route.path.replace("{hashtag}", tag))
@@ -685,6 +768,17 @@ async fn every_route_shows_a_thought_only_to_whom_it_may() {
     assert!(
         reads.shows("page /", FOLLOWERS),
         "and in their home timeline"
+    );
+    assert!(
+        reads.shows("API /api/v1/bookmarks []", FOLLOWERS)
+            && reads.shows("page /bookmarks", FOLLOWERS),
+        "and in their bookmarks"
+    );
+    assert!(
+        reads.bodies.iter().any(|(request, body)| request
+            .starts_with("API /api/v1/timelines/list/")
+            && body.contains(FOLLOWERS)),
+        "and in their list of ana"
     );
 
     // ana sees her own private thought everywhere it belongs.

@@ -151,7 +151,7 @@ fn status(
         "favourited": thought.liked,
         "reblogged": thought.boosted,
         "muted": false,
-        "bookmarked": false,
+        "bookmarked": thought.bookmarked,
         "pinned": false,
         "reblog": null,
         "in_reply_to_id": thought.reply_to.map(|id| id.to_string()),

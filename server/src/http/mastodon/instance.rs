@@ -51,7 +51,7 @@ fn configuration(backend: &Backend) -> Value {
     json!({
         "urls": { "streaming": super::streaming::streaming_url(&backend.public_url) },
         "statuses": { "max_characters": MAX_THOUGHT_CHARS, "max_media_attachments": 0, "characters_reserved_per_url": 23 },
-        "accounts": { "max_featured_tags": 0 },
+        "accounts": { "max_featured_tags": app::backend::hashtags::MAX_FEATURED },
         "media_attachments": { "supported_mime_types": [], "image_size_limit": 0, "video_size_limit": 0 },
         "polls": { "max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0 },
     })

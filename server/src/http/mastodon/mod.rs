@@ -7,17 +7,21 @@
 //! - [`params`]: request parameters from the query, a form or JSON, with errors naming the field.
 //! - [`entities`]: Account, Status, … as Mastodon writes them.
 //! - [`oauth`]: app registration, the consent page, tokens.
-//! - [`instance`], [`accounts`], [`statuses`], [`timelines`], [`notifications`] (and search):
-//!   the endpoints; [`streaming`]: the WebSocket and event streams.
+//! - [`instance`], [`accounts`], [`statuses`], [`timelines`], [`notifications`] (and search),
+//!   [`bookmarks`], [`lists`], [`tags`], [`menus`]: the endpoints; [`streaming`]: the WebSocket
+//!   and event streams.
 
 mod accounts;
 mod auth;
+mod bookmarks;
 mod conversations;
 mod entities;
 mod filters;
 mod follow_requests;
 mod instance;
+mod lists;
 mod markers;
+mod menus;
 mod mutes;
 mod notifications;
 mod oauth;
@@ -25,6 +29,7 @@ mod params;
 mod scopes;
 mod statuses;
 mod streaming;
+mod tags;
 mod timelines;
 
 use app::{backend::Backend, error::AppError};
@@ -61,6 +66,10 @@ fn all_routes() -> Routes {
         .merge(follow_requests::routes())
         .merge(conversations::routes())
         .merge(streaming::routes())
+        .merge(bookmarks::routes())
+        .merge(lists::routes())
+        .merge(tags::routes())
+        .merge(menus::routes())
         // Anything else under the API is Mastodon's JSON 404, not the site's page.
         .any("/api/v1/{*rest}", Access::Anyone, || async {
             ApiError::not_found()

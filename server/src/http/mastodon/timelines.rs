@@ -70,14 +70,20 @@ pub async fn respond(
     page: TimelinePage,
 ) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
     let statuses = entities::statuses(backend, &page.thoughts).await?;
-    let base = format!("{}{}", backend.public_url, uri.path());
+    // The next pages keep the page size asked for (Mastodon's links carry `limit`).
+    let limit = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == "limit")
+        .and_then(|(_, value)| value.parse::<u32>().ok())
+        .map(|limit| format!("limit={limit}&"))
+        .unwrap_or_default();
+    let base = format!("{}{}?{limit}", backend.public_url, uri.path());
     let mut links = Vec::new();
     if let Some(next) = page.next {
-        links.push(format!("<{base}?max_id={}>; rel=\"next\"", next.token()));
+        links.push(format!("<{base}max_id={}>; rel=\"next\"", next.token()));
     }
     if let Some(newest) = page.thoughts.first() {
         links.push(format!(
-            "<{base}?min_id={}>; rel=\"prev\"",
+            "<{base}min_id={}>; rel=\"prev\"",
             Cursor::after(newest).token()
         ));
     }
