@@ -647,7 +647,23 @@ async fn a_list_timeline_shows_its_members_thoughts_and_replies_by_its_policy() 
     assert!(renamed.status().is_redirection());
     let lists_page = web_page(&app, &bo.session, "/lists").await;
     assert!(lists_page.contains("Renamed") && lists_page.contains("Writers"));
-    let others = web_page(&app, &cy.session, &location).await;
+    let renamed_page = web_page(&app, &bo.session, &location).await;
+    assert!(
+        renamed_page.contains("Renamed") && renamed_page.contains("dan not listed"),
+        "{renamed_page}"
+    );
+    // The list made through the API has its page too (exclusive, replies to nobody but bo).
+    let writers = web_page(&app, &bo.session, &format!("/lists/{id}")).await;
+    assert!(
+        writers.contains("Writers")
+            && writers.contains("ana to bo")
+            && !writers.contains("ana to dan"),
+        "{writers}"
+    );
+    // Anyone else is told the list does not exist, with the status that says so.
+    let others = app.get_as(&cy.session, &location).await;
+    assert_eq!(others.status(), 404);
+    let others = others.text().await.unwrap();
     assert!(
         others.contains("List not found") && !others.contains("dan not listed"),
         "{others}"
