@@ -1,7 +1,7 @@
 //! Lists: named sets of people a person follows, each with its own timeline
 //! (`timeline::Feed::List`). Only the owner reads or changes a list: anyone else is told it
 //! does not exist. Members must be followed (as on Mastodon); a follow's end takes the
-//! person off the follower's lists (a trigger, migration 025).
+//! person off the follower's lists (a trigger, migration 029).
 
 use sqlx::PgPool;
 use uuid::Uuid;
