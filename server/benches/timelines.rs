@@ -154,7 +154,7 @@ async fn main() -> anyhow::Result<()> {
     report("search (people, tags, thoughts)", &pool, move |_, run| {
         let backend = backend.clone();
         async move {
-            search::search(&backend, Some(heavy), terms[run % terms.len()])
+            search::search(&backend, Some(heavy), terms[run % terms.len()], false)
                 .await
                 .map(drop)
         }

@@ -51,7 +51,7 @@ pub async fn search(q: String) -> Result<SearchResults, AppError> {
         async {
             let backend = backend::from_context()?;
             let viewer = request::viewer(&backend).await?.map(|viewer| viewer.id);
-            backend::search::search(&backend, viewer, &q).await
+            backend::search::search(&backend, viewer, &q, true).await
         }
         .await,
     )

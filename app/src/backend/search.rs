@@ -1,12 +1,18 @@
 //! One search box: people (username, display name), tags and thoughts, through the trigram
 //! indexes. Queries of one or two characters match people and tags by prefix only (a
-//! trigram needs three characters to mean anything). Blocks and visibility apply.
+//! trigram needs three characters to mean anything). Visibility applies; of a block, only
+//! its blocker finds the other (to be able to unblock them). With `resolve`, the address of
+//! a status or account (ours, or another server's, fetched) finds that one.
 
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
-    federation::remote,
-    visibility::{self, blocked_between, visible_to, Arg},
+    accounts,
+    federation::{inbox, remote, urls::Urls, vocab, FederationError},
+    thoughts::{self, Visibility},
+    timeline,
+    visibility::{self, visible_to, Arg},
     Backend,
 };
 use crate::{error::AppError, model::SearchResults};
@@ -23,15 +29,27 @@ fn literal(text: &str) -> String {
         .replace('_', "\\_")
 }
 
+/// `person` has blocked `viewer` (SQL): then `viewer` does not find them. The other way
+/// round they do, so that they can unblock.
+fn blocks_viewer(person: &str, viewer: &str) -> String {
+    format!("EXISTS (SELECT 1 FROM blocks vb WHERE vb.blocker_id = {person} AND vb.blocked_id = {viewer})")
+}
+
+/// Searches for `query`; with `resolve`, an http(s) address finds what it names (see
+/// [`resolve_url`]) and nothing else.
 pub async fn search(
     backend: &Backend,
     viewer: Option<Uuid>,
     query: &str,
+    resolve: bool,
 ) -> Result<SearchResults, AppError> {
     if crate::text::has_forbidden_controls(query, false) {
         return Err(AppError::invalid("q", "remove the control characters"));
     }
     let pool = &backend.pool;
+    if resolve && crate::text::is_http_url(query.trim()) {
+        return resolved(backend, viewer, query.trim()).await;
+    }
     // `@name@server`: someone elsewhere in the fediverse, looked up for logged-in people (a
     // visitor cannot make this server fetch from others).
     let remote_person: Option<crate::model::PersonCard> = match (
@@ -39,12 +57,7 @@ pub async fn search(
         remote::parse_handle(query),
     ) {
         (Some(_), Some(_)) => match remote::resolve_handle(backend, query).await {
-            Ok(actor) => {
-                sqlx::query_as("SELECT username, display_name, avatar_url FROM users WHERE id = $1")
-                    .bind(actor.user_id)
-                    .fetch_optional(pool)
-                    .await?
-            }
+            Ok(actor) => person_card(backend, viewer, actor.user_id).await?,
             Err(error) => {
                 tracing::info!(%error, query, "a remote address in search could not be resolved");
                 None
@@ -86,7 +99,7 @@ pub async fn search(
                    greatest(similarity(u.username, $3), similarity(coalesce(u.display_name, ''), $3)) DESC,
                    u.username
           LIMIT $6",
-        blocked = blocked_between("u.id", "$1::uuid"),
+        blocked = blocks_viewer("u.id", "$1::uuid"),
     ))
     .bind(viewer)
     .bind(&prefix)
@@ -168,4 +181,147 @@ pub async fn search(
         tags,
         thoughts,
     })
+}
+
+/// The person `id` as search lists them, unless they block `viewer`.
+async fn person_card(
+    backend: &Backend,
+    viewer: Option<Uuid>,
+    id: Uuid,
+) -> Result<Option<crate::model::PersonCard>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT u.username, u.display_name, u.avatar_url FROM users u
+          WHERE u.id = $1 AND NOT {}",
+        blocks_viewer("u.id", "$2::uuid")
+    ))
+    .bind(id)
+    .bind(viewer)
+    .fetch_optional(&backend.pool)
+    .await?)
+}
+
+/// The results for an address: the one person or thought it names, if `viewer` may see it.
+async fn resolved(
+    backend: &Backend,
+    viewer: Option<Uuid>,
+    url: &str,
+) -> Result<SearchResults, AppError> {
+    let mut results = SearchResults::default();
+    match resolve_url(backend, viewer, url).await? {
+        Some(Resolved::Person(id)) => {
+            results
+                .people
+                .extend(person_card(backend, viewer, id).await?);
+        }
+        Some(Resolved::Thought(id)) => {
+            results.thoughts = timeline::some(&backend.pool, viewer, &[id]).await?;
+        }
+        None => {}
+    }
+    Ok(results)
+}
+/// What a URL given to search names, once found (or fetched).
+enum Resolved {
+    Person(Uuid),
+    Thought(Uuid),
+}
+
+/// What a remote document turned out to be.
+enum Fetched {
+    Person(Uuid),
+    Note(Box<thoughts::RemoteThought>),
+}
+
+/// The person or thought `url` names: ours by their address; someone else's (for a
+/// logged-in viewer only: a visitor cannot make this server fetch) from the cache, or
+/// fetched through the federation client, whose address checks apply, and stored. `None`
+/// when it names nothing we can show.
+async fn resolve_url(
+    backend: &Backend,
+    viewer: Option<Uuid>,
+    url: &str,
+) -> Result<Option<Resolved>, AppError> {
+    let urls = Urls::new(&backend.public_url);
+    if urls.is_local(url) {
+        if let Some(id) = urls.local_thought(url) {
+            return Ok(Some(Resolved::Thought(id)));
+        }
+        let name = urls.local_username(url).or_else(|| {
+            let rest = url.strip_prefix(urls.base)?.strip_prefix("/@")?;
+            (!rest.contains(['/', '?', '#'])).then(|| rest.to_owned())
+        });
+        return match name {
+            Some(name) => match accounts::local_user_id(&backend.pool, &name).await {
+                Ok(id) => Ok(Some(Resolved::Person(id))),
+                Err(AppError::NotFound) => Ok(None),
+                Err(error) => Err(error),
+            },
+            None => Ok(None),
+        };
+    }
+    if viewer.is_none() {
+        return Ok(None);
+    }
+    let known: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM thoughts WHERE ap_id = $1 OR url = $1 LIMIT 1")
+            .bind(url)
+            .fetch_optional(&backend.pool)
+            .await?;
+    if let Some(id) = known {
+        return Ok(Some(Resolved::Thought(id)));
+    }
+    match fetch(backend, url).await {
+        Ok(Fetched::Person(id)) => Ok(Some(Resolved::Person(id))),
+        Ok(Fetched::Note(note)) => Ok(Some(Resolved::Thought(
+            thoughts::store_remote(&backend.pool, *note).await?,
+        ))),
+        Err(error) => {
+            tracing::info!(%error, url, "a URL in search could not be resolved");
+            Ok(None)
+        }
+    }
+}
+
+/// Fetches the ActivityPub document at `url`: an actor is stored (as following it would),
+/// a public or unlisted note with its author. A document is believed only as served from
+/// its own id: one naming another id is fetched again from there.
+async fn fetch(backend: &Backend, url: &str) -> Result<Fetched, FederationError> {
+    let signer = remote::instance_signer(backend).await?;
+    let mut document = backend.federation.get(url, &signer).await?;
+    let id = vocab::id_of(&document)
+        .ok_or_else(|| FederationError::Remote(format!("{url} has no id")))?
+        .to_owned();
+    if id != url {
+        document = backend.federation.get(&id, &signer).await?;
+        if vocab::id_of(&document) != Some(id.as_str()) {
+            return Err(FederationError::Remote(format!(
+                "{url} names {id}, which names another id"
+            )));
+        }
+    }
+    let kind = document.get("type").and_then(Value::as_str).unwrap_or("");
+    match kind {
+        "Person" | "Service" | "Application" | "Group" | "Organization" => {
+            Ok(Fetched::Person(remote::actor(backend, &id).await?.user_id))
+        }
+        "Note" | "Article" | "Page" | "Question" => {
+            let author = vocab::ids_in(document.get("attributedTo").unwrap_or(&Value::Null))
+                .into_iter()
+                .next()
+                .ok_or_else(|| FederationError::Remote(format!("{id} has no author")))?;
+            let actor = remote::actor(backend, &author).await?;
+            let note = inbox::note_from(backend, &actor, &document)
+                .await?
+                .ok_or_else(|| FederationError::Remote(format!("{id} is not a post we keep")))?;
+            match note.visibility {
+                Visibility::Public | Visibility::Unlisted => Ok(Fetched::Note(Box::new(note))),
+                _ => Err(FederationError::Forbidden(format!(
+                    "{id} is not public: only public posts are fetched by address"
+                ))),
+            }
+        }
+        other => Err(FederationError::Remote(format!(
+            "{id} is a {other:?}, not a person or a post"
+        ))),
+    }
 }

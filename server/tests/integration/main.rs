@@ -22,6 +22,7 @@ mod reliability;
 mod reliability_http;
 mod safety;
 mod schema;
+mod search;
 mod security_auth;
 mod security_input;
 mod streaming;

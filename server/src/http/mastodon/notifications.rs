@@ -266,7 +266,9 @@ async fn search_all(
 ) -> ApiResult<Json<Value>> {
     let q = params.text("q")?.unwrap_or_default();
     let viewer = caller.viewer();
-    let results = search::search(&backend, viewer, &q).await?;
+    // As on Mastodon, an address is looked up (and fetched) only when asked to.
+    let resolve = params.boolean("resolve")?.unwrap_or(false);
+    let results = search::search(&backend, viewer, &q, resolve).await?;
     let mut ids = Vec::new();
     for person in &results.people {
         if let Ok((id, _)) =
