@@ -89,6 +89,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tags/:tag") view=pages::tag::TagPage ssr=SsrMode::Async/>
                     <Route path=path!("/:handle/followers") view=pages::follows::FollowsPage ssr=SsrMode::Async/>
                     <Route path=path!("/:handle/following") view=pages::follows::FollowsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/:handle/:id/edit") view=pages::edit::EditThoughtPage ssr=SsrMode::Async/>
+                    <Route path=path!("/:handle/:id/history") view=pages::edit::ThoughtHistoryPage ssr=SsrMode::Async/>
                     <Route path=path!("/:handle/:id") view=pages::thread::ThreadPage ssr=SsrMode::Async/>
                     // `/@username`; other single segments fall through to NotFound inside.
                     <Route path=path!("/:handle") view=pages::profile::ProfilePage ssr=SsrMode::Async/>

@@ -29,6 +29,9 @@ pub struct ThoughtView {
     /// Needs a click to read (always so with a content warning).
     pub sensitive: bool,
     pub created_at: DateTime<Utc>,
+    /// When it was last edited, if it was.
+    #[serde(default)]
+    pub edited_at: Option<DateTime<Utc>>,
     pub author_id: Uuid,
     pub author_username: String,
     pub author_display_name: Option<String>,
@@ -72,6 +75,27 @@ impl ThoughtView {
     pub fn href(&self) -> String {
         format!("/@{}/{}", self.author_username, self.id)
     }
+}
+
+/// One version of a thought in its edit history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct ThoughtVersion {
+    pub content: String,
+    /// A remote note's cleaned HTML.
+    pub content_html: Option<String>,
+    /// Its content warning and sensitivity then.
+    pub summary: Option<String>,
+    pub sensitive: bool,
+    /// When this version was written (the first is the thought's creation).
+    pub created_at: DateTime<Utc>,
+}
+
+/// A thought with every version it had, oldest first, the current one last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThoughtHistory {
+    pub thought: ThoughtView,
+    pub versions: Vec<ThoughtVersion>,
 }
 
 /// A thought up a thread: shown, or a placeholder that keeps its place and tells nothing

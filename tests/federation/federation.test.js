@@ -159,6 +159,34 @@ test('a remote reply and a remote like arrive as a reply and a like, with notifi
   await eventually(() => sql(`SELECT deleted_at IS NOT NULL FROM thoughts WHERE ap_id = '${replyId}'`) === 't', 'the deleted reply');
 });
 
+test('edits travel both ways as Update(Note) and keep the earlier versions', async () => {
+  // Ours: bob follows ana (since the follow test); her edit reaches him as an Update.
+  const thoughtId = await postThought(ana, 'a first draft');
+  await peer.waitFor((entry) => entry.type === 'Create' && entry.raw.object.id.endsWith(thoughtId));
+  const edited = await post('/api/thoughts/edit', { id: thoughtId, content: 'a second draft' }, ana.session);
+  assert.ok(edited.status < 400, `${edited.status} ${await edited.text()}`);
+  const update = await peer.waitFor((entry) => entry.type === 'Update' && entry.raw.object?.type === 'Note');
+  assert.equal(update.actorId, ana.actor, 'verified as signed by ana');
+  assert.equal(update.raw.object.id, `${ana.actor}/thoughts/${thoughtId}`);
+  assert.match(update.raw.object.content, /a second draft/);
+  assert.ok(Date.parse(update.raw.object.updated) >= Date.parse(update.raw.object.published), update.raw.object.updated);
+  assert.deepEqual([update.raw.object.to, update.raw.object.cc], [[PUBLIC], [`${ana.actor}/followers`]]);
+
+  // Theirs: bob edits a note that mentions ana; it changes here, keeping what it said.
+  const { noteId } = await peer.post('bob', {
+    content: '<p>before the edit</p>', to: [PUBLIC], cc: [ana.actor],
+    mentions: [{ href: ana.actor, name: `@ana@${new URL(server.url).host}` }], deliverTo: [ana.actor],
+  });
+  await eventually(() => sql(`SELECT count(*) FROM thoughts WHERE ap_id = '${noteId}'`) === '1', 'the note');
+  await peer.editNote('bob', noteId, { content: '<p>after the edit</p>' }, ana.actor);
+  await eventually(() => sql(`SELECT content FROM thoughts WHERE ap_id = '${noteId}'`) === 'after the edit', 'the remote edit');
+  assert.equal(sql(`SELECT edited_at IS NOT NULL FROM thoughts WHERE ap_id = '${noteId}'`), 't');
+  assert.equal(sql(`SELECT string_agg(e.content, ',') FROM thought_edits e JOIN thoughts t ON t.id = e.thought_id WHERE t.ap_id = '${noteId}'`), 'before the edit');
+  const id = sql(`SELECT id FROM thoughts WHERE ap_id = '${noteId}'`);
+  const page = await (await fetch(`${server.url}/@bob@${peer.host}/${id}`, { headers: { cookie: `ts_session=${ana.session}` } })).text();
+  assert.match(page, /class="edited"/);
+});
+
 test('unsigned, forged and tampered deliveries are refused with 401 and change nothing', async () => {
   const activity = {
     '@context': 'https://www.w3.org/ns/activitystreams',

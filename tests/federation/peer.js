@@ -578,6 +578,25 @@ export async function startPeer(options = {}) {
       return del.id.href;
     },
 
+    /**
+     * Edits one of this peer's notes (new content, `updated` now) and sends Update(Note),
+     * addressed as the note; default recipients: the Create's plus followers.
+     */
+    async editNote(name, noteId, { content }, deliverToActorUrl) {
+      const ctx = context();
+      const entry = notes.get(String(noteId));
+      if (!entry || entry.name !== name) throw new Error(`${name} has no note ${noteId}`);
+      const updated = await now();
+      entry.note = entry.note.clone({ content, updated });
+      const update = new Update({ id: activityId(ctx, Update, name), actor: ctx.getActorUri(name), object: entry.note,
+        published: updated, tos: entry.note.toIds, ccs: entry.note.ccIds });
+      const recipients = deliverToActorUrl != null
+        ? await recipientsFor(ctx, name, deliverToActorUrl)
+        : unique([...sent.get(entry.create.id.href).recipients, ...user(name).followers.values()]);
+      await send(ctx, name, update, recipients);
+      return update.id.href;
+    },
+
     /** Block of targetActorUrl, delivered to it; the target stops being a follower. */
     async block(name, targetActorUrl) {
       const ctx = context();

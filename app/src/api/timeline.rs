@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    model::{NewerCount, Thread, TimelinePage, TimelineSource},
+    model::{NewerCount, ThoughtHistory, Thread, TimelinePage, TimelineSource},
 };
 
 /// The timeline behind every timeline server function: the viewer from the session, the
@@ -176,6 +176,70 @@ pub async fn delete_thought(id: String) -> Result<(), AppError> {
             let backend = backend::from_context()?;
             let viewer = request::require_viewer(&backend).await?;
             thoughts::delete(&backend, viewer.id, id).await
+        }
+        .await,
+    )
+}
+
+/// Edits one of the logged-in person's thoughts (its text), then shows it. The form's
+/// one-time `idempotency_token` makes a resubmission change nothing more.
+#[server(prefix = "/api", endpoint = "thoughts/edit")]
+pub async fn edit_thought(
+    id: String,
+    content: String,
+    summary: Option<String>,
+    idempotency_token: Option<String>,
+) -> Result<(), AppError> {
+    use crate::backend::{self, idempotency, request, thoughts};
+    backend::respond(
+        async {
+            let id = uuid::Uuid::try_parse(&id).map_err(|_| AppError::NotFound)?;
+            let backend = backend::from_context()?;
+            let viewer = request::require_viewer(&backend).await?;
+            let idempotency_key = match idempotency_token.as_deref() {
+                Some(raw) => {
+                    idempotency::Key::parse(idempotency::Scope::Web, "idempotency_token", raw)?
+                }
+                None => None,
+            };
+            thoughts::edit(
+                &backend,
+                viewer.id,
+                id,
+                thoughts::ThoughtEdit {
+                    content,
+                    // The form always shows the warning: an empty field removes it.
+                    summary: Some(summary.unwrap_or_default()),
+                    sensitive: None,
+                    idempotency_key,
+                },
+            )
+            .await?;
+            request::redirect(&format!("/@{}/{id}", viewer.username));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Thought `id` by `username` with its edit history, if the viewer may see it.
+#[server(prefix = "/api", endpoint = "thoughts/history")]
+pub async fn get_thought_history(username: String, id: String) -> Result<ThoughtHistory, AppError> {
+    use crate::backend::{self, request, thoughts};
+    backend::respond(
+        async {
+            let id = uuid::Uuid::try_parse(&id).map_err(|_| AppError::NotFound)?;
+            let backend = backend::from_context()?;
+            let viewer = request::viewer(&backend).await?.map(|viewer| viewer.id);
+            let history = thoughts::history(&backend.pool, viewer, id).await?;
+            if !history
+                .thought
+                .author_username
+                .eq_ignore_ascii_case(&username)
+            {
+                return Err(AppError::NotFound);
+            }
+            Ok(history)
         }
         .await,
     )

@@ -39,6 +39,8 @@ pub enum Kind {
     Mention,
     Like,
     Boost,
+    /// A thought the recipient boosted was edited (Mastodon's `update`).
+    Update,
 }
 
 impl Kind {
@@ -50,6 +52,7 @@ impl Kind {
             Kind::Mention => "mention",
             Kind::Like => "like",
             Kind::Boost => "boost",
+            Kind::Update => "update",
         }
     }
 }

@@ -13,6 +13,7 @@ use super::{
 };
 use crate::{
     error::{AppError, FieldErrors},
+    model::{ThoughtHistory, ThoughtVersion},
     text::{self, MAX_SUMMARY_BYTES, MAX_SUMMARY_CHARS, MAX_THOUGHT_BYTES, MAX_THOUGHT_CHARS},
 };
 
@@ -302,6 +303,164 @@ async fn notify_reply_and_mentions(
     Ok(())
 }
 
+/// An edit of a thought as submitted, unparsed. What can change is its text; its
+/// visibility and the thought it replies to stay as posted (as in Mastodon).
+#[derive(Debug, Clone, Default)]
+pub struct ThoughtEdit {
+    pub content: String,
+    /// The new content warning (blank: none); `None` keeps the one it has.
+    pub summary: Option<String>,
+    /// Marked sensitive or not (a content warning implies it); `None` keeps the flag.
+    pub sensitive: Option<bool>,
+    /// A resubmission with the same key changes nothing more (the form's one-time token).
+    pub idempotency_key: Option<idempotency::Key>,
+}
+
+/// `author` edits their thought `id` under the rules of posting ([`ThoughtText`],
+/// [`ContentWarning`]): the
+/// version it replaces goes into the edit history, `edited_at` is set, its tags follow the
+/// new text, people newly mentioned hear of it, those who boosted it are told it changed,
+/// and the servers that got it receive an `Update`. All in one transaction. An edit that
+/// changes nothing is not a new version. Someone else's thought, or one that is gone, is
+/// `NotFound` (as Mastodon answers).
+pub async fn edit(
+    backend: &Backend,
+    author: Uuid,
+    id: Uuid,
+    input: ThoughtEdit,
+) -> Result<(), AppError> {
+    let mut errors = FieldErrors::default();
+    let text = errors.check(ThoughtText::parse(&input.content));
+    let warning = match &input.summary {
+        Some(summary) => errors.check(ContentWarning::parse(Some(summary))).map(Some),
+        None => Some(None),
+    };
+    errors.finish()?;
+    let (Some(text), Some(warning)) = (text, warning) else {
+        return Err(AppError::Internal);
+    };
+
+    let mut transaction = backend.pool.begin().await?;
+    if let Some(key) = &input.idempotency_key {
+        if idempotency::claim(&mut transaction, author, key)
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+    }
+    let current: Option<(String, Option<String>, bool, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT content, summary, sensitive, created_at FROM thoughts
+          WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL AND ap_id IS NULL
+          FOR UPDATE",
+    )
+    .bind(id)
+    .bind(author)
+    .fetch_optional(&mut *transaction)
+    .await?;
+    let Some((content, summary, sensitive, created_at)) = current else {
+        return Err(AppError::NotFound);
+    };
+    let new_summary = match &warning {
+        Some(warning) => warning.as_deref().map(str::to_owned),
+        None => summary.clone(),
+    };
+    let new_sensitive = input.sensitive.unwrap_or(sensitive) || new_summary.is_some();
+    if (content.as_str(), &summary, sensitive) != (text.as_str(), &new_summary, new_sensitive) {
+        keep_version(&mut transaction, id).await?;
+        sqlx::query(
+            "UPDATE thoughts SET content = $2, summary = $3, sensitive = $4, edited_at = now() WHERE id = $1",
+        )
+        .bind(id)
+        .bind(text.as_str())
+        .bind(&new_summary)
+        .bind(new_sensitive)
+        .execute(&mut *transaction)
+        .await?;
+        let mentions = text::mentions(text.as_str());
+        let tags = text::tags(text.as_str());
+        edited(&mut transaction, id, author, &tags, &mentions, created_at).await?;
+        outbox::thought_updated(&mut transaction, Urls::new(&backend.public_url), id).await?;
+    }
+    if let Some(key) = &input.idempotency_key {
+        let result = serde_json::json!({ "thought": id });
+        idempotency::record(&mut transaction, author, key, &result).await?;
+    }
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// Copies thought `id` as it is now into its edit history, dated when it was written.
+async fn keep_version(db: &mut PgConnection, id: Uuid) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO thought_edits (thought_id, content, content_html, summary, sensitive, created_at)
+         SELECT id, content, content_html, summary, sensitive, coalesce(edited_at, created_at)
+           FROM thoughts WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut *db)
+    .await?;
+    Ok(())
+}
+
+/// What follows from an edit, for local and remote thoughts alike: the tags are the new
+/// text's, people it now mentions are added (and told); people it mentioned before keep
+/// their mention, as Mastodon keeps them (silenced), so an edit never takes a thought away
+/// from someone who had it; whoever boosted it hears that it changed.
+async fn edited(
+    db: &mut PgConnection,
+    id: Uuid,
+    author: Uuid,
+    tags: &[String],
+    mentions: &[String],
+    created_at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM thought_tags WHERE thought_id = $1")
+        .bind(id)
+        .execute(&mut *db)
+        .await?;
+    attach_tags(db, id, tags, created_at).await?;
+    let mentioned = attach_mentions(db, id, author, mentions).await?;
+    notify_reply_and_mentions(db, id, author, None, mentioned).await?;
+    let boosters: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT b.user_id FROM boosts b JOIN users u ON u.id = b.user_id
+          WHERE b.thought_id = $1 AND NOT u.is_remote",
+    )
+    .bind(id)
+    .fetch_all(&mut *db)
+    .await?;
+    for booster in boosters {
+        notifications::notify(db, booster, Kind::Update, author, Some(id)).await?;
+    }
+    Ok(())
+}
+
+/// The versions of thought `id`, oldest first, the current one last (a thought never
+/// edited has one), if `viewer` may see it: the history is read only after the thought
+/// itself passed [`visibility::thoughts`](super::visibility::thoughts).
+pub async fn history(
+    pool: &PgPool,
+    viewer: Option<Uuid>,
+    id: Uuid,
+) -> Result<ThoughtHistory, AppError> {
+    let thought = super::timeline::one(pool, viewer, id).await?;
+    let mut versions: Vec<ThoughtVersion> = sqlx::query_as(
+        "SELECT content, content_html, summary, sensitive, created_at FROM thought_edits
+          WHERE thought_id = $1 ORDER BY created_at, id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    versions.push(ThoughtVersion {
+        content: thought.content.clone(),
+        content_html: thought.content_html.clone(),
+        summary: thought.summary.clone(),
+        sensitive: thought.sensitive,
+        created_at: thought.edited_at.unwrap_or(thought.created_at),
+    });
+    Ok(ThoughtHistory { thought, versions })
+}
+
 /// A note from another server, already checked and cleaned (see `federation::inbox`).
 #[derive(Debug, Clone)]
 pub struct RemoteThought {
@@ -373,20 +532,68 @@ pub async fn store_remote(pool: &PgPool, note: RemoteThought) -> Result<Uuid, Ap
     Ok(id)
 }
 
-/// A remote author changed their note: new text and content warning, same place.
-pub async fn update_remote(pool: &PgPool, note: &RemoteThought) -> Result<(), AppError> {
-    sqlx::query(
-        "UPDATE thoughts SET content = $3, content_html = $4, summary = $5, sensitive = $6
-          WHERE ap_id = $1 AND user_id = $2 AND deleted_at IS NULL",
+/// A remote author changed their note: new text and content warning, same place. The version it replaces goes
+/// into the edit history and `edited_at` is `edited_at` (the note's `updated`); tags,
+/// mentions and notifications follow as for a local edit. A note we do not have, or that
+/// is not `note.author`'s, is left alone; one whose text did not change is not a version.
+pub async fn update_remote(
+    pool: &PgPool,
+    note: &RemoteThought,
+    edited_at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mut transaction = pool.begin().await?;
+    #[derive(sqlx::FromRow)]
+    struct Current {
+        id: Uuid,
+        content_html: Option<String>,
+        summary: Option<String>,
+        sensitive: bool,
+        created_at: DateTime<Utc>,
+    }
+    let current: Option<Current> = sqlx::query_as(
+        "SELECT id, content_html, summary, sensitive, created_at FROM thoughts
+          WHERE ap_id = $1 AND user_id = $2 AND deleted_at IS NULL
+          FOR UPDATE",
     )
     .bind(&note.ap_id)
     .bind(note.author)
+    .fetch_optional(&mut *transaction)
+    .await?;
+    let Some(current) = current else {
+        return Ok(());
+    };
+    let sensitive = note.sensitive || note.summary.as_deref().is_some();
+    if current.content_html.as_deref() == Some(note.html.as_str())
+        && current.summary.as_deref() == note.summary.as_deref()
+        && current.sensitive == sensitive
+    {
+        return Ok(());
+    }
+    let (id, created_at) = (current.id, current.created_at);
+    keep_version(&mut transaction, id).await?;
+    sqlx::query(
+        "UPDATE thoughts SET content = $2, content_html = $3, summary = $4, sensitive = $5,
+                edited_at = greatest($6, created_at)
+          WHERE id = $1",
+    )
+    .bind(id)
     .bind(&note.text)
     .bind(&note.html)
     .bind(note.summary.as_deref())
-    .bind(note.sensitive || note.summary.as_deref().is_some())
-    .execute(pool)
+    .bind(sensitive)
+    .bind(edited_at)
+    .execute(&mut *transaction)
     .await?;
+    edited(
+        &mut transaction,
+        id,
+        note.author,
+        &note.tags,
+        &note.mentions,
+        created_at,
+    )
+    .await?;
+    transaction.commit().await?;
     Ok(())
 }
 
@@ -465,7 +672,12 @@ async fn tombstone(db: &mut PgConnection, id: Uuid) -> Result<(), AppError> {
     if deleted.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }
-    for table in ["thought_tags", "thought_mentions", "notifications"] {
+    for table in [
+        "thought_tags",
+        "thought_mentions",
+        "notifications",
+        "thought_edits",
+    ] {
         sqlx::query(&format!("DELETE FROM {table} WHERE thought_id = $1"))
             .bind(id)
             .execute(&mut *db)

@@ -110,7 +110,7 @@ pub const BY_ID: &str = "SELECT t.id AS thought_id, t.created_at AS listed_at, N
 
 /// The columns of a [`ThoughtView`] for the thought row `t` joined to its author `u`;
 /// `$1` is the viewer. Private: rows become views only in [`thoughts`].
-const THOUGHT_COLUMNS: &str = "t.id, t.content, t.content_html, t.summary, t.sensitive, t.created_at, t.visibility, t.reply_to,
+const THOUGHT_COLUMNS: &str = "t.id, t.content, t.content_html, t.summary, t.sensitive, t.created_at, t.edited_at, t.visibility, t.reply_to,
        t.user_id AS author_id, u.username AS author_username, u.display_name AS author_display_name, u.avatar_url AS author_avatar_url,
        (SELECT count(*) FROM thoughts r WHERE r.reply_to = t.id AND r.deleted_at IS NULL) AS reply_count,
        (t.user_id = $1::uuid) IS TRUE AS by_viewer,
@@ -133,6 +133,7 @@ impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for Row {
             summary: row.try_get("summary")?,
             sensitive: row.try_get("sensitive")?,
             created_at: row.try_get("created_at")?,
+            edited_at: row.try_get("edited_at")?,
             author_id: row.try_get("author_id")?,
             author_username: row.try_get("author_username")?,
             author_display_name: row.try_get("author_display_name")?,

@@ -57,6 +57,7 @@ pub fn ThoughtCard(thought: ThoughtView, #[prop(optional)] focused: bool) -> imp
     let when = thought.created_at.format("%Y-%m-%d %H:%M UTC").to_string();
     let profile = format!("/@{}", thought.author_username);
     let href = thought.href();
+    let (edit_href, history_href) = (format!("{href}/edit"), format!("{href}/history"));
     let visibility = match thought.visibility.as_str() {
         "followers" => Some("Followers only"),
         "private" => Some("Private"),
@@ -80,6 +81,12 @@ pub fn ThoughtCard(thought: ThoughtView, #[prop(optional)] focused: bool) -> imp
                 <a class="author-handle" href=profile>"@"{thought.author_username.clone()}</a>
                 " · "
                 <a class="thought-time" href=href.clone()><time datetime=thought.created_at.to_rfc3339()>{when}</time></a>
+                {thought.edited_at.map(|edited_at| view! {
+                    " · "
+                    <a class="edited" href=history_href title="See the edit history">
+                        "edited "<time datetime=edited_at.to_rfc3339()>{edited_at.format("%Y-%m-%d %H:%M UTC").to_string()}</time>
+                    </a>
+                })}
                 {visibility.map(|label| view! { " · " <span class="visibility">{label}</span> })}
             </header>
             {
@@ -129,6 +136,9 @@ pub fn ThoughtCard(thought: ThoughtView, #[prop(optional)] focused: bool) -> imp
                         {if thought.bookmarked { "Bookmarked" } else { "Bookmark" }}
                     </button>
                 </ActionForm>
+                {thought.by_viewer.then(|| view! {
+                    <a class="edit-link" href=edit_href>"Edit"</a>
+                })}
                 {thought.by_viewer.then(|| view! {
                     <ActionForm action=delete attr:class="inline-form">
                         <input type="hidden" name="id" value=thought.id.to_string()/>

@@ -1,6 +1,7 @@
 //! One module per route.
 
 pub mod bookmarks;
+pub mod edit;
 pub mod follows;
 pub mod home;
 pub mod lists;

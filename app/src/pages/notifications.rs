@@ -70,6 +70,7 @@ fn Notification(group: NotificationGroup, mark: ServerAction<MarkRead>) -> impl 
         "follow_request" => " asked to follow you (see your follow requests)",
         "reply" => " replied",
         "mention" => " mentioned you",
+        "update" => " edited a thought you boosted",
         _ => "",
     };
     let ids = group

@@ -412,6 +412,204 @@ async fn notes_arrive_change_and_go() {
 }
 
 #[tokio::test]
+async fn our_edits_reach_followers_as_an_update_of_the_note() {
+    let w = world().await;
+    let follow = w.activity("Follow", "follows/1", json!(w.ana));
+    assert_eq!(w.deliver(follow).await.0, 202);
+    w.remote.wait_for("Accept").await;
+    let thought = w.post_thought("first words #old").await;
+    let create = w.remote.wait_for("Create").await;
+    let edited = w
+        .app
+        .post_form(
+            "/api/thoughts/edit",
+            &[("id", &thought), ("content", "better words #new")],
+            Some(&w.ana_session),
+        )
+        .await;
+    assert!(
+        edited.status().is_success() || edited.status().is_redirection(),
+        "{}",
+        edited.status()
+    );
+    let update = w.remote.wait_for("Update").await;
+    let note = &update["object"];
+    assert_eq!(update["actor"], json!(w.ana));
+    assert_eq!(note["id"], create["object"]["id"], "the same note");
+    assert_eq!(note["type"], "Note");
+    assert!(
+        note["content"].as_str().unwrap().contains("better words"),
+        "{note}"
+    );
+    assert!(note["updated"].is_string(), "{note}");
+    assert_eq!(
+        (&note["to"], &note["cc"]),
+        (&create["object"]["to"], &create["object"]["cc"]),
+        "the same audience as the Create"
+    );
+    assert_ne!(update["id"], create["id"]);
+    // The note served at its id is the edited one too.
+    let served: Value = w
+        .app
+        .http
+        .get(format!("{}/thoughts/{thought}", w.ana))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(served["updated"], note["updated"]);
+}
+
+#[tokio::test]
+async fn remote_edits_keep_history_and_only_the_author_may_edit() {
+    let w = world().await;
+    let note_id = w.remote.id("notes/1");
+    let mut note = json!({
+        "id": note_id, "type": "Note", "attributedTo": w.remote.actor_id(),
+        "content": "<p>hello <span>@ana</span> #first</p>", "published": "2026-11-27T10:00:00Z",
+        "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [w.ana],
+        "tag": [{ "type": "Hashtag", "name": "#first" }, { "type": "Mention", "href": w.ana, "name": "@ana" }],
+    });
+    assert_eq!(
+        w.deliver(w.activity("Create", "notes/1/activity", note.clone()))
+            .await
+            .0,
+        202
+    );
+    let id = w
+        .scalar(&format!(
+            "SELECT id::text FROM thoughts WHERE ap_id = '{note_id}'"
+        ))
+        .await
+        .unwrap();
+    // Ana boosts it: she hears of the edit.
+    let boost = w
+        .app
+        .post_form(
+            "/api/thoughts/react",
+            &[("id", &id), ("reaction", "boost"), ("on", "true")],
+            Some(&w.ana_session),
+        )
+        .await;
+    assert_eq!(boost.status(), 200);
+
+    note["content"] = json!("<p>hello again <span>@ana</span> #second</p>");
+    note["tag"] = json!([{ "type": "Hashtag", "name": "#second" }, { "type": "Mention", "href": w.ana, "name": "@ana" }]);
+    note["updated"] = json!("2026-11-27T11:00:00Z");
+    assert_eq!(
+        w.deliver(w.activity("Update", "updates/1", note.clone()))
+            .await
+            .0,
+        202
+    );
+    assert_eq!(
+        w.count(&format!(
+            "SELECT count(*) FROM thoughts WHERE ap_id = '{note_id}'
+                AND content = 'hello again @ana #second' AND edited_at = '2026-11-27T11:00:00Z'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        w.scalar("SELECT content FROM thought_edits")
+            .await
+            .as_deref(),
+        Some("hello @ana #first"),
+        "the earlier version is kept"
+    );
+    assert_eq!(
+        w.scalar(
+            "SELECT string_agg(g.name, ',') FROM thought_tags tt JOIN tags g ON g.id = tt.tag_id"
+        )
+        .await
+        .as_deref(),
+        Some("second"),
+        "tags follow the new text"
+    );
+    assert_eq!(
+        w.count("SELECT count(*) FROM notifications WHERE type = 'update'")
+            .await,
+        1
+    );
+    let history: Value = w
+        .app
+        .get(&format!("/api/v1/statuses/{id}/history"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let contents: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|version| version["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        contents,
+        [
+            "<p>hello <span>@ana</span> #first</p>",
+            "<p>hello again <span>@ana</span> #second</p>"
+        ]
+    );
+
+    // Another person's note on the same server: she may not edit it, by naming its author
+    // (refused) or herself (nothing happens).
+    sqlx::query(
+        "WITH bo AS (INSERT INTO users (username, is_remote, ap_id, inbox_url)
+                     VALUES ($1, true, $2, $3) RETURNING id)
+         INSERT INTO thoughts (user_id, content, content_html, ap_id) SELECT id, 'bo says', '<p>bo says</p>', $4 FROM bo",
+    )
+    .bind(format!("bo@{}", w.remote.url.trim_start_matches("http://")))
+    .bind(format!("{}/users/bo", w.remote.url))
+    .bind(format!("{}/users/bo/inbox", w.remote.url))
+    .bind(format!("{}/users/bo/notes/9", w.remote.url))
+    .execute(&w.app.db.pool)
+    .await
+    .unwrap();
+    let forged = json!({ "id": format!("{}/users/bo/notes/9", w.remote.url), "type": "Note",
+                         "attributedTo": format!("{}/users/bo", w.remote.url), "content": "<p>mia was here</p>" });
+    assert_eq!(
+        w.deliver(w.activity("Update", "updates/2", forged.clone()))
+            .await
+            .0,
+        403
+    );
+    let mut claimed = forged;
+    claimed["attributedTo"] = json!(w.remote.actor_id());
+    assert_eq!(
+        w.deliver(w.activity("Update", "updates/3", claimed))
+            .await
+            .0,
+        202
+    );
+    assert_eq!(
+        w.scalar("SELECT content FROM thoughts WHERE content LIKE 'bo%' OR content LIKE 'mia%'")
+            .await
+            .as_deref(),
+        Some("bo says")
+    );
+
+    // An Update of a note we never had is acknowledged and stores nothing.
+    let unknown = json!({ "id": w.remote.id("notes/404"), "type": "Note", "attributedTo": w.remote.actor_id(),
+                          "content": "<p>never seen</p>", "to": ["https://www.w3.org/ns/activitystreams#Public"] });
+    assert_eq!(
+        w.deliver(w.activity("Update", "updates/4", unknown))
+            .await
+            .0,
+        202
+    );
+    assert_eq!(
+        w.count("SELECT count(*) FROM thoughts WHERE content = 'never seen'")
+            .await,
+        0
+    );
+    assert_eq!(w.count("SELECT count(*) FROM thought_edits").await, 1);
+}
+
+#[tokio::test]
 async fn likes_and_boosts_come_and_go_with_their_undos() {
     let w = world().await;
     let thought = w.post_thought("like me").await;

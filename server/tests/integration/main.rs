@@ -12,6 +12,7 @@ mod client_core;
 mod client_login;
 mod crawlers;
 mod delivery;
+mod edits;
 mod home;
 mod inbox;
 mod lists;

@@ -517,6 +517,7 @@ async fn public_streams_carry_only_what_the_listener_may_see() {
             html: "<p>from afar, edited #rust</p>".into(),
             ..remote_note
         },
+        chrono::Utc::now(),
     )
     .await
     .unwrap();

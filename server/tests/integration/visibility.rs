@@ -383,7 +383,9 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
         "/lists".to_owned(),
     ];
     pages.extend(list_ids.iter().map(|id| format!("/lists/{id}")));
-    pages.extend(world.thought_pages());
+    for page in world.thought_pages() {
+        pages.extend([format!("{page}/edit"), format!("{page}/history"), page]);
+    }
     for (name, _) in &world.accounts {
         pages.extend([
             format!("/@{name}"),
@@ -416,6 +418,8 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
         "/{handle}/followers",
         "/{handle}/following",
         "/{handle}/{id}",
+        "/{handle}/{id}/edit",
+        "/{handle}/{id}/history",
         "/{handle}",
     ]
     .into_iter()
@@ -449,6 +453,7 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
         let (author, id) = page.trim_start_matches("/@").split_once('/').unwrap();
         threads.push(one(&[("username", author), ("id", id)]));
     }
+    functions.push(("/api/thoughts/history", threads.clone()));
     functions.push(("/api/thoughts/thread", threads));
     functions.push(("/api/timeline/public", vec![vec![]]));
     functions.push(("/api/timeline/home", vec![vec![]]));
@@ -517,6 +522,7 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
     let show_no_thought = [
         "/api/thoughts/post",
         "/api/thoughts/delete",
+        "/api/thoughts/edit",
         "/api/notifications/read",
         "/api/profiles/update",
         "/api/profiles/css",

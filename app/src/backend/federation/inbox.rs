@@ -535,7 +535,16 @@ async fn update(
             let Some(thought) = parse_note(backend, actor, object).await? else {
                 return Ok(());
             };
-            thoughts::update_remote(&backend.pool, &thought).await?;
+            // `updated` says when it was edited; one in the future is now.
+            let now = Utc::now();
+            let edited_at = object
+                .get("updated")
+                .and_then(Value::as_str)
+                .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
+                .map(|at| at.with_timezone(&Utc))
+                .filter(|at| *at <= now)
+                .unwrap_or(now);
+            thoughts::update_remote(&backend.pool, &thought, edited_at).await?;
         }
         Some("Person" | "Service" | "Application" | "Group" | "Organization") => {
             if id_of(object) != Some(actor.ap_id.as_str()) {

@@ -100,6 +100,7 @@ async fn note_and_audience(
         content: String,
         visibility: String,
         created_at: chrono::DateTime<chrono::Utc>,
+        edited_at: Option<chrono::DateTime<chrono::Utc>>,
         parent_local: Option<Uuid>,
         parent_author: Option<String>,
         parent_ap_id: Option<String>,
@@ -113,6 +114,7 @@ async fn note_and_audience(
         content,
         visibility,
         created_at,
+        edited_at,
         parent_local,
         parent_author,
         parent_ap_id,
@@ -120,7 +122,7 @@ async fn note_and_audience(
         summary,
         sensitive,
     }: Written = sqlx::query_as(
-        "SELECT t.user_id AS author_id, u.username AS author, t.content, t.visibility, t.created_at,
+        "SELECT t.user_id AS author_id, u.username AS author, t.content, t.visibility, t.created_at, t.edited_at,
                     p.id AS parent_local, pu.username AS parent_author, p.ap_id AS parent_ap_id,
                     pu.is_remote AS parent_author_remote, t.summary, t.sensitive
                FROM thoughts t JOIN users u ON u.id = t.user_id
@@ -155,7 +157,7 @@ async fn note_and_audience(
         (Some(id), None, Some(author)) => Some(urls.note(&author, id)),
         _ => None,
     };
-    let note = vocab::note(
+    let mut note = vocab::note(
         urls,
         &NoteSource {
             id: thought,
@@ -169,6 +171,9 @@ async fn note_and_audience(
             sensitive,
         },
     );
+    if let Some(edited_at) = edited_at {
+        note["updated"] = serde_json::json!(vocab::timestamp(edited_at));
+    }
     let mut inboxes: Vec<String> = mentioned
         .into_iter()
         .filter(|m| m.2)
@@ -214,6 +219,25 @@ pub async fn thought_created(
         .fetch_one(&mut *db)
         .await?;
     enqueue(db, Some(author), &vocab::create(&note), inboxes).await
+}
+
+/// A local thought was edited: the updated Note (with `updated`) goes to everyone the
+/// Create went to, and to the people it now mentions.
+pub async fn thought_updated(
+    db: &mut PgConnection,
+    urls: Urls<'_>,
+    thought: Uuid,
+) -> Result<(), AppError> {
+    let (note, inboxes) = note_and_audience(db, urls, thought).await?;
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let author: Uuid = sqlx::query_scalar("SELECT user_id FROM thoughts WHERE id = $1")
+        .bind(thought)
+        .fetch_one(&mut *db)
+        .await?;
+    let activity = vocab::update(&note, &urls.new_activity());
+    enqueue(db, Some(author), &activity, inboxes).await
 }
 
 /// A local thought is about to be deleted (called before its mentions go): everyone who

@@ -249,6 +249,21 @@ pub fn create(note: &Value) -> Value {
     document
 }
 
+/// Update `id` of an edited note, addressed as the note is (each edit needs its own id:
+/// a server that saw an earlier edit must still apply this one).
+pub fn update(note: &Value, id: &str) -> Value {
+    let mut document = activity(
+        "Update",
+        id,
+        note["attributedTo"].as_str().unwrap_or_default(),
+        note.clone(),
+        &strings(&note["to"]),
+        &strings(&note["cc"]),
+    );
+    document["published"] = note["updated"].clone();
+    document
+}
+
 fn strings(value: &Value) -> Vec<String> {
     value
         .as_array()

@@ -96,6 +96,15 @@ fn mention(account: &Value) -> Value {
     })
 }
 
+/// A thought's text as the HTML a status shows: a remote note's cleaned HTML, or a local
+/// thought's plain text with its links.
+pub fn content_html(urls: Urls<'_>, content: &str, remote_html: Option<&str>) -> String {
+    match remote_html {
+        Some(html) => html.to_owned(),
+        None => vocab::thought_html(urls, content, &[]),
+    }
+}
+
 /// A status, with its author and the accounts it mentions (as entities) and the author of
 /// the status it replies to.
 fn status(
@@ -116,10 +125,7 @@ fn status(
             urls.thought_page(&thought.author_username, thought.id),
         )
     };
-    let content = match &thought.content_html {
-        Some(html) => html.clone(),
-        None => vocab::thought_html(urls, &thought.content, &[]),
-    };
+    let content = content_html(urls, &thought.content, thought.content_html.as_deref());
     let visibility = match thought.visibility.as_str() {
         "private" => "direct",
         "followers" => "private",
@@ -159,7 +165,7 @@ fn status(
         "language": null,
         "poll": null,
         "card": null,
-        "edited_at": null,
+        "edited_at": thought.edited_at.map(timestamp),
         "filtered": thought.filtered.iter().map(filter_result).collect::<Vec<_>>(),
     })
 }

@@ -15,6 +15,7 @@ mod accounts;
 mod auth;
 mod bookmarks;
 mod conversations;
+mod edits;
 mod entities;
 mod filters;
 mod follow_requests;
@@ -58,6 +59,7 @@ fn all_routes() -> Routes {
         .merge(accounts::more_routes())
         .merge(statuses::routes())
         .merge(statuses::more_routes())
+        .merge(edits::routes())
         .merge(notifications::routes())
         .merge(markers::routes())
         .merge(timelines::routes())

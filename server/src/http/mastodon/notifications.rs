@@ -98,10 +98,10 @@ fn our_kinds(types: &[String], field: &str) -> ApiResult<Vec<String>> {
             "reblog" => &["boost"],
             "follow" => &["follow"],
             "follow_request" => &["follow_request"],
+            "update" => &["update"],
             // Kinds that exist in Mastodon but never happen here.
             "status"
             | "poll"
-            | "update"
             | "admin.sign_up"
             | "admin.report"
             | "severed_relationships"

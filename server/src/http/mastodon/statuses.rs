@@ -37,7 +37,11 @@ fn visibility(raw: Option<String>) -> String {
     }
 }
 
-async fn one(backend: &Backend, viewer: Option<uuid::Uuid>, id: uuid::Uuid) -> ApiResult<Value> {
+pub(super) async fn one(
+    backend: &Backend,
+    viewer: Option<uuid::Uuid>,
+    id: uuid::Uuid,
+) -> ApiResult<Value> {
     let thought = timeline::one(&backend.pool, viewer, id).await?;
     let mut statuses = entities::statuses(backend, std::slice::from_ref(&thought)).await?;
     statuses.pop().ok_or_else(|| AppError::NotFound.into())
