@@ -128,6 +128,7 @@ impl Application {
             tokio::spawn(announcements.relay(backend.live.clone())),
             // Ended rate-limit windows, expired idempotency keys.
             tokio::spawn(app::backend::maintenance::run(backend.clone())),
+            tokio::spawn(app::backend::scheduled::run(backend.clone())),
         ];
         let router = http::timeouts::limit_requests(
             http::router_behind(

@@ -32,6 +32,7 @@ pub mod rate_limits;
 pub mod reactions;
 pub mod request;
 pub mod retry;
+pub mod scheduled;
 pub mod search;
 pub mod secrets;
 pub mod sessions;

@@ -159,29 +159,7 @@ pub struct NewThought {
 /// Posts a thought by `author`: the thought, its tags, its mentions and the notifications
 /// they cause are written together or not at all. Returns its id.
 pub async fn post(backend: &Backend, author: Uuid, input: NewThought) -> Result<Uuid, AppError> {
-    let mut errors = FieldErrors::default();
-    let text = errors.check(ThoughtText::parse(&input.content));
-    let visibility = errors.check(Visibility::parse(&input.visibility));
-    let warning = errors.check(ContentWarning::parse(input.summary.as_deref()));
-    let reply_to = match input
-        .reply_to
-        .as_deref()
-        .map(str::trim)
-        .filter(|id| !id.is_empty())
-    {
-        None => Some(None),
-        Some(raw) => errors.check(
-            Uuid::try_parse(raw)
-                .map(Some)
-                .map_err(|_| AppError::invalid("reply_to", "is not a thought")),
-        ),
-    };
-    errors.finish()?;
-    let (Some(text), Some(visibility), Some(reply_to), Some(warning)) =
-        (text, visibility, reply_to, warning)
-    else {
-        return Err(AppError::Internal);
-    };
+    let (text, visibility, reply_to, warning) = parse_new(&input)?;
     let sensitive = input.sensitive || warning.as_deref().is_some();
 
     let mut transaction = backend.pool.begin().await?;
@@ -218,6 +196,42 @@ pub async fn post(backend: &Backend, author: Uuid, input: NewThought) -> Result<
     }
     transaction.commit().await?;
     Ok(id)
+}
+
+/// A submitted thought's parts, checked under the rules of posting.
+fn parse_new(
+    input: &NewThought,
+) -> Result<(ThoughtText, Visibility, Option<Uuid>, ContentWarning), AppError> {
+    let mut errors = FieldErrors::default();
+    let text = errors.check(ThoughtText::parse(&input.content));
+    let visibility = errors.check(Visibility::parse(&input.visibility));
+    let warning = errors.check(ContentWarning::parse(input.summary.as_deref()));
+    let reply_to = match input
+        .reply_to
+        .as_deref()
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+    {
+        None => Some(None),
+        Some(raw) => errors.check(
+            Uuid::try_parse(raw)
+                .map(Some)
+                .map_err(|_| AppError::invalid("reply_to", "is not a thought")),
+        ),
+    };
+    errors.finish()?;
+    let (Some(text), Some(visibility), Some(reply_to), Some(warning)) =
+        (text, visibility, reply_to, warning)
+    else {
+        return Err(AppError::Internal);
+    };
+    Ok((text, visibility, reply_to, warning))
+}
+
+/// Checks a thought as [`post`] would, without posting it (a scheduled thought is checked
+/// when scheduled, and posted through [`post`] when due).
+pub fn check_new(input: &NewThought) -> Result<(), AppError> {
+    parse_new(input).map(|_| ())
 }
 
 /// The thought an earlier submission with the same idempotency key posted.

@@ -22,6 +22,7 @@ mod profiles;
 mod reliability;
 mod reliability_http;
 mod safety;
+mod scheduled;
 mod schema;
 mod search;
 mod security_auth;

@@ -621,7 +621,9 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
                 .iter()
                 .map(|id| route.path.replace("{id}", id))
                 .collect()
-        } else if route.path.starts_with("/api/v2/filters/") {
+        } else if route.path.starts_with("/api/v2/filters/")
+            || route.path.starts_with("/api/v1/scheduled_statuses/")
+        {
             // The viewer's own filters (none here): an id that is no one's.
             vec![route
                 .path

@@ -43,7 +43,7 @@ def test_mentions_and_the_account_replied_to(server):
     assert answer.in_reply_to_account_id == ana_api.me().id
 
 
-def test_polls_and_scheduled_statuses_are_refused(server):
+def test_polls_are_refused(server):
     _, api = support.new_person(server, "pypoll")
     with pytest.raises(MastodonAPIError) as refused:
         api.status_post("pick", poll=api.make_poll(["a", "b"], expires_in=3600))

@@ -27,6 +27,7 @@ mod mutes;
 mod notifications;
 mod oauth;
 mod params;
+mod scheduled;
 mod scopes;
 mod statuses;
 mod streaming;
@@ -60,6 +61,7 @@ fn all_routes() -> Routes {
         .merge(statuses::routes())
         .merge(statuses::more_routes())
         .merge(edits::routes())
+        .merge(scheduled::routes())
         .merge(notifications::routes())
         .merge(markers::routes())
         .merge(timelines::routes())

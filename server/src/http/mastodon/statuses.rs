@@ -74,6 +74,22 @@ async fn create(
         summary: params.text("spoiler_text")?,
         sensitive: params.boolean("sensitive")?.unwrap_or(false),
     };
+    // For later: a ScheduledStatus instead of a status.
+    if let Some(at) = super::scheduled::time_param(&params)? {
+        let scheduled = app::backend::scheduled::schedule(&backend, me, input, at)
+            .await
+            .map_err(|error| {
+                super::accounts::rename(
+                    error,
+                    &[
+                        ("content", "status"),
+                        ("reply_to", "in_reply_to_id"),
+                        ("summary", "spoiler_text"),
+                    ],
+                )
+            })?;
+        return Ok(Json(super::scheduled::entity(&scheduled)));
+    }
     let id = thoughts::post(&backend, me, input).await.map_err(|error| {
         super::accounts::rename(
             error,
@@ -95,15 +111,6 @@ fn refuse_unsupported(params: &Params) -> ApiResult<()> {
         return Err(ApiError::invalid(
             "poll",
             "is not supported: this server has no polls yet",
-        ));
-    }
-    if params
-        .text("scheduled_at")?
-        .is_some_and(|at| !at.is_empty())
-    {
-        return Err(ApiError::invalid(
-            "scheduled_at",
-            "is not supported: this server cannot schedule statuses yet",
         ));
     }
     Ok(())
