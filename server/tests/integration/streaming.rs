@@ -800,3 +800,58 @@ async fn mutes_and_filters_apply_to_streams_as_to_timelines() {
     );
     assert_eq!(status["filtered"][0]["filter"]["title"], json!("careful"));
 }
+
+#[tokio::test]
+async fn an_edit_reaches_the_stream_as_status_update_even_of_the_warning_alone() {
+    let app = TestApp::spawn().await;
+    let (ana_id, ana) = person(&app, "ana", "read write follow").await;
+    let (_, bo) = person(&app, "bo", "read write follow").await;
+    call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/accounts/{ana_id}/follow"),
+        &bo,
+    )
+    .await;
+    let mut stream = EventStream::open(&app, "/api/v1/streaming/user", &bo).await;
+    let id = post(&app, &ana, "before the edit", "public").await;
+    assert_eq!(stream.next_status().await.1["id"], json!(id));
+
+    let edit = |form: Vec<(&'static str, &'static str)>| {
+        let (app, ana, id) = (&app, ana.clone(), id.clone());
+        async move {
+            let response = app
+                .http
+                .put(format!("{}/api/v1/statuses/{id}", app.url))
+                .bearer_auth(ana)
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+        }
+    };
+    edit(vec![("status", "after the edit")]).await;
+    let (name, status) = stream.next_status().await;
+    assert_eq!(
+        (name.as_str(), &status["id"]),
+        ("status.update", &json!(id))
+    );
+    assert!(status["content"]
+        .as_str()
+        .unwrap()
+        .contains("after the edit"));
+    assert!(status["edited_at"].is_string());
+
+    // Only the content warning changes: still an update (migration 030's trigger).
+    edit(vec![
+        ("status", "after the edit"),
+        ("spoiler_text", "careful"),
+    ])
+    .await;
+    let (name, status) = stream.next_status().await;
+    assert_eq!(
+        (name.as_str(), &status["spoiler_text"]),
+        ("status.update", &json!("careful"))
+    );
+}
