@@ -53,6 +53,12 @@ pub struct ThoughtView {
     pub listed_at: DateTime<Utc>,
     /// Who boosted it into this timeline, if that is how it came.
     pub boosted_by: Option<String>,
+    /// That boost's own id (a status of its own in the client API, a "reblog" wrapping
+    /// this thought) and its booster's.
+    #[serde(default)]
+    pub boost_id: Option<Uuid>,
+    #[serde(default)]
+    pub booster_id: Option<Uuid>,
     /// The viewer's `warn` filters it matches: shown collapsed behind their titles.
     #[serde(default)]
     pub filtered: Vec<FilterWarning>,

@@ -79,6 +79,10 @@ test('masto logs in, posts, reads timelines, follows, favourites, reblogs, reads
   assert.equal(favourited.favouritesCount, 1);
   const reblogged = await bo.v1.statuses.$select(status.id).reblog();
   assert.equal(reblogged.reblogged, true);
+  // A status of its own, wrapping hers.
+  assert.notEqual(reblogged.id, status.id);
+  assert.equal(reblogged.account.username, 'bo');
+  assert.equal(reblogged.reblog.id, status.id);
   const fans = await ana.v1.statuses.$select(status.id).favouritedBy.list();
   assert.deepEqual(fans.map((a) => a.username), ['bo']);
 

@@ -2,7 +2,7 @@
 //! without a reload (migration 018's triggers, on one NOTIFY channel); one listener per
 //! server process fans them out to the connected browsers' event streams.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sqlx::{postgres::PgListener, PgPool};
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
@@ -19,7 +19,7 @@ const CHANNEL: &str = "thoughtspace_events";
 const BACKLOG: usize = 256;
 
 /// One change, as the database announced it (migrations 018 and 027).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
     /// `user`'s notifications changed (one arrived, was read or dismissed); `notification`
@@ -51,6 +51,34 @@ pub enum Change {
     },
     /// An API key was revoked: streams opened with it end.
     KeyRevoked { key: Uuid },
+    /// `booster` boosted `thought`; `id` is the boost's own id (announced by
+    /// [`announce`], not a trigger).
+    Boosted {
+        id: Uuid,
+        thought: Uuid,
+        booster: Uuid,
+    },
+    /// That boost was taken back.
+    Unboosted {
+        id: Uuid,
+        thought: Uuid,
+        booster: Uuid,
+    },
+}
+
+/// Announces `change` on the channel, as the triggers do; heard when `db`'s transaction
+/// commits (not at all if it rolls back).
+pub async fn announce(db: &mut sqlx::PgConnection, change: &Change) -> Result<(), AppError> {
+    let payload = serde_json::to_string(change).map_err(|error| {
+        tracing::error!(%error, "cannot write a live event");
+        AppError::Internal
+    })?;
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(payload)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// What a stream receives: a change, or word that it missed some and must assume anything
@@ -209,10 +237,13 @@ pub fn may_concern(change: &Change, viewer: Option<Uuid>) -> bool {
     match change {
         Change::Thought { visibility, .. } => viewer.is_some() || visibility == "public",
         Change::Unread { user, .. } => Some(*user) == viewer,
-        // Open pages show neither edits nor deletions live (only the client API streams them).
+        // Open pages show neither edits, deletions nor boosts live (only the client API
+        // streams them).
         Change::ThoughtEdited { .. }
         | Change::ThoughtDeleted { .. }
-        | Change::KeyRevoked { .. } => false,
+        | Change::KeyRevoked { .. }
+        | Change::Boosted { .. }
+        | Change::Unboosted { .. } => false,
     }
 }
 

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::{
     federation::{outbox, urls::Urls},
+    live::{self, Change},
     notifications::{self, Kind},
     visibility::visible_to,
     Backend,
@@ -169,15 +170,49 @@ async fn apply(
             return Err(AppError::invalid("id", already));
         }
         notifications::notify(db, author, reaction.kind(), viewer, Some(id)).await?;
+        if reaction == Reaction::Boost {
+            // Streamed to the booster's followers as a status of its own (a reblog).
+            let boost: Uuid =
+                sqlx::query_scalar("SELECT id FROM boosts WHERE user_id = $1 AND thought_id = $2")
+                    .bind(viewer)
+                    .bind(id)
+                    .fetch_one(&mut *db)
+                    .await?;
+            live::announce(
+                db,
+                &Change::Boosted {
+                    id: boost,
+                    thought: id,
+                    booster: viewer,
+                },
+            )
+            .await?;
+        }
         Ok(true)
     } else {
-        let deleted = sqlx::query(&format!(
-            "DELETE FROM {table} WHERE user_id = $1 AND thought_id = $2"
+        // A boost's own id, so that streams can take its status back.
+        let deleted: Vec<Option<Uuid>> = sqlx::query_scalar(&format!(
+            "DELETE FROM {table} WHERE user_id = $1 AND thought_id = $2 RETURNING {}",
+            match reaction {
+                Reaction::Boost => "id",
+                Reaction::Like => "NULL::uuid",
+            }
         ))
         .bind(viewer)
         .bind(id)
-        .execute(&mut *db)
+        .fetch_all(&mut *db)
         .await?;
+        for boost in deleted.iter().flatten() {
+            live::announce(
+                db,
+                &Change::Unboosted {
+                    id: *boost,
+                    thought: id,
+                    booster: viewer,
+                },
+            )
+            .await?;
+        }
         // Taking it back takes back the notification too.
         sqlx::query(
             "DELETE FROM notifications WHERE actor_id = $1 AND thought_id = $2 AND type = $3",
@@ -187,7 +222,7 @@ async fn apply(
         .bind(reaction.kind().as_str())
         .execute(&mut *db)
         .await?;
-        Ok(deleted.rows_affected() > 0)
+        Ok(!deleted.is_empty())
     }
 }
 
@@ -236,4 +271,26 @@ pub async fn liked(
         vec![super::visibility::Arg::Int(limit)],
     )
     .await
+}
+
+/// The id of `user`'s boost of `thought`, if they boosted it.
+pub async fn boost_of(pool: &PgPool, user: Uuid, thought: Uuid) -> Result<Option<Uuid>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM boosts WHERE user_id = $1 AND thought_id = $2")
+            .bind(user)
+            .bind(thought)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// The boost with the id `id` (a reblog's status id in the client API), as (the thought
+/// boosted, the booster); `None` when `id` is no boost's.
+pub async fn boost_by_id(pool: &PgPool, id: Uuid) -> Result<Option<(Uuid, Uuid)>, AppError> {
+    Ok(
+        sqlx::query_as("SELECT thought_id, user_id FROM boosts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?,
+    )
 }

@@ -137,8 +137,80 @@ pub async fn should_stream(
                 Err(error) => Err(error),
             }
         }
+        Change::Boosted { id, .. } => Ok(boost_shown(pool, viewer, stream, *id)
+            .await?
+            .map(Event::Update)),
+        Change::Unboosted { id, booster, .. } => {
+            Ok(boost_was_streamed(pool, viewer, stream, *booster)
+                .await?
+                .then_some(Event::Delete(*id)))
+        }
         Change::Unread { .. } | Change::KeyRevoked { .. } => Ok(None),
     }
+}
+
+/// SQL: `booster`'s boosts reach `$1::uuid`'s home (their own, or someone they follow), as
+/// in `timeline::Feed::Home`.
+fn boosts_reach_home(booster: &str) -> String {
+    format!(
+        "({booster} = $1::uuid OR EXISTS (SELECT 1 FROM follows sf WHERE sf.follower_id = $1::uuid
+                                             AND sf.following_id = {booster} AND sf.state = 'accepted'))"
+    )
+}
+
+/// The boost `id` as `viewer` sees it (a reblog wrapping the thought), if it belongs on
+/// `stream`: only the home stream carries boosts, as Mastodon's public and hashtag streams
+/// do not.
+async fn boost_shown(
+    pool: &sqlx::PgPool,
+    viewer: Uuid,
+    stream: &Stream,
+    id: Uuid,
+) -> Result<Option<ThoughtView>, AppError> {
+    if !matches!(stream, Stream::User { .. }) {
+        return Ok(None);
+    }
+    let candidates = format!(
+        "SELECT b.thought_id, b.created_at AS listed_at, bu.username AS boosted_by
+           FROM boosts b JOIN users bu ON bu.id = b.user_id JOIN thoughts t ON t.id = b.thought_id
+          WHERE b.id = $2 AND {} AND {} AND {}",
+        boosts_reach_home("b.user_id"),
+        visible_to("t", "$1::uuid"),
+        timeline::kept_in_feed("t", Some("b.user_id"), "$1::uuid", Context::Home),
+    );
+    let mut found = visibility::thoughts(
+        pool,
+        Some(viewer),
+        &candidates,
+        "t.id",
+        vec![Arg::Uuid(Some(id))],
+    )
+    .await?;
+    filters::apply(pool, Some(viewer), Context::Home, &mut found).await?;
+    Ok(found.pop())
+}
+
+/// Whether a boost by `booster`, now taken back, went to `viewer`'s home stream (so its
+/// status is deleted there).
+async fn boost_was_streamed(
+    pool: &sqlx::PgPool,
+    viewer: Uuid,
+    stream: &Stream,
+    booster: Uuid,
+) -> Result<bool, AppError> {
+    if !matches!(stream, Stream::User { .. }) {
+        return Ok(false);
+    }
+    let sql = format!(
+        "SELECT {} AND NOT {}",
+        boosts_reach_home("$2::uuid"),
+        blocked_between("$2::uuid", "$1::uuid"),
+    );
+    Ok(sqlx::query_scalar(&sql)
+        .bind(viewer)
+        .bind(booster)
+        .fetch_one(pool)
+        .await?)
 }
 
 /// Thought `id` as `viewer` sees it, if it belongs on `stream` and they may see it.

@@ -30,6 +30,9 @@ pub enum Feed<'a> {
     Home,
     /// One local author's thoughts (those the viewer may see).
     Author(&'a str),
+    /// One author's thoughts and boosts, as the client API's profile statuses (Mastodon's
+    /// profiles list boosts; the web profile shows the person's own thoughts only).
+    AuthorAndBoosts(&'a str),
     /// Public thoughts with a tag.
     Tag(&'a str),
     /// The viewer's bookmarks, newest bookmark first.
@@ -46,7 +49,7 @@ impl Feed<'_> {
             Feed::Home | Feed::List(_) => Context::Home,
             Feed::Public | Feed::Tag(_) => Context::Public,
             // What the viewer bookmarked is shown as a profile shows it: mutes do not hide it.
-            Feed::Author(_) | Feed::Bookmarks => Context::Account,
+            Feed::Author(_) | Feed::AuthorAndBoosts(_) | Feed::Bookmarks => Context::Account,
         }
     }
 }
@@ -222,6 +225,23 @@ pub async fn page_within(
                 None,
             )
         }
+        Feed::AuthorAndBoosts(username) => {
+            let author = "(SELECT pu.id FROM users pu WHERE lower(pu.username) = lower($5))";
+            (
+                with_boosts(
+                    &format!("t.user_id = {author}"),
+                    &format!(
+                        "b.user_id = {author} AND NOT {}",
+                        visibility::blocked_between("b.user_id", "$1::uuid")
+                    ),
+                    Context::Account,
+                    &keyset,
+                    &newer_than("b.created_at, b.thought_id"),
+                    order,
+                ),
+                Some(username),
+            )
+        }
         Feed::Tag(tag) => {
             let tags_newer = newer_than("tt.created_at, tt.thought_id");
             (
@@ -346,12 +366,80 @@ pub async fn page_within(
     Ok(TimelinePage { thoughts, next })
 }
 
+/// The candidate query of a timeline of thoughts by the authors `author_listed` selects
+/// (over `t`) and boosts by the boosters `booster_listed` selects (over `b`), in `context`,
+/// merged as home merges them: each read backwards along its time index; a thought that
+/// came several ways is listed once, at its latest arrival; each source gives twice a page,
+/// so the duplicates the merge removes cannot leave a page short.
+/// A boost is positioned by (its time, the thought's id): the keyset `page_within` pages by.
+fn with_boosts(
+    author_listed: &str,
+    booster_listed: &str,
+    context: Context,
+    keyset: &str,
+    boosts_newer: &str,
+    order: &str,
+) -> String {
+    let visible = visible_to("t", "$1::uuid");
+    let kept = kept_in_feed("t", None, "$1::uuid", context);
+    let boost_kept = kept_in_feed("t", Some("b.user_id"), "$1::uuid", context);
+    format!(
+        "WITH own AS (
+             SELECT t.id AS thought_id, t.created_at AS listed_at, NULL::uuid AS booster_id
+               FROM thoughts t
+              WHERE {author_listed} AND {visible} AND {kept} AND {keyset}
+              ORDER BY t.created_at {order}, t.id {order} LIMIT $4 * 2),
+         boosted AS (
+             SELECT b.thought_id, b.created_at AS listed_at, b.user_id AS booster_id
+               FROM boosts b JOIN thoughts t ON t.id = b.thought_id
+              WHERE {booster_listed} AND {visible} AND {boost_kept}
+                AND ($2::timestamptz IS NULL OR (b.created_at, b.thought_id) < ($2, $3))
+                {boosts_newer}
+              ORDER BY b.created_at {order}, b.thought_id {order} LIMIT $4 * 2),
+         latest AS (
+             SELECT DISTINCT ON (thought_id) thought_id, listed_at, booster_id
+               FROM (SELECT * FROM own UNION ALL SELECT * FROM boosted) entries
+              ORDER BY thought_id, listed_at DESC)
+         SELECT e.thought_id, e.listed_at, booster.username AS boosted_by
+           FROM latest e LEFT JOIN users booster ON booster.id = e.booster_id
+          ORDER BY e.listed_at {order}, e.thought_id {order}
+          LIMIT $4"
+    )
+}
+
 /// One thought, if `viewer` may see it (`NotFound` otherwise, hiding that it exists).
 pub async fn one(pool: &PgPool, viewer: Option<Uuid>, id: Uuid) -> Result<ThoughtView, AppError> {
     some(pool, viewer, &[id])
         .await?
         .pop()
         .ok_or(AppError::NotFound)
+}
+
+/// The boost with the id `boost` as `viewer` sees it: the boosted thought, brought by its
+/// booster (`boost_id` set). `NotFound` when the viewer may not see the thought, or a block
+/// stands between the viewer and the booster.
+pub async fn boost(
+    pool: &PgPool,
+    viewer: Option<Uuid>,
+    boost: Uuid,
+) -> Result<ThoughtView, AppError> {
+    let candidates = format!(
+        "SELECT b.thought_id, b.created_at AS listed_at, bu.username AS boosted_by
+           FROM boosts b JOIN users bu ON bu.id = b.user_id JOIN thoughts t ON t.id = b.thought_id
+          WHERE b.id = $2 AND {} AND NOT {}",
+        visible_to("t", "$1::uuid"),
+        visibility::blocked_between("b.user_id", "$1::uuid"),
+    );
+    visibility::thoughts(
+        pool,
+        viewer,
+        &candidates,
+        "t.id",
+        vec![Arg::Uuid(Some(boost))],
+    )
+    .await?
+    .pop()
+    .ok_or(AppError::NotFound)
 }
 
 /// The thoughts `ids` that `viewer` may see, in no particular order.

@@ -63,7 +63,8 @@ pub enum Arg {
 /// The thoughts `candidates` selects, as `viewer` may see them, in `order`.
 ///
 /// `candidates` is SQL selecting rows `(thought_id uuid, listed_at timestamptz, boosted_by
-/// text)`; it may read the viewer as `$1::uuid` and `args` as `$2` onwards, and should
+/// text)` (`boosted_by`: the username of the booster whose boost brought it, whose boost id
+/// the view then carries); it may read the viewer as `$1::uuid` and `args` as `$2` onwards, and should
 /// already apply [`visible_to`] where it limits rows (so a page is not cut short). Every row
 /// is checked again here against the rule, so a candidate the viewer may not see is dropped.
 /// `order` is an `ORDER BY` list over `c` (the candidate row), `t` (the thought) and `u`
@@ -76,8 +77,11 @@ pub async fn thoughts<'e>(
     args: Vec<Arg>,
 ) -> Result<Vec<ThoughtView>, AppError> {
     let sql = format!(
-        "SELECT {THOUGHT_COLUMNS}, c.listed_at, c.boosted_by
+        "SELECT {THOUGHT_COLUMNS}, c.listed_at, c.boosted_by, boost.id AS boost_id, boost.user_id AS booster_id
            FROM ({candidates}) c JOIN thoughts t ON t.id = c.thought_id JOIN users u ON u.id = t.user_id
+           LEFT JOIN LATERAL (SELECT b.id, b.user_id FROM boosts b JOIN users bu ON bu.id = b.user_id
+                               WHERE c.boosted_by IS NOT NULL AND b.thought_id = t.id
+                                 AND bu.username = c.boosted_by) boost ON true
           WHERE {}
           ORDER BY {order}",
         visible_to("t", "$1::uuid")
@@ -149,6 +153,8 @@ impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for Row {
             bookmarked: row.try_get("bookmarked")?,
             listed_at: row.try_get("listed_at")?,
             boosted_by: row.try_get("boosted_by")?,
+            boost_id: row.try_get("boost_id")?,
+            booster_id: row.try_get("booster_id")?,
             // Filters depend on where the thought is shown: the reader sets them.
             filtered: Vec::new(),
         }))

@@ -89,7 +89,9 @@ impl EventStream {
                             // Not shown live on pages (may_concern says so).
                             Change::ThoughtEdited { .. }
                             | Change::ThoughtDeleted { .. }
-                            | Change::KeyRevoked { .. } => {}
+                            | Change::KeyRevoked { .. }
+                            | Change::Boosted { .. }
+                            | Change::Unboosted { .. } => {}
                         }
                     }
                     Received::Change(_) => {}

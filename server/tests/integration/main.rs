@@ -19,6 +19,7 @@ mod lists;
 mod live;
 mod profile_css;
 mod profiles;
+mod reblogs;
 mod reliability;
 mod reliability_http;
 mod safety;

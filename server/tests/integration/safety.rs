@@ -58,13 +58,20 @@ async fn status(app: &TestApp, key: &str, text: &str, reply_to: Option<&str>) ->
         .to_owned()
 }
 
-/// The texts of a list of statuses.
+/// The texts of a list of statuses (a boost's: the text of the status it wraps).
 fn texts(statuses: &Value) -> Vec<String> {
     statuses
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| s["text"].as_str().unwrap_or_default().to_owned())
+        .map(|s| {
+            let shown = if s["reblog"].is_object() {
+                &s["reblog"]
+            } else {
+                s
+            };
+            shown["text"].as_str().unwrap_or_default().to_owned()
+        })
         .collect()
 }
 

@@ -855,3 +855,53 @@ async fn an_edit_reaches_the_stream_as_status_update_even_of_the_warning_alone()
         ("status.update", &json!("careful"))
     );
 }
+
+#[tokio::test]
+async fn a_boost_streams_as_a_reblog_wrapper_and_its_undoing_as_a_deletion() {
+    let app = TestApp::spawn().await;
+    let (_, ana) = person(&app, "ana", "read write follow").await;
+    let (bo_id, bo) = person(&app, "bo", "read write follow").await;
+    let (_, carl) = person(&app, "carl", "read write follow").await;
+    call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/accounts/{bo_id}/follow"),
+        &carl,
+    )
+    .await;
+    let mut home = EventStream::open(&app, "/api/v1/streaming/user", &carl).await;
+    let mut public = EventStream::open(&app, "/api/v1/streaming/public", &carl).await;
+
+    // Carl follows Bo, not Ana: Ana's thought reaches his home only through Bo's boost.
+    let original = post(&app, &ana, "worth spreading", "public").await;
+    assert_eq!(public.next_status().await.1["id"], json!(original));
+    let wrapper = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/statuses/{original}/reblog"),
+        &bo,
+    )
+    .await;
+    let (name, status) = home.next_status().await;
+    assert_eq!(name, "update");
+    assert_eq!(status["id"], wrapper["id"]);
+    assert_ne!(status["id"], json!(original));
+    assert_eq!(status["account"]["username"], json!("bo"));
+    assert_eq!(status["reblog"]["id"], json!(original));
+    assert_eq!(status["reblog"]["account"]["username"], json!("ana"));
+
+    // Taken back: the wrapper's id is deleted from the home stream.
+    call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/statuses/{original}/unreblog"),
+        &bo,
+    )
+    .await;
+    assert_eq!(
+        home.next().await,
+        ("delete".into(), wrapper["id"].as_str().unwrap().to_owned())
+    );
+    // Public streams carry no boosts, as Mastodon's do not.
+    assert_eq!(public.next_within(QUIET).await, None);
+}

@@ -195,7 +195,8 @@ async fn statuses_of(
     let page = timeline::page_within(
         &backend.pool,
         caller.viewer(),
-        timeline::Feed::Author(&target.username),
+        // With boosts, as Mastodon's profiles list them (reblog wrappers).
+        timeline::Feed::AuthorAndBoosts(&target.username),
         window,
         limit,
     )

@@ -170,6 +170,51 @@ fn status(
     })
 }
 
+/// A boost as Mastodon shows it: a status of its own (the boost's id, the booster, the time
+/// of the boost, no content) whose `reblog` is the status boosted. Apps show "X boosted"
+/// from it and act on the `reblog`; the viewer's own state and filters are repeated on
+/// the wrapper, as apps read either.
+fn reblog(thought: &ThoughtView, boost: Uuid, booster: &Value, original: Value) -> Value {
+    // A boost has no page of its own: its uri names it on the booster's actor.
+    let uri = format!(
+        "{}#boosts/{boost}",
+        booster["uri"].as_str().unwrap_or_default()
+    );
+    json!({
+        "id": boost.to_string(),
+        "uri": uri,
+        "url": original["url"],
+        "created_at": timestamp(thought.listed_at),
+        "account": booster,
+        "content": "",
+        "text": "",
+        "visibility": original["visibility"],
+        "sensitive": false,
+        "spoiler_text": "",
+        "media_attachments": [],
+        "application": null,
+        "mentions": [],
+        "tags": [],
+        "emojis": [],
+        "reblogs_count": 0,
+        "favourites_count": 0,
+        "replies_count": 0,
+        "favourited": original["favourited"],
+        "reblogged": original["reblogged"],
+        "muted": original["muted"],
+        "bookmarked": original["bookmarked"],
+        "pinned": false,
+        "in_reply_to_id": null,
+        "in_reply_to_account_id": null,
+        "language": null,
+        "poll": null,
+        "card": null,
+        "edited_at": null,
+        "filtered": original["filtered"],
+        "reblog": original,
+    })
+}
+
 /// Mastodon's FilterResult for a `warn` filter a status matched.
 fn filter_result(warning: &app::model::FilterWarning) -> Value {
     json!({
@@ -197,6 +242,7 @@ pub async fn statuses(backend: &Backend, thoughts: &[ThoughtView]) -> ApiResult<
         thoughts
             .iter()
             .map(|t| t.author_id)
+            .chain(thoughts.iter().filter_map(|t| t.booster_id))
             .chain(addressees.mentioned.values().flatten().copied()),
     )
     .await?;
@@ -210,13 +256,22 @@ pub async fn statuses(backend: &Backend, thoughts: &[ThoughtView]) -> ApiResult<
                 .flatten()
                 .filter_map(|id| people.get(id))
                 .collect();
-            status(
+            let original = status(
                 backend,
                 thought,
                 people.get(&thought.author_id).unwrap_or(&Value::Null),
                 &mentioned,
                 addressees.parent_author.get(&thought.id).copied(),
-            )
+            );
+            match (thought.boost_id, thought.booster_id) {
+                (Some(boost), Some(booster)) => reblog(
+                    thought,
+                    boost,
+                    people.get(&booster).unwrap_or(&Value::Null),
+                    original,
+                ),
+                _ => original,
+            }
         })
         .collect())
 }

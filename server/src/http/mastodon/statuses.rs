@@ -47,6 +47,25 @@ pub(super) async fn one(
     statuses.pop().ok_or_else(|| AppError::NotFound.into())
 }
 
+/// The boost `boost` as a status (a reblog wrapping the thought), if `viewer` may see it.
+async fn boost_status(
+    backend: &Backend,
+    viewer: Option<uuid::Uuid>,
+    boost: uuid::Uuid,
+) -> ApiResult<Value> {
+    let thought = timeline::boost(&backend.pool, viewer, boost).await?;
+    let mut statuses = entities::statuses(backend, std::slice::from_ref(&thought)).await?;
+    statuses.pop().ok_or_else(|| AppError::NotFound.into())
+}
+
+/// The thought a status id names: itself, or the thought a boost's id (a reblog) wraps,
+/// as Mastodon acts on the original when asked about a reblog.
+async fn original(backend: &Backend, id: uuid::Uuid) -> ApiResult<uuid::Uuid> {
+    Ok(reactions::boost_by_id(&backend.pool, id)
+        .await?
+        .map_or(id, |(thought, _)| thought))
+}
+
 async fn create(
     State(backend): State<Backend>,
     authed: Authed,
@@ -121,7 +140,11 @@ async fn show(
     caller: MaybeAuthed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let mut status = one(&backend, caller.viewer(), path_id(&id)?).await?;
+    let id = path_id(&id)?;
+    let mut status = match reactions::boost_by_id(&backend.pool, id).await? {
+        Some(_) => boost_status(&backend, caller.viewer(), id).await?,
+        None => one(&backend, caller.viewer(), id).await?,
+    };
     if let Some(viewer) = caller.viewer() {
         super::mutes::mark_muted(&backend, viewer, std::slice::from_mut(&mut status)).await?;
     }
@@ -135,6 +158,15 @@ async fn delete(
 ) -> ApiResult<Json<Value>> {
     let me = authed.person()?;
     let id = path_id(&id)?;
+    // Deleting a reblog takes the boost back (apps undo a boost from its own status too).
+    if let Some((thought, booster)) = reactions::boost_by_id(&backend.pool, id).await? {
+        if booster != me {
+            return Err(AppError::NotFound.into());
+        }
+        let status = boost_status(&backend, Some(me), id).await?;
+        reactions::set(&backend, me, thought, Reaction::Boost, false).await?;
+        return Ok(Json(status));
+    }
     // Mastodon answers with the deleted status (its text, for "delete and redraft").
     let status = one(&backend, Some(me), id).await?;
     thoughts::delete(&backend, me, id).await?;
@@ -189,7 +221,8 @@ async fn context(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let viewer = caller.viewer();
-    let thought = timeline::one(&backend.pool, viewer, path_id(&id)?).await?;
+    let id = original(&backend, path_id(&id)?).await?;
+    let thought = timeline::one(&backend.pool, viewer, id).await?;
     let thread = timeline::thread(
         &backend.pool,
         &backend.public_url,
@@ -221,12 +254,19 @@ async fn react(
     on: bool,
 ) -> ApiResult<Json<Value>> {
     let me = authed.person()?;
-    let id = path_id(&id)?;
+    let id = original(&backend, path_id(&id)?).await?;
     match reactions::set(&backend, me, id, reaction, on).await {
         // Doing it twice is not an error for Mastodon clients: the answer is the status.
         Err(AppError::Invalid(errors))
             if errors.iter().any(|e| e.message.starts_with("you already")) => {}
         other => other?,
+    }
+    // A reblog answers with the boost's own status (the same one when repeated); the rest,
+    // unreblog included, with the original.
+    if reaction == Reaction::Boost && on {
+        if let Some(boost) = reactions::boost_of(&backend.pool, me, id).await? {
+            return Ok(Json(boost_status(&backend, Some(me), boost).await?));
+        }
     }
     Ok(Json(one(&backend, Some(me), id).await?))
 }
@@ -241,7 +281,7 @@ async fn who(
     let ids = reactions::who(
         &backend.pool,
         caller.viewer(),
-        path_id(&id)?,
+        original(&backend, path_id(&id)?).await?,
         reaction,
         params.limit(40, 80)?,
     )

@@ -32,7 +32,7 @@ pub fn routes() -> Routes {
         )
 }
 
-/// A position from a `Link` header, or a status id (its own time).
+/// A position from a `Link` header, or a status id (a thought's or a boost's).
 async fn position(backend: &Backend, params: &Params, name: &str) -> ApiResult<Option<Cursor>> {
     let Some(raw) = params.text(name)?.filter(|raw| !raw.is_empty()) else {
         return Ok(None);
@@ -41,13 +41,18 @@ async fn position(backend: &Backend, params: &Params, name: &str) -> ApiResult<O
         return Ok(Some(cursor));
     }
     let id = Uuid::try_parse(&raw).map_err(|_| ApiError::invalid(name, "is not a status id"))?;
-    let created_at: Option<chrono::DateTime<chrono::Utc>> =
-        sqlx::query_scalar("SELECT created_at FROM thoughts WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&backend.pool)
-            .await
-            .map_err(app::error::AppError::from)?;
-    Ok(created_at.map(|created_at| Cursor { created_at, id }))
+    // A thought is placed at its own time; a boost (a reblog's id) where timelines list
+    // it: at the boost's time, with the boosted thought's id.
+    let placed: Option<(chrono::DateTime<chrono::Utc>, Uuid)> = sqlx::query_as(
+        "SELECT created_at, id FROM thoughts WHERE id = $1
+         UNION ALL SELECT created_at, thought_id FROM boosts WHERE id = $1
+         LIMIT 1",
+    )
+    .bind(id)
+    .fetch_optional(&backend.pool)
+    .await
+    .map_err(app::error::AppError::from)?;
+    Ok(placed.map(|(created_at, id)| Cursor { created_at, id }))
 }
 
 /// Mastodon's paging: `max_id` (older than), `since_id` (newer than, newest first) and
