@@ -210,15 +210,7 @@ pub async fn thought_created(
     urls: Urls<'_>,
     thought: Uuid,
 ) -> Result<(), AppError> {
-    let (note, inboxes) = note_and_audience(db, urls, thought).await?;
-    if inboxes.is_empty() {
-        return Ok(());
-    }
-    let author: Uuid = sqlx::query_scalar("SELECT user_id FROM thoughts WHERE id = $1")
-        .bind(thought)
-        .fetch_one(&mut *db)
-        .await?;
-    enqueue(db, Some(author), &vocab::create(&note), inboxes).await
+    send_note(db, urls, thought, vocab::create).await
 }
 
 /// A local thought was edited: the updated Note (with `updated`) goes to everyone the
@@ -228,6 +220,19 @@ pub async fn thought_updated(
     urls: Urls<'_>,
     thought: Uuid,
 ) -> Result<(), AppError> {
+    send_note(db, urls, thought, |note| {
+        vocab::update(note, &urls.new_activity())
+    })
+    .await
+}
+
+/// Queues the activity `wrap` makes of a local thought's Note for the Note's audience.
+async fn send_note(
+    db: &mut PgConnection,
+    urls: Urls<'_>,
+    thought: Uuid,
+    wrap: impl FnOnce(&Value) -> Value,
+) -> Result<(), AppError> {
     let (note, inboxes) = note_and_audience(db, urls, thought).await?;
     if inboxes.is_empty() {
         return Ok(());
@@ -236,8 +241,7 @@ pub async fn thought_updated(
         .bind(thought)
         .fetch_one(&mut *db)
         .await?;
-    let activity = vocab::update(&note, &urls.new_activity());
-    enqueue(db, Some(author), &activity, inboxes).await
+    enqueue(db, Some(author), &wrap(&note), inboxes).await
 }
 
 /// A local thought is about to be deleted (called before its mentions go): everyone who

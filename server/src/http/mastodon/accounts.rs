@@ -190,18 +190,9 @@ async fn statuses_of(
     params: Params,
 ) -> ApiResult<(axum::http::HeaderMap, Json<Vec<Value>>)> {
     let target = profiles::account(&backend.pool, path_id(&id)?).await?;
-    let limit = params.limit(20, 40)?;
-    let window = super::timelines::window(&backend, &params).await?;
-    let page = timeline::page_within(
-        &backend.pool,
-        caller.viewer(),
-        // With boosts, as Mastodon's profiles list them (reblog wrappers).
-        timeline::Feed::AuthorAndBoosts(&target.username),
-        window,
-        limit,
-    )
-    .await?;
-    super::timelines::respond(&backend, &uri, page).await
+    // With boosts, as Mastodon's profiles list them (reblog wrappers).
+    let statuses = timeline::Feed::AuthorAndBoosts(&target.username);
+    super::timelines::feed(&backend, caller.viewer(), statuses, &params, &uri).await
 }
 
 async fn people(

@@ -58,14 +58,5 @@ async fn list(
     params: Params,
 ) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
     let me = authed.person()?;
-    let limit = params.limit(20, 40)?;
-    let page = timeline::page_within(
-        &backend.pool,
-        Some(me),
-        timeline::Feed::Bookmarks,
-        timelines::window(&backend, &params).await?,
-        limit,
-    )
-    .await?;
-    timelines::respond(&backend, &uri, page).await
+    timelines::feed(&backend, Some(me), timeline::Feed::Bookmarks, &params, &uri).await
 }

@@ -168,16 +168,8 @@ async fn timeline(
     params: Params,
 ) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
     let me = authed.person()?;
-    let limit = params.limit(20, 40)?;
-    let page = timeline::page_within(
-        &backend.pool,
-        Some(me),
-        timeline::Feed::List(path_id(&id)?),
-        timelines::window(&backend, &params).await?,
-        limit,
-    )
-    .await?;
-    timelines::respond(&backend, &uri, page).await
+    let list = timeline::Feed::List(path_id(&id)?);
+    timelines::feed(&backend, Some(me), list, &params, &uri).await
 }
 
 async fn holding(

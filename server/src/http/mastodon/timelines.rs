@@ -101,6 +101,20 @@ pub async fn respond(
     Ok((headers, Json(statuses)))
 }
 
+/// One page of `feed` as `viewer` may see it, paged by the request's parameters.
+pub async fn feed(
+    backend: &Backend,
+    viewer: Option<Uuid>,
+    feed: timeline::Feed<'_>,
+    params: &Params,
+    uri: &Uri,
+) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
+    let limit = params.limit(20, 40)?;
+    let window = window(backend, params).await?;
+    let page = timeline::page_within(&backend.pool, viewer, feed, window, limit).await?;
+    respond(backend, uri, page).await
+}
+
 async fn home(
     State(backend): State<Backend>,
     authed: Authed,
@@ -108,16 +122,7 @@ async fn home(
     params: Params,
 ) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
     let me = authed.person()?;
-    let limit = params.limit(20, 40)?;
-    let page = timeline::page_within(
-        &backend.pool,
-        Some(me),
-        timeline::Feed::Home,
-        window(&backend, &params).await?,
-        limit,
-    )
-    .await?;
-    respond(&backend, &uri, page).await
+    feed(&backend, Some(me), timeline::Feed::Home, &params, &uri).await
 }
 
 async fn public(
@@ -126,17 +131,8 @@ async fn public(
     uri: Uri,
     params: Params,
 ) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
-    let limit = params.limit(20, 40)?;
     let viewer = caller.viewer();
-    let page = timeline::page_within(
-        &backend.pool,
-        viewer,
-        timeline::Feed::Public,
-        window(&backend, &params).await?,
-        limit,
-    )
-    .await?;
-    respond(&backend, &uri, page).await
+    feed(&backend, viewer, timeline::Feed::Public, &params, &uri).await
 }
 
 async fn tag(
@@ -146,14 +142,13 @@ async fn tag(
     uri: Uri,
     params: Params,
 ) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
-    let limit = params.limit(20, 40)?;
-    let page = timeline::page_within(
-        &backend.pool,
-        caller.viewer(),
+    let viewer = caller.viewer();
+    feed(
+        &backend,
+        viewer,
         timeline::Feed::Tag(&hashtag),
-        window(&backend, &params).await?,
-        limit,
+        &params,
+        &uri,
     )
-    .await?;
-    respond(&backend, &uri, page).await
+    .await
 }
