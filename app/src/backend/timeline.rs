@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{
     filters::{self, Context},
-    mutes,
+    hashtags, mutes,
     visibility::{self, may_see, visible_to, Arg},
 };
 use crate::{
@@ -31,8 +31,9 @@ pub enum Feed<'a> {
     /// One local author's thoughts (those the viewer may see).
     Author(&'a str),
     /// One author's thoughts and boosts, as the client API's profile statuses (Mastodon's
-    /// profiles list boosts; the web profile shows the person's own thoughts only).
-    AuthorAndBoosts(&'a str),
+    /// profiles list boosts; the web profile shows the person's own thoughts only), narrowed
+    /// by the filter.
+    AuthorAndBoosts(&'a str, ProfileFilter<'a>),
     /// Public thoughts with a tag.
     Tag(&'a str),
     /// The viewer's bookmarks, newest bookmark first.
@@ -49,9 +50,25 @@ impl Feed<'_> {
             Feed::Home | Feed::List(_) => Context::Home,
             Feed::Public | Feed::Tag(_) => Context::Public,
             // What the viewer bookmarked is shown as a profile shows it: mutes do not hide it.
-            Feed::Author(_) | Feed::AuthorAndBoosts(_) | Feed::Bookmarks => Context::Account,
+            Feed::Author(_) | Feed::AuthorAndBoosts(..) | Feed::Bookmarks => Context::Account,
         }
     }
+}
+
+/// What a profile's statuses keep: Mastodon's account statuses parameters (its
+/// `AccountStatusesFilter`). The default keeps every thought and boost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProfileFilter<'a> {
+    /// No replies, except replies to the author themselves (threads of their own).
+    pub exclude_replies: bool,
+    /// No boosts.
+    pub exclude_boosts: bool,
+    /// Only thoughts with this hashtag (as typed: any case, `#` optional), and no boosts.
+    pub tagged: Option<&'a str>,
+    /// Only thoughts with media.
+    pub only_media: bool,
+    /// Only the author's pinned thoughts.
+    pub pinned: bool,
 }
 
 /// SQL: thought `t` (brought by the user `booster` when it came as a boost) stays in
@@ -142,6 +159,7 @@ pub async fn page_within(
     let mut list_id = None;
     let mut excluded: Vec<Uuid> = Vec::new();
     let mut followed_tags: Vec<i32> = Vec::new();
+    let mut profile_tag: Option<String> = None;
     let (query, argument) = match feed {
         Feed::Home => {
             let Some(me) = viewer else {
@@ -225,11 +243,43 @@ pub async fn page_within(
                 None,
             )
         }
-        Feed::AuthorAndBoosts(username) => {
+        Feed::AuthorAndBoosts(username, filter) => {
             let author = "(SELECT pu.id FROM users pu WHERE lower(pu.username) = lower($5))";
-            (
+            let mut author_listed = format!("t.user_id = {author}");
+            if let Some(raw) = filter.tagged {
+                let name = hashtags::name(raw, "tagged")?;
+                author_listed.push_str(
+                    " AND EXISTS (SELECT 1 FROM thought_tags pt WHERE pt.thought_id = t.id
+                                    AND pt.tag_id = (SELECT pg.id FROM tags pg WHERE pg.name = $11))",
+                );
+                profile_tag = Some(name);
+            }
+            // No media exist yet (issue #17 adds them): no thought has any.
+            // No pins exist yet (issue #15 brings them, with federation's `featured`).
+            if filter.only_media || filter.pinned {
+                return Ok(TimelinePage {
+                    thoughts: Vec::new(),
+                    next: None,
+                });
+            }
+            if filter.exclude_replies {
+                // Mastodon's rule: a reply to oneself (a thread of one's own) stays.
+                author_listed.push_str(
+                    " AND (t.reply_to IS NULL
+                           OR EXISTS (SELECT 1 FROM thoughts rp WHERE rp.id = t.reply_to AND rp.user_id = t.user_id))",
+                );
+            }
+            let query = if filter.exclude_boosts || filter.tagged.is_some() {
+                format!(
+                    "SELECT {LISTED_AS_ITSELF}
+                       FROM thoughts t
+                      WHERE {author_listed} AND {visible} AND {kept} AND {keyset}
+                      ORDER BY t.created_at {order}, t.id {order}
+                      LIMIT $4"
+                )
+            } else {
                 with_boosts(
-                    &format!("t.user_id = {author}"),
+                    &author_listed,
                     &format!(
                         "b.user_id = {author} AND NOT {}",
                         visibility::blocked_between("b.user_id", "$1::uuid")
@@ -238,9 +288,9 @@ pub async fn page_within(
                     &keyset,
                     &newer_than("b.created_at, b.thought_id"),
                     order,
-                ),
-                Some(username),
-            )
+                )
+            };
+            (query, Some(username))
         }
         Feed::Tag(tag) => {
             let tags_newer = newer_than("tt.created_at, tt.thought_id");
@@ -340,6 +390,7 @@ pub async fn page_within(
         Arg::Uuid(list_id),
         Arg::Uuids(excluded),
         Arg::Ints(followed_tags),
+        Arg::Text(profile_tag),
     ];
     let mut thoughts = visibility::thoughts(
         pool,

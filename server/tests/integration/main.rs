@@ -18,6 +18,7 @@ mod inbox;
 mod lists;
 mod live;
 mod profile_css;
+mod profile_statuses;
 mod profiles;
 mod reblogs;
 mod reliability;

@@ -8,12 +8,12 @@ use serde_json::{json, Value};
 
 use crate::support::TestApp;
 
-struct Person {
-    id: String,
-    key: String,
+pub(crate) struct Person {
+    pub(crate) id: String,
+    pub(crate) key: String,
 }
 
-async fn person(app: &TestApp, username: &str) -> Person {
+pub(crate) async fn person(app: &TestApp, username: &str) -> Person {
     let session = app.sign_up(username).await;
     let made: Value = app
         .post_form("/api/api_keys/create", &[("name", "app")], Some(&session))
@@ -33,7 +33,7 @@ async fn person(app: &TestApp, username: &str) -> Person {
 }
 
 /// A call as `who` (None: a visitor); returns the status code, the `Link` header and the body.
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     method: Method,
     path: &str,
@@ -62,13 +62,13 @@ async fn call(
     (status, link, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn ok(app: &TestApp, method: Method, path: &str, who: Option<&Person>) -> Value {
+pub(crate) async fn ok(app: &TestApp, method: Method, path: &str, who: Option<&Person>) -> Value {
     let (status, _, body) = call(app, method, path, who, None).await;
     assert_eq!(status, 200, "{path}: {body}");
     body
 }
 
-async fn post(app: &TestApp, who: &Person, text: &str) -> String {
+pub(crate) async fn post(app: &TestApp, who: &Person, text: &str) -> String {
     let (status, _, body) = call(
         app,
         Method::POST,
@@ -81,7 +81,7 @@ async fn post(app: &TestApp, who: &Person, text: &str) -> String {
     body["id"].as_str().unwrap().to_owned()
 }
 
-async fn reblog(app: &TestApp, who: &Person, id: &str) -> Value {
+pub(crate) async fn reblog(app: &TestApp, who: &Person, id: &str) -> Value {
     ok(
         app,
         Method::POST,
@@ -92,7 +92,7 @@ async fn reblog(app: &TestApp, who: &Person, id: &str) -> Value {
 }
 
 /// Each status of a page as (its id, the id of the status it wraps, if a reblog).
-fn entries(page: &Value) -> Vec<(String, Option<String>)> {
+pub(crate) fn entries(page: &Value) -> Vec<(String, Option<String>)> {
     page.as_array()
         .unwrap()
         .iter()
@@ -106,7 +106,7 @@ fn entries(page: &Value) -> Vec<(String, Option<String>)> {
 }
 
 /// The `rel="next"` URL of a `Link` header.
-fn next_link(link: &str) -> Option<String> {
+pub(crate) fn next_link(link: &str) -> Option<String> {
     link.split(", ")
         .find(|part| part.ends_with("rel=\"next\""))
         .map(|part| {

@@ -656,6 +656,15 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
                     .iter()
                     .map(|(name, _)| vec![("acct", name.clone())])
                     .collect(),
+                // Profile statuses with each filter, too.
+                "/api/v1/accounts/{id}/statuses" => [
+                    vec![],
+                    vec![("exclude_replies", "true".to_owned())],
+                    vec![("exclude_reblogs", "true".to_owned())],
+                ]
+                .into_iter()
+                .chain(tags.iter().map(|tag| vec![("tagged", tag.clone())]))
+                .collect(),
                 "/api/v1/accounts/relationships" => vec![world
                     .accounts
                     .iter()
@@ -776,6 +785,22 @@ async fn every_route_shows_a_thought_only_to_whom_it_may() {
     assert!(
         reads.shows("page /", FOLLOWERS),
         "and in their home timeline"
+    );
+    let ana = &world
+        .accounts
+        .iter()
+        .find(|(name, _)| name == "ana")
+        .unwrap()
+        .1;
+    assert!(
+        reads.shows(
+            &format!(
+                "API /api/v1/accounts/{ana}/statuses {:?}",
+                vec![("tagged", tag(FOLLOWERS))]
+            ),
+            FOLLOWERS
+        ),
+        "and on her profile's statuses with its tag"
     );
     assert!(
         reads.shows("API /api/v1/bookmarks []", FOLLOWERS)

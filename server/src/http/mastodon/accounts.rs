@@ -190,10 +190,38 @@ async fn statuses_of(
     params: Params,
 ) -> ApiResult<(axum::http::HeaderMap, Json<Vec<Value>>)> {
     let target = profiles::account(&backend.pool, path_id(&id)?).await?;
-    // With boosts, as Mastodon's profiles list them (reblog wrappers).
-    let statuses = timeline::Feed::AuthorAndBoosts(&target.username);
-    super::timelines::feed(&backend, caller.viewer(), statuses, &params, &uri).await
+    let limit = params.limit(20, 40)?;
+    let window = super::timelines::window(&backend, &params).await?;
+    let flag = |name: &str| params.boolean(name).map(Option::unwrap_or_default);
+    // An empty `tagged` is no tag, as Mastodon takes it.
+    let tagged = params.text("tagged")?.filter(|tag| !tag.trim().is_empty());
+    let filter = timeline::ProfileFilter {
+        exclude_replies: flag("exclude_replies")?,
+        exclude_boosts: flag("exclude_reblogs")?,
+        tagged: tagged.as_deref(),
+        only_media: flag("only_media")?,
+        pinned: flag("pinned")?,
+    };
+    let page = timeline::page_within(
+        &backend.pool,
+        caller.viewer(),
+        // With boosts, as Mastodon's profiles list them (reblog wrappers).
+        timeline::Feed::AuthorAndBoosts(&target.username, filter),
+        window,
+        limit,
+    )
+    .await?;
+    super::timelines::respond_keeping(&backend, &uri, page, PROFILE_FILTERS).await
 }
+
+/// The profile statuses' filters, kept by the `Link` header's pages.
+const PROFILE_FILTERS: &[&str] = &[
+    "exclude_replies",
+    "exclude_reblogs",
+    "tagged",
+    "only_media",
+    "pinned",
+];
 
 async fn people(
     State(backend): State<Backend>,

@@ -74,14 +74,38 @@ pub async fn respond(
     uri: &Uri,
     page: TimelinePage,
 ) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
+    respond_keeping(backend, uri, page, &[]).await
+}
+
+/// [`respond`], the linked pages keeping the query parameters `kept` as asked (a
+/// timeline's filters) besides the page size.
+pub async fn respond_keeping(
+    backend: &Backend,
+    uri: &Uri,
+    page: TimelinePage,
+    kept: &[&str],
+) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
     let statuses = entities::statuses(backend, &page.thoughts).await?;
-    // The next pages keep the page size asked for (Mastodon's links carry `limit`).
-    let limit = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
-        .find(|(key, _)| key == "limit")
-        .and_then(|(_, value)| value.parse::<u32>().ok())
-        .map(|limit| format!("limit={limit}&"))
-        .unwrap_or_default();
-    let base = format!("{}{}?{limit}", backend.public_url, uri.path());
+    // The next pages keep the page size asked for (Mastodon's links carry `limit`) and the
+    // filters; each once, its first value.
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    let mut seen: Vec<String> = Vec::new();
+    for (key, value) in url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
+        let wanted = if key == "limit" {
+            value.parse::<u32>().is_ok()
+        } else {
+            kept.contains(&key.as_ref())
+        };
+        if wanted && !seen.iter().any(|name| *name == key) {
+            query.append_pair(&key, &value);
+            seen.push(key.into_owned());
+        }
+    }
+    let mut query = query.finish();
+    if !query.is_empty() {
+        query.push('&');
+    }
+    let base = format!("{}{}?{query}", backend.public_url, uri.path());
     let mut links = Vec::new();
     if let Some(next) = page.next {
         links.push(format!("<{base}max_id={}>; rel=\"next\"", next.token()));
