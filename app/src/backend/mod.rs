@@ -27,6 +27,7 @@ pub mod mutes;
 pub mod notifications;
 pub mod oauth;
 pub mod passwords;
+pub mod pins;
 pub mod profiles;
 pub mod rate_limits;
 pub mod reactions;

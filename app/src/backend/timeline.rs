@@ -67,7 +67,7 @@ pub struct ProfileFilter<'a> {
     pub tagged: Option<&'a str>,
     /// Only thoughts with media.
     pub only_media: bool,
-    /// Only the author's pinned thoughts.
+    /// Only the author's pinned thoughts (`pins`), the latest pinned first.
     pub pinned: bool,
 }
 
@@ -255,8 +255,7 @@ pub async fn page_within(
                 profile_tag = Some(name);
             }
             // No media exist yet (issue #17 adds them): no thought has any.
-            // No pins exist yet (issue #15 brings them, with federation's `featured`).
-            if filter.only_media || filter.pinned {
+            if filter.only_media {
                 return Ok(TimelinePage {
                     thoughts: Vec::new(),
                     next: None,
@@ -269,7 +268,19 @@ pub async fn page_within(
                            OR EXISTS (SELECT 1 FROM thoughts rp WHERE rp.id = t.reply_to AND rp.user_id = t.user_id))",
                 );
             }
-            let query = if filter.exclude_boosts || filter.tagged.is_some() {
+            let query = if filter.pinned {
+                // The latest pinned first, paged by the time of the pin.
+                let pins_newer = newer_than("p.created_at, p.thought_id");
+                format!(
+                    "SELECT p.thought_id, p.created_at AS listed_at, NULL::text AS boosted_by
+                       FROM pins p JOIN thoughts t ON t.id = p.thought_id
+                      WHERE p.user_id = {author} AND {author_listed} AND {visible} AND {kept}
+                        AND ($2::timestamptz IS NULL OR (p.created_at, p.thought_id) < ($2, $3))
+                        {pins_newer}
+                      ORDER BY p.created_at {order}, p.thought_id {order}
+                      LIMIT $4"
+                )
+            } else if filter.exclude_boosts || filter.tagged.is_some() {
                 format!(
                     "SELECT {LISTED_AS_ITSELF}
                        FROM thoughts t

@@ -1,10 +1,11 @@
 //! Profile statuses (`GET /api/v1/accounts/:id/statuses`) narrowed as Mastodon narrows them:
 //! `exclude_replies` (a reply to oneself stays), `exclude_reblogs`, `tagged` (no boosts),
-//! `only_media` and `pinned` (nothing yet); paged with each filter, the `Link` header keeping
-//! it; behind the visibility gate; a value that is not a boolean (or a tag) is 422.
+//! `only_media` (nothing yet) and `pinned` (with pinning and its rules); paged with each
+//! filter, the `Link` header keeping it; behind the visibility gate; a value that is not a
+//! boolean (or a tag) is 422.
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::{
     reblogs::{call, entries, next_link, ok, person, post, reblog, Person},
@@ -215,27 +216,241 @@ async fn tagged_keeps_the_thoughts_with_the_tag_in_any_case_and_no_boosts() {
 }
 
 #[tokio::test]
-async fn only_media_and_pinned_are_empty_until_media_and_pins_exist() {
+async fn only_media_is_empty_until_media_exist() {
     let app = TestApp::spawn().await;
     let profile = Profile::new(&app).await;
-    for query in [
-        "only_media=true",
-        "pinned=true",
-        "pinned=1&exclude_replies=true",
-    ] {
+    for query in ["only_media=true", "only_media=1&exclude_replies=true"] {
         let url = format!("{}?{query}", profile.path);
         let (status, link, body) = call(&app, Method::GET, &url, Some(&profile.bo), None).await;
         assert_eq!(status, 200, "{query}: {body}");
         assert_eq!(body, json!([]), "{query}");
         assert_eq!(next_link(&link), None, "{query}");
     }
-    for query in ["only_media=false", "pinned=false", "pinned=0&only_media=0"] {
-        assert_eq!(
-            profile.read(&app, query, None).await,
-            profile.everything(),
-            "{query}"
-        );
+    assert_eq!(
+        profile.read(&app, "only_media=false", None).await,
+        profile.everything()
+    );
+}
+
+async fn pin(app: &TestApp, who: Option<&Person>, id: &str, on: bool) -> (u16, Value) {
+    let action = if on { "pin" } else { "unpin" };
+    let (status, _, body) = call(
+        app,
+        Method::POST,
+        &format!("/api/v1/statuses/{id}/{action}"),
+        who,
+        None,
+    )
+    .await;
+    (status, body)
+}
+
+#[tokio::test]
+async fn pins_are_listed_latest_first_for_the_owners_public_thoughts_at_most_five() {
+    let app = TestApp::spawn().await;
+    let profile = Profile::new(&app).await;
+    let bo = Some(&profile.bo);
+    let s = Profile::s;
+    assert_eq!(profile.read(&app, "pinned=true", None).await, vec![]);
+
+    let (status, body) = pin(&app, bo, &profile.root, true).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (&body["id"], &body["pinned"]),
+        (&json!(profile.root), &json!(true))
+    );
+    // Twice: the same, not an error.
+    let (status, body) = pin(&app, bo, &profile.root, true).await;
+    assert_eq!((status, &body["pinned"]), (200, &json!(true)), "{body}");
+    for id in [
+        &profile.plain,
+        &profile.latest,
+        &profile.self_reply,
+        &profile.answer,
+    ] {
+        let (status, body) = pin(&app, bo, id, true).await;
+        assert_eq!(status, 200, "{body}");
     }
+    let pinned = vec![
+        s(&profile.answer),
+        s(&profile.self_reply),
+        s(&profile.latest),
+        s(&profile.plain),
+        s(&profile.root),
+    ];
+    for reader in [None, bo] {
+        assert_eq!(profile.read(&app, "pinned=true", reader).await, pinned);
+    }
+    // `pinned` is the owner's to know (as on Mastodon); it shows wherever the status does.
+    let url = format!("{}?pinned=true", profile.path);
+    let as_visitor = ok(&app, Method::GET, &url, None).await;
+    assert!(as_visitor
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["pinned"] == json!(false)));
+    let as_owner = ok(&app, Method::GET, &url, bo).await;
+    assert!(as_owner
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["pinned"] == json!(true)));
+    let single = ok(
+        &app,
+        Method::GET,
+        &format!("/api/v1/statuses/{}", profile.root),
+        bo,
+    )
+    .await;
+    assert_eq!(single["pinned"], json!(true));
+    let everything = ok(&app, Method::GET, &profile.path, bo).await;
+    let unpinned: Vec<&Value> = everything
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["pinned"] == json!(false))
+        .collect();
+    assert_eq!(
+        unpinned.len(),
+        1,
+        "only the boost is not pinned: {everything}"
+    );
+    assert_eq!(unpinned[0]["id"], json!(profile.boost.0));
+
+    // With the other filters, and paged by the Link header.
+    assert_eq!(
+        profile
+            .read(&app, "pinned=true&exclude_replies=true", None)
+            .await,
+        vec![
+            s(&profile.self_reply),
+            s(&profile.latest),
+            s(&profile.plain),
+            s(&profile.root)
+        ]
+    );
+    assert_eq!(
+        profile.read(&app, "pinned=true&tagged=rust", None).await,
+        profile.tagged_rust()
+    );
+    let mut pages = Vec::new();
+    let mut url = format!("{}?pinned=true&limit=2", profile.path);
+    loop {
+        let (status, link, page) = call(&app, Method::GET, &url, None, None).await;
+        assert_eq!(status, 200, "{url}: {page}");
+        pages.push(entries(&page));
+        match next_link(&link) {
+            Some(next) => {
+                assert!(next.contains("pinned=true"), "{next}");
+                url = next;
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1]);
+    assert_eq!(pages.concat(), pinned);
+
+    // A sixth is refused, naming the limit; unpinning one makes room.
+    let sixth = post(&app, &profile.bo, "a sixth").await;
+    let (status, body) = pin(&app, bo, &sixth, true).await;
+    assert_eq!(status, 422, "{body}");
+    let error = body["error"].as_str().unwrap();
+    assert!(error.contains("at most 5"), "{error}");
+    let (status, body) = pin(&app, bo, &profile.plain, false).await;
+    assert_eq!((status, &body["pinned"]), (200, &json!(false)), "{body}");
+    let (status, body) = pin(&app, bo, &profile.plain, false).await;
+    assert_eq!(status, 200, "unpinning twice changes nothing: {body}");
+    assert_eq!(pin(&app, bo, &sixth, true).await.0, 200);
+    assert!(!profile
+        .read(&app, "pinned=true", None)
+        .await
+        .contains(&s(&profile.plain)));
+    // A pinned thought deleted leaves the list and frees its place.
+    ok(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/statuses/{}", profile.latest),
+        bo,
+    )
+    .await;
+    assert_eq!(
+        profile.read(&app, "pinned=true", None).await,
+        vec![
+            s(&sixth),
+            s(&profile.answer),
+            s(&profile.self_reply),
+            s(&profile.root)
+        ]
+    );
+    let seventh = post(&app, &profile.bo, "a seventh").await;
+    assert_eq!(pin(&app, bo, &seventh, true).await.0, 200);
+    let eighth = post(&app, &profile.bo, "an eighth").await;
+    assert_eq!(pin(&app, bo, &eighth, true).await.0, 422);
+}
+
+#[tokio::test]
+async fn only_ones_own_public_or_unlisted_thoughts_can_be_pinned() {
+    let app = TestApp::spawn().await;
+    let profile = Profile::new(&app).await;
+    let bo = Some(&profile.bo);
+    let question = profile.boost.1.clone().unwrap();
+    // Someone else's: refused, also through the id of one's own boost of it.
+    for id in [&question, &profile.boost.0] {
+        let (status, body) = pin(&app, bo, id, true).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body["error"].as_str().unwrap().contains("own"), "{body}");
+    }
+    // Bo's own, for followers or for the mentioned only: refused.
+    for visibility in ["private", "direct"] {
+        let (status, _, made) = call(
+            &app,
+            Method::POST,
+            "/api/v1/statuses",
+            bo,
+            Some(json!({ "status": "not for everyone", "visibility": visibility })),
+        )
+        .await;
+        assert_eq!(status, 200, "{made}");
+        let (status, body) = pin(&app, bo, made["id"].as_str().unwrap(), true).await;
+        assert_eq!(status, 422, "{visibility}: {body}");
+        assert!(body["error"].as_str().unwrap().contains("public"), "{body}");
+    }
+    // Unlisted: pinned.
+    let (_, _, unlisted) = call(
+        &app,
+        Method::POST,
+        "/api/v1/statuses",
+        bo,
+        Some(json!({ "status": "quietly", "visibility": "unlisted" })),
+    )
+    .await;
+    let (status, body) = pin(&app, bo, unlisted["id"].as_str().unwrap(), true).await;
+    assert_eq!((status, &body["pinned"]), (200, &json!(true)), "{body}");
+    // What Bo may not see, or what does not exist, is 404; without a key, 401.
+    let (status, _, secret) = call(
+        &app,
+        Method::POST,
+        "/api/v1/statuses",
+        Some(&profile.ana),
+        Some(json!({ "status": "just for me", "visibility": "direct" })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        pin(&app, bo, secret["id"].as_str().unwrap(), true).await.0,
+        404
+    );
+    assert_eq!(
+        pin(&app, bo, &uuid::Uuid::new_v4().to_string(), true)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(pin(&app, None, &profile.root, true).await.0, 401);
+    assert_eq!(
+        profile.read(&app, "pinned=true", None).await,
+        vec![(unlisted["id"].as_str().unwrap().to_owned(), None)]
+    );
 }
 
 #[tokio::test]
@@ -407,7 +622,7 @@ async fn a_value_that_is_not_a_boolean_or_a_tag_is_422_naming_the_parameter() {
         assert!(body["error"].as_str().unwrap().contains("tagged"), "{body}");
     }
     // A bad tag is refused even where nothing would be listed anyway.
-    let url = format!("{}?pinned=true&tagged=two%20words", profile.path);
+    let url = format!("{}?only_media=true&tagged=two%20words", profile.path);
     let (status, _, _) = call(&app, Method::GET, &url, None, None).await;
     assert_eq!(status, 422);
     // JSON values too (as a body some libraries send).

@@ -1,7 +1,7 @@
 """Profile statuses narrowed as Mastodon.py asks for them: exclude_replies (a reply to
-oneself stays), exclude_reblogs, tagged (no boosts), only_media and pinned (nothing yet),
-paged with fetch_next (the next page's position from the Link header), and a bad value
-refused."""
+oneself stays), exclude_reblogs, tagged (no boosts), only_media (nothing yet) and pinned
+(with status_pin and status_unpin), paged with fetch_next (the next page's position from
+the Link header), and a bad value refused."""
 
 import pytest
 import requests
@@ -47,7 +47,17 @@ def test_profile_statuses_filters(server):
     assert entries(ana_api.account_statuses(bo_id, tagged="rust")) == [s(answer), s(root)]
     assert entries(ana_api.account_statuses(bo_id, tagged="RuSt", exclude_replies=True)) == [s(root)]
     assert ana_api.account_statuses(bo_id, only_media=True) == []
+
+    # Pins: the latest pinned first; `pinned` is shown to the owner.
     assert ana_api.account_statuses(bo_id, pinned=True) == []
+    assert bo_api.status_pin(root.id).pinned is True
+    assert bo_api.status_pin(latest.id).pinned is True
+    assert entries(ana_api.account_statuses(bo_id, pinned=True)) == [s(latest), s(root)]
+    assert [st.pinned for st in bo_api.account_statuses(bo_id, pinned=True)] == [True, True]
+    assert bo_api.status_unpin(latest.id).pinned is False
+    assert entries(ana_api.account_statuses(bo_id, pinned=True)) == [s(root)]
+    with pytest.raises(MastodonAPIError, match="own"):
+        bo_api.status_pin(question.id)
 
     # Two at a time with fetch_next (Mastodon.py keeps its parameters and takes max_id from the
     # Link header; integration tests check that the header keeps the filter as well).

@@ -246,6 +246,13 @@ pub async fn statuses(backend: &Backend, thoughts: &[ThoughtView]) -> ApiResult<
             .chain(addressees.mentioned.values().flatten().copied()),
     )
     .await?;
+    // `pinned` is the owner's to know, as on Mastodon.
+    let own: Vec<Uuid> = thoughts
+        .iter()
+        .filter(|t| t.by_viewer)
+        .map(|t| t.id)
+        .collect();
+    let pinned = app::backend::pins::pinned_among(&backend.pool, &own).await?;
     Ok(thoughts
         .iter()
         .map(|thought| {
@@ -256,13 +263,16 @@ pub async fn statuses(backend: &Backend, thoughts: &[ThoughtView]) -> ApiResult<
                 .flatten()
                 .filter_map(|id| people.get(id))
                 .collect();
-            let original = status(
+            let mut original = status(
                 backend,
                 thought,
                 people.get(&thought.author_id).unwrap_or(&Value::Null),
                 &mentioned,
                 addressees.parent_author.get(&thought.id).copied(),
             );
+            if pinned.contains(&thought.id) {
+                original["pinned"] = json!(true);
+            }
             match (thought.boost_id, thought.booster_id) {
                 (Some(boost), Some(booster)) => reblog(
                     thought,

@@ -211,6 +211,30 @@ pub fn more_routes() -> Routes {
             |s, c, p, q| who(s, c, p, q, Reaction::Boost),
         )
         .get("/api/v1/favourites", User("read:favourites"), favourites)
+        .post(
+            "/api/v1/statuses/{id}/pin",
+            User("write:accounts"),
+            |s, a, p| pin(s, a, p, true),
+        )
+        .post(
+            "/api/v1/statuses/{id}/unpin",
+            User("write:accounts"),
+            |s, a, p| pin(s, a, p, false),
+        )
+}
+
+/// Pins the caller's own thought to their profile, or unpins it; answers with the status
+/// (`pinned` changed).
+async fn pin(
+    State(backend): State<Backend>,
+    authed: Authed,
+    Path(id): Path<String>,
+    on: bool,
+) -> ApiResult<Json<Value>> {
+    let me = authed.person()?;
+    let id = original(&backend, path_id(&id)?).await?;
+    app::backend::pins::set(&backend.pool, me, id, on).await?;
+    Ok(Json(one(&backend, Some(me), id).await?))
 }
 
 use app::backend::reactions::{self, Reaction};
