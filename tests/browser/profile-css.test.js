@@ -98,14 +98,26 @@ async function look(context, { hover = false } = {}) {
     await page.mouse.move(0, 0);
     await page.evaluate(() => window.scrollTo(0, 0));
   }
-  const timing = await page.evaluate(() => new Promise((done) => {
-    const paint = performance.getEntriesByName('first-contentful-paint')[0];
+  const timing = await page.evaluate(() => {
     const start = performance.now();
-    requestAnimationFrame(() => requestAnimationFrame(() => done({
-      firstPaint: paint ? paint.startTime : Infinity,
-      nextFrame: performance.now() - start,
-    })));
-  }));
+    const nextFrame = new Promise((resolve) => {
+      requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - start)));
+    });
+    // The paint entry is reported asynchronously, sometimes after 'load' and hydration:
+    // wait for it (buffered, so one already reported counts); never painted within the
+    // deadline counts as infinitely slow.
+    const firstPaint = new Promise((resolve) => {
+      new PerformanceObserver((list, observer) => {
+        const paint = list.getEntriesByName('first-contentful-paint')[0];
+        if (paint) {
+          observer.disconnect();
+          resolve(paint.startTime);
+        }
+      }).observe({ type: 'paint', buffered: true });
+      setTimeout(() => resolve(Infinity), 5000);
+    });
+    return Promise.all([firstPaint, nextFrame]).then(([paint, frame]) => ({ firstPaint: paint, nextFrame: frame }));
+  });
   const geometry = await page.evaluate(() => {
     const box = (el) => { const r = el.getBoundingClientRect(); return [r.x, r.y, r.width, r.height].map(Math.round); };
     const topmost = (el) => {
