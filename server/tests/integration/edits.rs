@@ -3,26 +3,7 @@
 //! may read an edit history.
 
 use crate::support::TestApp;
-use app::backend::api_keys::{self, Scopes};
 use serde_json::Value;
-
-async fn key(app: &TestApp, username: &str) -> String {
-    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
-    api_keys::create(
-        &app.db.pool,
-        Some(id),
-        "test",
-        &Scopes::parse("read write").unwrap(),
-        None,
-    )
-    .await
-    .unwrap()
-    .1
-}
 
 async fn call(
     app: &TestApp,
@@ -55,7 +36,10 @@ async fn the_api_edits_ones_own_status_keeping_its_history() {
     let app = TestApp::spawn().await;
     app.sign_up("ana").await;
     app.sign_up("bo").await;
-    let (ana, bo) = (key(&app, "ana").await, key(&app, "bo").await);
+    let (ana, bo) = (
+        app.api_key("ana", "read write").await,
+        app.api_key("bo", "read write").await,
+    );
     let put = reqwest::Method::PUT;
     let (status, posted) = call(
         &app,
@@ -275,9 +259,9 @@ async fn a_history_and_source_are_read_only_by_who_may_see_the_thought() {
     app.sign_up("bo").await;
     app.sign_up("cy").await;
     let (ana, bo, cy) = (
-        key(&app, "ana").await,
-        key(&app, "bo").await,
-        key(&app, "cy").await,
+        app.api_key("ana", "read write").await,
+        app.api_key("bo", "read write").await,
+        app.api_key("cy", "read write").await,
     );
     let (_, posted) = call(
         &app,

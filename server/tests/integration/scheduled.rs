@@ -3,30 +3,8 @@
 //! when several server processes look at once.
 
 use crate::support::TestApp;
-use app::backend::{
-    api_keys::{self, Scopes},
-    federation::client::FederationOptions,
-    scheduled, Backend,
-};
+use app::backend::{federation::client::FederationOptions, scheduled, Backend};
 use serde_json::Value;
-
-async fn key(app: &TestApp, username: &str) -> String {
-    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
-    api_keys::create(
-        &app.db.pool,
-        Some(id),
-        "test",
-        &Scopes::parse("read write").unwrap(),
-        None,
-    )
-    .await
-    .unwrap()
-    .1
-}
 
 async fn call(
     app: &TestApp,
@@ -63,7 +41,10 @@ async fn statuses_are_scheduled_listed_moved_and_cancelled() {
     let app = TestApp::spawn().await;
     app.sign_up("ana").await;
     app.sign_up("bo").await;
-    let (ana, bo) = (key(&app, "ana").await, key(&app, "bo").await);
+    let (ana, bo) = (
+        app.api_key("ana", "read write").await,
+        app.api_key("bo", "read write").await,
+    );
     let post = reqwest::Method::POST;
     let later = in_minutes(10);
     let (status, scheduled) = call(
@@ -172,7 +153,7 @@ async fn statuses_are_scheduled_listed_moved_and_cancelled() {
 async fn a_due_status_is_published_once_whoever_looks() {
     let app = TestApp::spawn().await;
     app.sign_up("ana").await;
-    let ana = key(&app, "ana").await;
+    let ana = app.api_key("ana", "read write").await;
     let (status, scheduled) = call(
         &app,
         reqwest::Method::POST,

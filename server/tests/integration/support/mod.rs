@@ -315,6 +315,20 @@ impl TestApp {
         request.send().await.unwrap()
     }
 
+    /// A client API key with `scopes` (space-separated) for the existing person `username`.
+    pub async fn api_key(&self, username: &str, scopes: &str) -> String {
+        let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap();
+        let scopes = app::backend::api_keys::Scopes::parse(scopes).unwrap();
+        app::backend::api_keys::create(&self.db.pool, Some(id), "test", &scopes, None)
+            .await
+            .unwrap()
+            .1
+    }
+
     /// Signs up through the server function and returns the new session token.
     pub async fn sign_up(&self, username: &str) -> String {
         let email = format!("{username}@example.test");
