@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { signRequest } from '@fedify/fedify';
 import { join, resolve } from 'node:path';
-import { startServer } from '../support/server.js';
+import { startInstance, eventually } from './instance.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 import { startPeer, PUBLIC } from './peer.js';
@@ -14,51 +14,15 @@ import { startPeer, PUBLIC } from './peer.js';
 let server;
 let peer;
 let ana; // a Thoughtspace user: { session, actor }
-
-/** A form post to a server function, as a logged-in browser would make it. */
-async function post(path, form, session) {
-  const headers = { origin: server.url, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-  if (session) headers.cookie = `ts_session=${session}`;
-  return fetch(`${server.url}${path}`, { method: 'POST', headers, body: new URLSearchParams(form), redirect: 'manual' });
-}
-
-/** A server function read with GET, as the logged-in `user`. */
-async function read(path, user) {
-  const response = await fetch(`${server.url}${path}`, { headers: { cookie: `ts_session=${user.session}`, accept: 'application/json' } });
-  const text = await response.text();
-  assert.equal(response.status, 200, text);
-  return JSON.parse(text);
-}
-
-async function signUp(username) {
-  const response = await post('/api/accounts/sign_up', { username, email: `${username}@example.test`, password: 'correct horse battery' });
-  assert.ok(response.status < 400, `sign-up: ${response.status} ${await response.text()}`);
-  const session = response.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('ts_session=') && c.length > 11);
-  return { session: session.slice('ts_session='.length), actor: `${server.url}/users/${username}` };
-}
-
-async function postThought(user, content, extra = {}) {
-  const response = await post('/api/thoughts/post', { content, visibility: 'public', reply_to: '', ...extra }, user.session);
-  const text = await response.text();
-  assert.equal(response.status, 200, text);
-  return JSON.parse(text);
-}
-
-const sql = (statement) => server.sql(statement).trim();
-
-/** Polls `check` until it returns a truthy value (the server applies activities as they arrive). */
-async function eventually(check, what, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+let post;
+let read;
+let signUp;
+let postThought;
+let sql;
 
 before(async () => {
-  server = await startServer({ env: { ALLOW_PRIVATE_ADDRESSES: 'true' } });
+  server = await startInstance();
+  ({ post, read, signUp, postThought, query: sql } = server);
   peer = await startPeer();
   await peer.addUser('bob', { displayName: 'Bob Fedify', summary: '<p>I run on <b>Fedify</b></p>' });
   ana = await signUp('ana');
