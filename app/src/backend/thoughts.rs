@@ -188,6 +188,9 @@ pub async fn post(backend: &Backend, author: Uuid, input: NewThought) -> Result<
     attach_tags(&mut transaction, id, &text::tags(text.as_str()), created_at).await?;
     let mentioned =
         attach_mentions(&mut transaction, id, author, &text::mentions(text.as_str())).await?;
+    // A reply to someone on another server mentions them, as Mastodon's replies do: that
+    // is what addresses it to them and makes their server notify them.
+    attach_remote_mentions(&mut transaction, id, author, parent_author.as_slice()).await?;
     notify_reply_and_mentions(&mut transaction, id, author, parent_author, mentioned).await?;
     outbox::thought_created(&mut transaction, Urls::new(&backend.public_url), id).await?;
     if let Some(key) = &input.idempotency_key {
@@ -295,6 +298,32 @@ async fn attach_mentions(
     .bind(author)
     .fetch_all(&mut *db)
     .await?)
+}
+
+/// Stores the mentions of those of `people` who are remote and not separated from the
+/// author by a block (their servers are told; notifying them is their servers' part).
+async fn attach_remote_mentions(
+    db: &mut PgConnection,
+    id: Uuid,
+    author: Uuid,
+    people: &[Uuid],
+) -> Result<(), AppError> {
+    if people.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(&format!(
+        "INSERT INTO thought_mentions (thought_id, user_id)
+         SELECT $1, u.id FROM users u
+          WHERE u.id = ANY($2) AND u.is_remote AND u.id <> $3 AND NOT {}
+         ON CONFLICT DO NOTHING",
+        blocked_between("u.id", "$3::uuid")
+    ))
+    .bind(id)
+    .bind(people)
+    .bind(author)
+    .execute(&mut *db)
+    .await?;
+    Ok(())
 }
 
 /// The parent's author hears of a reply; the people mentioned hear of the mention (once).

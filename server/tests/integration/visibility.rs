@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use app::backend::api_keys::{self, Scopes};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::support::TestApp;
 
@@ -971,14 +971,14 @@ async fn notifications_leave_out_replies_the_recipient_may_not_see() {
 }
 
 #[tokio::test]
-async fn a_private_reply_does_not_reach_a_remote_parent_it_does_not_mention() {
+async fn a_reply_reaches_the_remote_author_it_answers_and_a_private_one_no_one_else() {
     let world = world().await;
     let app = &world.app;
     let remote = world.thought("remote");
     post(
         app,
         &world.ana,
-        "a private word for no one",
+        "a private word for rem",
         "private",
         Some(remote),
     )
@@ -992,25 +992,34 @@ async fn a_private_reply_does_not_reach_a_remote_parent_it_does_not_mention() {
     )
     .await;
     post(app, &world.ana, "for everyone", "public", Some(remote)).await;
-    let to_parent: Vec<String> = sqlx::query_scalar(
-        "SELECT payload FROM deliveries WHERE inbox_url = 'https://remote.example/inbox' ORDER BY created_at",
-    )
-    .fetch_all(&app.db.pool)
-    .await
-    .unwrap();
-    assert!(
-        to_parent.iter().all(|a| !a.contains("a private word")),
-        "a private reply mentions no one: {to_parent:?}"
-    );
-    // Answered for one's followers, the author answered still hears of it (as on Mastodon).
-    assert!(
-        to_parent.iter().any(|a| a.contains("for my followers")),
-        "{to_parent:?}"
-    );
-    assert!(
-        to_parent.iter().any(|a| a.contains("for everyone")),
-        "{to_parent:?}"
-    );
+    let sent: Vec<(String, String)> =
+        sqlx::query_as("SELECT inbox_url, payload FROM deliveries ORDER BY created_at")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    // A reply mentions the author it answers, as Mastodon's do (issue #15), so each reaches
+    // them; a private one is addressed to them alone and goes nowhere else.
+    for text in ["a private word for rem", "for my followers", "for everyone"] {
+        let to: Vec<&str> = sent
+            .iter()
+            .filter(|(_, payload)| payload.contains(text))
+            .map(|(inbox, _)| inbox.as_str())
+            .collect();
+        assert!(
+            to.contains(&"https://remote.example/inbox"),
+            "{text}: {sent:?}"
+        );
+        if text.starts_with("a private") {
+            assert_eq!(to, ["https://remote.example/inbox"], "{sent:?}");
+            let activity: Value =
+                serde_json::from_str(&sent.iter().find(|(_, p)| p.contains(text)).unwrap().1)
+                    .unwrap();
+            assert_eq!(
+                (&activity["object"]["to"], &activity["object"]["cc"]),
+                (&json!(["https://remote.example/users/rem"]), &json!([])),
+            );
+        }
+    }
 }
 
 #[tokio::test]

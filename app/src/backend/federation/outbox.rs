@@ -30,6 +30,10 @@ pub async fn enqueue(
     if inboxes.is_empty() {
         return Ok(());
     }
+    let inboxes = super::servers::without_unavailable(db, inboxes).await?;
+    if inboxes.is_empty() {
+        return Ok(());
+    }
     let id = activity["id"].as_str().unwrap_or_default();
     let kind = activity["type"].as_str().unwrap_or_default();
     let payload = activity.to_string();
@@ -183,7 +187,8 @@ async fn note_and_audience(
         inboxes.extend(follower_inboxes(db, author_id).await?);
     }
     // The remote author replied to hears of a reply unless it is private (a private reply
-    // reaches only the people it mentions).
+    // reaches only the people it mentions). Replies mention the author they answer since
+    // issue #15; this still reaches them for replies written before.
     if parent_author_remote == Some(true) && visibility != "private" {
         let parent_inbox: Option<String> = sqlx::query_scalar(
             "SELECT u.inbox_url FROM thoughts t JOIN thoughts p ON p.id = t.reply_to JOIN users u ON u.id = p.user_id WHERE t.id = $1",

@@ -1,0 +1,70 @@
+// What we send reaches the people it concerns: replies mention and address the author they
+// answer, as Mastodon's do. Checked against the Fedify peer (peer.js) and against a second
+// Thoughtspace instance on loopback.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startInstance, eventually } from './instance.js';
+import { startPeer, PUBLIC } from './peer.js';
+
+let a;
+let b;
+let peer;
+let ana; // on a
+let bo; // on b
+
+before(async () => {
+  [a, b, peer] = await Promise.all([startInstance(), startInstance(), startPeer()]);
+  [ana, bo] = await Promise.all([a.signUp('ana'), b.signUp('bo')]);
+  await peer.addUser('bob');
+});
+
+after(async () => {
+  await peer?.stop();
+  const exits = await Promise.all([a?.stop(), b?.stop()]);
+  for (const exit of exits) if (exit) assert.equal(exit.code, 0, 'each server exits cleanly');
+});
+
+const asList = (value) => (value == null ? [] : Array.isArray(value) ? value : [value]);
+const localId = (instance, apId) => eventually(() => instance.query(`SELECT id FROM thoughts WHERE ap_id = '${apId}'`), `the note ${apId} stored`);
+
+test('a reply to a Fedify note mentions its author in tag and addresses them (cc; to when direct)', async () => {
+  const bobActor = peer.actorUrl('bob');
+  const { noteId } = await peer.post('bob', { content: '<p>anyone out there?</p>', to: [PUBLIC], cc: [], mentions: [{ href: ana.actor, name: `@${ana.handle}` }] });
+  const parent = await localId(a, noteId);
+
+  const replyId = await a.postThought(ana, 'I am here', { reply_to: parent });
+  const reply = await peer.waitFor((e) => e.type === 'Create' && e.recipient === 'bob' && e.raw.object.id === a.noteId(ana, replyId));
+  const note = reply.raw.object;
+  assert.equal(note.inReplyTo, noteId);
+  assert.deepEqual(asList(note.tag).filter((t) => t.type === 'Mention'), [{ type: 'Mention', href: bobActor, name: `@bob@${peer.host}` }]);
+  assert.deepEqual(asList(note.to), [PUBLIC]);
+  assert.ok(asList(note.cc).includes(bobActor), `cc names bob: ${JSON.stringify(note.cc)}`);
+
+  // A direct reply goes to bob alone, addressed to him.
+  const directId = await a.postThought(ana, 'just between us', { reply_to: parent, visibility: 'private' });
+  const direct = await peer.waitFor((e) => e.type === 'Create' && e.recipient === 'bob' && e.raw.object.id === a.noteId(ana, directId));
+  assert.deepEqual(asList(direct.raw.object.to), [bobActor]);
+  assert.deepEqual(asList(direct.raw.object.cc), []);
+  assert.ok(asList(direct.raw.object.tag).some((t) => t.type === 'Mention' && t.href === bobActor));
+});
+
+test('a direct reply reaches the author on a second Thoughtspace instance, who is notified', async () => {
+  const found = await a.read(`/api/search?q=${encodeURIComponent(`@${bo.handle}`)}`, ana);
+  assert.equal(found.people[0].username, bo.handle);
+  const follow = await a.post('/api/profiles/follow', { username: bo.handle, on: 'true' }, ana);
+  assert.equal(follow.status, 200, await follow.text());
+  await eventually(() => a.query(`SELECT f.state FROM follows f JOIN users u ON u.id = f.following_id WHERE u.username = '${bo.handle}'`) === 'accepted', 'the follow accepted by b');
+  const boThought = await b.postThought(bo, 'who reads this?');
+  const parent = await localId(a, b.noteId(bo, boThought));
+
+  // Before, a direct reply to someone elsewhere never left this server.
+  const replyId = await a.postThought(ana, 'I do, quietly', { reply_to: parent, visibility: 'private' });
+  const onB = await localId(b, a.noteId(ana, replyId));
+  assert.equal(b.query(`SELECT visibility || ' ' || reply_to FROM thoughts WHERE id = '${onB}'`), `private ${boThought}`);
+  assert.equal(b.query(`SELECT u.username FROM thought_mentions m JOIN users u ON u.id = m.user_id WHERE m.thought_id = '${onB}'`), 'bo');
+  await eventually(() => b.query(`SELECT n.type FROM notifications n JOIN users u ON u.id = n.user_id
+                                   WHERE u.username = 'bo' AND n.thought_id = '${onB}'`) === 'reply', 'bo notified of the reply');
+  // bo reads it in his notifications as a reply from ana.
+  const notifications = await b.read('/api/notifications/list', bo);
+  assert.ok(JSON.stringify(notifications).includes('I do, quietly'), JSON.stringify(notifications));
+});
