@@ -45,6 +45,16 @@ pub enum Command {
     /// Inspect federation deliveries that failed for good (the dead letters).
     #[command(subcommand, name = "dead-letters")]
     DeadLetters(DeadLetterCommand),
+    /// See how federation is doing.
+    #[command(subcommand)]
+    Federation(FederationCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FederationCommand {
+    /// The servers we deliver to (available or not, failing since when, last success),
+    /// the deliveries queued and given up for each.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]

@@ -204,6 +204,10 @@ impl Config {
                     None => None,
                     Some(path) => Some(std::fs::read(&path).map_err(|e| anyhow!("EXTRA_CA_CERTS={path:?} cannot be read: {e}"))?),
                 },
+                unavailable_after: Duration::from_secs(seconds(
+                    "FEDERATION_UNAVAILABLE_AFTER_SECS",
+                    app::backend::federation::client::UNAVAILABLE_AFTER.as_secs(),
+                )?),
             },
             trusted_proxies: match var("TRUSTED_PROXIES") {
                 None => TrustedProxies::default(),

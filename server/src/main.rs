@@ -30,6 +30,7 @@ fn main() -> ExitCode {
             Command::Seed(options) => server::seed(config, options).await,
             Command::ApiKey(command) => server::operator::api_key(config, command).await,
             Command::DeadLetters(command) => server::operator::dead_letters(config, command).await,
+            Command::Federation(command) => server::operator::federation(config, command).await,
             Command::Backup { output } => server::backup::backup(config, output).await,
             Command::Restore { file, force } => server::backup::restore(config, file, force).await,
         }

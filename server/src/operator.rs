@@ -8,14 +8,14 @@ use app::{
     backend::{
         accounts::{self, SignUp},
         api_keys,
-        federation::delivery,
+        federation::{delivery, servers},
         Backend,
     },
     error::AppError,
 };
 
 use crate::{
-    cli::{ApiKeyCommand, DeadLetterCommand, UserCommand},
+    cli::{ApiKeyCommand, DeadLetterCommand, FederationCommand, UserCommand},
     config::Config,
     database::Database,
 };
@@ -114,6 +114,53 @@ pub async fn dead_letters(config: Config, command: DeadLetterCommand) -> anyhow:
                 let age = older_than_days.map(|days| chrono::Duration::days(days.into()));
                 let purged = delivery::purge(&backend, age).await?;
                 println!("deleted {purged} dead letter(s)");
+            }
+        }
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    database.close().await;
+    result
+}
+
+pub async fn federation(config: Config, command: FederationCommand) -> anyhow::Result<()> {
+    let database = Database::open_for_command(&config).await?;
+    let result = async {
+        match command {
+            FederationCommand::Status => {
+                let servers = servers::status(&database.pool).await?;
+                let at = |time: Option<chrono::DateTime<chrono::Utc>>| {
+                    time.map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+                };
+                println!(
+                    "{:<32}  {:<11}  {:<16}  {:>8}  {:<16}  {:>6}  {:>4}  {:>7}",
+                    "server", "state", "failing since", "failures", "last success", "queued", "dead", "dropped"
+                );
+                for server in &servers {
+                    let state = match (server.unavailable_since, server.failing_since) {
+                        (Some(_), _) => "unavailable",
+                        (None, Some(_)) => "failing",
+                        (None, None) => "available",
+                    };
+                    println!(
+                        "{:<32}  {:<11}  {:<16}  {:>8}  {:<16}  {:>6}  {:>4}  {:>7}",
+                        server.host,
+                        state,
+                        at(server.failing_since),
+                        server.failures,
+                        at(server.last_success_at),
+                        server.queued,
+                        server.dead,
+                        server.dropped
+                    );
+                }
+                let queued: i64 = servers.iter().map(|s| s.queued).sum();
+                let dead: i64 = servers.iter().map(|s| s.dead).sum();
+                let down = servers.iter().filter(|s| s.unavailable_since.is_some()).count();
+                println!(
+                    "{} server(s), {down} unavailable; {queued} delivery(ies) queued; {dead} dead letter(s) (server dead-letters list)",
+                    servers.len()
+                );
             }
         }
         Ok::<_, anyhow::Error>(())

@@ -13,6 +13,7 @@ mod client_login;
 mod crawlers;
 mod delivery;
 mod edits;
+mod federation_delivery;
 mod home;
 mod inbox;
 mod lists;

@@ -44,12 +44,28 @@ impl Signer {
 }
 
 /// How the client may reach other servers.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct FederationOptions {
     /// Reach loopback, private and link-local addresses, and plain http (never in production).
     pub allow_private_addresses: bool,
     /// PEM certificates to trust besides the system's (a private CA, a test's own).
     pub extra_ca_pem: Option<Vec<u8>>,
+    /// A server whose deliveries keep failing this long is marked unavailable
+    /// ([`super::servers`]); a week, as in Mastodon.
+    pub unavailable_after: Duration,
+}
+
+/// A week.
+pub const UNAVAILABLE_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
+
+impl Default for FederationOptions {
+    fn default() -> Self {
+        FederationOptions {
+            allow_private_addresses: false,
+            extra_ca_pem: None,
+            unavailable_after: UNAVAILABLE_AFTER,
+        }
+    }
 }
 
 impl FederationOptions {
@@ -57,7 +73,7 @@ impl FederationOptions {
     pub fn for_loopback_tests() -> Self {
         FederationOptions {
             allow_private_addresses: true,
-            extra_ca_pem: None,
+            ..FederationOptions::default()
         }
     }
 }
@@ -66,6 +82,7 @@ impl FederationOptions {
 pub struct Client {
     http: reqwest::Client,
     allow_private: bool,
+    unavailable_after: Duration,
 }
 
 impl std::fmt::Debug for Client {
@@ -136,12 +153,18 @@ impl Client {
         Ok(Client {
             http,
             allow_private,
+            unavailable_after: options.unavailable_after,
         })
     }
 
     /// Whether private addresses and plain http are allowed (tests and development).
     pub fn allows_private(&self) -> bool {
         self.allow_private
+    }
+
+    /// How long a server's deliveries may keep failing before it is marked unavailable.
+    pub fn unavailable_after(&self) -> Duration {
+        self.unavailable_after
     }
 
     /// Fetches an ActivityPub document, signed (servers in secure mode ask for that).

@@ -5,7 +5,7 @@
 //! about a day; a delivery refused for good, or still failing then, becomes a dead letter
 //! in `failed_events`, with the last status and answer.
 
-use std::{future::Future, time::Duration};
+use std::{collections::HashMap, future::Future, time::Duration};
 
 use sqlx::postgres::PgListener;
 use uuid::Uuid;
@@ -15,6 +15,7 @@ use super::{
     keys,
     outbox::CHANNEL,
     remote::instance_signer,
+    servers,
     urls::Urls,
     FederationError,
 };
@@ -136,21 +137,43 @@ pub async fn deliver_due(backend: &Backend) -> Result<usize, FederationError> {
     .fetch_all(&backend.pool)
     .await?;
     let count = claimed.len();
+    // What was queued for a server before it was marked unavailable is not sent: it waits
+    // as a dead letter, for the operator to replay once the server is back.
+    let inboxes: Vec<String> = claimed.iter().map(|d| d.inbox_url.clone()).collect();
+    let down = servers::unavailable_among(&backend.pool, &inboxes).await?;
+    let (claimed, held): (Vec<Claimed>, Vec<Claimed>) = claimed
+        .into_iter()
+        .partition(|delivery| !down.contains(&delivery.inbox_url));
+    for delivery in held {
+        tracing::info!(inbox = %delivery.inbox_url, "delivery not sent: its server is marked unavailable");
+        dead_letter(
+            backend,
+            &delivery.lease(),
+            "its server is marked unavailable",
+        )
+        .await?;
+    }
+    let signers = signers_for(backend, claimed.iter().map(|delivery| delivery.sender_id)).await;
     let sends = claimed.into_iter().map(|delivery| {
         let backend = backend.clone();
-        (
-            delivery.lease(),
-            async move { send(&backend, delivery).await },
-        )
+        let signer = signers
+            .get(&delivery.sender_id)
+            .cloned()
+            .unwrap_or_else(|| {
+                Err(format!(
+                    "no signer was made for sender {:?}",
+                    delivery.sender_id
+                ))
+            });
+        (delivery.lease(), async move {
+            send(&backend, delivery, signer).await
+        })
     });
     // A send that panicked recorded nothing: left alone, its row would come back after
     // every lease, forever, and never become a dead letter. It counts as a failed attempt.
     for (lease, why) in run_all(sends).await {
         tracing::error!(inbox = %lease.inbox_url, %why, "a delivery failed inside; counted as a failed attempt");
-        let failed = Err(Refused {
-            status: None,
-            body: format!("the delivery failed on our side: {why}"),
-        });
+        let failed = Outcome::OurFailure(format!("the delivery failed on our side: {why}"));
         if let Err(error) = record(backend, &lease, failed).await {
             tracing::error!(%error, "recording a delivery's outcome failed");
         }
@@ -191,67 +214,131 @@ where
     lost
 }
 
-async fn send(backend: &Backend, delivery: Claimed) -> Result<(), FederationError> {
-    let outcome = match signer(backend, delivery.sender_id).await {
-        Ok(signer) => {
-            backend
-                .federation
-                .post(&delivery.inbox_url, delivery.payload.as_bytes(), &signer)
-                .await
+/// The signers of a round's senders, each key read and parsed once for the whole round
+/// (parsing an RSA key costs about as much as a signature); a sender whose key cannot be
+/// had gets the reason, which its deliveries record as a failed attempt.
+async fn signers_for(
+    backend: &Backend,
+    senders: impl Iterator<Item = Option<Uuid>>,
+) -> HashMap<Option<Uuid>, Result<Signer, String>> {
+    let mut signers = HashMap::new();
+    for sender in senders {
+        if let std::collections::hash_map::Entry::Vacant(entry) = signers.entry(sender) {
+            entry.insert(
+                signer(backend, sender)
+                    .await
+                    .map_err(|error| error.to_string()),
+            );
         }
-        Err(error) => Err(Refused {
-            status: None,
-            body: error.to_string(),
-        }),
+    }
+    signers
+}
+
+async fn send(
+    backend: &Backend,
+    delivery: Claimed,
+    signer: Result<Signer, String>,
+) -> Result<(), FederationError> {
+    let outcome = match signer {
+        Ok(signer) => match backend
+            .federation
+            .post(&delivery.inbox_url, delivery.payload.as_bytes(), &signer)
+            .await
+        {
+            Ok(()) => Outcome::Delivered,
+            Err(refused) => Outcome::Refused(refused),
+        },
+        Err(why) => Outcome::OurFailure(why),
     };
     record(backend, &delivery.lease(), outcome).await
 }
 
+/// How an attempt ended.
+enum Outcome {
+    Delivered,
+    /// The server did not take it (or did not answer): this counts for its health.
+    Refused(Refused),
+    /// Our side failed before sending (the sender's key, a panic): retried, and no fault
+    /// of the server's.
+    OurFailure(String),
+}
+
 /// Records how an attempt ended: delivered (the row goes), to be retried after a back-off,
-/// or given up (a dead letter).
+/// or given up (a dead letter); and what it says of the server's health.
 async fn record(
     backend: &Backend,
     delivery: &Lease,
-    outcome: Result<(), Refused>,
+    outcome: Outcome,
 ) -> Result<(), FederationError> {
-    match outcome {
-        Ok(()) => {
+    let (error, retry) = match outcome {
+        Outcome::Delivered => {
             tracing::debug!(inbox = %delivery.inbox_url, kind = %delivery.activity_type, "delivered");
+            servers::delivered(&backend.pool, &delivery.inbox_url).await?;
             sqlx::query("DELETE FROM deliveries WHERE id = $1")
                 .bind(delivery.id)
                 .execute(&backend.pool)
                 .await?;
+            return Ok(());
         }
-        Err(refused) if refused.retryable() && delivery.attempts < MAX_ATTEMPTS => {
-            tracing::info!(inbox = %delivery.inbox_url, attempt = delivery.attempts, %refused, "delivery failed; will retry");
-            sqlx::query(
-                "UPDATE deliveries SET next_attempt_at = now() + make_interval(secs => $2), last_error = $3 WHERE id = $1",
+        Outcome::Refused(refused) if refused.retryable() => {
+            let unavailable = servers::failed(
+                &backend.pool,
+                &delivery.inbox_url,
+                backend.federation.unavailable_after(),
             )
-            .bind(delivery.id)
-            .bind(backoff(delivery.attempts).num_seconds() as f64)
-            .bind(refused.to_string())
-            .execute(&backend.pool)
             .await?;
+            if unavailable {
+                (
+                    format!("{refused}; its server is marked unavailable"),
+                    false,
+                )
+            } else {
+                (refused.to_string(), true)
+            }
         }
-        Err(refused) => {
-            tracing::warn!(inbox = %delivery.inbox_url, attempts = delivery.attempts, %refused, "delivery given up: dead letter");
-            let mut transaction = backend.pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO failed_events (event_type, target_url, payload, error, attempts, sender_id, created_at, last_attempt_at)
-                 SELECT activity_type, inbox_url, payload::jsonb, $2, attempts, sender_id, created_at, now()
-                   FROM deliveries WHERE id = $1",
-            )
-            .bind(delivery.id)
-            .bind(refused.to_string())
-            .execute(&mut *transaction)
-            .await?;
-            sqlx::query("DELETE FROM deliveries WHERE id = $1")
-                .bind(delivery.id)
-                .execute(&mut *transaction)
-                .await?;
-            transaction.commit().await?;
+        Outcome::Refused(refused) => {
+            servers::answered(&backend.pool, &delivery.inbox_url).await?;
+            (refused.to_string(), false)
         }
+        Outcome::OurFailure(why) => (why, true),
+    };
+    if retry && delivery.attempts < MAX_ATTEMPTS {
+        tracing::info!(inbox = %delivery.inbox_url, attempt = delivery.attempts, %error, "delivery failed; will retry");
+        sqlx::query(
+            "UPDATE deliveries SET next_attempt_at = now() + make_interval(secs => $2), last_error = $3 WHERE id = $1",
+        )
+        .bind(delivery.id)
+        .bind(backoff(delivery.attempts).num_seconds() as f64)
+        .bind(&error)
+        .execute(&backend.pool)
+        .await?;
+        return Ok(());
     }
+    tracing::warn!(inbox = %delivery.inbox_url, attempts = delivery.attempts, %error, "delivery given up: dead letter");
+    dead_letter(backend, delivery, &error).await
+}
+
+/// Moves a delivery to the dead letters, with why it was given up.
+async fn dead_letter(
+    backend: &Backend,
+    delivery: &Lease,
+    error: &str,
+) -> Result<(), FederationError> {
+    let mut transaction = backend.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO failed_events (event_type, target_url, payload, error, attempts, sender_id, created_at, last_attempt_at)
+         SELECT activity_type, inbox_url, payload::jsonb, $2, attempts, sender_id, created_at, now()
+           FROM deliveries WHERE id = $1",
+    )
+    .bind(delivery.id)
+    .bind(error)
+    .execute(&mut *transaction)
+    .await?;
+    sqlx::query("DELETE FROM deliveries WHERE id = $1")
+        .bind(delivery.id)
+        .execute(&mut *transaction)
+        .await?;
+    transaction.commit().await?;
     Ok(())
 }
 
@@ -296,7 +383,10 @@ pub async fn replay(backend: &Backend, ids: &[Uuid]) -> Result<u64, FederationEr
     let mut transaction = backend.pool.begin().await?;
     let moved = sqlx::query(
         "WITH chosen AS (DELETE FROM failed_events WHERE (cardinality($1::uuid[]) = 0 OR id = ANY($1)) AND target_url IS NOT NULL
-                         RETURNING event_type, target_url, payload, sender_id)
+                         RETURNING event_type, target_url, payload, sender_id),
+              -- Replaying is the operator saying the server is back: it gets another chance.
+              revived AS (UPDATE federation_servers SET unavailable_since = NULL, failing_since = NULL, failures = 0
+                           WHERE host IN (SELECT url_authority(target_url) FROM chosen))
          INSERT INTO deliveries (activity_id, activity_type, sender_id, inbox_url, payload)
          SELECT coalesce(payload->>'id', gen_random_uuid()::text), event_type, sender_id, target_url, payload::text FROM chosen
          ON CONFLICT (activity_id, inbox_url) DO UPDATE SET attempts = 0, next_attempt_at = now()",

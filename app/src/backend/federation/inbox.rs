@@ -52,6 +52,7 @@ pub async fn receive(
             "the activity's id is not on its actor's server".into(),
         ));
     }
+    super::servers::heard_from(backend, &actor.ap_id).await?;
     let seen: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM received_activities WHERE activity_id = $1)",
     )

@@ -10,6 +10,7 @@
 //! - [`inbox`]: what an incoming, verified activity does, through the app's own rules.
 //! - [`documents`]: WebFinger, NodeInfo, actors, notes and collections as we serve them.
 //! - [`outbox`]: queueing the activities a local action causes; [`delivery`] sends them.
+//! - [`servers`]: the health of the servers we deliver to (unavailable ones get nothing).
 //!
 //! The HTTP routes that expose all of this live in the server crate (`server/src/http/activitypub.rs`).
 
@@ -20,6 +21,7 @@ pub mod inbox;
 pub mod keys;
 pub mod outbox;
 pub mod remote;
+pub mod servers;
 pub mod signatures;
 pub mod urls;
 pub mod vocab;
