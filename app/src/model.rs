@@ -62,6 +62,11 @@ pub struct ThoughtView {
     /// The viewer's `warn` filters it matches: shown collapsed behind their titles.
     #[serde(default)]
     pub filtered: Vec<FilterWarning>,
+    /// A remote note's ActivityPub id, and its page on its own server (None for ours).
+    #[serde(default)]
+    pub ap_id: Option<String>,
+    #[serde(default)]
+    pub remote_url: Option<String>,
 }
 
 /// A keyword filter of the viewer's that a thought matches (it is shown collapsed).

@@ -3,6 +3,8 @@
 // Thoughtspace instance on loopback.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { startInstance, eventually } from './instance.js';
 import { startPeer, PUBLIC } from './peer.js';
 
@@ -11,6 +13,18 @@ let b;
 let peer;
 let ana; // on a
 let bo; // on b
+let boReplyOnA; // the id on a of bo's reply (posted on b) to ana's private reply
+
+const repo = resolve(import.meta.dirname, '../..');
+/** A client-API key for `user` on `instance` (the operator CLI makes it). */
+const apiKey = (instance, user) => execFileSync(join(repo, 'target/debug/server'), ['api-key', 'create', '--user', user.username, '--name', 'tests'],
+  { env: instance.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+async function api(instance, key, path) {
+  const response = await fetch(`${instance.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  const text = await response.text();
+  assert.equal(response.status, 200, `${path}: ${text}`);
+  return JSON.parse(text);
+}
 
 before(async () => {
   [a, b, peer] = await Promise.all([startInstance(), startInstance(), startPeer()]);
@@ -67,4 +81,43 @@ test('a direct reply reaches the author on a second Thoughtspace instance, who i
   // bo reads it in his notifications as a reply from ana.
   const notifications = await b.read('/api/notifications/list', bo);
   assert.ok(JSON.stringify(notifications).includes('I do, quietly'), JSON.stringify(notifications));
+
+  // bo answers it; his reply mentions ana in turn, so she is notified on a.
+  const boReply = await b.postThought(bo, 'then let us talk', { reply_to: onB, visibility: 'private' });
+  boReplyOnA = await localId(a, b.noteId(bo, boReply));
+  assert.equal(a.query(`SELECT u.username FROM thought_mentions m JOIN users u ON u.id = m.user_id WHERE m.thought_id = '${boReplyOnA}'`), 'ana');
+  assert.equal(a.query(`SELECT n.type FROM notifications n WHERE n.thought_id = '${boReplyOnA}'`), 'reply');
+});
+
+test('remote statuses in the client API carry their own uri and url, mentions and the account replied to', async () => {
+  const key = apiKey(a, ana);
+  const me = await api(a, key, '/api/v1/accounts/verify_credentials');
+
+  // From Fedify: bob answers ana, mentioning her.
+  const anaThought = await a.postThought(ana, 'a question for the fediverse');
+  const { noteId } = await peer.post('bob', { content: `<p>@ana an answer</p>`, inReplyTo: a.noteId(ana, anaThought),
+    mentions: [{ href: ana.actor, name: `@${ana.handle}` }] });
+  const fromBob = await api(a, key, `/api/v1/statuses/${await localId(a, noteId)}`);
+  assert.equal(fromBob.uri, noteId);
+  assert.equal(fromBob.url, noteId, 'the page Fedify gives for it (its url is its id)');
+  assert.equal(fromBob.in_reply_to_id, anaThought);
+  assert.equal(fromBob.in_reply_to_account_id, me.id);
+  assert.deepEqual(fromBob.mentions.map((m) => [m.id, m.acct]), [[me.id, 'ana']]);
+  assert.equal(fromBob.account.acct, `bob@${peer.host}`);
+  assert.equal(fromBob.account.username, 'bob');
+  assert.equal(fromBob.account.url, peer.actorUrl('bob'));
+
+  // From the second instance: bo's reply, whose page and profile differ from their ids.
+  const fromBo = await api(a, key, `/api/v1/statuses/${boReplyOnA}`);
+  const boReplyId = b.query(`SELECT id FROM thoughts WHERE content = 'then let us talk'`);
+  assert.equal(fromBo.uri, b.noteId(bo, boReplyId));
+  assert.equal(fromBo.url, `${b.url}/@bo/${boReplyId}`);
+  assert.equal(fromBo.in_reply_to_account_id, me.id);
+  assert.deepEqual(fromBo.mentions.map((m) => m.acct), ['ana']);
+  assert.equal(fromBo.account.acct, bo.handle);
+  assert.equal(fromBo.account.url, `${b.url}/@bo`);
+  assert.equal(fromBo.visibility, 'direct');
+  // Our own statuses keep our ids and pages.
+  const own = await api(a, key, `/api/v1/statuses/${anaThought}`);
+  assert.deepEqual([own.uri, own.url], [a.noteId(ana, anaThought), `${a.url}/@ana/${anaThought}`]);
 });

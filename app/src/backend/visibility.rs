@@ -115,6 +115,7 @@ pub const BY_ID: &str = "SELECT t.id AS thought_id, t.created_at AS listed_at, N
 /// The columns of a [`ThoughtView`] for the thought row `t` joined to its author `u`;
 /// `$1` is the viewer. Private: rows become views only in [`thoughts`].
 const THOUGHT_COLUMNS: &str = "t.id, t.content, t.content_html, t.summary, t.sensitive, t.created_at, t.edited_at, t.visibility, t.reply_to,
+       t.ap_id, t.url AS remote_url,
        t.user_id AS author_id, u.username AS author_username, u.display_name AS author_display_name, u.avatar_url AS author_avatar_url,
        (SELECT count(*) FROM thoughts r WHERE r.reply_to = t.id AND r.deleted_at IS NULL) AS reply_count,
        (t.user_id = $1::uuid) IS TRUE AS by_viewer,
@@ -157,6 +158,8 @@ impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for Row {
             booster_id: row.try_get("booster_id")?,
             // Filters depend on where the thought is shown: the reader sets them.
             filtered: Vec::new(),
+            ap_id: row.try_get("ap_id")?,
+            remote_url: row.try_get("remote_url")?,
         }))
     }
 }

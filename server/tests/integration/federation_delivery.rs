@@ -7,7 +7,7 @@ use std::{
     time::Duration,
 };
 
-use crate::support::{insert_user, TestDatabase};
+use crate::support::{insert_thought, insert_user, TestApp, TestDatabase};
 use app::backend::{
     federation::{client::FederationOptions, delivery, keys, outbox, servers},
     Backend,
@@ -221,4 +221,66 @@ async fn servers_are_told_apart_by_the_authority_of_their_addresses() {
             .unwrap();
         assert_eq!(found.as_deref(), host, "{url}");
     }
+}
+
+#[tokio::test]
+async fn a_remote_status_in_the_client_api_carries_its_own_ids_mentions_and_parent_author() {
+    let app = TestApp::spawn().await;
+    let pool = &app.db.pool;
+    app.sign_up("ana").await;
+    let ana: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = 'ana'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let rem: Uuid = sqlx::query_scalar(
+        "INSERT INTO users (username, is_remote, ap_id, inbox_url)
+         VALUES ('rem@remote.example', true, 'https://remote.example/users/rem', 'https://remote.example/inbox') RETURNING id",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO remote_actors (ap_url, username, inbox_url, user_id, profile_url) VALUES ('https://remote.example/users/rem', 'rem', 'https://remote.example/inbox', $1, 'https://remote.example/@rem')")
+        .bind(rem)
+        .execute(pool)
+        .await
+        .unwrap();
+    let parent = insert_thought(pool, ana, "a question", "public", chrono::Utc::now()).await;
+    let reply: Uuid = sqlx::query_scalar(
+        "INSERT INTO thoughts (user_id, content, content_html, visibility, reply_to, ap_id, url)
+         VALUES ($1, '@ana an answer', '<p>@ana an answer</p>', 'public', $2,
+                 'https://remote.example/notes/1', 'https://remote.example/@rem/1') RETURNING id",
+    )
+    .bind(rem)
+    .bind(parent)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO thought_mentions (thought_id, user_id) VALUES ($1, $2)")
+        .bind(reply)
+        .bind(ana)
+        .execute(pool)
+        .await
+        .unwrap();
+
+    let key = app.api_key("ana", "read").await;
+    let status: serde_json::Value = app
+        .http
+        .get(format!("{}/api/v1/statuses/{reply}", app.url))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["uri"], "https://remote.example/notes/1", "{status}");
+    assert_eq!(status["url"], "https://remote.example/@rem/1");
+    assert_eq!(status["in_reply_to_id"], parent.to_string());
+    assert_eq!(status["in_reply_to_account_id"], ana.to_string());
+    assert_eq!(status["mentions"][0]["acct"], "ana");
+    assert_eq!(status["mentions"][0]["id"], ana.to_string());
+    assert_eq!(status["account"]["acct"], "rem@remote.example");
+    assert_eq!(status["account"]["username"], "rem");
+    assert_eq!(status["account"]["url"], "https://remote.example/@rem");
+    assert_eq!(status["account"]["uri"], "https://remote.example/users/rem");
 }

@@ -115,15 +115,17 @@ fn status(
     parent_author: Option<Uuid>,
 ) -> Value {
     let urls = Urls::new(&backend.public_url);
-    let remote = thought.author_username.contains('@');
-    let (uri, url) = if remote {
-        let page = format!("{}{}", backend.public_url, thought.href());
-        (page.clone(), page)
-    } else {
-        (
+    // A remote note is known by its ActivityPub id and links to its page on its own server,
+    // as Mastodon shows them (apps open the original and search resolves the uri).
+    let (uri, url) = match &thought.ap_id {
+        Some(ap_id) => (
+            ap_id.clone(),
+            thought.remote_url.clone().unwrap_or_else(|| ap_id.clone()),
+        ),
+        None => (
             urls.note(&thought.author_username, thought.id),
             urls.thought_page(&thought.author_username, thought.id),
-        )
+        ),
     };
     let content = content_html(urls, &thought.content, thought.content_html.as_deref());
     let visibility = match thought.visibility.as_str() {
