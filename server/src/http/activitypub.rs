@@ -37,19 +37,27 @@ pub fn routes(backend: Backend) -> Router {
         .route("/users/{username}/thoughts/{id}", get(note))
         .route(
             "/users/{username}/outbox",
-            get(|s, p| collection(s, p, Collection::Outbox)),
+            get(|s, p, q| collection(s, p, q, Collection::Outbox)),
         )
         .route(
             "/users/{username}/followers",
-            get(|s, p| collection(s, p, Collection::Followers)),
+            get(|s, p, q| collection(s, p, q, Collection::Followers)),
         )
         .route(
             "/users/{username}/following",
-            get(|s, p| collection(s, p, Collection::Following)),
+            get(|s, p, q| collection(s, p, q, Collection::Following)),
         )
         .route(
             "/users/{username}/featured",
-            get(|s, p| collection(s, p, Collection::Featured)),
+            get(|s, p, q| collection(s, p, q, Collection::Featured)),
+        )
+        .route(
+            "/users/{username}/collections",
+            get(|s, p, q| collection(s, p, q, Collection::FeaturedCollections)),
+        )
+        .route(
+            "/users/{username}/top_friends",
+            get(|s, p, q| collection(s, p, q, Collection::TopFriends)),
         )
         .route("/users/{username}/inbox", post(inbox))
         .route("/inbox", post(inbox))
@@ -86,6 +94,8 @@ pub async fn negotiate_profile_urls(backend: Backend, request: Request, next: Ne
                         note(
                             State(backend),
                             Path((name, id.to_string())),
+                            request.method().clone(),
+                            request.uri().clone(),
                             request.headers().clone(),
                         )
                         .await
@@ -225,9 +235,14 @@ async fn person(State(backend): State<Backend>, Path(username): Path<String>) ->
     }
 }
 
+/// A note for other servers. Public and unlisted ones are served to anyone; others only
+/// to a signed GET from an actor who may see them (authorized fetch: an accepted
+/// follower, a mentioned person), through the visibility gate; 404 to everyone else.
 async fn note(
     State(backend): State<Backend>,
     Path((username, id)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     let Ok(id) = Uuid::try_parse(&id) else {
@@ -236,7 +251,19 @@ async fn note(
     if !wants_activity_json(&headers) {
         return Redirect::to(&format!("/@{username}/{id}")).into_response();
     }
-    match documents::note(&backend, id).await {
+    let fetcher = if headers.contains_key("signature") {
+        match signer(&backend, &method, &uri, &headers, None).await {
+            Ok(actor) => Some(actor.user_id),
+            Err(Refused::Because(
+                error @ (FederationError::Internal | FederationError::Unavailable),
+            )) => return failure(error),
+            // A signature that does not verify earns what an unsigned request gets.
+            Err(_) => None,
+        }
+    } else {
+        None
+    };
+    match documents::note(&backend, id, fetcher).await {
         Ok(NoteLookup::Found(note)) => activity_json(note),
         Ok(NoteLookup::Gone(tombstone)) => {
             (StatusCode::GONE, activity_json(tombstone)).into_response()
@@ -246,12 +273,29 @@ async fn note(
     }
 }
 
+#[derive(Deserialize)]
+struct PageQuery {
+    page: Option<String>,
+}
+
 async fn collection(
     State(backend): State<Backend>,
     Path(username): Path<String>,
+    Query(query): Query<PageQuery>,
     which: Collection,
 ) -> Response {
-    match documents::collection(&backend, &username, which).await {
+    // Mastodon's first pages are `?page=true`: read as the first.
+    let page = match query.page.as_deref() {
+        None => None,
+        Some("true") => Some(1),
+        Some(page) => match page.parse::<i64>() {
+            Ok(page) => Some(page),
+            Err(_) => {
+                return (StatusCode::BAD_REQUEST, "page must be a page number").into_response()
+            }
+        },
+    };
+    match documents::collection(&backend, &username, which, page).await {
         Ok(Some(collection)) => activity_json(collection),
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
         Err(error) => failure(error),
@@ -321,9 +365,31 @@ async fn verify(
     body: &[u8],
     activity: &Value,
 ) -> Result<remote::RemoteActor, Refused> {
+    let actor = signer(backend, method, uri, headers, Some(body)).await?;
+    let claimed = activity
+        .get("actor")
+        .and_then(app::backend::federation::vocab::id_of);
+    if claimed != Some(actor.ap_id.as_str()) {
+        return Err(FederationError::Unauthorized(
+            "the signer and the activity's actor do not match".into(),
+        )
+        .into());
+    }
+    Ok(actor)
+}
+
+/// The remote actor whose key signed this request (an inbox POST with its `body`, or a
+/// GET), once the signature, its Date and Host, and the Digest of a body check out.
+async fn signer(
+    backend: &Backend,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Option<&[u8]>,
+) -> Result<remote::RemoteActor, Refused> {
     let unauthorized = FederationError::Unauthorized;
     let signature = signatures::parse_header(headers).map_err(unauthorized)?;
-    signatures::check_request(&signature, headers, Some(body), chrono::Utc::now())
+    signatures::check_request(&signature, headers, body, chrono::Utc::now())
         .map_err(unauthorized)?;
     // The signed Host must be ours: a request signed for another server cannot be replayed here.
     let ours = app::backend::federation::urls::Urls::new(&backend.public_url)
@@ -371,15 +437,6 @@ async fn verify(
             );
         }
         actor = fresh;
-    }
-    let claimed = activity
-        .get("actor")
-        .and_then(app::backend::federation::vocab::id_of);
-    if claimed != Some(actor.ap_id.as_str()) {
-        return Err(FederationError::Unauthorized(
-            "the signer and the activity's actor do not match".into(),
-        )
-        .into());
     }
     Ok(actor)
 }

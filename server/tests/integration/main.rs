@@ -12,6 +12,7 @@ mod client_core;
 mod client_login;
 mod crawlers;
 mod delivery;
+mod documents;
 mod edits;
 mod federation_delivery;
 mod home;

@@ -689,7 +689,18 @@ async fn read_everything(world: &World, viewer: &Viewer<'_>) -> Reads {
     let activity = "application/activity+json";
     let mut documents: Vec<String> = Vec::new();
     for name in ["ana", "bo", "cy", "eve"] {
-        for suffix in ["", "/outbox", "/followers", "/following", "/featured"] {
+        for suffix in [
+            "",
+            "/outbox",
+            "/outbox?page=1",
+            "/followers",
+            "/followers?page=1",
+            "/following",
+            "/following?page=1",
+            "/featured",
+            "/collections",
+            "/top_friends",
+        ] {
             documents.push(format!("/users/{name}{suffix}"));
         }
         documents.push(format!("/@{name}/feed.atom"));

@@ -134,8 +134,15 @@ pub enum NoteLookup {
     NotFound,
 }
 
-/// The Note of a local thought, if a visitor may see it.
-pub async fn note(backend: &Backend, id: Uuid) -> Result<NoteLookup, FederationError> {
+/// The Note of a local thought, if `fetcher` (the remote person whose signed request asks
+/// for it, or None for a visitor) may see it: a visitor sees public and unlisted notes, a
+/// fetcher also those the visibility gate shows them (followers-only ones when they follow
+/// the author, ones that mention them).
+pub async fn note(
+    backend: &Backend,
+    id: Uuid,
+    fetcher: Option<Uuid>,
+) -> Result<NoteLookup, FederationError> {
     let urls = Urls::new(&backend.public_url);
     let found: Option<(String, String, bool)> = sqlx::query_as(
         "SELECT u.username, t.visibility, t.deleted_at IS NOT NULL FROM thoughts t JOIN users u ON u.id = t.user_id
@@ -144,130 +151,332 @@ pub async fn note(backend: &Backend, id: Uuid) -> Result<NoteLookup, FederationE
     .bind(id)
     .fetch_optional(&backend.pool)
     .await?;
-    match found {
-        None => Ok(NoteLookup::NotFound),
-        Some((author, _, true)) => Ok(NoteLookup::Gone(json!({
-            "@context": vocab::context(), "id": urls.note(&author, id), "type": "Tombstone",
-        }))),
-        Some((_, visibility, false)) if !matches!(visibility.as_str(), "public" | "unlisted") => {
-            Ok(NoteLookup::NotFound)
+    let visible = match &found {
+        None => return Ok(NoteLookup::NotFound),
+        Some((author, _, true)) => {
+            return Ok(NoteLookup::Gone(json!({
+                "@context": vocab::context(), "id": urls.note(author, id), "type": "Tombstone",
+            })))
         }
-        Some(_) => {
-            let mut connection = backend.pool.acquire().await?;
-            Ok(NoteLookup::Found(
-                outbox::note(&mut connection, urls, id).await?,
-            ))
+        Some((_, visibility, false)) if matches!(visibility.as_str(), "public" | "unlisted") => {
+            true
+        }
+        Some(_) => match fetcher {
+            None => false,
+            Some(fetcher) => may_see_on_server(backend, fetcher, id).await?,
+        },
+    };
+    if !visible {
+        return Ok(NoteLookup::NotFound);
+    }
+    let mut connection = backend.pool.acquire().await?;
+    Ok(NoteLookup::Found(
+        outbox::note(&mut connection, urls, id).await?,
+    ))
+}
+
+/// Whether the remote actor `fetcher`, or one of the people on its server who are in the
+/// thought's audience (the author's followers, the people it mentions), may see thought
+/// `id` through the visibility gate.
+async fn may_see_on_server(
+    backend: &Backend,
+    fetcher: Uuid,
+    id: Uuid,
+) -> Result<bool, FederationError> {
+    let candidates: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT u.id FROM users u, users f, thoughts t
+          WHERE f.id = $1 AND t.id = $2 AND u.is_remote
+            AND (u.id = f.id OR split_part(u.ap_id, '/', 3) = split_part(f.ap_id, '/', 3))
+            AND (u.id = f.id
+                 OR EXISTS (SELECT 1 FROM follows fo WHERE fo.follower_id = u.id AND fo.following_id = t.user_id AND fo.state = 'accepted')
+                 OR EXISTS (SELECT 1 FROM thought_mentions m WHERE m.thought_id = t.id AND m.user_id = u.id))
+          ORDER BY u.id = f.id DESC LIMIT 20",
+    )
+    .bind(fetcher)
+    .bind(id)
+    .fetch_all(&backend.pool)
+    .await?;
+    for candidate in candidates {
+        match crate::backend::timeline::one(&backend.pool, Some(candidate), id).await {
+            Ok(_) => return Ok(true),
+            Err(crate::error::AppError::NotFound) => {}
+            Err(error) => return Err(error.into()),
         }
     }
+    Ok(false)
 }
 
 /// Which of a person's collections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Collection {
+    /// Their public and unlisted thoughts (as Creates), paged.
     Outbox,
     Followers,
     Following,
-    /// The Top Friends, in their order.
+    /// Their pinned thoughts (Mastodon's `featured`), newest pin first.
     Featured,
+    /// Their featured collections (FEP-7aa9): the Top Friends.
+    FeaturedCollections,
+    /// The Top Friends, in their order, as a FEP-7aa9 `FeaturedCollection`.
+    TopFriends,
 }
 
-/// One of a local person's collections: the newest items inline, with the total.
+/// One of a local person's collections. The outbox, followers and following are paged:
+/// without `page` the collection (its exact size and its first and last pages), with
+/// `page` (from 1, newest first) that page. A person who hides their follows shows only
+/// the sizes of those two. None: no such person, or no such page.
 pub async fn collection(
     backend: &Backend,
     username: &str,
     which: Collection,
+    page: Option<i64>,
 ) -> Result<Option<Value>, FederationError> {
-    let Some((user, person)) = local_user(backend, username).await? else {
+    let Some((user, person, hidden)) = local_user_and_privacy(backend, username).await? else {
         return Ok(None);
     };
     let urls = Urls::new(&backend.public_url);
     let name = person.username;
-    let (id, total, items): (String, i64, Vec<Value>) = match which {
-        Collection::Followers | Collection::Following => {
-            let (mine, theirs, id) = match which {
-                Collection::Followers => ("following_id", "follower_id", urls.followers(&name)),
-                _ => ("follower_id", "following_id", urls.following(&name)),
+    let paged = match which {
+        Collection::Outbox => Paged::Outbox,
+        Collection::Followers => Paged::People {
+            mine: "following_id",
+            theirs: "follower_id",
+        },
+        Collection::Following => Paged::People {
+            mine: "follower_id",
+            theirs: "following_id",
+        },
+        Collection::Featured => return Ok(Some(featured(backend, urls, user, &name).await?)),
+        Collection::TopFriends => {
+            let mut document = top_friends(backend, urls, user, &name).await?;
+            document["@context"] = vocab::actor_context();
+            return Ok(Some(document));
+        }
+        Collection::FeaturedCollections => {
+            let top_friends = top_friends(backend, urls, user, &name).await?;
+            let items: Vec<Value> = if top_friends["totalItems"] == json!(0) {
+                vec![]
+            } else {
+                vec![top_friends]
             };
-            let total: i64 = sqlx::query_scalar(&format!(
-                "SELECT count(*) FROM follows WHERE {mine} = $1 AND state = 'accepted'"
-            ))
-            .bind(user)
-            .fetch_one(&backend.pool)
-            .await?;
-            let people: Vec<(String, bool, Option<String>)> = sqlx::query_as(&format!(
-                "SELECT u.username, u.is_remote, u.ap_id FROM follows f JOIN users u ON u.id = f.{theirs}
-                  WHERE f.{mine} = $1 AND f.state = 'accepted' ORDER BY f.created_at DESC LIMIT $2"
-            ))
-            .bind(user)
-            .bind(PAGE)
-            .fetch_all(&backend.pool)
-            .await?;
-            (
-                id,
-                total,
-                people
-                    .into_iter()
-                    .map(|p| json!(actor_id(urls, p)))
-                    .collect(),
-            )
-        }
-        Collection::Featured => {
-            let friends: Vec<(String, bool, Option<String>)> = sqlx::query_as(
-                "SELECT u.username, u.is_remote, u.ap_id FROM top_friends f JOIN users u ON u.id = f.friend_id
-                  WHERE f.user_id = $1 ORDER BY f.position",
-            )
-            .bind(user)
-            .fetch_all(&backend.pool)
-            .await?;
-            let items: Vec<Value> = friends
-                .into_iter()
-                .map(|p| json!(actor_id(urls, p)))
-                .collect();
-            (urls.featured(&name), items.len() as i64, items)
-        }
-        Collection::Outbox => {
-            let total: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM thoughts WHERE user_id = $1 AND deleted_at IS NULL AND visibility IN ('public', 'unlisted')",
-            )
-            .bind(user)
-            .fetch_one(&backend.pool)
-            .await?;
-            let ids: Vec<Uuid> = sqlx::query_scalar(
-                "SELECT id FROM thoughts WHERE user_id = $1 AND deleted_at IS NULL AND visibility IN ('public', 'unlisted')
-                  ORDER BY created_at DESC, id DESC LIMIT $2",
-            )
-            .bind(user)
-            .bind(PAGE)
-            .fetch_all(&backend.pool)
-            .await?;
-            let mut connection = backend.pool.acquire().await?;
-            let mut items = Vec::with_capacity(ids.len());
-            for id in ids {
-                let mut note = outbox::note(&mut connection, urls, id).await?;
-                if let Some(map) = note.as_object_mut() {
-                    map.remove("@context");
-                }
-                items.push(vocab::create(&note));
-            }
-            let items = items
-                .into_iter()
-                .map(|mut activity| {
-                    if let Some(map) = activity.as_object_mut() {
-                        map.remove("@context");
-                    }
-                    activity
-                })
-                .collect();
-            (urls.outbox(&name), total, items)
+            return Ok(Some(json!({
+                "@context": vocab::actor_context(),
+                "id": urls.featured_collections(&name),
+                "type": "OrderedCollection",
+                "totalItems": items.len(),
+                "orderedItems": items,
+            })));
         }
     };
-    Ok(Some(json!({
+    let id = match which {
+        Collection::Outbox => urls.outbox(&name),
+        Collection::Followers => urls.followers(&name),
+        _ => urls.following(&name),
+    };
+    let hidden = hidden && matches!(paged, Paged::People { .. });
+    let total = paged.total(backend, user).await?;
+    let last = ((total + PAGE - 1) / PAGE).max(1);
+    let page_id = |n: i64| format!("{id}?page={n}");
+    let Some(page) = page else {
+        let mut document = json!({
+            "@context": vocab::context(),
+            "id": id,
+            "type": "OrderedCollection",
+            "totalItems": total,
+        });
+        if !hidden {
+            document["first"] = json!(page_id(1));
+            document["last"] = json!(page_id(last));
+        }
+        return Ok(Some(document));
+    };
+    if hidden || page < 1 || page > last {
+        return Ok(None);
+    }
+    let items = paged
+        .items(backend, urls, user, PAGE, (page - 1) * PAGE)
+        .await?;
+    let mut document = json!({
         "@context": vocab::context(),
-        "id": id,
-        "type": "OrderedCollection",
+        "id": page_id(page),
+        "type": "OrderedCollectionPage",
+        "partOf": id,
         "totalItems": total,
         "orderedItems": items,
-    })))
+    });
+    if page < last {
+        document["next"] = json!(page_id(page + 1));
+    }
+    if page > 1 {
+        document["prev"] = json!(page_id(page - 1));
+    }
+    Ok(Some(document))
+}
+
+/// A local person, and whether they hide their follows.
+async fn local_user_and_privacy(
+    backend: &Backend,
+    username: &str,
+) -> Result<Option<(Uuid, PersonSource, bool)>, FederationError> {
+    let Some((user, person)) = local_user(backend, username).await? else {
+        return Ok(None);
+    };
+    let hidden: bool = sqlx::query_scalar("SELECT hide_collections FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_one(&backend.pool)
+        .await?;
+    Ok(Some((user, person, hidden)))
+}
+
+/// The paged collections and how to count and read them.
+enum Paged {
+    Outbox,
+    /// Accepted follows where the person is `mine`, listing the `theirs` side.
+    People {
+        mine: &'static str,
+        theirs: &'static str,
+    },
+}
+
+/// Thoughts an outbox lists: live, public or unlisted.
+const OUTBOX_THOUGHTS: &str =
+    "user_id = $1 AND deleted_at IS NULL AND visibility IN ('public', 'unlisted')";
+
+impl Paged {
+    async fn total(&self, backend: &Backend, user: Uuid) -> Result<i64, FederationError> {
+        let sql = match self {
+            Paged::Outbox => format!("SELECT count(*) FROM thoughts WHERE {OUTBOX_THOUGHTS}"),
+            Paged::People { mine, .. } => {
+                format!("SELECT count(*) FROM follows WHERE {mine} = $1 AND state = 'accepted'")
+            }
+        };
+        Ok(sqlx::query_scalar(&sql)
+            .bind(user)
+            .fetch_one(&backend.pool)
+            .await?)
+    }
+
+    async fn items(
+        &self,
+        backend: &Backend,
+        urls: Urls<'_>,
+        user: Uuid,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Value>, FederationError> {
+        match self {
+            Paged::People { mine, theirs } => {
+                let people: Vec<(String, bool, Option<String>)> = sqlx::query_as(&format!(
+                    "SELECT u.username, u.is_remote, u.ap_id FROM follows f JOIN users u ON u.id = f.{theirs}
+                      WHERE f.{mine} = $1 AND f.state = 'accepted'
+                      ORDER BY f.created_at DESC, f.{theirs} DESC LIMIT $2 OFFSET $3"
+                ))
+                .bind(user)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&backend.pool)
+                .await?;
+                Ok(people
+                    .into_iter()
+                    .map(|p| json!(actor_id(urls, p)))
+                    .collect())
+            }
+            Paged::Outbox => {
+                let ids: Vec<Uuid> = sqlx::query_scalar(&format!(
+                    "SELECT id FROM thoughts WHERE {OUTBOX_THOUGHTS}
+                      ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+                ))
+                .bind(user)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&backend.pool)
+                .await?;
+                let mut connection = backend.pool.acquire().await?;
+                let mut items = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let note = embedded(outbox::note(&mut connection, urls, id).await?);
+                    items.push(embedded(vocab::create(&note)));
+                }
+                Ok(items)
+            }
+        }
+    }
+}
+
+/// A document as embedded in another: without its own `@context`.
+fn embedded(mut document: Value) -> Value {
+    if let Some(map) = document.as_object_mut() {
+        map.remove("@context");
+    }
+    document
+}
+
+/// The pinned thoughts as Mastodon's `featured`: their Notes, the latest pin first. Only
+/// public and unlisted ones can be pinned, and a deleted one leaves the list.
+async fn featured(
+    backend: &Backend,
+    urls: Urls<'_>,
+    user: Uuid,
+    name: &str,
+) -> Result<Value, FederationError> {
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT t.id FROM pins p JOIN thoughts t ON t.id = p.thought_id
+          WHERE p.user_id = $1 AND t.user_id = $1 AND t.deleted_at IS NULL
+            AND t.visibility IN ('public', 'unlisted')
+          ORDER BY p.created_at DESC, t.id DESC",
+    )
+    .bind(user)
+    .fetch_all(&backend.pool)
+    .await?;
+    let mut connection = backend.pool.acquire().await?;
+    let mut items = Vec::with_capacity(ids.len());
+    for id in ids {
+        items.push(embedded(outbox::note(&mut connection, urls, id).await?));
+    }
+    Ok(json!({
+        "@context": vocab::context(),
+        "id": urls.featured(name),
+        "type": "OrderedCollection",
+        "totalItems": items.len(),
+        "orderedItems": items,
+    }))
+}
+
+/// The Top Friends as a FEP-7aa9 `FeaturedCollection` (without `@context`): each friend a
+/// `FeaturedItem` naming the actor, in the owner's order.
+async fn top_friends(
+    backend: &Backend,
+    urls: Urls<'_>,
+    user: Uuid,
+    name: &str,
+) -> Result<Value, FederationError> {
+    let friends: Vec<(String, bool, Option<String>, i16)> = sqlx::query_as(
+        "SELECT u.username, u.is_remote, u.ap_id, f.position FROM top_friends f JOIN users u ON u.id = f.friend_id
+          WHERE f.user_id = $1 ORDER BY f.position",
+    )
+    .bind(user)
+    .fetch_all(&backend.pool)
+    .await?;
+    let id = urls.top_friends(name);
+    let items: Vec<Value> = friends
+        .into_iter()
+        .map(|(username, remote, ap_id, position)| {
+            json!({
+                "id": format!("{id}#{position}"),
+                "type": "FeaturedItem",
+                "featuredObject": actor_id(urls, (username, remote, ap_id)),
+                "featuredObjectType": "Person",
+            })
+        })
+        .collect();
+    Ok(json!({
+        "id": id,
+        "type": "FeaturedCollection",
+        "name": "Top Friends",
+        "attributedTo": urls.actor(name),
+        "totalItems": items.len(),
+        "orderedItems": items,
+    }))
 }
 
 fn actor_id(urls: Urls<'_>, (username, remote, ap_id): (String, bool, Option<String>)) -> String {

@@ -42,9 +42,17 @@ impl<'a> Urls<'a> {
     pub fn following(&self, username: &str) -> String {
         format!("{}/following", self.actor(username))
     }
-    /// The Top Friends, as an ordered collection.
+    /// The pinned thoughts (Mastodon's `featured`).
     pub fn featured(&self, username: &str) -> String {
         format!("{}/featured", self.actor(username))
+    }
+    /// The person's featured collections (FEP-7aa9's `featuredCollections`): their Top Friends.
+    pub fn featured_collections(&self, username: &str) -> String {
+        format!("{}/collections", self.actor(username))
+    }
+    /// The Top Friends, as a FEP-7aa9 `FeaturedCollection`.
+    pub fn top_friends(&self, username: &str) -> String {
+        format!("{}/top_friends", self.actor(username))
     }
     pub fn profile_page(&self, username: &str) -> String {
         format!("{}/@{username}", self.base)

@@ -8,24 +8,51 @@ use uuid::Uuid;
 use super::urls::{Urls, PUBLIC};
 use crate::text::{self, Segment};
 
-/// The JSON-LD context of actors: ActivityStreams, security (publicKey) and the Mastodon
-/// terms we use.
+/// The Mastodon namespace (`toot:`) and the FEP-7aa9 namespace of featured collections.
+const TOOT: &str = "http://joinmastodon.org/ns#";
+const FEP_7AA9: &str = "https://w3id.org/fep/7aa9#";
+
+/// The JSON-LD context of actors: ActivityStreams, security (publicKey) and every
+/// extension term an actor document uses, defined as Mastodon defines them, so that a
+/// JSON-LD processor keeps them.
 pub fn actor_context() -> Value {
     json!([
         "https://www.w3.org/ns/activitystreams",
         "https://w3id.org/security/v1",
         {
             "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
-            "toot": "http://joinmastodon.org/ns#",
+            "toot": TOOT,
             "discoverable": "toot:discoverable",
+            "indexable": "toot:indexable",
             "featured": { "@id": "toot:featured", "@type": "@id" },
-            "Hashtag": "as:Hashtag"
+            "featuredTags": { "@id": "toot:featuredTags", "@type": "@id" },
+            "schema": "http://schema.org#",
+            "PropertyValue": "schema:PropertyValue",
+            "value": "schema:value",
+            "Hashtag": "as:Hashtag",
+            "Emoji": "toot:Emoji",
+            "fep7aa9": FEP_7AA9,
+            "featuredCollections": { "@id": "fep7aa9:featuredCollections", "@type": "@id" },
+            "FeaturedCollection": "fep7aa9:FeaturedCollection",
+            "FeaturedItem": "fep7aa9:FeaturedItem",
+            "featuredObject": { "@id": "fep7aa9:featuredObject", "@type": "@id" },
+            "featuredObjectType": "fep7aa9:featuredObjectType"
         }
     ])
 }
 
+/// The JSON-LD context of notes and the activities that carry them: ActivityStreams and
+/// the extension terms a note uses (as Mastodon puts them on its notes).
 pub fn context() -> Value {
-    json!("https://www.w3.org/ns/activitystreams")
+    json!([
+        "https://www.w3.org/ns/activitystreams",
+        {
+            "sensitive": "as:sensitive",
+            "Hashtag": "as:Hashtag",
+            "toot": TOOT,
+            "Emoji": "toot:Emoji"
+        }
+    ])
 }
 
 pub fn timestamp(at: DateTime<Utc>) -> String {
@@ -43,6 +70,9 @@ pub struct PersonSource {
     pub created_at: DateTime<Utc>,
     /// Follows wait for approval ("manually approve followers").
     pub locked: bool,
+    /// Profile metadata fields (name, value as typed), in order.
+    #[sqlx(skip)]
+    pub fields: Vec<(String, String)>,
 }
 
 pub fn person(urls: Urls<'_>, source: &PersonSource, public_key_pem: &str) -> Value {
@@ -65,11 +95,16 @@ pub fn person(urls: Urls<'_>, source: &PersonSource, public_key_pem: &str) -> Va
         "followers": urls.followers(name),
         "following": urls.following(name),
         "featured": urls.featured(name),
+        "featuredCollections": urls.featured_collections(name),
         "endpoints": { "sharedInbox": urls.shared_inbox() },
         "publicKey": { "id": urls.key_id(name), "owner": actor, "publicKeyPem": public_key_pem },
         "manuallyApprovesFollowers": source.locked,
         "discoverable": true,
+        "indexable": true,
         "published": timestamp(source.created_at),
+        "attachment": source.fields.iter().map(|(name, value)| json!({
+            "type": "PropertyValue", "name": name, "value": field_value_html(value),
+        })).collect::<Vec<_>>(),
     });
     if let Some(icon) = image(&source.avatar_url) {
         document["icon"] = icon;
@@ -197,6 +232,22 @@ pub fn thought_html(urls: Urls<'_>, content: &str, mentions: &[(String, String)]
     html
 }
 
+/// A profile field's value as HTML: escaped, and a link when it is one (with `rel="me"`,
+/// so that the linked page can be checked for a link back, as Mastodon does).
+pub fn field_value_html(value: &str) -> String {
+    let value = value.trim();
+    let is_link = (value.starts_with("https://") || value.starts_with("http://"))
+        && !value.contains(char::is_whitespace);
+    if is_link {
+        format!(
+            "<a href=\"{0}\" rel=\"me nofollow noopener noreferrer\" target=\"_blank\">{0}</a>",
+            escape(value)
+        )
+    } else {
+        escape(value)
+    }
+}
+
 /// Plain text as one escaped HTML paragraph.
 pub fn plain_html(text: &str) -> String {
     format!("<p>{}</p>", escape(text).replace('\n', "<br>"))
@@ -232,6 +283,14 @@ pub fn activity(
     if !cc.is_empty() {
         document["cc"] = json!(cc);
     }
+    document
+}
+
+/// `Add` or `Remove` (`kind`) of `object` to or from the actor's collection `target` (a
+/// pin or unpin: the `featured` collection), addressed to the public, as Mastodon sends it.
+pub fn featured_change(kind: &str, id: &str, actor: &str, object: &str, target: &str) -> Value {
+    let mut document = activity(kind, id, actor, json!(object), &[PUBLIC.to_owned()], &[]);
+    document["target"] = json!(target);
     document
 }
 

@@ -233,7 +233,7 @@ async fn pin(
 ) -> ApiResult<Json<Value>> {
     let me = authed.person()?;
     let id = original(&backend, path_id(&id)?).await?;
-    app::backend::pins::set(&backend.pool, me, id, on).await?;
+    app::backend::pins::set(&backend, me, id, on).await?;
     Ok(Json(one(&backend, Some(me), id).await?))
 }
 
