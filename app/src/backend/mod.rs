@@ -11,6 +11,7 @@ pub mod css_images;
 pub mod custom_css;
 pub mod db;
 pub mod directory;
+pub mod endorsements;
 pub mod federation;
 pub mod fields;
 pub mod filters;

@@ -563,3 +563,163 @@ async fn followers_only_notes_are_served_to_signed_fetches_of_those_who_may_see_
         .unwrap();
     assert_eq!(remote.signed("mia", &private, None).await.status(), 404);
 }
+
+/// A client API call with a bearer key; the status and parsed body.
+async fn call(app: &TestApp, key: &str, method: reqwest::Method, path: &str) -> (u16, Value) {
+    let response = app
+        .http
+        .request(method, format!("{}{path}", app.url))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn endorsements_are_the_top_friends_in_the_client_api() {
+    let app = TestApp::spawn().await;
+    let session = app.sign_up("ana").await;
+    for name in ["bo", "cy", "di", "ed", "flo", "gus"] {
+        app.sign_up(name).await;
+    }
+    let key = app.api_key("ana", "read write").await;
+    let id = |name: &'static str| {
+        let app = &app;
+        async move { user_id(app, name).await.to_string() }
+    };
+    let names = |accounts: &Value| -> Vec<String> {
+        accounts
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["username"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let post = reqwest::Method::POST;
+    let get = reqwest::Method::GET;
+
+    let (status, relationship) = call(
+        &app,
+        &key,
+        post.clone(),
+        &format!("/api/v1/accounts/{}/endorse", id("cy").await),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(relationship["endorsed"], true);
+    // The older alias, and twice changes nothing.
+    for name in ["bo", "bo"] {
+        let (status, _) = call(
+            &app,
+            &key,
+            post.clone(),
+            &format!("/api/v1/accounts/{}/pin", id(name).await),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    let (_, mine) = call(&app, &key, get.clone(), "/api/v1/endorsements").await;
+    assert_eq!(names(&mine), ["cy", "bo"], "in the Top Friends order");
+    let top: Vec<String> = sqlx::query_scalar(
+        "SELECT u.username FROM top_friends t JOIN users u ON u.id = t.friend_id ORDER BY t.position",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(top, ["cy", "bo"], "the same Top Friends the profile shows");
+    let (_, theirs) = app
+        .http
+        .get(format!(
+            "{}/api/v1/accounts/{}/endorsements",
+            app.url,
+            id("ana").await
+        ))
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), r))
+        .unwrap();
+    assert_eq!(names(&theirs.json::<Value>().await.unwrap()), ["cy", "bo"]);
+    let (_, relationships) = call(
+        &app,
+        &key,
+        get.clone(),
+        &format!(
+            "/api/v1/accounts/relationships?id[]={}&id[]={}",
+            id("bo").await,
+            id("di").await
+        ),
+    )
+    .await;
+    assert_eq!(
+        (&relationships[0]["endorsed"], &relationships[1]["endorsed"]),
+        (&json!(true), &json!(false))
+    );
+
+    // Five at most: the sixth is refused naming the rule.
+    for name in ["di", "ed", "flo"] {
+        let path = format!("/api/v1/accounts/{}/endorse", id(name).await);
+        assert_eq!(call(&app, &key, post.clone(), &path).await.0, 200);
+    }
+    let (status, error) = call(
+        &app,
+        &key,
+        post.clone(),
+        &format!("/api/v1/accounts/{}/endorse", id("gus").await),
+    )
+    .await;
+    assert_eq!(status, 422, "{error}");
+    assert!(error.to_string().contains("top_friends"), "{error}");
+
+    // Unendorsing closes the gap; the profile page shows the same order.
+    let (status, relationship) = call(
+        &app,
+        &key,
+        post.clone(),
+        &format!("/api/v1/accounts/{}/unendorse", id("bo").await),
+    )
+    .await;
+    assert_eq!((status, &relationship["endorsed"]), (200, &json!(false)));
+    let (_, mine) = call(&app, &key, get.clone(), "/api/v1/endorsements").await;
+    assert_eq!(names(&mine), ["cy", "di", "ed", "flo"]);
+    let page = app.get_as(&session, "/@ana").await.text().await.unwrap();
+    let positions: Vec<usize> = ["cy", "di", "ed", "flo"]
+        .iter()
+        .map(|name| {
+            page.find(&format!("href=\"/@{name}\""))
+                .unwrap_or(usize::MAX)
+        })
+        .collect();
+    assert!(
+        positions.windows(2).all(|pair| pair[0] < pair[1]),
+        "{positions:?}"
+    );
+
+    // Someone who cannot be a Top Friend (a block stands between them) is refused.
+    let gus = app.api_key("gus", "write").await;
+    let (status, _) = call(
+        &app,
+        &gus,
+        post.clone(),
+        &format!("/api/v1/accounts/{}/block", id("ana").await),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = call(
+        &app,
+        &key,
+        post.clone(),
+        &format!("/api/v1/accounts/{}/unendorse", id("flo").await),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = call(
+        &app,
+        &key,
+        post,
+        &format!("/api/v1/accounts/{}/endorse", id("gus").await),
+    )
+    .await;
+    assert_eq!(status, 422);
+}

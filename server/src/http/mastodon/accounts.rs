@@ -131,10 +131,11 @@ pub async fn relationship(backend: &Backend, me: Uuid, target: Uuid) -> ApiResul
     let mine = follows::relationship(&backend.pool, me, target).await?;
     let theirs = follows::relationship(&backend.pool, target, me).await?;
     let note = app::backend::account_notes::get(&backend.pool, me, target).await?;
+    let endorsed = app::backend::endorsements::endorses(&backend.pool, me, target).await?;
     Ok(serde_json::json!({
         "id": target.to_string(), "following": mine.following, "showing_reblogs": mine.following, "notifying": false,
         "followed_by": mine.followed_by, "blocking": mine.blocking, "blocked_by": theirs.blocking, "muting": mine.muting,
-        "muting_notifications": mine.muting_notifications, "requested": mine.requested, "requested_by": theirs.requested, "domain_blocking": false, "endorsed": false, "note": note,
+        "muting_notifications": mine.muting_notifications, "requested": mine.requested, "requested_by": theirs.requested, "domain_blocking": false, "endorsed": endorsed, "note": note,
     }))
 }
 

@@ -16,6 +16,7 @@ mod auth;
 mod bookmarks;
 mod conversations;
 mod edits;
+mod endorsements;
 mod entities;
 mod filters;
 mod follow_requests;
@@ -74,6 +75,7 @@ fn all_routes() -> Routes {
         .merge(lists::routes())
         .merge(tags::routes())
         .merge(menus::routes())
+        .merge(endorsements::routes())
         // Anything else under the API is Mastodon's JSON 404, not the site's page.
         .any("/api/v1/{*rest}", Access::Anyone, || async {
             ApiError::not_found()
