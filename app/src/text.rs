@@ -14,9 +14,11 @@ pub const MAX_THOUGHT_BYTES: usize = 8 * 1024;
 /// its heaviest, in bytes (the same reasoning as for thoughts).
 pub const MAX_SUMMARY_CHARS: usize = 100;
 pub const MAX_SUMMARY_BYTES: usize = 4 * 1024;
-/// Tags are stored in a VARCHAR(50).
-const MAX_TAG_CHARS: usize = 50;
-const MAX_USERNAME_CHARS: usize = 32;
+/// Tags are stored in a VARCHAR(50): the limit of tags typed here and of tags from other
+/// servers alike.
+pub const MAX_TAG_CHARS: usize = 50;
+/// The longest local username (see `backend::fields::Username`).
+pub const MAX_USERNAME_CHARS: usize = 32;
 
 /// User-perceived characters in `text`.
 pub fn char_count(text: &str) -> usize {

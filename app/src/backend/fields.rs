@@ -62,7 +62,7 @@ const RESERVED_USERNAMES: &[&str] = &[
 pub struct Username(String);
 
 impl Username {
-    pub const MAX_CHARS: usize = 32;
+    pub const MAX_CHARS: usize = text::MAX_USERNAME_CHARS;
     /// Names on other servers may be longer (Mastodon sets no limit on remote ones).
     pub const MAX_REMOTE_CHARS: usize = 64;
 
@@ -233,12 +233,15 @@ impl Bio {
     }
 }
 
+/// The longest address kept: an image typed here, or any id or address another server sends.
+pub const MAX_URL_BYTES: usize = 2048;
+
 /// An optional image address: an absolute http(s) URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageUrl(pub Option<String>);
 
 impl ImageUrl {
-    pub const MAX_BYTES: usize = 2048;
+    pub const MAX_BYTES: usize = MAX_URL_BYTES;
 
     pub fn parse(raw: &str, field: &str) -> Result<Self, AppError> {
         let value = raw.trim();

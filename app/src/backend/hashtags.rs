@@ -15,8 +15,15 @@ pub const MAX_FEATURED: i64 = 10;
 /// A tag name as typed (with or without `#`), lower-cased; refused unless it is a whole tag.
 pub fn name(raw: &str, field: &str) -> Result<String, AppError> {
     let bare = raw.trim().trim_start_matches('#');
+    // Lower-casing can change a name's length and letters (`İ` becomes `i` and a combining
+    // dot): the result must be the whole name, lower-cased, and of word characters still.
     match text::tags(&format!("#{bare}")).as_slice() {
-        [tag] if tag.len() == bare.len() => Ok(tag.clone()),
+        [tag]
+            if *tag == bare.to_lowercase()
+                && tag.chars().all(|c| c.is_alphanumeric() || c == '_') =>
+        {
+            Ok(tag.clone())
+        }
         _ => Err(AppError::invalid(
             field,
             "use letters, digits and underscores (at most 50)",

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{
     accounts,
-    federation::{inbox, remote, urls::Urls, vocab, FederationError},
+    federation::{notes, remote, urls::Urls, vocab, FederationError},
     thoughts::{self, Visibility},
     timeline,
     visibility::{self, visible_to, Arg},
@@ -310,7 +310,7 @@ async fn fetch(backend: &Backend, url: &str) -> Result<Fetched, FederationError>
                 .next()
                 .ok_or_else(|| FederationError::Remote(format!("{id} has no author")))?;
             let actor = remote::actor(backend, &author).await?;
-            let note = inbox::note_from(backend, &actor, &document)
+            let note = notes::note_from(backend, &actor, &document)
                 .await?
                 .ok_or_else(|| FederationError::Remote(format!("{id} is not a post we keep")))?;
             match note.visibility {

@@ -90,12 +90,21 @@ impl ContentWarning {
     }
 
     /// A summary from another server: kept without its control characters, cut to the
-    /// byte limit (never refused: the warning matters more than its exact length).
+    /// limits of our own (never refused: the warning matters more than its exact length).
     pub fn from_remote(raw: Option<&str>) -> Self {
+        use unicode_segmentation::UnicodeSegmentation;
         let cleaned = raw.map(|summary| text::strip_controls(summary, false));
         ContentWarning(
             cleaned
-                .map(|summary| text::truncate_bytes(summary.trim(), MAX_SUMMARY_BYTES).to_owned())
+                .map(|summary| {
+                    let within_bytes = text::truncate_bytes(summary.trim(), MAX_SUMMARY_BYTES);
+                    within_bytes
+                        .graphemes(true)
+                        .take(MAX_SUMMARY_CHARS)
+                        .collect::<String>()
+                        .trim()
+                        .to_owned()
+                })
                 .filter(|summary| !summary.is_empty()),
         )
     }

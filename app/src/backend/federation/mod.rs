@@ -6,8 +6,11 @@
 //! - [`client`]: the one outgoing HTTP client: signed, size- and time-bounded, and kept away
 //!   from private addresses (no SSRF).
 //! - [`vocab`]: the JSON documents we serve and send (Person, Note, activities).
-//! - [`remote`]: remote actors and notes, fetched and cached.
-//! - [`inbox`]: what an incoming, verified activity does, through the app's own rules.
+//! - [`reading`]: what reading other servers' documents needs (addresses, HTML, the serde
+//!   shapes of their properties), shared by [`remote`], [`notes`] and [`inbox`].
+//! - [`remote`]: remote actors, fetched and cached; [`notes`]: remote notes, read and checked.
+//! - [`inbox`]: what an incoming, verified activity does (one typed struct per activity type),
+//!   through the app's own rules.
 //! - [`documents`]: WebFinger, NodeInfo, actors, notes and collections as we serve them.
 //! - [`outbox`]: queueing the activities a local action causes; [`delivery`] sends them.
 //! - [`servers`]: the health of the servers we deliver to (unavailable ones get nothing).
@@ -19,7 +22,9 @@ pub mod delivery;
 pub mod documents;
 pub mod inbox;
 pub mod keys;
+pub mod notes;
 pub mod outbox;
+pub mod reading;
 pub mod remote;
 pub mod servers;
 pub mod signatures;

@@ -3,30 +3,32 @@
 //! refreshed after a day, or at once when its key no longer verifies (key rotation).
 
 use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
     client::Signer,
     keys,
+    reading::{
+        self, address, authority, html_to_text, ids, lenient, one_or_many, truncate, Reference,
+    },
     urls::Urls,
-    vocab::{id_of, ids_in},
     FederationError,
 };
 use crate::{
-    backend::{fields::Username, Backend},
-    text::{self, is_http_url, strip_controls},
+    backend::{
+        fields::{Bio, DisplayName, Username},
+        Backend,
+    },
+    text::{self, strip_controls},
 };
 
 /// How long a fetched actor is trusted before it is fetched again.
 const FRESH_FOR: Duration = Duration::days(1);
-/// Column limits of `users` (001).
-const MAX_DISPLAY_NAME: usize = 50;
-const MAX_BIO: usize = 160;
-/// The longest address kept from a remote document.
-const MAX_URL_BYTES: usize = 2048;
-/// How much of a remote summary is read (it is cut to [`MAX_BIO`] characters of text).
-const MAX_SUMMARY_BYTES: usize = 16 * 1024;
+/// How much of a remote summary's HTML is read (it is cut to [`Bio::MAX_CHARS`] characters
+/// of text anyway).
+const MAX_SUMMARY_HTML_BYTES: usize = 16 * 1024;
 
 /// A remote actor as the rest of the server needs it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -166,23 +168,37 @@ pub async fn resolve_handle(
             .map_err(|_| error)?,
         Err(error) => return Err(error),
     };
-    let links = jrd
-        .get("links")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let actor_url = links
-        .iter()
+    let jrd: Jrd = reading::parse(&jrd, "WebFinger document")?;
+    let actor_url = jrd
+        .links
+        .into_iter()
         .find(|link| {
-            link.get("rel").and_then(Value::as_str) == Some("self")
+            link.rel.as_deref() == Some("self")
                 && link
-                    .get("type")
-                    .and_then(Value::as_str)
+                    .kind
+                    .as_deref()
                     .is_some_and(|t| t.contains("activity+json") || t.contains("ld+json"))
         })
-        .and_then(|link| link.get("href").and_then(Value::as_str))
+        .and_then(|link| link.href)
         .ok_or_else(|| FederationError::Remote(format!("{domain} does not know @{name}")))?;
-    fetch_actor(backend, actor_url).await
+    fetch_actor(backend, &actor_url).await
+}
+
+/// A WebFinger answer (JRD): its links, of which the `self` one names the actor.
+#[derive(Debug, Deserialize)]
+struct Jrd {
+    #[serde(default, deserialize_with = "one_or_many")]
+    links: Vec<JrdLink>,
+}
+
+#[derive(Debug, Deserialize)]
+struct JrdLink {
+    #[serde(default, deserialize_with = "lenient")]
+    rel: Option<String>,
+    #[serde(rename = "type", default, deserialize_with = "lenient")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    href: Option<String>,
 }
 
 /// Refreshes what a remote profile shows: the actor, its counts and the first page of its
@@ -223,7 +239,7 @@ pub async fn refresh_profile(backend: &Backend, ap_id: &str) -> Result<(), Feder
         .await?;
         let connected: Vec<String> = items
             .iter()
-            .filter_map(|item| id_of(item).map(str::to_owned))
+            .filter_map(|item| item.id().map(str::to_owned))
             .collect();
         sqlx::query(
             "INSERT INTO remote_actor_connections (remote_actor_id, direction, connected_ap_url)
@@ -245,13 +261,17 @@ pub async fn refresh_profile(backend: &Backend, ap_id: &str) -> Result<(), Feder
                 .execute(&backend.pool)
                 .await?;
             for item in items.iter().take(20) {
-                if item.get("type").and_then(Value::as_str) != Some("Create") {
+                if item.kind() != Some("Create") {
                     continue;
                 }
-                let Some(note) = item.get("object").filter(|note| note.is_object()) else {
+                let Some(note) = item
+                    .embedded::<OutboxCreate>()
+                    .and_then(|create| create.object)
+                    .filter(|note| matches!(note, Reference::Embedded(_)))
+                else {
                     continue;
                 };
-                match super::inbox::note_from(backend, &actor, note).await {
+                match super::notes::note_from(backend, &actor, &note.to_value()).await {
                     Ok(Some(thought))
                         if thought.visibility == crate::backend::thoughts::Visibility::Public =>
                     {
@@ -270,31 +290,56 @@ pub async fn refresh_profile(backend: &Backend, ap_id: &str) -> Result<(), Feder
     Ok(())
 }
 
+/// A Create in an outbox: its note is read if it is embedded.
+#[derive(Debug, Deserialize)]
+struct OutboxCreate {
+    #[serde(default)]
+    object: Option<Reference>,
+}
+
+/// A collection, or one of its pages, as far as a profile reads it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CollectionDocument {
+    #[serde(default, deserialize_with = "lenient")]
+    total_items: Option<i64>,
+    #[serde(default, deserialize_with = "lenient")]
+    ordered_items: Option<Vec<Reference>>,
+    #[serde(default, deserialize_with = "lenient")]
+    items: Option<Vec<Reference>>,
+    #[serde(default)]
+    first: Option<Reference>,
+}
+
+impl CollectionDocument {
+    fn read(document: &Value) -> Self {
+        Self::deserialize(document).unwrap_or_default()
+    }
+
+    fn into_items(self) -> Vec<Reference> {
+        self.ordered_items.or(self.items).unwrap_or_default()
+    }
+}
+
 /// The total and the first items of a collection (its `first` page followed when needed).
 async fn collection_page(
     backend: &Backend,
     url: &str,
     signer: &Signer,
-) -> Result<(Option<i32>, Vec<Value>), FederationError> {
-    let collection = backend.federation.get(url, signer).await?;
-    let total = collection
-        .get("totalItems")
-        .and_then(Value::as_i64)
-        .and_then(|n| i32::try_from(n).ok());
-    let items_of = |page: &Value| {
-        page.get("orderedItems")
-            .or_else(|| page.get("items"))
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
-    let mut items = items_of(&collection);
+) -> Result<(Option<i32>, Vec<Reference>), FederationError> {
+    let mut collection = CollectionDocument::read(&backend.federation.get(url, signer).await?);
+    let total = collection.total_items.and_then(|n| i32::try_from(n).ok());
+    let first = collection.first.take();
+    let mut items = collection.into_items();
     if items.is_empty() {
-        match collection.get("first") {
-            Some(Value::String(first)) if authority(first) == authority(url) => {
-                items = items_of(&backend.federation.get(first, signer).await?);
+        match first {
+            Some(Reference::Id(first)) if authority(&first) == authority(url) => {
+                items = CollectionDocument::read(&backend.federation.get(&first, signer).await?)
+                    .into_items();
             }
-            Some(page @ Value::Object(_)) => items = items_of(page),
+            Some(page @ Reference::Embedded(_)) => {
+                items = CollectionDocument::read(&page.to_value()).into_items()
+            }
             _ => {}
         }
     }
@@ -325,16 +370,14 @@ pub async fn key(
     let signer = instance_signer(backend).await?;
     let document = backend.federation.get(without_fragment, &signer).await?;
     // The key id names either the actor (with a fragment) or a key document with an owner.
-    let actor = if document.get("inbox").is_some() {
+    let key_document = KeyDocument::deserialize(&document).unwrap_or_default();
+    let actor = if key_document.inbox.is_some() {
         store_actor(backend, without_fragment, &document).await?
     } else {
-        let owner = document
-            .get("owner")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                FederationError::Unauthorized(format!("the key {key_id} names no owner"))
-            })?;
-        fetch_actor(backend, owner).await?
+        let owner = key_document.owner.ok_or_else(|| {
+            FederationError::Unauthorized(format!("the key {key_id} names no owner"))
+        })?;
+        fetch_actor(backend, &owner).await?
     };
     match (&actor.public_key_id, &actor.public_key_pem) {
         (Some(id), Some(pem)) if id == key_id => Ok((actor.clone(), pem.clone())),
@@ -343,6 +386,15 @@ pub async fn key(
             actor.ap_id
         ))),
     }
+}
+
+/// What a key id's document is: an actor (it has an inbox), or a key naming its owner.
+#[derive(Debug, Default, Deserialize)]
+struct KeyDocument {
+    #[serde(default)]
+    inbox: Option<Value>,
+    #[serde(default, deserialize_with = "lenient")]
+    owner: Option<String>,
 }
 
 /// Checks an actor document fetched from `fetched_from` and stores it.
@@ -434,50 +486,101 @@ pub(crate) struct ParsedActor {
     pub locked: bool,
 }
 
-/// The host (and port) of a URL.
-pub fn authority(url: &str) -> Option<String> {
-    let parsed = url::Url::parse(url).ok()?;
-    let host = parsed.host_str()?;
-    Some(match parsed.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
-    })
+/// An actor document as we read it (Person, Service, Application, Group, Organization).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ActorDocument {
+    #[serde(default, deserialize_with = "lenient")]
+    id: Option<String>,
+    #[serde(rename = "type", default, deserialize_with = "lenient")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    preferred_username: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    summary: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    inbox: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    outbox: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    followers: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    following: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    endpoints: Option<Endpoints>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    public_key: Vec<PublicKey>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    icon: Vec<Image>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    image: Vec<Image>,
+    /// May list several links.
+    #[serde(default, deserialize_with = "ids")]
+    url: Vec<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    manually_approves_followers: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Endpoints {
+    #[serde(default, deserialize_with = "lenient")]
+    shared_inbox: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PublicKey {
+    #[serde(default, deserialize_with = "lenient")]
+    id: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    owner: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    public_key_pem: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Image {
+    #[serde(default)]
+    url: Option<Reference>,
+}
+
+impl Image {
+    fn address(images: &[Image]) -> Option<String> {
+        let url = images.first()?.url.as_ref()?.id()?;
+        address(Some(url.to_owned()))
+    }
 }
 
 /// Reads an actor document fetched from `fetched_from`: pure, so every check is testable
-/// without a network or a database. Its names and summary lose their control characters;
-/// its addresses must be http(s); its `preferredUsername` must be a name as ours are
-/// ([`Username::problem`]), or the actor is refused.
+/// without a network or a database. Its names and summary lose their control characters
+/// and are cut to the limits of our own ([`DisplayName`], [`Bio`]), never refused for their
+/// length; its addresses must be http(s); its `preferredUsername` must be a name as ours
+/// are ([`Username::problem`]), or the actor is refused.
 pub(crate) fn parse_actor(
     fetched_from: &str,
     document: &Value,
 ) -> Result<ParsedActor, FederationError> {
     let bad =
         |why: &str| FederationError::BadRequest(format!("the actor at {fetched_from:?} {why}"));
-    let text = |name: &str| {
-        document
-            .get(name)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    // Every address it gives: http(s) only (ids, inboxes, links and images alike).
-    let address =
-        |url: Option<String>| url.filter(|url| is_http_url(url) && url.len() <= MAX_URL_BYTES);
-    let ap_id = text("id").ok_or_else(|| bad("has no id"))?;
+    let document = ActorDocument::deserialize(document).map_err(|_| bad("is not a JSON object"))?;
+    let ap_id = document.id.ok_or_else(|| bad("has no id"))?;
     let ap_id = address(Some(ap_id)).ok_or_else(|| bad("has an id that is not an http(s) URL"))?;
     // A document speaks only for its own server.
     let host = authority(&ap_id).ok_or_else(|| bad("has an id that is not a URL"))?;
     if authority(fetched_from).as_deref() != Some(host.as_str()) {
         return Err(bad("claims an id on another server"));
     }
-    let kind = text("type").unwrap_or_default();
     if !matches!(
-        kind.as_str(),
-        "Person" | "Service" | "Application" | "Group" | "Organization"
+        document.kind.as_deref(),
+        Some("Person" | "Service" | "Application" | "Group" | "Organization")
     ) {
         return Err(bad("is not an actor"));
     }
-    let preferred_username = text("preferredUsername")
+    let preferred_username = document
+        .preferred_username
         .filter(|name| !name.is_empty())
         .ok_or_else(|| bad("has no preferredUsername"))?;
     if let Some(problem) = Username::problem(&preferred_username, true) {
@@ -485,76 +588,51 @@ pub(crate) fn parse_actor(
             "has an unusable preferredUsername {preferred_username:?} ({problem})"
         )));
     }
-    let inbox_url = text("inbox").ok_or_else(|| bad("has no inbox"))?;
+    let inbox_url = document.inbox.ok_or_else(|| bad("has no inbox"))?;
     let same_server = |url: Option<String>| {
         address(url).filter(|url| authority(url).as_deref() == Some(host.as_str()))
     };
     let inbox_url =
         same_server(Some(inbox_url)).ok_or_else(|| bad("has an inbox on another server"))?;
-    let key = document.get("publicKey").map(|key| match key {
-        Value::Array(keys) => keys.first().cloned().unwrap_or(Value::Null),
-        other => other.clone(),
-    });
-    let (public_key_id, public_key_pem) = match key {
+    let (public_key_id, public_key_pem) = match document.public_key.into_iter().next() {
         Some(key) => {
-            let owner = key.get("owner").and_then(Value::as_str);
-            if owner.is_some_and(|owner| owner != ap_id) {
+            if key.owner.as_ref().is_some_and(|owner| *owner != ap_id) {
                 return Err(bad("publishes a key owned by someone else"));
             }
-            let key_id = key.get("id").and_then(Value::as_str).map(str::to_owned);
-            (
-                address(key_id),
-                key.get("publicKeyPem")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-            )
+            (address(key.id), key.public_key_pem)
         }
         None => (None, None),
     };
     if let Some(pem) = &public_key_pem {
         keys::public_key(pem).map_err(|why| bad(&why))?;
     }
-    let image = |name: &str| {
-        document.get(name).and_then(|image| match image {
-            Value::Array(items) => items
-                .first()
-                .and_then(|item| id_of(&item["url"]).map(str::to_owned)),
-            other => other
-                .get("url")
-                .and_then(|url| id_of(url).map(str::to_owned)),
-        })
-    };
     // The first http(s) one: `url` may list several links.
-    let profile_url = ids_in(document.get("url").unwrap_or(&Value::Null))
-        .into_iter()
-        .find_map(|url| address(Some(url)));
+    let profile_url = document.url.into_iter().find_map(|url| address(Some(url)));
     // Bounded before the HTML is parsed: the summary is cut to a few characters anyway.
-    let summary =
-        text("summary").map(|html| text::truncate_bytes(&html, MAX_SUMMARY_BYTES).to_owned());
+    let summary = document
+        .summary
+        .map(|html| text::truncate_bytes(&html, MAX_SUMMARY_HTML_BYTES).to_owned());
     Ok(ParsedActor {
         handle: format!("{preferred_username}@{host}"),
-        display_name: text("name")
-            .map(|name| truncate(strip_controls(&name, false).trim(), MAX_DISPLAY_NAME))
+        display_name: document
+            .name
+            .map(|name| truncate(strip_controls(&name, false).trim(), DisplayName::MAX_CHARS))
             .filter(|name| !name.is_empty()),
         bio: summary
-            .map(|html| truncate(strip_controls(&html_to_text(&html), true).trim(), MAX_BIO))
+            .map(|html| {
+                truncate(
+                    strip_controls(&html_to_text(&html), true).trim(),
+                    Bio::MAX_CHARS,
+                )
+            })
             .filter(|bio| !bio.is_empty()),
-        avatar_url: address(image("icon")),
-        header_url: address(image("image")),
-        locked: document
-            .get("manuallyApprovesFollowers")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        shared_inbox_url: same_server(
-            document
-                .get("endpoints")
-                .and_then(|e| e.get("sharedInbox"))
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-        ),
-        outbox_url: same_server(text("outbox")),
-        followers_url: same_server(text("followers")),
-        following_url: same_server(text("following")),
+        avatar_url: Image::address(&document.icon),
+        header_url: Image::address(&document.image),
+        locked: document.manually_approves_followers.unwrap_or(false),
+        shared_inbox_url: same_server(document.endpoints.and_then(|e| e.shared_inbox)),
+        outbox_url: same_server(document.outbox),
+        followers_url: same_server(document.followers),
+        following_url: same_server(document.following),
         profile_url,
         public_key_id,
         public_key_pem,
@@ -562,28 +640,6 @@ pub(crate) fn parse_actor(
         preferred_username,
         ap_id,
     })
-}
-
-/// At most `max` characters of `text`.
-pub fn truncate(text: &str, max: usize) -> String {
-    text.chars().take(max).collect()
-}
-
-/// The text of an HTML fragment: tags dropped, line breaks kept, entities decoded.
-pub fn html_to_text(html: &str) -> String {
-    let with_breaks = html
-        .replace("<br>", "\n")
-        .replace("<br/>", "\n")
-        .replace("<br />", "\n")
-        .replace("</p><p>", "\n\n");
-    let stripped = ammonia::Builder::empty().clean(&with_breaks).to_string();
-    stripped
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&nbsp;", " ")
-        .replace("&amp;", "&")
 }
 
 #[cfg(test)]

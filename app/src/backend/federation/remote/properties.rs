@@ -8,11 +8,11 @@ use serde_json::{json, Value};
 use super::*;
 use crate::{
     backend::federation::{
-        inbox::{read_note, MAX_REMOTE_HTML_BYTES},
+        notes::{read_note, MAX_REMOTE_HTML_BYTES},
         urls::{Urls, PUBLIC},
     },
     generators::{config, structured, tricky_string},
-    text::has_forbidden_controls,
+    text::{has_forbidden_controls, is_http_url},
 };
 
 const ACTOR: &str = "https://m.example/users/bo";
@@ -198,10 +198,10 @@ proptest! {
                 prop_assert!(is_http_url(url), "{url:?}");
             }
             if let Some(name) = &actor.display_name {
-                prop_assert!(!name.is_empty() && name.chars().count() <= MAX_DISPLAY_NAME && !has_forbidden_controls(name, false), "{name:?}");
+                prop_assert!(!name.is_empty() && name.chars().count() <= DisplayName::MAX_CHARS && !has_forbidden_controls(name, false), "{name:?}");
             }
             if let Some(bio) = &actor.bio {
-                prop_assert!(!bio.is_empty() && bio.chars().count() <= MAX_BIO && !has_forbidden_controls(bio, true), "{bio:?}");
+                prop_assert!(!bio.is_empty() && bio.chars().count() <= Bio::MAX_CHARS && !has_forbidden_controls(bio, true), "{bio:?}");
             }
         }
     }
@@ -219,7 +219,7 @@ proptest! {
                 prop_assert!(is_http_url(url), "{url:?}");
             }
             for tag in &read.tags {
-                prop_assert!(!tag.is_empty() && tag.chars().count() <= 50 && tag.chars().all(|c| c.is_alphanumeric() || c == '_'), "{tag:?}");
+                prop_assert!(!tag.is_empty() && tag.chars().count() <= crate::text::MAX_TAG_CHARS && tag.chars().all(|c| c.is_alphanumeric() || c == '_'), "{tag:?}");
             }
             for name in &read.mentions {
                 prop_assert_eq!(Username::problem(name, false), None);
