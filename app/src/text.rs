@@ -114,14 +114,7 @@ pub fn segments(text: &str) -> Vec<Segment<'_>> {
                 .filter(|tag| tag.chars().any(|c| !c.is_ascii_digit()))
                 .map(|tag| (Segment::Tag(tag), tag.len() + 1))
         } else if c == '@' {
-            token_after(
-                rest,
-                |c| c.is_ascii_alphanumeric() || c == '_',
-                MAX_USERNAME_CHARS,
-            )
-            // `@ana@host` is a remote address, not a local mention.
-            .filter(|name| !rest[1 + name.len()..].starts_with('@'))
-            .map(|name| (Segment::Mention(name), name.len() + 1))
+            mention_at(rest).map(|name| (Segment::Mention(name), name.len() + 1))
         } else if rest.starts_with("https://") || rest.starts_with("http://") {
             link_at(rest).map(|link| (Segment::Link(link), link.len()))
         } else {
@@ -147,6 +140,37 @@ pub fn segments(text: &str) -> Vec<Segment<'_>> {
         out.push(Segment::Text(&text[plain_start..]));
     }
     out
+}
+
+/// The longest server part of a remote address (a DNS name, and a port).
+const MAX_SERVER_CHARS: usize = 253 + 6;
+
+/// The mention at the start of `rest` (which starts with `@`), without its `@`: a local
+/// `name`, or a remote `name@server` (a server name with a dot, or a port; a trailing dot
+/// ends the sentence, not the name). `@ana@` and `@ana@localhost` are no mention at all.
+fn mention_at(rest: &str) -> Option<&str> {
+    let name = token_after(
+        rest,
+        |c| c.is_ascii_alphanumeric() || c == '_',
+        MAX_USERNAME_CHARS,
+    )?;
+    let after_name = 1 + name.len();
+    let Some(server) = rest[after_name..].strip_prefix('@') else {
+        return Some(name);
+    };
+    let end = server
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':')))
+        .unwrap_or(server.len());
+    let server = server[..end].trim_end_matches(['.', '-', ':']);
+    let followed_by_word = rest[after_name + 1 + server.len()..]
+        .chars()
+        .next()
+        .is_some_and(|c| is_word(c) || c == '@');
+    let well_formed = server.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && (server.contains('.') || server.contains(':'))
+        && server.len() <= MAX_SERVER_CHARS
+        && !followed_by_word;
+    well_formed.then(|| &rest[1..after_name + 1 + server.len()])
 }
 
 /// The word after the one-byte sigil at the start of `rest`, if it is 1..=max characters long
@@ -183,7 +207,8 @@ pub fn tags(text: &str) -> Vec<String> {
     tags
 }
 
-/// The distinct usernames a thought mentions (first spelling kept), in order of appearance.
+/// The distinct usernames a thought mentions (first spelling kept), in order of appearance:
+/// local `name`s and remote `name@server`s (see [`is_remote_handle`]).
 pub fn mentions(text: &str) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for segment in segments(text) {
@@ -194,6 +219,11 @@ pub fn mentions(text: &str) -> Vec<String> {
         }
     }
     names
+}
+
+/// Whether a mentioned name is someone on another server (`name@server`).
+pub fn is_remote_handle(name: &str) -> bool {
+    name.contains('@')
 }
 
 #[cfg(test)]
@@ -289,16 +319,43 @@ mod tests {
     }
 
     #[test]
+    fn finds_remote_addresses() {
+        assert_eq!(
+            segments("hi @ana@remote.example. and @bo@127.0.0.1:3000!"),
+            [
+                Text("hi "),
+                Mention("ana@remote.example"),
+                Text(". and "),
+                Mention("bo@127.0.0.1:3000"),
+                Text("!")
+            ]
+        );
+        assert_eq!(
+            mentions("@ana@m.example @Ana@M.example @ana"),
+            ["ana@m.example", "ana"]
+        );
+        assert!(is_remote_handle("ana@m.example") && !is_remote_handle("ana"));
+    }
+
+    #[test]
     fn ignores_what_is_not_a_tag_or_mention() {
         assert_eq!(
             segments("mail me@example.com"),
             [Text("mail me@example.com")]
         );
         assert_eq!(segments("C#sharp a#b"), [Text("C#sharp a#b")]);
-        assert_eq!(
-            segments("@ana@remote.example"),
-            [Text("@ana@remote.example")]
-        );
+        for not_an_address in [
+            "@ana@",
+            "@ana@localhost",
+            "@ana@.example",
+            "@ana@x.example@y",
+        ] {
+            assert_eq!(
+                segments(not_an_address),
+                [Text(not_an_address)],
+                "{not_an_address}"
+            );
+        }
         assert_eq!(segments("# @ alone"), [Text("# @ alone")]);
         assert_eq!(segments("http:// nothing"), [Text("http:// nothing")]);
         assert_eq!(

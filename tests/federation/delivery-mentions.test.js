@@ -121,3 +121,54 @@ test('remote statuses in the client API carry their own uri and url, mentions an
   const own = await api(a, key, `/api/v1/statuses/${anaThought}`);
   assert.deepEqual([own.uri, own.url], [a.noteId(ana, anaThought), `${a.url}/@ana/${anaThought}`]);
 });
+
+test('an address elsewhere in a thought is looked up, linked, addressed and delivered; unknown ones stay text (Fedify)', async () => {
+  const bobActor = peer.actorUrl('bob');
+  const bobHandle = `bob@${peer.host}`;
+  const id = await a.postThought(ana, `hello @${bobHandle}, @nobody@${peer.host} and @ghost@127.0.0.1:1`);
+  const create = await peer.waitFor((e) => e.type === 'Create' && e.raw.object.id === a.noteId(ana, id));
+  assert.equal(create.recipient, 'bob', 'delivered to his inbox');
+  const note = create.raw.object;
+  assert.deepEqual(asList(note.tag).filter((t) => t.type === 'Mention'), [{ type: 'Mention', href: bobActor, name: `@${bobHandle}` }]);
+  assert.ok(asList(note.cc).includes(bobActor), JSON.stringify(note.cc));
+  assert.match(note.content, new RegExp(`<a href="${bobActor}" class="u-url mention">@<span>${bobHandle}</span></a>`));
+  assert.match(note.content, new RegExp(`@nobody@${peer.host} and @ghost@127\\.0\\.0\\.1:1</p>$`), 'unknown and unreachable addresses stay text');
+  // On the web the mention links to his profile page here.
+  const page = await (await fetch(`${a.url}/@ana/${id}`)).text();
+  assert.ok(page.includes(`href="/@${bobHandle}"`), 'linked to the local profile page');
+
+  // The client API: a direct status to him reaches him alone and lists him in mentions.
+  const key = apiKey(a, ana);
+  const response = await fetch(`${a.url}/api/v1/statuses`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ status: `@${bobHandle} just for you`, visibility: 'direct' }) });
+  const status = await response.json();
+  assert.equal(response.status, 200, JSON.stringify(status));
+  assert.deepEqual(status.mentions.map((m) => m.acct), [bobHandle]);
+  assert.match(status.content, new RegExp(`class="u-url mention">@<span>${bobHandle}</span>`));
+  const direct = await peer.waitFor((e) => e.type === 'Create' && e.raw.object.id === a.noteId(ana, status.id));
+  assert.deepEqual([asList(direct.raw.object.to), asList(direct.raw.object.cc)], [[bobActor], []]);
+  await peer.idle();
+  assert.deepEqual(peer.received.filter((e) => e.raw?.object?.id === a.noteId(ana, status.id)).map((e) => e.recipient), ['bob'], 'his inbox alone');
+});
+
+test('a mention of someone on a second Thoughtspace instance notifies them; a direct one reaches only them', async () => {
+  const cy = await b.signUp('cy');
+  const found = await b.read(`/api/search?q=${encodeURIComponent(`@${ana.handle}`)}`, cy);
+  assert.equal(found.people[0].username, ana.handle);
+  assert.equal((await b.post('/api/profiles/follow', { username: ana.handle, on: 'true' }, cy)).status, 200);
+  await eventually(() => b.query(`SELECT f.state FROM follows f JOIN users u ON u.id = f.following_id WHERE u.username = '${ana.handle}'`) === 'accepted', 'cy follows ana');
+
+  const publicId = await a.postThought(ana, `good morning @${bo.handle}`);
+  const onB = await localId(b, a.noteId(ana, publicId));
+  await eventually(() => b.query(`SELECT n.type FROM notifications n JOIN users u ON u.id = n.user_id WHERE u.username = 'bo' AND n.thought_id = '${onB}'`) === 'mention', 'bo notified of the mention');
+
+  const directId = await a.postThought(ana, `@${bo.handle} a secret for you`, { visibility: 'private' });
+  const directOnB = await localId(b, a.noteId(ana, directId));
+  assert.equal(b.query(`SELECT visibility FROM thoughts WHERE id = '${directOnB}'`), 'private');
+  await eventually(() => b.query(`SELECT n.type FROM notifications n JOIN users u ON u.id = n.user_id WHERE u.username = 'bo' AND n.thought_id = '${directOnB}'`) === 'mention', 'bo notified of the direct message');
+  // cy follows ana on b, but sees only the public one.
+  const home = await b.read('/api/timeline/home', cy);
+  assert.ok(home.thoughts.some((t) => t.id === onB), 'the public mention reaches her followers');
+  assert.ok(!home.thoughts.some((t) => t.id === directOnB), 'the direct one does not');
+  assert.ok(!JSON.stringify(await b.read('/api/notifications/list', cy)).includes('a secret'));
+});

@@ -170,6 +170,8 @@ pub struct NewThought {
 pub async fn post(backend: &Backend, author: Uuid, input: NewThought) -> Result<Uuid, AppError> {
     let (text, visibility, reply_to, warning) = parse_new(&input)?;
     let sensitive = input.sensitive || warning.as_deref().is_some();
+    // Before the transaction: finding people elsewhere takes the network.
+    let mut remote_people = resolve_remote_mentions(backend, text.as_str()).await;
 
     let mut transaction = backend.pool.begin().await?;
     if let Some(key) = &input.idempotency_key {
@@ -199,7 +201,8 @@ pub async fn post(backend: &Backend, author: Uuid, input: NewThought) -> Result<
         attach_mentions(&mut transaction, id, author, &text::mentions(text.as_str())).await?;
     // A reply to someone on another server mentions them, as Mastodon's replies do: that
     // is what addresses it to them and makes their server notify them.
-    attach_remote_mentions(&mut transaction, id, author, parent_author.as_slice()).await?;
+    remote_people.extend(parent_author);
+    attach_remote_mentions(&mut transaction, id, author, &remote_people).await?;
     notify_reply_and_mentions(&mut transaction, id, author, parent_author, mentioned).await?;
     outbox::thought_created(&mut transaction, Urls::new(&backend.public_url), id).await?;
     if let Some(key) = &input.idempotency_key {
@@ -309,6 +312,56 @@ async fn attach_mentions(
     .await?)
 }
 
+/// The most addresses elsewhere (`@name@server`) one thought looks up; more stay text.
+pub const MAX_REMOTE_MENTIONS: usize = 10;
+/// How long looking them up may hold a post.
+const REMOTE_MENTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The people elsewhere that `text` mentions as `@name@server` and that can be found
+/// (the cached actor, else WebFinger and the actor through the SSRF-guarded client), at
+/// most [`MAX_REMOTE_MENTIONS`], looked up together. Unknown or unreachable ones are left
+/// out: they stay text, and the thought is posted all the same.
+async fn resolve_remote_mentions(backend: &Backend, text: &str) -> Vec<Uuid> {
+    let ours = format!(
+        "@{}",
+        Urls::new(&backend.public_url).host().to_ascii_lowercase()
+    );
+    let mut lookups = tokio::task::JoinSet::new();
+    for handle in text::mentions(text)
+        .into_iter()
+        .filter(|name| text::is_remote_handle(name))
+        .filter(|name| !name.to_ascii_lowercase().ends_with(&ours))
+        .take(MAX_REMOTE_MENTIONS)
+    {
+        let backend = backend.clone();
+        lookups.spawn(async move {
+            let found = tokio::time::timeout(
+                REMOTE_MENTION_TIMEOUT,
+                super::federation::remote::resolve_handle(&backend, &handle),
+            )
+            .await;
+            match found {
+                Ok(Ok(actor)) => Some(actor.user_id),
+                Ok(Err(error)) => {
+                    tracing::info!(%error, handle, "a mentioned address was not found; it stays text");
+                    None
+                }
+                Err(_) => {
+                    tracing::info!(handle, "looking up a mentioned address took too long; it stays text");
+                    None
+                }
+            }
+        });
+    }
+    let mut people = Vec::new();
+    while let Some(done) = lookups.join_next().await {
+        if let Ok(Some(person)) = done {
+            people.push(person);
+        }
+    }
+    people
+}
+
 /// Stores the mentions of those of `people` who are remote and not separated from the
 /// author by a block (their servers are told; notifying them is their servers' part).
 async fn attach_remote_mentions(
@@ -391,6 +444,7 @@ pub async fn edit(
     let (Some(text), Some(warning)) = (text, warning) else {
         return Err(AppError::Internal);
     };
+    let remote_people = resolve_remote_mentions(backend, text.as_str()).await;
 
     let mut transaction = backend.pool.begin().await?;
     if let Some(key) = &input.idempotency_key {
@@ -432,6 +486,7 @@ pub async fn edit(
         let mentions = text::mentions(text.as_str());
         let tags = text::tags(text.as_str());
         edited(&mut transaction, id, author, &tags, &mentions, created_at).await?;
+        attach_remote_mentions(&mut transaction, id, author, &remote_people).await?;
         outbox::thought_updated(&mut transaction, Urls::new(&backend.public_url), id).await?;
     }
     if let Some(key) = &input.idempotency_key {

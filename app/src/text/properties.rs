@@ -70,11 +70,13 @@ proptest! {
                     joined.push('#');
                     joined.push_str(tag);
                 }
-                Segment::Mention(name) => {
+                Segment::Mention(handle) => {
+                    let (name, server) = handle.split_once('@').unwrap_or((handle, ""));
                     prop_assert!(!name.is_empty() && name.len() <= MAX_USERNAME_CHARS, "{name:?}");
                     prop_assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{name:?}");
+                    prop_assert!(server.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':')), "{server:?}");
                     joined.push('@');
-                    joined.push_str(name);
+                    joined.push_str(handle);
                 }
                 Segment::Link(link) => {
                     prop_assert!(link.starts_with("https://") || link.starts_with("http://"), "{link:?}");

@@ -212,10 +212,16 @@ pub fn thought_html(urls: Urls<'_>, content: &str, mentions: &[(String, String)]
                 escape(tag)
             )),
             Segment::Mention(name) => {
-                let href = mentions
+                let found = mentions
                     .iter()
-                    .find(|(handle, _)| handle.eq_ignore_ascii_case(name))
-                    .map_or_else(|| urls.profile_page(name), |(_, actor)| actor.clone());
+                    .find(|(handle, _)| handle.eq_ignore_ascii_case(name));
+                // An address elsewhere that did not resolve is no one: it stays text.
+                if found.is_none() && text::is_remote_handle(name) {
+                    html.push_str(&escape(&format!("@{name}")));
+                    continue;
+                }
+                let href =
+                    found.map_or_else(|| urls.profile_page(name), |(_, actor)| actor.clone());
                 html.push_str(&format!(
                     "<span class=\"h-card\"><a href=\"{}\" class=\"u-url mention\">@<span>{}</span></a></span>",
                     escape(&href),

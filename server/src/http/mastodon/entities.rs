@@ -127,7 +127,23 @@ fn status(
             urls.thought_page(&thought.author_username, thought.id),
         ),
     };
-    let content = content_html(urls, &thought.content, thought.content_html.as_deref());
+    let content = match thought.content_html.as_deref() {
+        Some(html) => html.to_owned(),
+        None => {
+            // The people it mentions link to their profiles; an address elsewhere that
+            // did not resolve stays text.
+            let mentions: Vec<(String, String)> = mentioned
+                .iter()
+                .filter_map(|account| {
+                    Some((
+                        account["acct"].as_str()?.to_owned(),
+                        account["url"].as_str()?.to_owned(),
+                    ))
+                })
+                .collect();
+            vocab::thought_html(urls, &thought.content, &mentions)
+        }
+    };
     let visibility = match thought.visibility.as_str() {
         "private" => "direct",
         "followers" => "private",
