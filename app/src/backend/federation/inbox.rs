@@ -49,10 +49,11 @@ pub struct Incoming<'a> {
     pub activity: &'a Value,
 }
 
-/// Handles one verified activity from `actor`.
+/// Handles one activity whose HTTP signature `signer` made. Its own actor's activities are
+/// applied as they are; someone else's are forwarded ones ([`receive_forwarded`]).
 pub async fn receive(
     backend: &Backend,
-    actor: &RemoteActor,
+    signer: &RemoteActor,
     activity: &Value,
 ) -> Result<(), FederationError> {
     let envelope: Envelope = reading::parse(activity, "activity")?;
@@ -64,12 +65,80 @@ pub async fn receive(
             "the activity's id is not an http(s) URL".into(),
         ));
     }
-    if envelope.actor.as_ref().and_then(Reference::id) != Some(actor.ap_id.as_str()) {
-        return Err(FederationError::Forbidden(
-            "the activity's actor is not the signer".into(),
-        ));
+    let kind = envelope.kind.unwrap_or_default();
+    let claimed = envelope.actor.as_ref().and_then(Reference::id);
+    if claimed != Some(signer.ap_id.as_str()) {
+        return receive_forwarded(backend, &id, &kind, claimed, activity).await;
     }
-    if authority(&id) != authority(&actor.ap_id) {
+    apply(backend, signer, &id, &kind, activity).await
+}
+
+/// An activity signed by someone other than its actor: Mastodon forwards replies to the
+/// participants of a thread, signed by its own user. Only a Create or Update of a note can be
+/// believed that way, and only through the copy the note's own server serves: it is fetched
+/// by id (signed, through the SSRF-guarded client), must be served under that id, on the
+/// claimed actor's server and attributed to them, and is applied instead of the copy sent.
+/// Anything else whose signer is not its actor is refused, as before.
+async fn receive_forwarded(
+    backend: &Backend,
+    id: &str,
+    kind: &str,
+    claimed: Option<&str>,
+    activity: &Value,
+) -> Result<(), FederationError> {
+    let mismatch =
+        || FederationError::Unauthorized("the signer and the activity's actor do not match".into());
+    if !matches!(kind, "Create" | "Update") {
+        return Err(mismatch());
+    }
+    let claimed = claimed
+        .filter(|claimed| is_http_url(claimed))
+        .ok_or_else(mismatch)?;
+    let refused = |why: &str| {
+        FederationError::Forbidden(format!(
+            "a forwarded activity is believed only as its origin serves it, and {why}"
+        ))
+    };
+    let object_id = parse::<Create>(activity, kind)?
+        .object
+        .as_ref()
+        .and_then(Reference::id)
+        .map(str::to_owned)
+        .ok_or_else(|| refused("its object has no id"))?;
+    if authority(&object_id) != authority(claimed) {
+        return Err(refused("its object is not on its actor's server"));
+    }
+    let actor = remote::actor(backend, claimed).await?;
+    let signer = remote::instance_signer(backend).await?;
+    let origin_copy = backend
+        .federation
+        .get(&object_id, &signer)
+        .await
+        .map_err(|error| {
+            tracing::info!(%error, object_id, "a forwarded activity's object was not fetched");
+            refused("its object could not be fetched from its server")
+        })?;
+    let note = Note::read(&origin_copy)?;
+    if note.id.as_deref() != Some(object_id.as_str()) {
+        return Err(refused("its object's server serves it under another id"));
+    }
+    if note.attributed_to.first().map(String::as_str) != Some(actor.ap_id.as_str()) {
+        return Err(refused("its object is not attributed to its actor"));
+    }
+    let mut verified = activity.clone();
+    verified["object"] = origin_copy;
+    apply(backend, &actor, id, kind, &verified).await
+}
+
+/// Applies an activity of `actor` (its own, or a forwarded one checked against its origin).
+async fn apply(
+    backend: &Backend,
+    actor: &RemoteActor,
+    id: &str,
+    kind: &str,
+    activity: &Value,
+) -> Result<(), FederationError> {
+    if authority(id) != authority(&actor.ap_id) {
         return Err(FederationError::Forbidden(
             "the activity's id is not on its actor's server".into(),
         ));
@@ -78,7 +147,7 @@ pub async fn receive(
     let seen: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM received_activities WHERE activity_id = $1)",
     )
-    .bind(&id)
+    .bind(id)
     .fetch_one(&backend.pool)
     .await?;
     if seen {
@@ -87,25 +156,24 @@ pub async fn receive(
     let incoming = Incoming {
         backend,
         actor,
-        id: &id,
+        id,
         activity,
     };
-    let kind = envelope.kind.unwrap_or_default();
-    match kind.as_str() {
-        "Follow" => parse::<Follow>(activity, &kind)?.receive(&incoming).await?,
-        "Undo" => parse::<Undo>(activity, &kind)?.receive(&incoming).await?,
-        "Accept" => parse::<Accept>(activity, &kind)?.receive(&incoming).await?,
-        "Reject" => parse::<Reject>(activity, &kind)?.receive(&incoming).await?,
-        "Create" => parse::<Create>(activity, &kind)?.receive(&incoming).await?,
-        "Update" => parse::<Update>(activity, &kind)?.receive(&incoming).await?,
-        "Delete" => parse::<Delete>(activity, &kind)?.receive(&incoming).await?,
-        "Like" => parse::<Like>(activity, &kind)?.receive(&incoming).await?,
+    match kind {
+        "Follow" => parse::<Follow>(activity, kind)?.receive(&incoming).await?,
+        "Undo" => parse::<Undo>(activity, kind)?.receive(&incoming).await?,
+        "Accept" => parse::<Accept>(activity, kind)?.receive(&incoming).await?,
+        "Reject" => parse::<Reject>(activity, kind)?.receive(&incoming).await?,
+        "Create" => parse::<Create>(activity, kind)?.receive(&incoming).await?,
+        "Update" => parse::<Update>(activity, kind)?.receive(&incoming).await?,
+        "Delete" => parse::<Delete>(activity, kind)?.receive(&incoming).await?,
+        "Like" => parse::<Like>(activity, kind)?.receive(&incoming).await?,
         "Announce" => {
-            parse::<Announce>(activity, &kind)?
+            parse::<Announce>(activity, kind)?
                 .receive(&incoming)
                 .await?
         }
-        "Block" => parse::<Block>(activity, &kind)?.receive(&incoming).await?,
+        "Block" => parse::<Block>(activity, kind)?.receive(&incoming).await?,
         other => tracing::debug!(
             kind = other,
             id,
@@ -114,7 +182,7 @@ pub async fn receive(
     }
     // Processed: a redelivery of the same id is acknowledged without effect.
     sqlx::query("INSERT INTO received_activities (activity_id) VALUES ($1) ON CONFLICT DO NOTHING")
-        .bind(&id)
+        .bind(id)
         .execute(&backend.pool)
         .await?;
     Ok(())
