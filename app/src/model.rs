@@ -270,6 +270,9 @@ pub struct Profile {
     /// Follows wait for the owner's approval.
     #[serde(default)]
     pub locked: bool,
+    /// Profile metadata fields: (name, value as HTML, already safe: escaped or cleaned).
+    #[serde(default)]
+    pub fields: Vec<(String, String)>,
 }
 
 /// The viewer's relation to a profile.
@@ -351,6 +354,9 @@ pub struct ProfileSettings {
     pub top_friends: Vec<String>,
     /// Who can be chosen as a Top Friend.
     pub friend_choices: Vec<PersonCard>,
+    /// The profile fields (name, value), in order.
+    #[serde(default)]
+    pub fields: Vec<(String, String)>,
 }
 
 /// The sanitized CSS as it will be stored, and what sanitizing removed.

@@ -157,3 +157,22 @@ test('a followers-only note is served to the signed fetch of a follower, 404 to 
   const publicId = await server.postThought(ana, 'public, fetched');
   assert.equal((await peer.lookup(server.noteId(ana, publicId), { as: null })).content, '<p>public, fetched</p>');
 });
+
+test('profile fields are PropertyValue attachments that Fedify and a JSON-LD processor read', async () => {
+  const saved = await fetch(`${server.url}/api/v1/accounts/update_credentials`, {
+    method: 'PATCH', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ fields_attributes: [{ name: 'Site', value: 'https://ana.example' }, { name: 'Town', value: 'Lyon' }] }),
+  });
+  assert.equal(saved.status, 200, await saved.text());
+  const actor = await peer.lookup(ana.actor);
+  const attachments = [actor.attachment].flat();
+  assert.deepEqual(attachments.map((a) => [a.type, a.name]), [['PropertyValue', 'Site'], ['PropertyValue', 'Town']]);
+  assert.match(attachments[0].value, /<a href="https:\/\/ana.example" rel="me/);
+  const expanded = await expand(await peer.lookupRaw(ana.actor));
+  const fields = expanded[as('attachment')];
+  assert.deepEqual(fields.map((f) => f['@type'][0]), ['http://schema.org#PropertyValue', 'http://schema.org#PropertyValue']);
+  assert.deepEqual(values(fields[1], 'http://schema.org#value'), ['Lyon']);
+  // The followers got the new actor in an Update.
+  const update = await peer.waitFor((e) => e.type === 'Update' && e.raw?.object?.type === 'Person' && [e.raw.object.attachment].flat().length === 2);
+  assert.equal(update.actorId, ana.actor);
+});

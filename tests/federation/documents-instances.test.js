@@ -94,3 +94,21 @@ test('a followers-only note on a is fetched with the signature of bo on b while 
   assert.equal((await signedByB(url, 'bo')).status, 404);
   assert.equal((await signedByB(url, cyOnB.username)).status, 404);
 });
+
+test('b shows the profile fields a puts on ana', async () => {
+  const created = await a.post('/api/api_keys/create', { name: 'fields' }, ana);
+  const { secret } = JSON.parse(await created.text());
+  const saved = await fetch(`${a.url}/api/v1/accounts/update_credentials`, {
+    method: 'PATCH', headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ fields_attributes: [{ name: 'Site', value: 'https://ana.example' }] }),
+  });
+  assert.equal(saved.status, 200, await saved.text());
+  // b refreshes its (day-old) copy of ana and shows the field on her profile.
+  b.query(`UPDATE remote_actors SET fetched_at = now() - interval '2 days'`);
+  const profile = await b.read(`/api/profiles/get?username=${encodeURIComponent(ana.handle)}`, bo);
+  assert.equal(profile.fields.length, 1);
+  assert.equal(profile.fields[0][0], 'Site');
+  assert.match(profile.fields[0][1], /<a href="https:\/\/ana.example"/);
+  const page = await (await fetch(`${b.url}/@${ana.handle}`, { headers: { cookie: `ts_session=${bo.session}` } })).text();
+  assert.match(page, /<dt>Site<\/dt>/);
+});

@@ -33,13 +33,22 @@ pub async fn get_profile_settings() -> Result<ProfileSettings, AppError> {
     )
 }
 
-/// Saves display name, bio, avatar and header.
+/// Saves display name, bio, avatar, header and the profile fields (four name/value pairs).
 #[server(prefix = "/api", endpoint = "profiles/update")]
+#[allow(clippy::too_many_arguments)]
 pub async fn update_profile(
     display_name: String,
     bio: String,
     avatar_url: String,
     header_url: String,
+    field_name_1: Option<String>,
+    field_value_1: Option<String>,
+    field_name_2: Option<String>,
+    field_value_2: Option<String>,
+    field_name_3: Option<String>,
+    field_value_3: Option<String>,
+    field_name_4: Option<String>,
+    field_value_4: Option<String>,
 ) -> Result<(), AppError> {
     use crate::backend::{self, profiles, request};
     backend::respond(
@@ -54,6 +63,18 @@ pub async fn update_profile(
                     bio,
                     avatar_url,
                     header_url,
+                    // The form always has the four pairs: blank ones are dropped.
+                    fields: Some(
+                        [
+                            (field_name_1, field_value_1),
+                            (field_name_2, field_value_2),
+                            (field_name_3, field_value_3),
+                            (field_name_4, field_value_4),
+                        ]
+                        .into_iter()
+                        .map(|(name, value)| (name.unwrap_or_default(), value.unwrap_or_default()))
+                        .collect(),
+                    ),
                 },
             )
             .await

@@ -29,6 +29,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod passwords;
 pub mod pins;
+pub mod profile_fields;
 pub mod profiles;
 pub mod rate_limits;
 pub mod reactions;

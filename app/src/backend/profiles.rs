@@ -112,6 +112,20 @@ pub async fn by_username(
         .filter(|_| row.is_remote);
 
     let top_friends = top_friends(pool, row.id).await?;
+    let mut connection = pool.acquire().await?;
+    let fields = super::profile_fields::list(&mut connection, row.id)
+        .await?
+        .into_iter()
+        .map(|field| {
+            // A remote value is HTML cleaned on arrival; a local one is text made safe here.
+            let value = if row.is_remote {
+                field.value
+            } else {
+                vocab::field_value_html(&field.value)
+            };
+            (field.name, value)
+        })
+        .collect();
     let relationship = match viewer {
         Some(viewer) => Some(super::follows::relationship(pool, viewer, row.id).await?),
         None => None,
@@ -141,6 +155,7 @@ pub async fn by_username(
         top_friends,
         remote_url,
         is_remote: row.is_remote,
+        fields,
     })
 }
 
@@ -243,6 +258,7 @@ pub async fn settings(pool: &PgPool, user_id: Uuid) -> Result<ProfileSettings, A
         custom_css: custom_css.unwrap_or_default(),
         top_friends,
         friend_choices: friend_choices(pool, user_id).await?,
+        fields: field_pairs(&mut *pool.acquire().await?, user_id).await?,
     })
 }
 
@@ -271,6 +287,8 @@ pub struct ProfileEdit {
     pub bio: String,
     pub avatar_url: String,
     pub header_url: String,
+    /// The profile fields (name, value) as typed; None keeps them.
+    pub fields: Option<Vec<(String, String)>>,
 }
 
 /// Whether `edit` would be saved (every field checked, nothing written).
@@ -278,7 +296,13 @@ pub fn check_edit(edit: &ProfileEdit) -> Result<(), AppError> {
     parse_edit(edit).map(drop)
 }
 
-type ParsedEdit = (DisplayName, Bio, ImageUrl, ImageUrl);
+type ParsedEdit = (
+    DisplayName,
+    Bio,
+    ImageUrl,
+    ImageUrl,
+    Option<Vec<(String, String)>>,
+);
 
 fn parse_edit(edit: &ProfileEdit) -> Result<ParsedEdit, AppError> {
     let mut errors = FieldErrors::default();
@@ -286,10 +310,16 @@ fn parse_edit(edit: &ProfileEdit) -> Result<ParsedEdit, AppError> {
     let bio = errors.check(Bio::parse(&edit.bio));
     let avatar_url = errors.check(ImageUrl::parse(&edit.avatar_url, "avatar_url"));
     let header_url = errors.check(ImageUrl::parse(&edit.header_url, "header_url"));
+    let fields = match &edit.fields {
+        Some(fields) => errors
+            .check(super::profile_fields::parse(fields, "fields"))
+            .map(Some),
+        None => Some(None),
+    };
     errors.finish()?;
-    match (display_name, bio, avatar_url, header_url) {
-        (Some(display_name), Some(bio), Some(avatar_url), Some(header_url)) => {
-            Ok((display_name, bio, avatar_url, header_url))
+    match (display_name, bio, avatar_url, header_url, fields) {
+        (Some(display_name), Some(bio), Some(avatar_url), Some(header_url), Some(fields)) => {
+            Ok((display_name, bio, avatar_url, header_url, fields))
         }
         _ => Err(AppError::Internal),
     }
@@ -297,9 +327,12 @@ fn parse_edit(edit: &ProfileEdit) -> Result<ParsedEdit, AppError> {
 
 /// Saves the profile fields, all or nothing; remote followers get the new actor document (Update).
 pub async fn update(backend: &Backend, user_id: Uuid, edit: ProfileEdit) -> Result<(), AppError> {
-    let (display_name, bio, avatar_url, header_url) = parse_edit(&edit)?;
+    let (display_name, bio, avatar_url, header_url, fields) = parse_edit(&edit)?;
     let mut transaction = backend.pool.begin().await?;
-    let person: PersonSource = sqlx::query_as(
+    if let Some(fields) = &fields {
+        super::profile_fields::replace(&mut transaction, user_id, fields).await?;
+    }
+    let mut person: PersonSource = sqlx::query_as(
         "UPDATE users SET display_name = $2, bio = $3, avatar_url = $4, header_url = $5, updated_at = now()
           WHERE id = $1
           RETURNING username, display_name, bio, avatar_url, header_url, created_at, locked",
@@ -311,6 +344,7 @@ pub async fn update(backend: &Backend, user_id: Uuid, edit: ProfileEdit) -> Resu
     .bind(header_url.0)
     .fetch_one(&mut *transaction)
     .await?;
+    person.fields = field_pairs(&mut transaction, user_id).await?;
     let keys = keys::for_user(&backend.pool, user_id).await?;
     let urls = Urls::new(&backend.public_url);
     outbox::profile_updated(
@@ -324,18 +358,31 @@ pub async fn update(backend: &Backend, user_id: Uuid, edit: ProfileEdit) -> Resu
     Ok(())
 }
 
+/// A person's profile fields as their actor document lists them.
+pub async fn field_pairs(
+    db: &mut sqlx::PgConnection,
+    user_id: Uuid,
+) -> Result<Vec<(String, String)>, AppError> {
+    Ok(super::profile_fields::list(db, user_id)
+        .await?
+        .into_iter()
+        .map(|field| (field.name, field.value))
+        .collect())
+}
+
 /// Sends `user`'s actor document as it now stands to their remote followers (Update).
 pub async fn announce_profile(
     db: &mut sqlx::PgConnection,
     backend: &Backend,
     user_id: Uuid,
 ) -> Result<(), AppError> {
-    let person: PersonSource = sqlx::query_as(
+    let mut person: PersonSource = sqlx::query_as(
         "SELECT username, display_name, bio, avatar_url, header_url, created_at, locked FROM users WHERE id = $1",
     )
     .bind(user_id)
     .fetch_one(&mut *db)
     .await?;
+    person.fields = field_pairs(db, user_id).await?;
     let keys = keys::for_user(&backend.pool, user_id).await?;
     let urls = Urls::new(&backend.public_url);
     outbox::profile_updated(
@@ -495,6 +542,8 @@ pub struct AccountSummary {
     pub last_thought_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Follows wait for approval.
     pub locked: bool,
+    /// Profile metadata fields, in order.
+    pub fields: sqlx::types::Json<Vec<super::profile_fields::ProfileField>>,
 }
 
 /// The account `id` (local or remote), with its counts; `NotFound` for unknown ids.
@@ -510,7 +559,10 @@ pub async fn accounts(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<AccountSummary>
                 coalesce(r.post_count, (SELECT count(*) FROM thoughts t WHERE t.user_id = u.id AND t.deleted_at IS NULL)) AS thought_count,
                 coalesce(r.follower_count, (SELECT count(*) FROM follows f WHERE f.following_id = u.id AND f.state = 'accepted')) AS follower_count,
                 coalesce(r.following_count, (SELECT count(*) FROM follows f WHERE f.follower_id = u.id AND f.state = 'accepted')) AS following_count,
-                (SELECT max(t.created_at) FROM thoughts t WHERE t.user_id = u.id AND t.deleted_at IS NULL) AS last_thought_at
+                (SELECT max(t.created_at) FROM thoughts t WHERE t.user_id = u.id AND t.deleted_at IS NULL) AS last_thought_at,
+                (SELECT coalesce(json_agg(json_build_object('name', pf.name, 'value', pf.value, 'verified_at', pf.verified_at)
+                                          ORDER BY pf.position), '[]'::json)
+                   FROM profile_fields pf WHERE pf.user_id = u.id) AS fields
            FROM users u LEFT JOIN remote_actors r ON r.user_id = u.id
           WHERE u.id = ANY($1)",
     )

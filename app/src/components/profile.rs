@@ -41,6 +41,14 @@ pub fn ProfileView(profile: Profile, #[prop(optional)] preview: bool) -> impl In
                         </p>
                     })}
                     {profile.bio.clone().map(|bio| view! { <p class="profile-bio">{bio}</p> })}
+                    {(!profile.fields.is_empty()).then(|| view! {
+                        <dl class="profile-fields">
+                            {profile.fields.clone().into_iter().map(|(name, value)| view! {
+                                // The value is HTML made safe on the server (escaped, or cleaned on arrival).
+                                <div class="profile-field"><dt>{name}</dt><dd inner_html=value></dd></div>
+                            }).collect_view()}
+                        </dl>
+                    })}
                     <p class="profile-joined">"Joined "{joined}</p>
                     <dl class="profile-counts">
                         <div><dt>"Thoughts"</dt><dd>{profile.thought_count}</dd></div>

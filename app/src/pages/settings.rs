@@ -66,6 +66,14 @@ fn saved_note(succeeded: impl Fn() -> bool + Send + Sync + 'static) -> impl Into
 // The forms are islands: in the browser a refused field keeps what was typed and says why,
 // and a saved one says so, without leaving the page.
 
+/// The four profile field rows: (label, name input, value label, value input).
+const PROFILE_FIELD_INPUTS: [(&str, &str, &str, &str); 4] = [
+    ("Label 1", "field_name_1", "Value 1", "field_value_1"),
+    ("Label 2", "field_name_2", "Value 2", "field_value_2"),
+    ("Label 3", "field_name_3", "Value 3", "field_value_3"),
+    ("Label 4", "field_name_4", "Value 4", "field_value_4"),
+];
+
 #[island]
 fn ProfileForm(settings: ProfileSettings) -> impl IntoView {
     let action = ServerAction::<UpdateProfile>::new();
@@ -79,6 +87,14 @@ fn ProfileForm(settings: ProfileSettings) -> impl IntoView {
                             bio: fields.text("bio"),
                             avatar_url: fields.text("avatar_url"),
                             header_url: fields.text("header_url"),
+                            field_name_1: Some(fields.text("field_name_1")),
+                            field_value_1: Some(fields.text("field_value_1")),
+                            field_name_2: Some(fields.text("field_name_2")),
+                            field_value_2: Some(fields.text("field_value_2")),
+                            field_name_3: Some(fields.text("field_name_3")),
+                            field_value_3: Some(fields.text("field_value_3")),
+                            field_name_4: Some(fields.text("field_name_4")),
+                            field_value_4: Some(fields.text("field_value_4")),
                         }>
                 <FormError error/>
                 <TextField label="Display name" name="display_name" value=settings.display_name maxlength=50 error/>
@@ -86,6 +102,19 @@ fn ProfileForm(settings: ProfileSettings) -> impl IntoView {
                 <TextField label="Avatar image address" name="avatar_url" kind="url" value=settings.avatar_url
                            hint="An http:// or https:// link to an image." error/>
                 <TextField label="Header image address" name="header_url" kind="url" value=settings.header_url error/>
+                <fieldset class="profile-fields">
+                    <legend>"Profile fields"</legend>
+                    <p class="hint">"Up to four labels and values shown on your profile; a link is checked for a link back to your profile (rel=\"me\")."</p>
+                    {PROFILE_FIELD_INPUTS.iter().enumerate().map(|(index, (label, name_input, value_label, value_input))| {
+                        let (name, value) = settings.fields.get(index).cloned().unwrap_or_default();
+                        view! {
+                            <div class="profile-field-row">
+                                <TextField label=*label name=*name_input value=name maxlength=255 error/>
+                                <TextField label=*value_label name=*value_input value=value maxlength=2047 error/>
+                            </div>
+                        }
+                    }).collect_view()}
+                </fieldset>
                 <button type="submit" class="button" disabled=move || action.pending().get()>"Save profile"</button>
                 {saved_note(move || matches!(action.value().get(), Some(Ok(_))))}
             </ServerForm>

@@ -117,6 +117,10 @@ async fn remote_actor(
             "inbox": format!("{id}/inbox"), "outbox": format!("{id}/outbox"),
             "endpoints": { "sharedInbox": format!("{}/inbox", remote.url) },
             "publicKey": { "id": format!("{id}#main-key"), "owner": id, "publicKeyPem": remote.keys.1.clone() },
+            "attachment": [
+                { "type": "PropertyValue", "name": "Site", "value": "<a href=\"https://mia.example\" rel=\"me\" onclick=\"evil()\">mia.example</a><script>x()</script>" },
+                { "type": "PropertyValue", "name": "Pronouns\u{7}", "value": "she/her" },
+            ],
         })),
     )
 }
@@ -722,4 +726,153 @@ async fn endorsements_are_the_top_friends_in_the_client_api() {
     )
     .await;
     assert_eq!(status, 422);
+}
+
+#[tokio::test]
+async fn profile_fields_both_ways() {
+    let app = TestApp::spawn().await;
+    let session = app.sign_up("ana").await;
+    let key = app.api_key("ana", "read write").await;
+
+    // The client API: fields_attributes replaces them; the Account shows them.
+    let response = app
+        .http
+        .patch(format!("{}/api/v1/accounts/update_credentials", app.url))
+        .bearer_auth(&key)
+        .json(&json!({ "fields_attributes": [
+            { "name": "Site", "value": "https://ana.example/about" },
+            { "name": "Likes", "value": "<b>tea</b>" },
+        ] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let account: Value = response.json().await.unwrap();
+    assert_eq!(account["fields"][0]["name"], "Site");
+    assert_eq!(
+        account["fields"][0]["value"],
+        "<a href=\"https://ana.example/about\" rel=\"me nofollow noopener noreferrer\" target=\"_blank\">https://ana.example/about</a>"
+    );
+    assert_eq!(account["fields"][1]["value"], "&lt;b&gt;tea&lt;/b&gt;");
+    let (_, me) = call(
+        &app,
+        &key,
+        reqwest::Method::GET,
+        "/api/v1/accounts/verify_credentials",
+    )
+    .await;
+    assert_eq!(
+        me["source"]["fields"],
+        json!([{ "name": "Site", "value": "https://ana.example/about", "verified_at": null },
+               { "name": "Likes", "value": "<b>tea</b>", "verified_at": null }])
+    );
+    // Five, or a value without a name, are refused naming the parameter; nothing changes.
+    let five: Vec<Value> = (0..5)
+        .map(|n| json!({ "name": format!("n{n}"), "value": "v" }))
+        .collect();
+    for fields in [json!(five), json!([{ "name": "", "value": "orphan" }])] {
+        let response = app
+            .http
+            .patch(format!("{}/api/v1/accounts/update_credentials", app.url))
+            .bearer_auth(&key)
+            .json(&json!({ "fields_attributes": fields }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 422);
+        assert!(response.text().await.unwrap().contains("fields_attributes"));
+    }
+
+    // The actor carries them as PropertyValue attachments.
+    let (_, actor) = fetch(&app, &format!("{}/users/ana", app.url)).await;
+    assert_eq!(
+        actor["attachment"][0],
+        json!({ "type": "PropertyValue", "name": "Site", "value": account["fields"][0]["value"] })
+    );
+    assert_eq!(actor["attachment"].as_array().unwrap().len(), 2);
+
+    // The settings form (a plain form post) edits them; the profile page shows them.
+    let saved = app
+        .post_form(
+            "/api/profiles/update",
+            &[
+                ("display_name", "Ana"),
+                ("bio", ""),
+                ("avatar_url", ""),
+                ("header_url", ""),
+                ("field_name_1", "Blog"),
+                ("field_value_1", "https://blog.example"),
+                ("field_name_2", ""),
+                ("field_value_2", ""),
+                ("field_name_3", "Town"),
+                ("field_value_3", "Lyon"),
+                ("field_name_4", ""),
+                ("field_value_4", ""),
+            ],
+            Some(&session),
+        )
+        .await;
+    assert_eq!(saved.status(), 200, "{:?}", saved.text().await);
+    let fields: Vec<(String, String)> =
+        sqlx::query_as("SELECT name, value FROM profile_fields ORDER BY position")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        fields,
+        [
+            ("Blog".to_owned(), "https://blog.example".to_owned()),
+            ("Town".to_owned(), "Lyon".to_owned())
+        ]
+    );
+    let settings = app
+        .get_as(&session, "/settings")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        settings.contains("value=\"https://blog.example\""),
+        "the settings form shows them"
+    );
+    let page = app.get("/@ana").await.text().await.unwrap();
+    assert!(page.contains("<dt>Blog</dt>"), "{page}");
+    assert!(
+        page.contains("<a href=\"https://blog.example\" rel=\"me nofollow noopener noreferrer\"")
+    );
+
+    // Incoming: a remote actor's fields are stored cleaned and shown.
+    let remote = Remote::start().await;
+    remote_follows(&app, &remote, "mia", &format!("{}/users/ana", app.url)).await;
+    let mia = remote.actor("mia");
+    let (id, handle): (uuid::Uuid, String) =
+        sqlx::query_as("SELECT id, username FROM users WHERE ap_id = $1")
+            .bind(&mia)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let (_, account) = call(
+        &app,
+        &key,
+        reqwest::Method::GET,
+        &format!("/api/v1/accounts/{id}"),
+    )
+    .await;
+    let fields = account["fields"].as_array().unwrap();
+    assert_eq!(fields.len(), 2);
+    assert_eq!(fields[1]["name"], "Pronouns", "control characters removed");
+    let site = fields[0]["value"].as_str().unwrap();
+    assert!(
+        site.contains("href=\"https://mia.example\"")
+            && !site.contains("onclick")
+            && !site.contains("script"),
+        "{site}"
+    );
+    let page = app
+        .get_as(&session, &format!("/@{handle}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<dt>Pronouns</dt><dd>she/her</dd>"), "{page}");
 }

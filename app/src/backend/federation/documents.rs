@@ -106,9 +106,11 @@ pub async fn nodeinfo(backend: &Backend) -> Result<Value, FederationError> {
 
 /// A local person's actor document.
 pub async fn person(backend: &Backend, username: &str) -> Result<Option<Value>, FederationError> {
-    let Some((id, source)) = local_user(backend, username).await? else {
+    let Some((id, mut source)) = local_user(backend, username).await? else {
         return Ok(None);
     };
+    let mut connection = backend.pool.acquire().await?;
+    source.fields = crate::backend::profiles::field_pairs(&mut connection, id).await?;
     let pair = keys::for_user(&backend.pool, id).await?;
     Ok(Some(vocab::person(
         Urls::new(&backend.public_url),

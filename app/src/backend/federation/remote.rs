@@ -458,6 +458,7 @@ pub async fn store_actor(
     .bind(&parsed.public_key_pem)
     .execute(&mut *transaction)
     .await?;
+    crate::backend::profile_fields::store_remote(&mut transaction, user_id, document).await?;
     transaction.commit().await?;
     cached(backend, &parsed.ap_id)
         .await?

@@ -42,7 +42,8 @@ async fn verify_credentials(
     // Thoughtspace's own: the profile CSS as the owner typed it.
     let custom_css = profiles::custom_css_source(&backend.pool, me).await?;
     account["source"] = serde_json::json!({
-        "note": summary.bio.clone().unwrap_or_default(), "privacy": "public", "sensitive": false, "language": null, "fields": [],
+        "note": summary.bio.clone().unwrap_or_default(), "privacy": "public", "sensitive": false, "language": null,
+        "fields": summary.fields.0.iter().map(|field| serde_json::json!({ "name": field.name, "value": field.value, "verified_at": field.verified_at })).collect::<Vec<_>>(),
         "custom_css": custom_css.unwrap_or_default(),
         "follow_requests_count": app::backend::follows::request_count(&backend.pool, me).await?,
     });
@@ -269,9 +270,11 @@ async fn update_credentials(
         bio: params.text("note")?.unwrap_or(current.bio),
         avatar_url: params.text("avatar_url")?.unwrap_or(current.avatar_url),
         header_url: params.text("header_url")?.unwrap_or(current.header_url),
+        fields: fields_attributes(&params)?,
     };
     // Everything is checked before anything is written.
-    profiles::check_edit(&edit).map_err(|error| rename(error, &[("bio", "note")]))?;
+    profiles::check_edit(&edit)
+        .map_err(|error| rename(error, &[("bio", "note"), ("fields", "fields_attributes")]))?;
     let css = params.text("custom_css")?;
     if let Some(css) = &css {
         profiles::sanitize_css(css)?;
@@ -289,6 +292,29 @@ async fn update_credentials(
     }
     let summary = profiles::account(&backend.pool, me).await?;
     Ok(Json(entities::account(&backend, &summary)))
+}
+
+/// Mastodon's `fields_attributes` (a list of `{name, value}`, or form fields
+/// `fields_attributes[N][name]`): the profile fields, replacing all of them; None when not sent.
+fn fields_attributes(params: &Params) -> ApiResult<Option<Vec<(String, String)>>> {
+    let Some(objects) = params.objects("fields_attributes")? else {
+        return Ok(None);
+    };
+    let text = |object: &serde_json::Map<String, Value>, key: &str| -> ApiResult<String> {
+        match object.get(key) {
+            None | Some(Value::Null) => Ok(String::new()),
+            Some(Value::String(text)) => Ok(text.clone()),
+            Some(_) => Err(ApiError::invalid(
+                "fields_attributes",
+                format!("{key} must be a string"),
+            )),
+        }
+    };
+    objects
+        .iter()
+        .map(|object| Ok((text(object, "name")?, text(object, "value")?)))
+        .collect::<ApiResult<Vec<_>>>()
+        .map(Some)
 }
 
 /// Field names as the client API calls them.

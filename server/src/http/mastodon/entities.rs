@@ -67,7 +67,12 @@ pub fn account(backend: &Backend, account: &AccountSummary) -> Value {
         "statuses_count": account.thought_count,
         "last_status_at": account.last_thought_at.map(|at| at.date_naive().to_string()),
         "emojis": [],
-        "fields": [],
+        "fields": account.fields.0.iter().map(|field| json!({
+            "name": field.name,
+            // Ours are text made safe (and linked) here; remote ones were cleaned on arrival.
+            "value": if account.is_remote { field.value.clone() } else { vocab::field_value_html(&field.value) },
+            "verified_at": field.verified_at.map(timestamp),
+        })).collect::<Vec<_>>(),
     })
 }
 
